@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from app.auth.deps import Requires
+from app.auth.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission
+from app.core.db import SessionDep
+from app.models import Enterprise, OrgUnit
+from app.schemas.catalogs import CatalogEntry, CatalogsOut, SectorEntry, TownEntry
+from app.services.catalog_data import CATALOGS, SECTORS
+
+router = APIRouter(tags=["catalogs"])
+
+
+@router.get("/catalogs", operation_id="get_catalogs", response_model=CatalogsOut)
+async def get_catalogs(session: SessionDep, p: Requires(Permission.catalogs_read)) -> CatalogsOut:
+    county = p.county_code
+    if county is None and p.enterprise_id:
+        region = (
+            await session.execute(
+                select(Enterprise.region_code).where(Enterprise.id == p.enterprise_id)
+            )
+        ).scalar_one()
+        county = region[:6]
+    towns = []
+    if county:
+        stmt = (
+            select(OrgUnit)
+            .where(OrgUnit.kind == "town", OrgUnit.county_code == county)
+            .order_by(OrgUnit.region_code)
+        )
+        towns = [
+            TownEntry(
+                id=t.id,
+                code=t.region_code or "",
+                region_code=t.region_code or "",
+                name_zh=t.name,
+                name_en=t.name,
+            )
+            for t in (await session.execute(stmt)).scalars()
+        ]
+    entries = {
+        name: [CatalogEntry(**e._asdict()) for e in values] for name, values in CATALOGS.items()
+    }
+    return CatalogsOut(
+        sectors=[SectorEntry(**s._asdict()) for s in SECTORS],
+        towns=towns,
+        roles=[
+            CatalogEntry(code=r.value, name_zh=zh, name_en=en)
+            for r, (zh, en) in ROLE_LABELS.items()
+        ],
+        permissions=[
+            CatalogEntry(code=x.value, name_zh=zh, name_en=en)
+            for x, (zh, en) in PERMISSION_LABELS.items()
+        ],
+        **entries,
+    )

@@ -1,0 +1,101 @@
+"""Roles and the table from role to the actions it may take."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    manager = "manager"
+    officer = "officer"
+    inspector = "inspector"
+    viewer = "viewer"
+    enterprise_manager = "enterprise_manager"
+    enterprise_staff = "enterprise_staff"
+
+
+GOVERNMENT_ROLES = frozenset({Role.admin, Role.manager, Role.officer, Role.inspector, Role.viewer})
+ENTERPRISE_ROLES = frozenset({Role.enterprise_manager, Role.enterprise_staff})
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.admin: ("系统管理员", "Administrator"),
+    Role.manager: ("单位负责人", "Unit manager"),
+    Role.officer: ("业务人员", "Officer"),
+    Role.inspector: ("检查执法人员", "Inspector"),
+    Role.viewer: ("只读人员", "Viewer"),
+    Role.enterprise_manager: ("企业负责人", "Enterprise manager"),
+    Role.enterprise_staff: ("企业安全员", "Enterprise staff"),
+}
+
+
+class Permission(StrEnum):
+    me_read = "me:read"
+    catalogs_read = "catalogs:read"
+    org_units_read = "org_units:read"
+    org_units_write = "org_units:write"
+    users_read = "users:read"
+    users_write = "users:write"
+    clients_manage = "clients:manage"
+    enterprises_read = "enterprises:read"
+    enterprises_create = "enterprises:create"
+    enterprises_update = "enterprises:update"
+    enterprises_update_contact = "enterprises:update_contact"
+    hazards_read = "hazards:read"
+    hazards_create = "hazards:create"
+    hazards_transition = "hazards:transition"
+    attachments_read = "attachments:read"
+    attachments_write = "attachments:write"
+    statistics_read = "statistics:read"
+
+
+P = Permission
+
+_READ = {P.me_read, P.catalogs_read, P.enterprises_read, P.hazards_read, P.attachments_read}
+_GOV_READ = _READ | {P.org_units_read, P.statistics_read}
+_GOV_WORK = _GOV_READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.admin: frozenset(Permission),
+    Role.manager: frozenset(
+        _GOV_WORK | {P.users_read, P.users_write, P.enterprises_create, P.enterprises_update}
+    ),
+    Role.officer: frozenset(_GOV_WORK | {P.enterprises_create, P.enterprises_update}),
+    Role.inspector: frozenset(_GOV_WORK),
+    Role.viewer: frozenset(_GOV_READ),
+    Role.enterprise_manager: frozenset(
+        _READ
+        | {
+            P.enterprises_update_contact,
+            P.hazards_create,
+            P.hazards_transition,
+            P.attachments_write,
+        }
+    ),
+    Role.enterprise_staff: frozenset(
+        _READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
+    ),
+}
+
+# What a machine client may be granted: never user or client management.
+CLIENT_GRANTABLE = frozenset(Permission) - {P.users_write, P.clients_manage, P.org_units_write}
+
+PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
+    P.me_read: ("查看本人信息", "Read own identity"),
+    P.catalogs_read: ("查看字典", "Read catalogs"),
+    P.org_units_read: ("查看组织单位", "Read org units"),
+    P.org_units_write: ("管理组织单位", "Manage org units"),
+    P.users_read: ("查看用户", "Read users"),
+    P.users_write: ("管理用户", "Manage users"),
+    P.clients_manage: ("管理接口客户端", "Manage machine clients"),
+    P.enterprises_read: ("查看企业", "Read enterprises"),
+    P.enterprises_create: ("登记企业", "Register enterprises"),
+    P.enterprises_update: ("修改企业信息", "Update enterprises"),
+    P.enterprises_update_contact: ("修改企业联系人", "Update enterprise contacts"),
+    P.hazards_read: ("查看隐患", "Read hazards"),
+    P.hazards_create: ("登记隐患", "Register hazards"),
+    P.hazards_transition: ("办理隐患", "Act on hazards"),
+    P.attachments_read: ("查看附件", "Read attachments"),
+    P.attachments_write: ("上传附件", "Upload attachments"),
+    P.statistics_read: ("查看统计", "Read statistics"),
+}

@@ -1,0 +1,47 @@
+"""Who is calling: a person or a machine client, with its home and permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.auth.permissions import Permission, Role
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    id: str
+    kind: str
+    name: str
+    region_code: str | None
+    county_code: str
+    sectors: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # "user" | "client"
+    id: str
+    name: str
+    role: Role | None
+    permissions: frozenset[Permission]
+    unit: UnitInfo | None = None
+    enterprise_id: str | None = None
+
+    @property
+    def is_government(self) -> bool:
+        return self.unit is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    @property
+    def county_code(self) -> str | None:
+        return self.unit.county_code if self.unit else None
+
+    @property
+    def audit_id(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions

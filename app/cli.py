@@ -1,0 +1,166 @@
+"""`anjian db upgrade | init | demo | serve | openapi | jobs run-once`, configured from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from app.core.config import get_settings
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from app.core.migrations import upgrade
+
+    upgrade(get_settings().resolved_database_url)
+    print("database at head")
+    return 0
+
+
+async def _with_session(fn):  # type: ignore[no-untyped-def]
+    from app.core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            result = await fn(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _init(args: argparse.Namespace) -> int:
+    from app.services.setup import AlreadyInitialised, initialise
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        return await initialise(
+            session,
+            county_code=args.county_code,
+            county_name=args.county_name,
+            admin_username=args.admin_username,
+            admin_password=args.admin_password,
+        )
+
+    try:
+        asyncio.run(_with_session(run))
+    except AlreadyInitialised as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    print(f"county {args.county_code} {args.county_name} created with admin {args.admin_username}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app.services.demo import DEMO_PASSWORD, load_demo
+
+    summary = asyncio.run(_with_session(lambda s: load_demo(s, only_if_empty=args.if_empty)))
+    if summary is None:
+        print("database already holds data; demo county not loaded")
+        return 0
+    print(summary.describe())
+    if args.print_accounts:
+        print(f"demo accounts (password for all: {DEMO_PASSWORD}):")
+        for username, role, home in summary.accounts:
+            print(f"  {username:<18} {role:<20} {home}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.core.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_json)
+    settings.resolved_secret_key  # noqa: B018 - create it once before workers race for it
+    print(
+        f"anjian serving on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)"
+    )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from app.main import create_app
+
+    schema = create_app().openapi()
+    text = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def _jobs_run_once(_: argparse.Namespace) -> int:
+    from app.services.jobs import run_all_once
+
+    report = asyncio.run(run_all_once(get_settings()))
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anjian", description="安监 work-safety supervision service"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate to the latest schema").set_defaults(func=_db_upgrade)
+
+    init = sub.add_parser("init", help="create the county and its first administrator (once)")
+    init.add_argument("--county-code", required=True)
+    init.add_argument("--county-name", required=True)
+    init.add_argument("--admin-username", required=True)
+    init.add_argument("--admin-password", required=True)
+    init.set_defaults(func=_init)
+
+    demo = sub.add_parser("demo", help="load the demo county (idempotent)")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="only when the database holds no county yet"
+    )
+    demo.add_argument("--print-accounts", action="store_true", help="print the demo accounts")
+    demo.set_defaults(func=_demo)
+
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI schema")
+    openapi.add_argument("--output", default="openapi.json")
+    openapi.set_defaults(func=_openapi)
+
+    jobs = sub.add_parser("jobs", help="background jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("run-once", help="run every periodic job once (for cron)").set_defaults(
+        func=_jobs_run_once
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,239 @@
+"""One error hierarchy, rendered as RFC 9457 problem details in Chinese or English."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from app.core.i18n import VALIDATION_MESSAGES_ZH, wants_english
+
+log = logging.getLogger("anjian.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://anjian.example/problems/"
+
+
+class AppError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+    title_zh: str = "请求有误"
+    title_en: str = "Bad request"
+
+    def __init__(
+        self,
+        detail_zh: str | None = None,
+        detail_en: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail_en or detail_zh or self.title_en)
+        self.detail_zh = detail_zh
+        self.detail_en = detail_en or detail_zh
+        if code:
+            self.code = code
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    pass
+
+
+class Unauthorized(AppError):
+    status, code, title_zh, title_en = 401, "unauthorized", "未认证或认证失败", "Not authenticated"
+
+
+class Forbidden(AppError):
+    status, code, title_zh, title_en = 403, "forbidden", "无权执行此操作", "Forbidden"
+
+
+class NotFound(AppError):
+    status, code, title_zh, title_en = 404, "not_found", "资源不存在", "Not found"
+
+
+class Conflict(AppError):
+    status, code, title_zh, title_en = 409, "conflict", "资源冲突", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code, title_zh, title_en = (
+        "invalid_transition",
+        "当前状态不允许此操作",
+        "Action not allowed now",
+    )
+
+
+class PreconditionFailed(AppError):
+    status, code = 412, "precondition_failed"
+    title_zh, title_en = "资源已被修改，请刷新后重试", "Precondition failed"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title_zh, title_en = 413, "payload_too_large", "请求体过大", "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+    title_zh, title_en = "不支持的文件类型", "Unsupported media type"
+
+
+class ValidationFailed(AppError):
+    status, code, title_zh, title_en = (
+        422,
+        "validation_error",
+        "请求参数校验失败",
+        "Validation failed",
+    )
+
+    @classmethod
+    def field(cls, field: str, zh: str, en: str, code: str | None = None) -> ValidationFailed:
+        return cls(zh, en, code=code, errors=[{"field": field, "message_zh": zh, "message_en": en}])
+
+
+class TooManyRequests(AppError):
+    status, code, title_zh, title_en = 429, "too_many_requests", "请求过于频繁", "Too many requests"
+
+
+def problem_body(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title_zh: str,
+    title_en: str,
+    detail_zh: str | None = None,
+    detail_en: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    en = wants_english(request)
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title_en if en else title_zh,
+        "status": status,
+        "detail": (detail_en if en else detail_zh) or (title_en if en else title_zh),
+        "instance": request.url.path,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = [
+            {
+                "field": e["field"],
+                "message": e.get("message_en" if en else "message_zh") or e.get("message", ""),
+            }
+            for e in errors
+        ]
+    return body
+
+
+def problem_response(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "form", "cookie"):
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or str(loc[0] if loc else "")
+
+
+def validation_errors(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
+    errors = []
+    for err in raw:
+        msg_en = str(err.get("msg", "invalid"))
+        # Messages from our own validators ("Value error, ...") carry Chinese after a '|'.
+        zh = VALIDATION_MESSAGES_ZH.get(err.get("type", ""), "取值无效")
+        if "|" in msg_en:
+            msg_en, _, zh = msg_en.partition("|")
+            msg_en = msg_en.removeprefix("Value error, ").strip()
+            zh = zh.strip()
+        errors.append(
+            {"field": _field_path(err.get("loc", ())), "message_en": msg_en, "message_zh": zh}
+        )
+    return errors
+
+
+async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    body = problem_body(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title_zh=exc.title_zh,
+        title_en=exc.title_en,
+        detail_zh=exc.detail_zh,
+        detail_en=exc.detail_en,
+        errors=exc.errors,
+    )
+    return problem_response(request, exc.status, body, exc.headers)
+
+
+async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(list(exc.errors()))
+    fields = ", ".join(e["field"] for e in errors[:5])
+    body = problem_body(
+        request,
+        status=422,
+        code="validation_error",
+        title_zh=ValidationFailed.title_zh,
+        title_en=ValidationFailed.title_en,
+        detail_zh=f"以下字段有误：{fields}",
+        detail_en=f"Invalid fields: {fields}",
+        errors=errors,
+    )
+    return problem_response(request, 422, body)
+
+
+_HTTP_TITLES = {
+    400: ("bad_request", "请求有误", "Bad request"),
+    401: ("unauthorized", "未认证或认证失败", "Not authenticated"),
+    403: ("forbidden", "无权执行此操作", "Forbidden"),
+    404: ("not_found", "资源不存在", "Not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+    406: ("not_acceptable", "无法提供所请求的格式", "Not acceptable"),
+    413: ("payload_too_large", "请求体过大", "Payload too large"),
+    415: ("unsupported_media_type", "不支持的媒体类型", "Unsupported media type"),
+}
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, zh, en = _HTTP_TITLES.get(exc.status_code, ("http_error", "请求失败", "Request failed"))
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        code, zh, en = "malformed_body", "请求体格式错误", "Malformed request body"
+    body = problem_body(request, status=exc.status_code, code=code, title_zh=zh, title_en=en)
+    return problem_response(request, exc.status_code, body, getattr(exc, "headers", None))
+
+
+async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    body = problem_body(
+        request,
+        status=500,
+        code="internal_error",
+        title_zh="服务器内部错误",
+        title_en="Internal error",
+    )
+    return problem_response(request, 500, body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(Exception, unhandled_handler)

@@ -1,0 +1,132 @@
+"""Keyset pagination with opaque cursors; no OFFSET anywhere."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.core.errors import ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str
+    column: InstrumentedAttribute[Any]
+    descending: bool
+
+
+def parse_sort(
+    raw: str | None, allowed: dict[str, InstrumentedAttribute[Any]], default: str
+) -> Sort:
+    value = raw or default
+    descending = value.startswith("-")
+    key = value.removeprefix("-")
+    if key not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise ValidationFailed.field(
+            "sort",
+            f"排序字段应为：{choices}（可加前缀 -）",
+            f"sort must be one of: {choices} (optionally prefixed by -)",
+        )
+    return Sort(key=value, column=allowed[key], descending=descending)
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _decode_value(column: InstrumentedAttribute[Any], raw: Any) -> Any:
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return raw
+    if raw is None:
+        return None
+    if python_type is datetime:
+        return datetime.fromisoformat(raw)
+    if python_type is date:
+        return date.fromisoformat(raw)
+    if python_type in (int, float, str) and not isinstance(raw, python_type):
+        raise ValueError("cursor value type")
+    return raw
+
+
+def encode_cursor(sort: Sort, value: Any, row_id: str) -> str:
+    payload = json.dumps([sort.key, _encode_value(value), row_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key, raw, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if key != sort.key or not isinstance(row_id, str):
+            raise ValueError("cursor for another sort")
+        return _decode_value(sort.column, raw), row_id
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed.field(
+            "cursor",
+            "分页游标无效或与排序方式不符",
+            "The cursor is invalid or belongs to another sort order",
+        ) from exc
+
+
+def _after(
+    sort: Sort, id_column: InstrumentedAttribute[Any], value: Any, row_id: str
+) -> ColumnElement[bool]:
+    col = sort.column
+    if sort.descending:
+        return or_(col < value, and_(col == value, id_column < row_id))
+    return or_(col > value, and_(col == value, id_column > row_id))
+
+
+@dataclass
+class PageResult:
+    rows: list[Any]
+    next_cursor: str | None
+    total: int | None
+
+
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    sort: Sort,
+    id_column: InstrumentedAttribute[Any],
+    limit: int,
+    cursor: str | None,
+    include_total: bool,
+) -> PageResult:
+    """``stmt`` selects columns and carries every filter; ordering and the window are added here."""
+    total = None
+    if include_total:
+        total = (
+            await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        ).scalar_one()
+    if cursor:
+        value, row_id = decode_cursor(sort, cursor)
+        stmt = stmt.where(_after(sort, id_column, value, row_id))
+    order = (
+        (sort.column.desc(), id_column.desc())
+        if sort.descending
+        else (sort.column.asc(), id_column.asc())
+    )
+    rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).mappings().all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, last[sort.column.key], last[id_column.key])
+    return PageResult(rows=rows, next_cursor=next_cursor, total=total)

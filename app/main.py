@@ -1,0 +1,60 @@
+"""create_app(): routers, middleware and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import health
+from app.api.v1 import auth, catalogs, enterprises, me, org_units, users
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, make_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+
+API_ROUTERS = (
+    auth.router,
+    me.router,
+    org_units.router,
+    users.router,
+    catalogs.router,
+    enterprises.router,
+)
+
+DESCRIPTION = """
+安监 — multi-level work-safety supervision (安全生产隐患排查治理) for Chinese counties.
+
+Conventions: cursor pagination (`limit` ≤ 500, `cursor`, `include_total`), `ETag`/`If-Match`,
+`Idempotency-Key` on POST, RFC 9457 problems (Chinese by default, English with
+`Accept-Language: en`), out-of-scope objects answer 404.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="anjian 安监 API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.resolved_database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    install_error_handlers(app)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(health.router)
+    # Added last = outermost: request ids wrap everything, then limits, then idempotency.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,16 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from app.models.base import Base
+from app.models.enterprises import Enterprise
+from app.models.org_units import OrgUnit
+from app.models.users import ApiClient, IdempotencyRecord, LoginFailure, User
+
+__all__ = [
+    "ApiClient",
+    "Base",
+    "Enterprise",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "OrgUnit",
+    "User",
+]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class CatalogEntry(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class SectorEntry(CatalogEntry):
+    high_risk: bool
+
+
+class TownEntry(CatalogEntry):
+    id: str
+    region_code: str
+
+
+class CatalogsOut(BaseModel):
+    sectors: list[SectorEntry]
+    towns: list[TownEntry]
+    roles: list[CatalogEntry]
+    permissions: list[CatalogEntry]
+    org_unit_kinds: list[CatalogEntry]
+    enterprise_scales: list[CatalogEntry]
+    risk_colors: list[CatalogEntry]
+    standardization_grades: list[CatalogEntry]
+    enterprise_statuses: list[CatalogEntry]

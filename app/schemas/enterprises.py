@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.core.credit_code import is_valid_credit_code
+from app.schemas.common import RequestModel
+from app.schemas.org_units import SectorCode
+from app.schemas.users import Phone
+
+RiskColor = Literal["red", "orange", "yellow", "blue"]
+Scale = Literal["large", "medium", "small", "micro"]
+Grade = Literal["level_1", "level_2", "level_3", "none"]
+EnterpriseStatus = Literal["operating", "suspended", "closed"]
+RegionCode12 = Annotated[
+    str, Field(pattern=r"^\d{12}$", description="12-digit statistical division code")
+]
+IndustryCode = Annotated[str, Field(pattern=r"^([A-T]|[A-T]?\d{2,4})$", description="GB/T 4754")]
+
+
+class Contact(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    phone: Phone | None = None
+
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+
+
+class Location(BaseModel):
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lng: Annotated[float, Field(ge=-180, le=180)]
+
+    model_config = {"extra": "forbid"}
+
+
+class EnterpriseFields(RequestModel):
+    address: Annotated[str, Field(max_length=300)] | None = None
+    location: Location | None = None
+    industry_code: IndustryCode | None = None
+    scale: Scale | None = None
+    risk_color: RiskColor | None = None
+    standardization_grade: Grade | None = None
+    principal: Contact | None = None
+    actual_controller: Contact | None = None
+
+
+def _check_credit_code(value: str) -> str:
+    value = value.upper()
+    if not is_valid_credit_code(value):
+        raise ValueError(
+            "not a valid unified social credit code (GB 32100-2015)|统一社会信用代码无效（GB 32100-2015 校验不通过）"
+        )
+    return value
+
+
+class EnterpriseCreate(EnterpriseFields):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    credit_code: Annotated[str, Field(min_length=18, max_length=18)]
+    region_code: RegionCode12
+    sector: SectorCode  # type: ignore[valid-type]
+    enforcement_department_id: str
+    status: EnterpriseStatus = "operating"
+
+    _cc = field_validator("credit_code")(_check_credit_code)
+
+
+class EnterpriseUpdate(EnterpriseFields):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    credit_code: Annotated[str, Field(min_length=18, max_length=18)] | None = None
+    region_code: RegionCode12 | None = None
+    sector: SectorCode | None = None  # type: ignore[valid-type]
+    enforcement_department_id: str | None = None
+    status: EnterpriseStatus | None = None
+
+    @field_validator("credit_code")
+    @classmethod
+    def _cc(cls, value: str | None) -> str | None:
+        return None if value is None else _check_credit_code(value)
+
+
+# Fields an enterprise's own users may change on their record.
+CONTACT_FIELDS = frozenset({"principal", "actual_controller"})
+# Fields that may not be cleared once set.
+REQUIRED_FIELDS = frozenset(
+    {"name", "credit_code", "region_code", "sector", "enforcement_department_id", "status"}
+)
+
+
+class EnterpriseOut(BaseModel):
+    id: str
+    name: str
+    credit_code: str
+    region_code: str
+    address: str | None
+    location: Location | None
+    sector: str
+    industry_code: str | None
+    enforcement_department_id: str
+    scale: str | None
+    risk_color: str | None
+    standardization_grade: str | None
+    principal: Contact | None
+    actual_controller: Contact | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class EnterprisePage(BaseModel):
+    items: list[EnterpriseOut]
+    next_cursor: str | None
+    total: int | None = None

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import RequestModel
+
+RoleCode = Literal[
+    "admin", "manager", "officer", "inspector", "viewer", "enterprise_manager", "enterprise_staff"
+]
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9-]{4,19}$", max_length=20)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class UserCreate(RequestModel):
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")]
+    password: Password
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    phone: Phone | None = None
+    role: RoleCode
+    org_unit_id: str | None = None
+    enterprise_id: str | None = None
+
+
+class UserUpdate(RequestModel):
+    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    phone: Phone | None = None
+    role: RoleCode | None = None
+    password: Password | None = None
+    is_active: bool | None = None
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    phone: str | None
+    role: RoleCode
+    org_unit_id: str | None
+    enterprise_id: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None
+    total: int | None = None
+
+
+class ClientCreate(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    org_unit_id: str
+    permissions: Annotated[list[str], Field(min_length=1, max_length=50)]
+
+
+class ClientUpdate(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    permissions: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None
+    is_active: bool | None = None
+
+
+class ClientOut(BaseModel):
+    id: str
+    client_id: str
+    name: str
+    org_unit_id: str
+    permissions: list[str]
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientWithSecret(ClientOut):
+    client_secret: str = Field(description="Shown once; store it now")
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    next_cursor: str | None
+    total: int | None = None

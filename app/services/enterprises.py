@@ -1,0 +1,281 @@
+"""Enterprises (生产经营单位): registration, updates and the scoped list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.deps import ensure
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.auth.scope import enterprise_would_be_visible, visible_enterprises
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
+from app.models import Enterprise, OrgUnit
+from app.schemas.common import ListParams
+from app.schemas.enterprises import (
+    CONTACT_FIELDS,
+    REQUIRED_FIELDS,
+    Contact,
+    EnterpriseCreate,
+    EnterpriseOut,
+    EnterpriseUpdate,
+    Location,
+)
+
+COLUMNS = (
+    Enterprise.id,
+    Enterprise.name,
+    Enterprise.credit_code,
+    Enterprise.region_code,
+    Enterprise.address,
+    Enterprise.lat,
+    Enterprise.lng,
+    Enterprise.sector,
+    Enterprise.industry_code,
+    Enterprise.enforcement_department_id,
+    Enterprise.scale,
+    Enterprise.risk_color,
+    Enterprise.standardization_grade,
+    Enterprise.principal_name,
+    Enterprise.principal_phone,
+    Enterprise.actual_controller_name,
+    Enterprise.actual_controller_phone,
+    Enterprise.status,
+    Enterprise.created_at,
+    Enterprise.updated_at,
+)
+SORTS = {
+    "name": Enterprise.name,
+    "credit_code": Enterprise.credit_code,
+    "created_at": Enterprise.created_at,
+    "updated_at": Enterprise.updated_at,
+}
+
+
+def _contact(name: str | None, phone: str | None) -> Contact | None:
+    return Contact.model_construct(name=name, phone=phone) if name else None
+
+
+def to_out(row: Any) -> EnterpriseOut:
+    """Accepts an ORM entity or a column row; the hot list path passes rows."""
+    get = row.__getitem__ if hasattr(row, "keys") else lambda k: getattr(row, k)
+    lat, lng = get("lat"), get("lng")
+    return EnterpriseOut.model_construct(
+        id=get("id"),
+        name=get("name"),
+        credit_code=get("credit_code"),
+        region_code=get("region_code"),
+        address=get("address"),
+        location=Location.model_construct(lat=lat, lng=lng)
+        if lat is not None and lng is not None
+        else None,
+        sector=get("sector"),
+        industry_code=get("industry_code"),
+        enforcement_department_id=get("enforcement_department_id"),
+        scale=get("scale"),
+        risk_color=get("risk_color"),
+        standardization_grade=get("standardization_grade"),
+        principal=_contact(get("principal_name"), get("principal_phone")),
+        actual_controller=_contact(get("actual_controller_name"), get("actual_controller_phone")),
+        status=get("status"),
+        created_at=get("created_at"),
+        updated_at=get("updated_at"),
+    )
+
+
+def filtered(
+    p: Principal,
+    *,
+    q: str | None = None,
+    region_code: str | None = None,
+    sector: str | None = None,
+    risk_color: str | None = None,
+    status: str | None = None,
+    enforcement_department_id: str | None = None,
+) -> Select[Any]:
+    stmt = select(*COLUMNS).where(visible_enterprises(p))
+    if q:
+        stmt = stmt.where(
+            Enterprise.name.contains(q, autoescape=True) | (Enterprise.credit_code == q.upper())
+        )
+    if region_code:
+        stmt = stmt.where(Enterprise.region_code.startswith(region_code))
+    if sector:
+        stmt = stmt.where(Enterprise.sector == sector)
+    if risk_color:
+        stmt = stmt.where(Enterprise.risk_color == risk_color)
+    if status:
+        stmt = stmt.where(Enterprise.status == status)
+    if enforcement_department_id:
+        stmt = stmt.where(Enterprise.enforcement_department_id == enforcement_department_id)
+    return stmt
+
+
+async def list_enterprises(
+    session: AsyncSession, p: Principal, params: ListParams, **filters: str | None
+) -> tuple[PageResult, Sort]:
+    sort = parse_sort(params.sort, SORTS, "name")
+    page = await fetch_page(
+        session,
+        filtered(p, **filters),
+        sort=sort,
+        id_column=Enterprise.id,
+        limit=params.limit,
+        cursor=params.cursor,
+        include_total=params.include_total,
+    )
+    return page, sort
+
+
+async def get_visible(session: AsyncSession, p: Principal, enterprise_id: str) -> Enterprise:
+    ent = (
+        await session.execute(
+            select(Enterprise).where(Enterprise.id == enterprise_id, visible_enterprises(p))
+        )
+    ).scalar_one_or_none()
+    if ent is None:
+        raise NotFound("企业不存在", "Enterprise not found")
+    return ent
+
+
+async def _check_region(session: AsyncSession, p: Principal, region_code: str) -> None:
+    """The region must lie inside a county this deployment serves (and the caller's own)."""
+    counties = (
+        await session.execute(select(OrgUnit.county_code).where(OrgUnit.kind == "county"))
+    ).scalars()
+    if not any(region_code.startswith(c) for c in counties) or (
+        p.county_code is not None and not region_code.startswith(p.county_code)
+    ):
+        raise ValidationFailed.field(
+            "region_code",
+            "区划代码不在本县（区）范围内",
+            "region_code lies outside the county",
+            code="region_outside_county",
+        )
+
+
+async def _check_department(session: AsyncSession, p: Principal, department_id: str) -> None:
+    unit = await session.get(OrgUnit, department_id)
+    if unit is None or unit.kind != "bureau" or unit.county_code != p.county_code:
+        raise ValidationFailed.field(
+            "enforcement_department_id",
+            "日常执法监管部门应为本县（区）的行业部门",
+            "enforcement_department_id must be a bureau of the county",
+        )
+
+
+def _apply(ent: Enterprise, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if key == "location":
+            ent.lat, ent.lng = (value["lat"], value["lng"]) if value else (None, None)
+        elif key in ("principal", "actual_controller"):
+            setattr(ent, f"{key}_name", value["name"] if value else None)
+            setattr(ent, f"{key}_phone", value.get("phone") if value else None)
+        else:
+            setattr(ent, key, value)
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "该统一社会信用代码已登记",
+            "An enterprise with this credit code already exists",
+            code="duplicate_credit_code",
+        ) from exc
+
+
+def _check_scope_after(
+    p: Principal, region_code: str, sector: str, department_id: str | None
+) -> None:
+    if not enterprise_would_be_visible(
+        p, region_code=region_code, sector=sector, enforcement_department_id=department_id
+    ):
+        raise Forbidden(
+            "企业不在本单位管辖范围内",
+            "The enterprise would lie outside your jurisdiction",
+            code="outside_scope",
+        )
+
+
+async def create_enterprise(
+    session: AsyncSession, p: Principal, body: EnterpriseCreate
+) -> Enterprise:
+    await _check_region(session, p, body.region_code)
+    await _check_department(session, p, body.enforcement_department_id)
+    _check_scope_after(p, body.region_code, body.sector, body.enforcement_department_id)
+    exists = (
+        await session.execute(
+            select(Enterprise.id).where(Enterprise.credit_code == body.credit_code)
+        )
+    ).first()
+    if exists:
+        raise Conflict(
+            "该统一社会信用代码已登记",
+            "An enterprise with this credit code already exists",
+            code="duplicate_credit_code",
+        )
+    ent = Enterprise()
+    _apply(ent, body.model_dump())
+    session.add(ent)
+    await _flush_unique(session)
+    return ent
+
+
+async def update_enterprise(
+    session: AsyncSession, p: Principal, ent: Enterprise, body: EnterpriseUpdate
+) -> Enterprise:
+    data = body.model_dump(exclude_unset=True)
+    if p.enterprise_id is not None or not p.can(Permission.enterprises_update):
+        ensure(p, Permission.enterprises_update_contact)
+        other = sorted(set(data) - CONTACT_FIELDS)
+        if other:
+            raise ValidationFailed(
+                "企业用户只能修改联系人信息",
+                "Enterprise users may change contact fields only",
+                code="field_not_writable",
+                errors=[
+                    {
+                        "field": f,
+                        "message_zh": "无权修改此字段",
+                        "message_en": "Not writable by you",
+                    }
+                    for f in other
+                ],
+            )
+    for name in REQUIRED_FIELDS & set(data):
+        if data[name] is None:
+            raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
+    if "region_code" in data:
+        await _check_region(session, p, data["region_code"])
+    if "enforcement_department_id" in data:
+        await _check_department(session, p, data["enforcement_department_id"])
+    if {"region_code", "sector", "enforcement_department_id"} & set(
+        data
+    ) and p.enterprise_id is None:
+        _check_scope_after(
+            p,
+            data.get("region_code", ent.region_code),
+            data.get("sector", ent.sector),
+            data.get("enforcement_department_id", ent.enforcement_department_id),
+        )
+    if "credit_code" in data and data["credit_code"] != ent.credit_code:
+        taken = (
+            await session.execute(
+                select(Enterprise.id).where(Enterprise.credit_code == data["credit_code"])
+            )
+        ).first()
+        if taken:
+            raise Conflict(
+                "该统一社会信用代码已登记",
+                "An enterprise with this credit code already exists",
+                code="duplicate_credit_code",
+            )
+    _apply(ent, data)
+    await _flush_unique(session)
+    return ent

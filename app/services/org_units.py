@@ -1,0 +1,129 @@
+"""Org units: the county, its towns/streets and its sectoral bureaus."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.scope import visible_org_units
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
+from app.models import OrgUnit
+from app.schemas.common import ListParams
+from app.schemas.org_units import OrgUnitCreate, OrgUnitOut, OrgUnitUpdate
+
+OUT_COLUMNS = (
+    OrgUnit.id,
+    OrgUnit.kind,
+    OrgUnit.name,
+    OrgUnit.parent_id,
+    OrgUnit.region_code,
+    OrgUnit.sectors,
+    OrgUnit.created_at,
+    OrgUnit.updated_at,
+)
+SORTS = {"name": OrgUnit.name, "created_at": OrgUnit.created_at}
+
+
+def to_out(unit: OrgUnit) -> OrgUnitOut:
+    return OrgUnitOut.model_validate(unit, from_attributes=True)
+
+
+async def get_visible(session: AsyncSession, p: Principal, unit_id: str) -> OrgUnit:
+    unit = (
+        await session.execute(select(OrgUnit).where(OrgUnit.id == unit_id, visible_org_units(p)))
+    ).scalar_one_or_none()
+    if unit is None:
+        raise NotFound("组织单位不存在", "Org unit not found")
+    return unit
+
+
+async def list_units(
+    session: AsyncSession, p: Principal, params: ListParams, kind: str | None, q: str | None
+) -> tuple[PageResult, Sort]:
+    sort = parse_sort(params.sort, SORTS, "name")
+    stmt = select(*OUT_COLUMNS).where(visible_org_units(p))
+    if kind:
+        stmt = stmt.where(OrgUnit.kind == kind)
+    if q:
+        stmt = stmt.where(OrgUnit.name.contains(q, autoescape=True))
+    page = await fetch_page(
+        session,
+        stmt,
+        sort=sort,
+        id_column=OrgUnit.id,
+        limit=params.limit,
+        cursor=params.cursor,
+        include_total=params.include_total,
+    )
+    return page, sort
+
+
+async def create_unit(session: AsyncSession, p: Principal, body: OrgUnitCreate) -> OrgUnit:
+    assert p.unit is not None
+    parent_id = body.parent_id
+    if parent_id is None:
+        county = (
+            await session.execute(
+                select(OrgUnit).where(
+                    OrgUnit.kind == "county", OrgUnit.county_code == p.unit.county_code
+                )
+            )
+        ).scalar_one()
+        parent_id = county.id
+    parent = (
+        await session.execute(select(OrgUnit).where(OrgUnit.id == parent_id, visible_org_units(p)))
+    ).scalar_one_or_none()
+    if parent is None or parent.kind != "county":
+        raise ValidationFailed.field(
+            "parent_id", "上级单位应为本县（区）", "parent_id must be the county"
+        )
+    if body.kind == "town":
+        if not body.region_code or not body.region_code.startswith(parent.county_code):
+            raise ValidationFailed.field(
+                "region_code",
+                f"乡镇/街道的区划代码应为以 {parent.county_code} 开头的 9 位数字",
+                f"A town's region_code must be 9 digits starting with {parent.county_code}",
+            )
+        if body.sectors:
+            raise ValidationFailed.field(
+                "sectors", "乡镇/街道不设行业领域", "Towns have no sectors"
+            )
+    elif body.region_code is not None:
+        raise ValidationFailed.field(
+            "region_code", "行业部门没有区划代码", "Bureaus have no region_code"
+        )
+    unit = OrgUnit(
+        kind=body.kind,
+        name=body.name,
+        parent_id=parent.id,
+        region_code=body.region_code,
+        county_code=parent.county_code,
+        sectors=list(dict.fromkeys(body.sectors)),
+    )
+    session.add(unit)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "区划代码已被其他单位使用", "region_code is already taken", code="duplicate_region_code"
+        ) from exc
+    return unit
+
+
+async def update_unit(session: AsyncSession, unit: OrgUnit, body: OrgUnitUpdate) -> OrgUnit:
+    data = body.model_dump(exclude_unset=True)
+    if "name" in data:
+        if data["name"] is None:
+            raise ValidationFailed.field("name", "名称不能为空", "name may not be null")
+        unit.name = data["name"]
+    if "sectors" in data:
+        if unit.kind != "bureau" and data["sectors"]:
+            raise ValidationFailed.field(
+                "sectors", "只有行业部门可设行业领域", "Only bureaus have sectors"
+            )
+        unit.sectors = list(dict.fromkeys(data["sectors"] or []))
+    await session.flush()
+    return unit

@@ -1,0 +1,286 @@
+"""People and machine clients: who may create and change whom."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.passwords import hash_password
+from app.auth.permissions import CLIENT_GRANTABLE, ENTERPRISE_ROLES, Role
+from app.auth.principal import Principal
+from app.auth.scope import visible_enterprises, visible_org_units, visible_users
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
+from app.models import ApiClient, Enterprise, OrgUnit, User
+from app.schemas.common import ListParams
+from app.schemas.users import ClientCreate, ClientUpdate, UserCreate, UserUpdate
+
+USER_COLUMNS = (
+    User.id,
+    User.username,
+    User.display_name,
+    User.phone,
+    User.role,
+    User.org_unit_id,
+    User.enterprise_id,
+    User.is_active,
+    User.created_at,
+    User.updated_at,
+)
+USER_SORTS = {"username": User.username, "created_at": User.created_at}
+
+
+async def get_visible_user(session: AsyncSession, p: Principal, user_id: str) -> User:
+    user = (
+        await session.execute(select(User).where(User.id == user_id, visible_users(p)))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound("用户不存在", "User not found")
+    return user
+
+
+async def list_users(
+    session: AsyncSession,
+    p: Principal,
+    params: ListParams,
+    *,
+    role: str | None,
+    org_unit_id: str | None,
+    enterprise_id: str | None,
+    q: str | None,
+) -> tuple[PageResult, Sort]:
+    sort = parse_sort(params.sort, USER_SORTS, "username")
+    stmt = select(*USER_COLUMNS).where(visible_users(p))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if org_unit_id:
+        stmt = stmt.where(User.org_unit_id == org_unit_id)
+    if enterprise_id:
+        stmt = stmt.where(User.enterprise_id == enterprise_id)
+    if q:
+        stmt = stmt.where(
+            User.username.contains(q, autoescape=True)
+            | User.display_name.contains(q, autoescape=True)
+        )
+    page = await fetch_page(
+        session,
+        stmt,
+        sort=sort,
+        id_column=User.id,
+        limit=params.limit,
+        cursor=params.cursor,
+        include_total=params.include_total,
+    )
+    return page, sort
+
+
+def _check_role_grant(p: Principal, role: Role) -> None:
+    """Only admins make admins or managers; nobody grants more than they hold."""
+    if role in (Role.admin, Role.manager) and not p.is_admin:
+        raise Forbidden(
+            "只有系统管理员可以授予该角色",
+            "Only an administrator may grant this role",
+            code="role_not_grantable",
+        )
+
+
+async def _check_home(
+    session: AsyncSession,
+    p: Principal,
+    role: Role,
+    org_unit_id: str | None,
+    enterprise_id: str | None,
+) -> None:
+    if (org_unit_id is None) == (enterprise_id is None):
+        raise ValidationFailed.field(
+            "org_unit_id",
+            "org_unit_id 与 enterprise_id 必须且只能填写一个",
+            "Exactly one of org_unit_id and enterprise_id is required",
+        )
+    if role in ENTERPRISE_ROLES and enterprise_id is None:
+        raise ValidationFailed.field(
+            "enterprise_id", "企业角色须指定所属企业", "Enterprise roles need enterprise_id"
+        )
+    if role not in ENTERPRISE_ROLES and org_unit_id is None:
+        raise ValidationFailed.field(
+            "org_unit_id", "政府人员角色须指定所属单位", "Government roles need org_unit_id"
+        )
+    if org_unit_id is not None:
+        unit = (
+            await session.execute(
+                select(OrgUnit).where(OrgUnit.id == org_unit_id, visible_org_units(p))
+            )
+        ).scalar_one_or_none()
+        if unit is None:
+            raise ValidationFailed.field("org_unit_id", "所属单位不存在", "Unknown org unit")
+        if role is Role.admin and unit.kind != "county":
+            raise ValidationFailed.field(
+                "role", "系统管理员只能属于县级单位", "Admins belong to the county unit"
+            )
+        if not p.is_admin and unit.id != (p.unit.id if p.unit else None):
+            raise Forbidden("只能管理本单位的用户", "You may manage users of your own unit only")
+    else:
+        ent = (
+            await session.execute(
+                select(Enterprise.id).where(Enterprise.id == enterprise_id, visible_enterprises(p))
+            )
+        ).scalar_one_or_none()
+        if ent is None:
+            raise ValidationFailed.field("enterprise_id", "所属企业不存在", "Unknown enterprise")
+
+
+async def create_user(session: AsyncSession, p: Principal, body: UserCreate) -> User:
+    role = Role(body.role)
+    _check_role_grant(p, role)
+    await _check_home(session, p, role, body.org_unit_id, body.enterprise_id)
+    user = User(
+        username=body.username,
+        password_hash=hash_password(body.password),
+        display_name=body.display_name,
+        phone=body.phone,
+        role=role.value,
+        org_unit_id=body.org_unit_id,
+        enterprise_id=body.enterprise_id,
+        is_active=True,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("用户名已存在", "Username already taken", code="duplicate_username") from exc
+    return user
+
+
+async def update_user(session: AsyncSession, p: Principal, user: User, body: UserUpdate) -> User:
+    data = body.model_dump(exclude_unset=True)
+    if not p.is_admin and user.role in (Role.admin, Role.manager) and user.id != p.id:
+        raise Forbidden("不能修改同级或上级管理人员", "You may not change another manager or admin")
+    for name in ("display_name", "role", "password", "is_active"):
+        if name in data and data[name] is None:
+            raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
+    if "role" in data:
+        role = Role(data["role"])
+        _check_role_grant(p, role)
+        if (role in ENTERPRISE_ROLES) != (user.enterprise_id is not None):
+            raise ValidationFailed.field(
+                "role", "角色与所属单位类型不符", "The role does not fit the user's home"
+            )
+        if role is Role.admin:
+            await _check_home(session, p, role, user.org_unit_id, user.enterprise_id)
+        user.role = role.value
+    if user.id == p.id and data.get("is_active") is False:
+        raise ValidationFailed.field(
+            "is_active", "不能停用自己的账号", "You cannot deactivate yourself"
+        )
+    if "display_name" in data:
+        user.display_name = data["display_name"]
+    if "phone" in data:
+        user.phone = data["phone"]
+    if "password" in data:
+        user.password_hash = hash_password(data["password"])
+    if "is_active" in data:
+        user.is_active = data["is_active"]
+    await session.flush()
+    return user
+
+
+# ---- machine clients -------------------------------------------------------------------------
+
+CLIENT_COLUMNS = (
+    ApiClient.id,
+    ApiClient.client_id,
+    ApiClient.name,
+    ApiClient.org_unit_id,
+    ApiClient.permissions,
+    ApiClient.is_active,
+    ApiClient.created_at,
+    ApiClient.updated_at,
+)
+
+
+def _check_grants(permissions: list[str]) -> list[str]:
+    valid = {perm.value for perm in CLIENT_GRANTABLE}
+    bad = [x for x in permissions if x not in valid]
+    if bad:
+        raise ValidationFailed.field(
+            "permissions",
+            f"不可授予的权限：{', '.join(bad)}",
+            f"Permissions not grantable: {', '.join(bad)}",
+        )
+    return sorted(set(permissions))
+
+
+def _visible_clients(p: Principal):  # type: ignore[no-untyped-def]
+    return ApiClient.org_unit_id.in_(select(OrgUnit.id).where(visible_org_units(p)))
+
+
+async def list_clients(
+    session: AsyncSession, p: Principal, params: ListParams
+) -> tuple[PageResult, Sort]:
+    sort = parse_sort(
+        params.sort, {"name": ApiClient.name, "created_at": ApiClient.created_at}, "name"
+    )
+    stmt = select(*CLIENT_COLUMNS).where(_visible_clients(p))
+    page = await fetch_page(
+        session,
+        stmt,
+        sort=sort,
+        id_column=ApiClient.id,
+        limit=params.limit,
+        cursor=params.cursor,
+        include_total=params.include_total,
+    )
+    return page, sort
+
+
+async def get_client(session: AsyncSession, p: Principal, client_id: str) -> ApiClient:
+    client = (
+        await session.execute(
+            select(ApiClient).where(ApiClient.id == client_id, _visible_clients(p))
+        )
+    ).scalar_one_or_none()
+    if client is None:
+        raise NotFound("客户端不存在", "Client not found")
+    return client
+
+
+async def create_client(
+    session: AsyncSession, p: Principal, body: ClientCreate
+) -> tuple[ApiClient, str]:
+    unit = (
+        await session.execute(
+            select(OrgUnit).where(OrgUnit.id == body.org_unit_id, visible_org_units(p))
+        )
+    ).scalar_one_or_none()
+    if unit is None:
+        raise ValidationFailed.field("org_unit_id", "所属单位不存在", "Unknown org unit")
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        client_id="cli_" + secrets.token_hex(8),
+        secret_hash=hash_password(secret),
+        name=body.name,
+        org_unit_id=unit.id,
+        permissions=_check_grants(body.permissions),
+        is_active=True,
+    )
+    session.add(client)
+    await session.flush()
+    return client, secret
+
+
+async def update_client(session: AsyncSession, client: ApiClient, body: ClientUpdate) -> ApiClient:
+    data = body.model_dump(exclude_unset=True)
+    for name in data:
+        if data[name] is None:
+            raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
+    if "name" in data:
+        client.name = data["name"]
+    if "permissions" in data:
+        client.permissions = _check_grants(data["permissions"])
+    if "is_active" in data:
+        client.is_active = data["is_active"]
+    await session.flush()
+    return client

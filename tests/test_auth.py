@@ -1,0 +1,96 @@
+"""Token endpoint, /me, throttling and deactivation."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD, World
+
+
+async def token(client, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return await client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+    )
+
+
+async def test_password_grant_issues_bearer_token(client, world: World) -> None:
+    r = await token(client, "town_a_officer")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["username"] == "town_a_officer"
+    assert me.json()["org_unit"]["kind"] == "town"
+    assert me.json()["org_unit"]["region_code"] == "341302001"
+    assert me.json()["enterprise"] is None
+    assert "enterprises:create" in me.json()["permissions"]
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_401(client, world: World) -> None:
+    a = await token(client, "town_a_officer", "wrong-password")
+    b = await token(client, "nobody-here", "wrong-password")
+    assert a.status_code == b.status_code == 401
+    assert a.headers["content-type"].startswith("application/problem+json")
+    strip = lambda j: {k: v for k, v in j.items() if k != "instance"}  # noqa: E731
+    assert strip(a.json()) == strip(b.json())
+
+
+async def test_five_failures_throttle_the_username_even_if_unknown(client, world: World) -> None:
+    for name in ("town_a_officer", "ghost-user"):
+        for _ in range(5):
+            assert (await token(client, name, "bad-password")).status_code == 401
+        r = await token(client, name, PASSWORD)
+        assert r.status_code == 429
+        assert int(r.headers["Retry-After"]) > 0
+        assert r.json()["code"] == "login_throttled"
+
+
+async def test_client_credentials_grant(client, world: World) -> None:
+    r = await client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "cli_town_a_reader",
+            "client_secret": PASSWORD,
+        },
+    )
+    assert r.status_code == 200
+    me = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+    )
+    assert me.json()["kind"] == "client"
+    assert me.json()["role"] is None
+    assert "enterprises:read" in me.json()["permissions"]
+    assert "users:write" not in me.json()["permissions"]
+
+
+async def test_missing_and_garbage_tokens_are_401(client, world: World) -> None:
+    assert (await client.get("/api/v1/me")).status_code == 401
+    r = await client.get("/api/v1/me", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+async def test_deactivated_users_token_stops_working(client, world: World) -> None:
+    assert (await client.get("/api/v1/me", headers=world.h("town_a_officer"))).status_code == 200
+    r = await client.patch(
+        f"/api/v1/users/{world['town_a_officer']}",
+        json={"is_active": False},
+        headers=world.h("admin"),
+    )
+    assert r.status_code == 200
+    assert (await client.get("/api/v1/me", headers=world.h("town_a_officer"))).status_code == 401
+    assert (await token(client, "town_a_officer")).status_code == 401
+
+
+async def test_unsupported_grant_type_is_422(client, world: World) -> None:
+    r = await client.post("/api/v1/auth/token", data={"grant_type": "implicit"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "grant_type"
+
+
+async def test_problems_are_english_on_request(client, world: World) -> None:
+    r = await client.get("/api/v1/me", headers={"Accept-Language": "en"})
+    assert r.json()["title"] == "Not authenticated"
+    r = await client.get("/api/v1/me")
+    assert r.json()["title"] == "未认证或认证失败"
