@@ -57,14 +57,19 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from app.services.demo import DEMO_PASSWORD, load_demo
+    from app.services.demo import DEMO_PASSWORD, existing_demo_summary, load_demo
 
     summary = asyncio.run(_with_session(lambda s: load_demo(s, only_if_empty=args.if_empty)))
     if summary is None:
         print("database already holds data; demo county not loaded")
-        return 0
+        if not args.print_accounts:
+            return 0
+        # Loaded on an earlier run: still show the accounts (`make run` prints them every time).
+        summary = asyncio.run(_with_session(existing_demo_summary))
+        if summary is None:
+            return 0
     print(summary.describe())
-    if args.print_accounts:
+    if args.print_accounts and summary.accounts:
         print(f"demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, role, home in summary.accounts:
             print(f"  {username:<18} {role:<20} {home}")

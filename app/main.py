@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app.api import health
-from app.api.v1 import auth, catalogs, enterprises, me, org_units, users
+from app.api.v1 import (
+    attachments,
+    auth,
+    catalogs,
+    enterprises,
+    hazards,
+    me,
+    org_units,
+    reminders,
+    users,
+)
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+from app.core.storage import LocalStorage
+from app.services.jobs import scheduler_loop
 
 API_ROUTERS = (
     auth.router,
@@ -21,6 +34,9 @@ API_ROUTERS = (
     users.router,
     catalogs.router,
     enterprises.router,
+    hazards.router,
+    attachments.router,
+    reminders.router,
 )
 
 DESCRIPTION = """
@@ -37,7 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.scheduler_enabled:
+            task = asyncio.create_task(scheduler_loop(app.state.sessionmaker, settings))
         yield
+        if task is not None:
+            task.cancel()
         await app.state.engine.dispose()
 
     app = FastAPI(
@@ -49,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.resolved_database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.storage = LocalStorage(settings.data_dir / "files")
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")

@@ -68,6 +68,7 @@ async def get_principal(
             permissions=ROLE_PERMISSIONS[role],
             unit=_unit_info(unit) if unit else None,
             enterprise_id=user.enterprise_id,
+            display_name=user.display_name,
         )
     else:
         crow = (
@@ -87,6 +88,7 @@ async def get_principal(
             role=None,
             permissions=frozenset(Permission(p) for p in client.permissions),
             unit=_unit_info(unit),
+            display_name=client.name,
         )
     request.state.principal_id = principal.audit_id
     return principal

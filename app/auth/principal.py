@@ -26,6 +26,7 @@ class Principal:
     permissions: frozenset[Permission]
     unit: UnitInfo | None = None
     enterprise_id: str | None = None
+    display_name: str = ""
 
     @property
     def is_government(self) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -217,7 +220,21 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         code, zh, en = "malformed_body", "请求体格式错误", "Malformed request body"
     body = problem_body(request, status=exc.status_code, code=code, title_zh=zh, title_en=en)
-    return problem_response(request, exc.status_code, body, getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(request, exc.status_code, body, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of the resource (RFC 9110 §15.5.6); Starlette names only the methods of
+    the first route that matched the path, although GET and POST are separate routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.scope["path"]):
+            methods |= route_methods
+    return ", ".join(sorted(methods))
 
 
 async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -232,8 +249,122 @@ async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 500, body)
 
 
+# PostgreSQL refuses text it cannot store (U+0000 above all) with these; SQLite stores it.
+_UNSTORABLE_TEXT_SQLSTATES = {"22021", "22P05"}
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Text the database cannot hold is bad input (422), wherever it was bound; anything else
+    from the database stays an internal error."""
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) not in _UNSTORABLE_TEXT_SQLSTATES:
+        return await unhandled_handler(request, exc)
+    body = problem_body(
+        request,
+        status=422,
+        code="invalid_character",
+        title_zh=ValidationFailed.title_zh,
+        title_en=ValidationFailed.title_en,
+        detail_zh="文本中含有无法保存的字符（如 U+0000）",
+        detail_en="The text contains a character that cannot be stored (such as U+0000)",
+    )
+    return problem_response(request, 422, body)
+
+
+class ProblemFieldError(BaseModel):
+    field: str = Field(description="Path of the offending field, e.g. `principal.phone`")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error response."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str = Field(description="Stable machine-readable error code")
+    errors: list[ProblemFieldError] = Field(
+        default_factory=list, description="Validation errors, one per field (422 only)"
+    )
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Malformed request body",
+    401: "Missing, invalid or expired credentials",
+    403: "In scope, but the caller may not take this action",
+    404: "Not found, or outside the caller's scope",
+    409: "Conflict with the current state (duplicate, Idempotency-Key in use)",
+    412: "If-Match does not match the current ETag",
+    413: "Request body over the size limit",
+    415: "Unsupported media type (judged by content)",
+    422: "Validation failed",
+    429: "Too many failed attempts; retry after `Retry-After` seconds",
+}
+
+
+def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses the shared machinery can answer for an operation."""
+    statuses = {422} if "422" in operation.get("responses", {}) else set()
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if "{" in path:
+        statuses.add(404)
+    if "requestBody" in operation:
+        statuses |= {400, 409, 413, 422}
+        if "multipart/form-data" in operation["requestBody"].get("content", {}):
+            statuses.add(415)  # uploads are checked by content
+    if method == "patch" or path.endswith("/transitions"):
+        statuses.add(412)
+    if operation.get("operationId") == "issue_token":
+        statuses = (statuses - {409}) | {401, 429}  # no Idempotency-Key replay here
+    return statuses
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare every error an operation can answer as ``application/problem+json`` ``Problem``,
+    replacing FastAPI's default 422 schema, so generated clients and schema checks see the
+    bodies that are really sent."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            declared = {int(k) for k in responses if k.startswith("4")}
+            for status in sorted(_problem_statuses(path, method, operation) | declared):
+                response = responses.setdefault(str(status), {})
+                if status == 422 or response.get("description", "Additional Response") == (
+                    "Additional Response"
+                ):
+                    response["description"] = _PROBLEM_DESCRIPTIONS.get(status, "Error")
+                response["content"] = content
+                if status == 429:
+                    response["headers"] = {
+                        "Retry-After": {"schema": {"type": "integer"}, "required": True}
+                    }
+            operation["responses"] = dict(sorted(responses.items()))
+    paths = json.dumps(schema.get("paths"))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{unused}"' not in paths:
+            components.pop(unused, None)
+    return schema
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_exception_handler(Exception, unhandled_handler)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

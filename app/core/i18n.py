@@ -5,17 +5,31 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
 def wants_english(request: HTTPConnection) -> bool:
+    """The listed language we speak with the highest quality (RFC 9110 §12.5.4); on a tie the
+    first listed; Chinese when neither is acceptable."""
     header = request.headers.get("accept-language", "")
+    best, english = 0.0, False
     for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if not tag:
+        tag, *params = part.split(";")
+        tag = tag.strip().lower()
+        if not tag.startswith(("zh", "en")):
             continue
-        if tag.startswith("zh"):
-            return False
-        if tag.startswith("en"):
-            return True
-    return False
+        quality = _quality(params)
+        if quality > best:
+            best, english = quality, tag.startswith("en")
+    return english
 
 
 # Chinese renderings of pydantic's error types; English falls back to pydantic's own text.

@@ -14,6 +14,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -103,8 +104,12 @@ class RequestContextMiddleware:
             )
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI re-raises it from body parsing (instead of turning it into a
+    400 "error parsing the body") and the problem handler answers 413."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 def body_limit_for(scope: Scope) -> int:
@@ -140,7 +145,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -48,8 +48,10 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(column: InstrumentedAttribute[Any], raw: Any) -> Any:
+    # A TypeDecorator (UTCDateTime) reports ``object``; the type it wraps knows better.
+    col_type = getattr(column.type, "impl_instance", column.type)
     try:
-        python_type = column.type.python_type
+        python_type = col_type.python_type
     except NotImplementedError:
         return raw
     if raw is None:
@@ -86,10 +88,12 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, str]:
 def _after(
     sort: Sort, id_column: InstrumentedAttribute[Any], value: Any, row_id: str
 ) -> ColumnElement[bool]:
-    col = sort.column
-    if sort.descending:
-        return or_(col < value, and_(col == value, id_column < row_id))
-    return or_(col > value, and_(col == value, id_column > row_id))
+    """A row-value comparison ``(col, id) > (value, id)``, which PostgreSQL and SQLite turn into
+    a range scan of the (col, id) index. The equivalent ``col > v OR (col = v AND id > i)`` makes
+    PostgreSQL walk the index from its start: 685 ms instead of 0.1 ms for a page 70 000 rows
+    deep (bench/enterprises_list.py)."""
+    key = tuple_(sort.column, id_column)
+    return key < (value, row_id) if sort.descending else key > (value, row_id)
 
 
 @dataclass

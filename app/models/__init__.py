@@ -2,15 +2,22 @@
 
 from app.models.base import Base
 from app.models.enterprises import Enterprise
+from app.models.hazards import Attachment, Hazard, HazardCounter, HazardEvent, JobRun, Reminder
 from app.models.org_units import OrgUnit
 from app.models.users import ApiClient, IdempotencyRecord, LoginFailure, User
 
 __all__ = [
     "ApiClient",
+    "Attachment",
     "Base",
     "Enterprise",
+    "Hazard",
+    "HazardCounter",
+    "HazardEvent",
     "IdempotencyRecord",
+    "JobRun",
     "LoginFailure",
     "OrgUnit",
+    "Reminder",
     "User",
 ]

@@ -76,12 +76,98 @@ ENTERPRISE_STATUSES = (
     Entry("suspended", "停产停业", "Suspended"),
     Entry("closed", "关闭", "Closed"),
 )
+HAZARD_LEVELS = (
+    Entry("general", "一般事故隐患", "General hazard"),
+    Entry("major", "重大事故隐患", "Major hazard"),
+)
+HAZARD_SOURCES = (
+    Entry("self_inspection", "企业自查", "Enterprise self-inspection"),
+    Entry("inspection", "督导检查发现", "Found by supervision or inspection"),
+    Entry("public_report", "群众举报查实", "Substantiated public report"),
+    Entry("assigned", "上级交办", "Assigned by a higher level"),
+)
+HAZARD_CATEGORIES = (
+    Entry("unsafe_behavior", "人的不安全行为", "Unsafe behaviour of people"),
+    Entry("unsafe_condition", "物的不安全状态", "Unsafe condition of things"),
+    Entry("management_defect", "管理缺陷", "Management defect"),
+    Entry("environment", "环境因素", "Environmental factor"),
+)
+HAZARD_STATUSES = (
+    Entry("registered", "已登记", "Registered"),
+    Entry("rectifying", "整改中", "Under rectification"),
+    Entry("awaiting_acceptance", "待验收", "Awaiting acceptance"),
+    Entry("closed", "已销号", "Closed"),
+    Entry("voided", "已作废", "Voided"),
+)
+HAZARD_ACTIONS = (
+    Entry("plan", "提交整改方案（五落实）", "Submit rectification plan"),
+    Entry("fix_on_spot", "立查立改", "Fixed on the spot"),
+    Entry("complete", "整改完成", "Rectification completed"),
+    Entry("accept", "验收销号", "Accept and close"),
+    Entry("reject", "验收不通过", "Reject acceptance"),
+    Entry("void", "作废", "Void"),
+    Entry("extend", "延期", "Extend deadline"),
+    Entry("reclassify", "调整隐患等级", "Reclassify level"),
+    Entry("supervise", "挂牌督办", "Put under listed supervision"),
+    Entry("unsupervise", "摘牌", "Remove listed supervision"),
+    Entry("escalate", "逐级问责（函告、通报、约谈、曝光）", "Escalate"),
+)
+ESCALATION_LEVELS = (
+    Entry("none", "未问责", "None"),
+    Entry("notice_letter", "函告", "Notice letter"),
+    Entry("circulated", "通报", "Circulated notice"),
+    Entry("summoned", "约谈", "Summons"),
+    Entry("exposed", "曝光", "Public exposure"),
+)
+ATTACHMENT_PHASES = (
+    Entry("discovery", "发现（整改前）", "Discovery (before)"),
+    Entry("rectification", "整改（整改后）", "Rectification (after)"),
+    Entry("acceptance", "验收", "Acceptance"),
+)
+JUDGMENT_STANDARDS = (
+    Entry(
+        "industry_trade",
+        "工贸企业重大事故隐患判定标准（应急管理部令第10号）",
+        "Industry and trade (MEM Order No. 10)",
+    ),
+    Entry(
+        "chemicals",
+        "化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（安监总管三〔2017〕121号）",
+        "Chemicals and hazardous chemicals (2017 No. 121)",
+    ),
+    Entry(
+        "metal_nonmetal_mines", "金属非金属矿山重大事故隐患判定标准", "Metal and non-metal mines"
+    ),
+    Entry(
+        "housing_municipal",
+        "房屋市政工程生产安全重大事故隐患判定标准",
+        "Housing and municipal works",
+    ),
+    Entry("fire", "重大火灾隐患判定规则（GB 35181）", "Major fire hazards (GB 35181)"),
+    Entry(
+        "fireworks",
+        "烟花爆竹生产经营单位重大生产安全事故隐患判定标准",
+        "Fireworks production and trade",
+    ),
+    Entry("gas", "城镇燃气经营安全重大隐患判定标准", "Urban gas operation"),
+    Entry(
+        "road_transport", "道路运输企业和城市客运企业安全生产重大事故隐患判定标准", "Road transport"
+    ),
+)
 CATALOGS: dict[str, tuple[Entry, ...]] = {
     "org_unit_kinds": ORG_UNIT_KINDS,
     "enterprise_scales": ENTERPRISE_SCALES,
     "risk_colors": RISK_COLORS,
     "standardization_grades": STANDARDIZATION_GRADES,
     "enterprise_statuses": ENTERPRISE_STATUSES,
+    "hazard_levels": HAZARD_LEVELS,
+    "hazard_sources": HAZARD_SOURCES,
+    "hazard_categories": HAZARD_CATEGORIES,
+    "hazard_statuses": HAZARD_STATUSES,
+    "hazard_actions": HAZARD_ACTIONS,
+    "escalation_levels": ESCALATION_LEVELS,
+    "attachment_phases": ATTACHMENT_PHASES,
+    "judgment_standards": JUDGMENT_STANDARDS,
 }
 
 

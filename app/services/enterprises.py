@@ -100,7 +100,7 @@ def filtered(
     stmt = select(*COLUMNS).where(visible_enterprises(p))
     if q:
         stmt = stmt.where(
-            Enterprise.name.contains(q, autoescape=True) | (Enterprise.credit_code == q.upper())
+            Enterprise.name.icontains(q, autoescape=True) | (Enterprise.credit_code == q.upper())
         )
     if region_code:
         stmt = stmt.where(Enterprise.region_code.startswith(region_code))

@@ -48,7 +48,7 @@ async def list_units(
     if kind:
         stmt = stmt.where(OrgUnit.kind == kind)
     if q:
-        stmt = stmt.where(OrgUnit.name.contains(q, autoescape=True))
+        stmt = stmt.where(OrgUnit.name.icontains(q, autoescape=True))
     page = await fetch_page(
         session,
         stmt,

@@ -62,8 +62,8 @@ async def list_users(
         stmt = stmt.where(User.enterprise_id == enterprise_id)
     if q:
         stmt = stmt.where(
-            User.username.contains(q, autoescape=True)
-            | User.display_name.contains(q, autoescape=True)
+            User.username.icontains(q, autoescape=True)
+            | User.display_name.icontains(q, autoescape=True)
         )
     page = await fetch_page(
         session,
@@ -163,6 +163,11 @@ async def update_user(session: AsyncSession, p: Principal, user: User, body: Use
             raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
     if "role" in data:
         role = Role(data["role"])
+        if user.id == p.id and role.value != user.role:
+            # Like self-deactivation: the last admin could otherwise lock the county out.
+            raise ValidationFailed.field(
+                "role", "不能修改自己的角色", "You cannot change your own role"
+            )
         _check_role_grant(p, role)
         if (role in ENTERPRISE_ROLES) != (user.enterprise_id is not None):
             raise ValidationFailed.field(

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
+
+
+class Hazard(IdMixin, TimestampMixin, Base):
+    """A 事故隐患 from discovery to sign-off (销号). Lifecycle rules live in services/hazards/workflow."""
+
+    __tablename__ = "hazards"
+
+    number: Mapped[str] = mapped_column(String(20))
+    county_code: Mapped[str] = mapped_column(String(6))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str] = mapped_column(String(32))
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    found_by_id: Mapped[str | None] = mapped_column(String(36))
+    found_by_name: Mapped[str | None] = mapped_column(String(100))
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24))
+
+    judgment_standard: Mapped[str | None] = mapped_column(String(40))
+    judgment_clause: Mapped[str | None] = mapped_column(String(100))
+    judgment_text: Mapped[str | None] = mapped_column(Text)
+
+    plan_responsible_person: Mapped[str | None] = mapped_column(String(100))
+    plan_measures: Mapped[str | None] = mapped_column(Text)
+    plan_funds_fen: Mapped[int | None] = mapped_column(BigInteger)
+    plan_deadline: Mapped[date | None] = mapped_column(Date)
+    plan_contingency_plan: Mapped[str | None] = mapped_column(Text)
+    plan_interim_measures: Mapped[str | None] = mapped_column(Text)
+    plan_equipment_out_of_service: Mapped[bool | None] = mapped_column(Boolean)
+
+    supervision_org_unit_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"))
+    supervision_supervisor_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    supervision_listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    supervision_disclosed: Mapped[bool | None] = mapped_column(Boolean)
+
+    escalation: Mapped[str] = mapped_column(String(16), default="none")
+    overdue_marked_on: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("county_code", "number", name="uq_hazards_county_code_number"),
+        Index("ix_hazards_status_deadline", "status", "deadline"),
+        Index("ix_hazards_found_at_id", "found_at", "id"),
+        Index("ix_hazards_deadline_id", "deadline", "id"),
+        Index("ix_hazards_updated_at_id", "updated_at", "id"),
+        Index("ix_hazards_enterprise_id_status", "enterprise_id", "status"),
+    )
+
+
+class HazardCounter(Base):
+    """Per county and year, the last number handed out; numbers are never reused."""
+
+    __tablename__ = "hazard_counters"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HazardEvent(IdMixin, Base):
+    """One row per action, written in the same transaction as the change."""
+
+    __tablename__ = "hazard_events"
+
+    hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor_kind: Mapped[str] = mapped_column(String(8))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(IdMixin, Base):
+    """An uploaded file. Until bound to a hazard only its uploader may see or use it."""
+
+    __tablename__ = "attachments"
+
+    hazard_id: Mapped[str | None] = mapped_column(ForeignKey("hazards.id"), index=True)
+    phase: Mapped[str | None] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(48), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Reminder(IdMixin, Base):
+    """A notice to the responsible units, at most one per hazard, kind and day."""
+
+    __tablename__ = "reminders"
+
+    hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), index=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    org_unit_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    on_date: Mapped[date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("hazard_id", "kind", "on_date", name="uq_reminders_hazard_kind_date"),
+    )
+
+
+class JobRun(Base):
+    """Claims one run of a periodic job; the unique key lets exactly one worker win."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,280 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
+
+from app.schemas.common import NamedRef, RequestModel
+
+HazardLevel = Literal["general", "major"]
+HazardSource = Literal["self_inspection", "inspection", "public_report", "assigned"]
+HazardCategory = Literal["unsafe_behavior", "unsafe_condition", "management_defect", "environment"]
+HazardStatus = Literal["registered", "rectifying", "awaiting_acceptance", "closed", "voided"]
+Escalation = Literal["none", "notice_letter", "circulated", "summoned", "exposed"]
+AttachmentPhase = Literal["discovery", "rectification", "acceptance"]
+JudgmentStandard = Literal[
+    "industry_trade",
+    "chemicals",
+    "metal_nonmetal_mines",
+    "housing_municipal",
+    "fire",
+    "fireworks",
+    "gas",
+    "road_transport",
+]
+HazardAction = Literal[
+    "plan",
+    "fix_on_spot",
+    "complete",
+    "accept",
+    "reject",
+    "void",
+    "extend",
+    "reclassify",
+    "supervise",
+    "unsupervise",
+    "escalate",
+]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=4000)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+Note = Annotated[str, Field(max_length=2000)]
+AttachmentIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=20)]
+# Money is exact: stored in fen, shown in yuan with two decimals.
+Yuan = Annotated[
+    Decimal,
+    Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2),
+    PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
+]
+
+
+class Judgment(BaseModel):
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+
+    standard: JudgmentStandard
+    clause: Annotated[str, Field(min_length=1, max_length=100, description="e.g. 第四条第（三）项")]
+    text: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Plan(BaseModel):
+    """五落实: responsibility, measures, funds, deadline, contingency plan (+ interim measures for major)."""
+
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+
+    responsible_person: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    measures: LongText | None = None
+    funds_yuan: Yuan | None = None
+    deadline: date | None = None
+    contingency_plan: LongText | None = None
+    interim_measures: LongText | None = None
+    equipment_out_of_service: bool | None = None
+
+
+class Supervision(BaseModel):
+    org_unit_id: str
+    supervisor_user_id: str
+    listed_at: datetime
+    disclosed: bool
+
+
+class EscalationStep(BaseModel):
+    level: Escalation
+    at: datetime
+    actor: NamedRef | None
+    note: str | None
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    hazard_id: str | None
+    phase: AttachmentPhase | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    has_thumbnail: bool
+    created_at: datetime
+
+
+class HazardCreate(RequestModel):
+    enterprise_id: Annotated[str, Field(max_length=64)]
+    title: Text200
+    description: LongText | None = None
+    location: Annotated[str, Field(max_length=300)] | None = None
+    level: HazardLevel
+    source: HazardSource
+    category: HazardCategory
+    found_at: AwareDatetime | None = Field(
+        default=None, description="Defaults to now; never in the future"
+    )
+    deadline: date | None = Field(
+        default=None, description="Rectification deadline; defaults to 30 days"
+    )
+    judgment: Judgment | None = Field(default=None, description="Required for a major hazard")
+    attachment_ids: AttachmentIds = Field(default_factory=list, description="Discovery photos")
+
+
+class HazardSummary(BaseModel):
+    id: str
+    number: str
+    enterprise: NamedRef
+    region_code: str
+    sector: str
+    title: str
+    location: str | None
+    level: HazardLevel
+    source: HazardSource
+    category: HazardCategory
+    found_at: datetime
+    deadline: date
+    status: HazardStatus
+    is_overdue: bool
+    stock: bool
+    escalation: Escalation
+    supervised: bool
+    allowed_actions: list[HazardAction]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class HazardOut(HazardSummary):
+    enterprise_id: str
+    description: str | None
+    found_by: NamedRef | None
+    judgment: Judgment | None
+    plan: Plan | None
+    supervision: Supervision | None
+    escalation_history: list[EscalationStep]
+    attachments: list[AttachmentOut]
+
+
+class HazardPage(BaseModel):
+    items: list[HazardSummary]
+    next_cursor: str | None
+    total: int | None = None
+
+
+class HazardEventOut(BaseModel):
+    id: str
+    action: str
+    from_status: HazardStatus | None
+    to_status: HazardStatus
+    actor: NamedRef | None
+    actor_kind: str
+    note: str | None
+    details: dict[str, str | int | float | bool | list[str] | None]
+    attachment_ids: list[str]
+    created_at: datetime
+
+
+class HazardEventList(BaseModel):
+    items: list[HazardEventOut]
+
+
+# ---- transitions: one body per action, discriminated by "action" --------------------------------
+
+
+class _Action(RequestModel):
+    note: Note | None = None
+
+
+class PlanAction(_Action):
+    action: Literal["plan"]
+    plan: Plan
+
+
+class FixOnSpotAction(_Action):
+    action: Literal["fix_on_spot"]
+    attachment_ids: AttachmentIds = Field(
+        default_factory=list, description="After-photos (rectification)"
+    )
+
+
+class CompleteAction(_Action):
+    action: Literal["complete"]
+    attachment_ids: AttachmentIds = Field(
+        default_factory=list, description="Rectification evidence"
+    )
+
+
+class AcceptAction(_Action):
+    action: Literal["accept"]
+    attachment_ids: AttachmentIds = Field(default_factory=list, description="Acceptance records")
+
+
+class RejectAction(_Action):
+    action: Literal["reject"]
+    reason: Reason
+
+
+class VoidAction(_Action):
+    action: Literal["void"]
+    reason: Reason
+
+
+class ExtendAction(_Action):
+    action: Literal["extend"]
+    deadline: date
+    reason: Reason
+
+
+class ReclassifyAction(_Action):
+    action: Literal["reclassify"]
+    level: HazardLevel
+    judgment: Judgment | None = None
+    reason: Reason | None = None
+
+
+class SuperviseAction(_Action):
+    action: Literal["supervise"]
+    supervisor_user_id: Annotated[str, Field(max_length=64)]
+    disclosed: bool = False
+
+
+class UnsuperviseAction(_Action):
+    action: Literal["unsupervise"]
+
+
+class EscalateAction(_Action):
+    action: Literal["escalate"]
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+Transition = Annotated[
+    PlanAction
+    | FixOnSpotAction
+    | CompleteAction
+    | AcceptAction
+    | RejectAction
+    | VoidAction
+    | ExtendAction
+    | ReclassifyAction
+    | SuperviseAction
+    | UnsuperviseAction
+    | EscalateAction,
+    Field(discriminator="action"),
+]
+
+
+class HazardStatsRow(BaseModel):
+    key: dict[str, str]
+    labels: dict[str, str]
+    found: int
+    closed: int
+    open: int
+    overdue: int
+    rectification_rate: float
+    major_open: int
+    major_supervised: int
+    stock_open: int
+    stock_cleared: int
+    median_days_to_close: float | None
+
+
+class HazardStats(BaseModel):
+    group_by: list[str]
+    groups: list[HazardStatsRow]
+    totals: HazardStatsRow

@@ -1,0 +1,148 @@
+"""The hazard filters, shared by the list, the statistics and (later) exports, so their numbers agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+
+from app.auth.principal import Principal
+from app.auth.scope import visible_enterprises
+from app.core.clock import start_of_local_day
+from app.core.config import Settings
+from app.models import Enterprise, Hazard
+from app.services.hazards.workflow import OPEN
+
+OPEN_STATES = tuple(sorted(OPEN))
+
+
+@dataclass(frozen=True)
+class HazardFilters:
+    status: str | None = None
+    level: str | None = None
+    source: str | None = None
+    category: str | None = None
+    enterprise_id: str | None = None
+    region_code: str | None = None
+    sector: str | None = None
+    overdue: bool | None = None
+    stock: bool | None = None
+    supervised: bool | None = None
+    found_at_from: datetime | date | None = None
+    found_at_to: datetime | date | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    q: str | None = None
+
+
+def stock_cutoff_instant(settings: Settings) -> datetime:
+    return start_of_local_day(settings.stock_cutoff, settings.timezone)
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """Not closed by the end of the deadline day (local time): open, and the deadline is before today."""
+    return and_(Hazard.status.in_(OPEN_STATES), Hazard.deadline < today)
+
+
+def stock_condition(settings: Settings) -> ColumnElement[bool]:
+    return Hazard.found_at < stock_cutoff_instant(settings)
+
+
+def _lower_bound(value: datetime | date, settings: Settings) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return start_of_local_day(value, settings.timezone)
+
+
+def _upper_bound_exclusive(value: datetime | date, settings: Settings) -> tuple[datetime, bool]:
+    """A date means the whole local day; a datetime is inclusive."""
+    if isinstance(value, datetime):
+        return value, True
+    from datetime import timedelta
+
+    return start_of_local_day(value + timedelta(days=1), settings.timezone), False
+
+
+def conditions(
+    p: Principal, f: HazardFilters, settings: Settings, today: date
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses over ``Hazard`` joined with ``Enterprise``; scope always comes first."""
+    out: list[ColumnElement[bool]] = [visible_enterprises(p)]
+    if f.status:
+        out.append(Hazard.status == f.status)
+    else:  # voided registrations are mistakes: shown only when asked for
+        out.append(Hazard.status != "voided")
+    if f.level:
+        out.append(Hazard.level == f.level)
+    if f.source:
+        out.append(Hazard.source == f.source)
+    if f.category:
+        out.append(Hazard.category == f.category)
+    if f.enterprise_id:
+        out.append(Hazard.enterprise_id == f.enterprise_id)
+    if f.region_code:
+        out.append(Enterprise.region_code.startswith(f.region_code))
+    if f.sector:
+        out.append(Enterprise.sector == f.sector)
+    if f.overdue is not None:
+        cond = overdue_condition(today)
+        out.append(cond if f.overdue else not_(cond))
+    if f.stock is not None:
+        cond = stock_condition(settings)
+        out.append(cond if f.stock else not_(cond))
+    if f.supervised is not None:
+        sup = Hazard.supervision_org_unit_id.is_not(None)
+        out.append(sup if f.supervised else not_(sup))
+    if f.found_at_from is not None:
+        out.append(Hazard.found_at >= _lower_bound(f.found_at_from, settings))
+    if f.found_at_to is not None:
+        bound, inclusive = _upper_bound_exclusive(f.found_at_to, settings)
+        out.append(Hazard.found_at <= bound if inclusive else Hazard.found_at < bound)
+    if f.deadline_from is not None:
+        out.append(Hazard.deadline >= f.deadline_from)
+    if f.deadline_to is not None:
+        out.append(Hazard.deadline <= f.deadline_to)
+    if f.q:
+        out.append(
+            or_(
+                Hazard.title.contains(f.q, autoescape=True),
+                Hazard.number == f.q,
+                Hazard.location.contains(f.q, autoescape=True),
+                Enterprise.name.contains(f.q, autoescape=True),
+            )
+        )
+    return out
+
+
+LIST_COLUMNS = (
+    Hazard.id,
+    Hazard.number,
+    Hazard.enterprise_id,
+    Enterprise.name.label("enterprise_name"),
+    Enterprise.region_code,
+    Enterprise.sector,
+    Hazard.title,
+    Hazard.location,
+    Hazard.level,
+    Hazard.source,
+    Hazard.category,
+    Hazard.found_at,
+    Hazard.deadline,
+    Hazard.status,
+    Hazard.escalation,
+    Hazard.supervision_org_unit_id,
+    Hazard.created_at,
+    Hazard.updated_at,
+    Hazard.closed_at,
+)
+
+
+def list_statement(p: Principal, f: HazardFilters, settings: Settings, today: date) -> Select[Any]:
+    return (
+        select(*LIST_COLUMNS)
+        .select_from(Hazard)
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .where(*conditions(p, f, settings, today))
+    )

@@ -1,0 +1,526 @@
+"""Hazard registration, reads and the transitions workflow (rules in ``workflow``)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.auth.scope import visible_enterprises
+from app.core.clock import local_date, local_today
+from app.core.config import Settings
+from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
+from app.models import Attachment, Enterprise, Hazard, HazardEvent, User
+from app.models.base import utcnow
+from app.schemas.common import ListParams, NamedRef
+from app.schemas.hazards import (
+    EscalationStep,
+    HazardCreate,
+    HazardEventOut,
+    HazardOut,
+    HazardSummary,
+    Judgment,
+    Plan,
+    Supervision,
+)
+from app.services import attachments as attachment_service
+from app.services.hazards import workflow
+from app.services.hazards.numbering import next_number
+from app.services.hazards.queries import HazardFilters, list_statement, stock_cutoff_instant
+from app.services.hazards.workflow import OPEN, Facts, Refusal
+
+SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
+DEFAULT_DEADLINE_DAYS = 30
+GOVERNMENT_SOURCES = frozenset({"inspection", "assigned", "public_report"})
+
+
+# ---- shaping ---------------------------------------------------------------------------------
+
+
+def _facts(get: Any, today: date) -> Facts:
+    status = get("status")
+    return Facts(
+        enterprise_id=get("enterprise_id"),
+        status=status,
+        level=get("level"),
+        source=get("source"),
+        is_overdue=status in OPEN and get("deadline") < today,
+        supervised=get("supervision_org_unit_id") is not None,
+        escalation=get("escalation"),
+    )
+
+
+def summary(row: Any, p: Principal, settings: Settings, today: date) -> HazardSummary:
+    """From a list row (mapping); no validation pass, the row is already typed by the database."""
+    get = row.__getitem__
+    facts = _facts(get, today)
+    return HazardSummary.model_construct(
+        id=get("id"),
+        number=get("number"),
+        enterprise=NamedRef.model_construct(id=get("enterprise_id"), name=get("enterprise_name")),
+        region_code=get("region_code"),
+        sector=get("sector"),
+        title=get("title"),
+        location=get("location"),
+        level=get("level"),
+        source=get("source"),
+        category=get("category"),
+        found_at=get("found_at"),
+        deadline=get("deadline"),
+        status=get("status"),
+        is_overdue=facts.is_overdue,
+        stock=get("found_at") < stock_cutoff_instant(settings),
+        escalation=get("escalation"),
+        supervised=facts.supervised,
+        allowed_actions=workflow.allowed_actions(p, facts),
+        created_at=get("created_at"),
+        updated_at=get("updated_at"),
+        closed_at=get("closed_at"),
+    )
+
+
+def _yuan(fen: int | None) -> Decimal | None:
+    return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _plan(h: Hazard) -> Plan | None:
+    values = {
+        "responsible_person": h.plan_responsible_person,
+        "measures": h.plan_measures,
+        "funds_yuan": _yuan(h.plan_funds_fen),
+        "deadline": h.plan_deadline,
+        "contingency_plan": h.plan_contingency_plan,
+        "interim_measures": h.plan_interim_measures,
+        "equipment_out_of_service": h.plan_equipment_out_of_service,
+    }
+    return Plan.model_construct(**values) if any(v is not None for v in values.values()) else None
+
+
+async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Hazard) -> HazardOut:
+    today = local_today(settings.timezone)
+    ent = (
+        await session.execute(
+            select(Enterprise.name, Enterprise.region_code, Enterprise.sector).where(
+                Enterprise.id == h.enterprise_id
+            )
+        )
+    ).one()
+    attachments = (
+        (
+            await session.execute(
+                select(Attachment)
+                .where(Attachment.hazard_id == h.id)
+                .order_by(Attachment.created_at, Attachment.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    steps = (
+        await session.execute(
+            select(HazardEvent)
+            .where(HazardEvent.hazard_id == h.id, HazardEvent.action == "escalate")
+            .order_by(HazardEvent.created_at, HazardEvent.id)
+        )
+    ).scalars()
+    row = {
+        c: getattr(h, c)
+        for c in (
+            "id",
+            "number",
+            "enterprise_id",
+            "title",
+            "location",
+            "level",
+            "source",
+            "category",
+            "found_at",
+            "deadline",
+            "status",
+            "escalation",
+            "supervision_org_unit_id",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        )
+    }
+    row.update(enterprise_name=ent.name, region_code=ent.region_code, sector=ent.sector)
+    base = summary(row, p, settings, today)
+    return HazardOut.model_construct(
+        **{name: getattr(base, name) for name in HazardSummary.model_fields},
+        enterprise_id=h.enterprise_id,
+        description=h.description,
+        found_by=NamedRef.model_construct(id=h.found_by_id, name=h.found_by_name or "")
+        if h.found_by_id
+        else None,
+        judgment=Judgment.model_construct(
+            standard=h.judgment_standard, clause=h.judgment_clause, text=h.judgment_text
+        )
+        if h.judgment_standard
+        else None,
+        plan=_plan(h),
+        supervision=Supervision.model_construct(
+            org_unit_id=h.supervision_org_unit_id,
+            supervisor_user_id=h.supervision_supervisor_user_id,
+            listed_at=h.supervision_listed_at,
+            disclosed=bool(h.supervision_disclosed),
+        )
+        if h.supervision_org_unit_id
+        else None,
+        escalation_history=[
+            EscalationStep.model_construct(
+                level=e.payload.get("level"),
+                at=e.created_at,
+                actor=NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
+                if e.actor_id
+                else None,
+                note=e.note,
+            )
+            for e in steps
+        ],
+        attachments=[attachment_service.to_out(a) for a in attachments],
+    )
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+
+async def get_visible(session: AsyncSession, p: Principal, hazard_id: str) -> Hazard:
+    hazard = (
+        await session.execute(
+            select(Hazard)
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(Hazard.id == hazard_id, visible_enterprises(p))
+        )
+    ).scalar_one_or_none()
+    if hazard is None:
+        raise NotFound("隐患不存在", "Hazard not found")
+    return hazard
+
+
+async def list_hazards(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    params: ListParams,
+    filters: HazardFilters,
+) -> tuple[PageResult, Sort, date]:
+    sort = parse_sort(params.sort, SORTS, "-found_at")
+    today = local_today(settings.timezone)
+    page = await fetch_page(
+        session,
+        list_statement(p, filters, settings, today),
+        sort=sort,
+        id_column=Hazard.id,
+        limit=params.limit,
+        cursor=params.cursor,
+        include_total=params.include_total,
+    )
+    return page, sort, today
+
+
+async def events(session: AsyncSession, hazard: Hazard) -> list[HazardEventOut]:
+    rows = (
+        await session.execute(
+            select(HazardEvent)
+            .where(HazardEvent.hazard_id == hazard.id)
+            .order_by(HazardEvent.created_at, HazardEvent.id)
+        )
+    ).scalars()
+    return [
+        HazardEventOut.model_construct(
+            id=e.id,
+            action=e.action,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            actor=NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
+            if e.actor_id
+            else None,
+            actor_kind=e.actor_kind,
+            note=e.note,
+            details=e.payload or {},
+            attachment_ids=e.attachment_ids or [],
+            created_at=e.created_at,
+        )
+        for e in rows
+    ]
+
+
+# ---- writes ------------------------------------------------------------------------------------
+
+
+def _event(
+    h: Hazard,
+    p: Principal | None,
+    action: str,
+    from_status: str | None,
+    *,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+    attachment_ids: list[str] | None = None,
+) -> HazardEvent:
+    return HazardEvent(
+        hazard_id=h.id,
+        action=action,
+        from_status=from_status,
+        to_status=h.status,
+        actor_kind=p.kind if p else "system",
+        actor_id=p.id if p else None,
+        actor_name=(p.display_name or p.name) if p else None,
+        note=note,
+        payload=details or {},
+        attachment_ids=attachment_ids or [],
+        created_at=utcnow(),
+    )
+
+
+def _check_judgment(level: str, judgment: Judgment | None, field: str = "judgment") -> None:
+    if level == "major" and judgment is None:
+        raise ValidationFailed.field(
+            field,
+            "重大事故隐患须注明所依据的判定标准及条款",
+            "A major hazard must cite the judgment standard and clause it meets",
+            code="judgment_required",
+        )
+    if level == "general" and judgment is not None:
+        raise ValidationFailed.field(
+            field, "一般隐患不填写重大隐患判定依据", "Only a major hazard carries a judgment"
+        )
+
+
+async def create_hazard(
+    session: AsyncSession, p: Principal, settings: Settings, body: HazardCreate
+) -> Hazard:
+    ent = (
+        await session.execute(
+            select(Enterprise).where(Enterprise.id == body.enterprise_id, visible_enterprises(p))
+        )
+    ).scalar_one_or_none()
+    if ent is None:
+        raise ValidationFailed.field(
+            "enterprise_id", "企业不存在", "Unknown enterprise", code="unknown_enterprise"
+        )
+    if p.enterprise_id is not None:
+        if body.source != "self_inspection":
+            raise ValidationFailed.field(
+                "source",
+                "企业登记的隐患来源只能是企业自查",
+                "Enterprise users register self_inspection hazards only",
+            )
+    elif body.source not in GOVERNMENT_SOURCES:
+        raise ValidationFailed.field(
+            "source",
+            "政府部门登记的隐患来源应为督导检查、上级交办或举报查实",
+            "Government users register inspection, assigned or public_report hazards",
+        )
+    _check_judgment(body.level, body.judgment)
+    now = utcnow()
+    found_at = body.found_at or now
+    if found_at > now + timedelta(minutes=5):
+        raise ValidationFailed.field(
+            "found_at", "发现时间不能晚于当前时间", "found_at may not be in the future"
+        )
+    found_day = local_date(found_at, settings.timezone)
+    deadline = body.deadline or (found_day + timedelta(days=DEFAULT_DEADLINE_DAYS))
+    if deadline < found_day:
+        raise ValidationFailed.field(
+            "deadline", "整改期限不能早于发现日期", "deadline may not precede found_at"
+        )
+    county_code = ent.region_code[:6]
+    hazard = Hazard(
+        number=await next_number(session, county_code, local_today(settings.timezone).year),
+        county_code=county_code,
+        enterprise_id=ent.id,
+        title=body.title,
+        description=body.description,
+        location=body.location,
+        level=body.level,
+        source=body.source,
+        category=body.category,
+        found_at=found_at,
+        found_by_id=p.id,
+        found_by_name=p.display_name or p.name,
+        deadline=deadline,
+        status="registered",
+        escalation="none",
+        judgment_standard=body.judgment.standard if body.judgment else None,
+        judgment_clause=body.judgment.clause if body.judgment else None,
+        judgment_text=body.judgment.text if body.judgment else None,
+    )
+    session.add(hazard)
+    await session.flush()
+    await attachment_service.bind(session, p, hazard.id, body.attachment_ids, "discovery")
+    session.add(_event(hazard, p, "register", None, attachment_ids=body.attachment_ids))
+    await session.flush()
+    return hazard
+
+
+async def _require_evidence(session: AsyncSession, hazard: Hazard, what: str) -> None:
+    has = (
+        await session.execute(
+            select(Attachment.id)
+            .where(Attachment.hazard_id == hazard.id, Attachment.phase == "rectification")
+            .limit(1)
+        )
+    ).first()
+    if not has:
+        raise ValidationFailed.field(
+            "attachment_ids",
+            f"{what}须上传至少一份整改后照片或材料",
+            "At least one rectification attachment (after-photo or document) is required",
+            code="evidence_required",
+        )
+
+
+def _apply_plan(hazard: Hazard, plan: Plan) -> dict[str, Any]:
+    required = ["responsible_person", "measures", "deadline"]
+    if hazard.level == "major":
+        required = [
+            "responsible_person",
+            "measures",
+            "funds_yuan",
+            "deadline",
+            "contingency_plan",
+            "interim_measures",
+            "equipment_out_of_service",
+        ]
+    missing = [name for name in required if getattr(plan, name) is None]
+    if missing:
+        raise ValidationFailed(
+            "整改方案缺少必填项（重大隐患须五落实齐全并有临时管控措施）",
+            "The plan is missing required items (a major hazard needs all five plus interim measures)",
+            code="plan_incomplete",
+            errors=[
+                {"field": f"plan.{m}", "message_zh": "必填", "message_en": "Required"}
+                for m in missing
+            ],
+        )
+    assert plan.deadline is not None
+    if plan.deadline > hazard.deadline:
+        raise ValidationFailed.field(
+            "plan.deadline",
+            "方案期限晚于整改期限，请先申请延期",
+            "The plan deadline is after the hazard deadline; extend first",
+        )
+    hazard.plan_responsible_person = plan.responsible_person
+    hazard.plan_measures = plan.measures
+    hazard.plan_funds_fen = int(plan.funds_yuan * 100) if plan.funds_yuan is not None else None
+    hazard.plan_deadline = plan.deadline
+    hazard.plan_contingency_plan = plan.contingency_plan
+    hazard.plan_interim_measures = plan.interim_measures
+    hazard.plan_equipment_out_of_service = plan.equipment_out_of_service
+    return {"plan_deadline": plan.deadline.isoformat()}
+
+
+async def transition(
+    session: AsyncSession, p: Principal, settings: Settings, hazard: Hazard, body: BaseModel
+) -> Hazard:
+    action: str = body.action  # type: ignore[attr-defined]
+    today = local_today(settings.timezone)
+    facts = Facts(
+        enterprise_id=hazard.enterprise_id,
+        status=hazard.status,
+        level=hazard.level,
+        source=hazard.source,
+        is_overdue=hazard.status in OPEN and hazard.deadline < today,
+        supervised=hazard.supervision_org_unit_id is not None,
+        escalation=hazard.escalation,
+    )
+    if not p.can(Permission.hazards_transition):
+        raise Forbidden("当前角色无权办理隐患", "Your role may not act on hazards")
+    try:
+        t = workflow.check(p, facts, action)
+    except Refusal as refusal:
+        error: AppError = (
+            Forbidden(refusal.zh, refusal.en)
+            if refusal.status == 403
+            else Conflict(refusal.zh, refusal.en)
+        )
+        error.code = refusal.code
+        raise error from None
+
+    from_status = hazard.status
+    note: str | None = getattr(body, "note", None)
+    details: dict[str, Any] = {}
+    bound: list[str] = list(getattr(body, "attachment_ids", []) or [])
+    now = utcnow()
+
+    if action == "plan":
+        details = _apply_plan(hazard, body.plan)  # type: ignore[attr-defined]
+    elif action in ("fix_on_spot", "complete"):
+        await attachment_service.bind(session, p, hazard.id, bound, "rectification")
+        await _require_evidence(
+            session, hazard, "立查立改" if action == "fix_on_spot" else "整改完成"
+        )
+    elif action == "accept":
+        await attachment_service.bind(session, p, hazard.id, bound, "acceptance")
+    elif action in ("reject", "void"):
+        note = body.reason  # type: ignore[attr-defined]
+    elif action == "extend":
+        new_deadline: date = body.deadline  # type: ignore[attr-defined]
+        if new_deadline <= hazard.deadline:
+            raise ValidationFailed.field(
+                "deadline", "延期后的期限应晚于原期限", "The new deadline must be later"
+            )
+        details = {
+            "from_deadline": hazard.deadline.isoformat(),
+            "to_deadline": new_deadline.isoformat(),
+        }
+        hazard.deadline = new_deadline
+        hazard.overdue_marked_on = None
+        note = body.reason  # type: ignore[attr-defined]
+    elif action == "reclassify":
+        level: str = body.level  # type: ignore[attr-defined]
+        if level == hazard.level:
+            raise ValidationFailed.field(
+                "level", "新等级与当前等级相同", "The hazard already has this level"
+            )
+        _check_judgment(level, body.judgment)  # type: ignore[attr-defined]
+        judgment: Judgment | None = body.judgment  # type: ignore[attr-defined]
+        hazard.judgment_standard = judgment.standard if judgment else None
+        hazard.judgment_clause = judgment.clause if judgment else None
+        hazard.judgment_text = judgment.text if judgment else None
+        details = {"from_level": hazard.level, "to_level": level}
+        hazard.level = level
+        note = body.reason or note  # type: ignore[attr-defined]
+    elif action == "supervise":
+        supervisor = await session.get(User, body.supervisor_user_id)  # type: ignore[attr-defined]
+        assert p.unit is not None
+        if supervisor is None or not supervisor.is_active or supervisor.org_unit_id != p.unit.id:
+            raise ValidationFailed.field(
+                "supervisor_user_id",
+                "督办责任人应为本单位在岗人员",
+                "The supervisor must be an active user of your unit",
+            )
+        hazard.supervision_org_unit_id = p.unit.id
+        hazard.supervision_supervisor_user_id = supervisor.id
+        hazard.supervision_listed_at = now
+        hazard.supervision_disclosed = body.disclosed  # type: ignore[attr-defined]
+        details = {"supervisor_user_id": supervisor.id, "disclosed": bool(body.disclosed)}  # type: ignore[attr-defined]
+    elif action == "unsupervise":
+        details = {"org_unit_id": hazard.supervision_org_unit_id}
+        hazard.supervision_org_unit_id = None
+        hazard.supervision_supervisor_user_id = None
+        hazard.supervision_listed_at = None
+        hazard.supervision_disclosed = None
+    elif action == "escalate":
+        hazard.escalation = workflow.next_escalation(hazard.escalation)
+        details = {"level": hazard.escalation}
+
+    if t.to_state is not None:
+        hazard.status = t.to_state
+        if t.to_state == "closed":
+            hazard.closed_at = now
+    hazard.updated_at = now
+    session.add(
+        _event(hazard, p, action, from_status, note=note, details=details, attachment_ids=bound)
+    )
+    await session.flush()
+    return hazard

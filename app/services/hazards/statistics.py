@@ -1,0 +1,179 @@
+"""Dashboard figures over exactly the rows the hazard list would return for the same filters."""
+
+from __future__ import annotations
+
+import statistics as stats
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import local_today
+from app.core.config import Settings
+from app.models import Enterprise, Hazard, OrgUnit
+from app.schemas.hazards import HazardStatsRow
+from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
+from app.services.hazards.queries import (
+    OPEN_STATES,
+    HazardFilters,
+    conditions,
+    overdue_condition,
+    stock_condition,
+)
+
+GROUPS = ("town", "sector", "level", "source", "month")
+_LABELS = {
+    "sector": {s.code: s.name_zh for s in SECTORS},
+    "level": {e.code: e.name_zh for e in HAZARD_LEVELS},
+    "source": {e.code: e.name_zh for e in HAZARD_SOURCES},
+}
+
+
+def _group_expr(name: str, dialect: str, settings: Settings) -> Any:
+    if name == "town":
+        return func.substr(Enterprise.region_code, 1, 9)
+    if name == "sector":
+        return Enterprise.sector
+    if name == "level":
+        return Hazard.level
+    if name == "source":
+        return Hazard.source
+    # month of discovery, local time; Asia/Shanghai has no DST, but PostgreSQL is told the zone anyway
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(settings.timezone, Hazard.found_at), "YYYY-MM")
+    return func.strftime("%Y-%m", Hazard.found_at, "+8 hours")
+
+
+def _count(cond: Any) -> Any:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+async def hazard_statistics(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    group_by: list[str],
+    filters: HazardFilters,
+) -> tuple[list[HazardStatsRow], HazardStatsRow]:
+    dialect = session.bind.dialect.name
+    today = local_today(settings.timezone)
+    is_open = Hazard.status.in_(OPEN_STATES)
+    is_closed = Hazard.status == "closed"
+    supervised = Hazard.supervision_org_unit_id.is_not(None)
+    stock = stock_condition(settings)
+    keys = [_group_expr(g, dialect, settings).label(f"g_{g}") for g in group_by]
+    measures = [
+        func.count().label("found"),
+        _count(is_closed).label("closed"),
+        _count(is_open).label("open"),
+        _count(overdue_condition(today)).label("overdue"),
+        _count(and_(Hazard.level == "major", is_open)).label("major_open"),
+        _count(and_(Hazard.level == "major", is_open, supervised)).label("major_supervised"),
+        _count(and_(stock, is_open)).label("stock_open"),
+        _count(and_(stock, is_closed)).label("stock_cleared"),
+    ]
+    base = (
+        select(*keys, *measures)
+        .select_from(Hazard)
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .where(*conditions(p, filters, settings, today))
+    )
+    rows = (await session.execute(base.group_by(*keys) if keys else base)).mappings().all()
+    medians = await _medians(session, p, settings, filters, group_by, today, dialect)
+    names = await _town_names(session, p) if "town" in group_by else {}
+
+    def make(row: Any, key: dict[str, str]) -> HazardStatsRow:
+        found, closed = int(row["found"]), int(row["closed"])
+        labels = {g: _label(g, v, names) for g, v in key.items()}
+        return HazardStatsRow(
+            key=key,
+            labels=labels,
+            found=found,
+            closed=closed,
+            open=int(row["open"]),
+            overdue=int(row["overdue"]),
+            rectification_rate=round(closed / found, 4) if found else 0.0,
+            major_open=int(row["major_open"]),
+            major_supervised=int(row["major_supervised"]),
+            stock_open=int(row["stock_open"]),
+            stock_cleared=int(row["stock_cleared"]),
+            median_days_to_close=medians.get(tuple(key.values())),  # {} for the totals
+        )
+
+    groups = []
+    for row in rows:
+        key = {g: str(row[f"g_{g}"]) for g in group_by}
+        if int(row["found"]):
+            groups.append(make(row, key))
+    groups.sort(key=lambda r: tuple(r.key[g] for g in group_by))
+    totals_stmt = (
+        select(*measures)
+        .select_from(Hazard)
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .where(*conditions(p, filters, settings, today))
+    )
+    total_row = (await session.execute(totals_stmt)).mappings().one()
+    total_medians = (
+        medians
+        if not group_by
+        else await _medians(session, p, settings, filters, [], today, dialect)
+    )
+    totals = make(total_row, {})
+    totals.median_days_to_close = total_medians.get(())
+    return groups, totals
+
+
+def _label(group: str, value: str, towns: dict[str, str]) -> str:
+    if group == "town":
+        return towns.get(value, value)
+    return _LABELS.get(group, {}).get(value, value)
+
+
+async def _town_names(session: AsyncSession, p: Principal) -> dict[str, str]:
+    rows = await session.execute(
+        select(OrgUnit.region_code, OrgUnit.name).where(OrgUnit.kind == "town")
+    )
+    return {code: name for code, name in rows if code}
+
+
+async def _medians(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    filters: HazardFilters,
+    group_by: list[str],
+    today: date,
+    dialect: str,
+) -> dict[tuple[str, ...], float]:
+    keys = [_group_expr(g, dialect, settings).label(f"g_{g}") for g in group_by]
+    where = [
+        *conditions(p, filters, settings, today),
+        Hazard.status == "closed",
+        Hazard.closed_at.is_not(None),
+    ]
+    joined = (
+        select()
+        .select_from(Hazard)
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .where(*where)
+    )
+    if dialect == "postgresql":
+        days = func.extract("epoch", Hazard.closed_at - Hazard.found_at) / 86400.0
+        median = func.percentile_cont(0.5).within_group(days).label("median")
+        stmt = joined.add_columns(*keys, median)
+        if keys:
+            stmt = stmt.group_by(*keys)
+        out = {}
+        for row in (await session.execute(stmt)).mappings():
+            if row["median"] is not None:
+                out[tuple(str(row[f"g_{g}"]) for g in group_by)] = round(float(row["median"]), 2)
+        return out
+    days = func.julianday(Hazard.closed_at) - func.julianday(Hazard.found_at)
+    stmt = joined.add_columns(*keys, days.label("days"))
+    buckets: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    for row in (await session.execute(stmt)).mappings():
+        buckets[tuple(str(row[f"g_{g}"]) for g in group_by)].append(float(row["days"]))
+    return {k: round(stats.median(v), 2) for k, v in buckets.items() if v}

@@ -1,0 +1,124 @@
+"""The demo county: believable, valid, idempotent, and its accounts see exactly their scope."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.permissions import Role
+from app.core.credit_code import is_valid_credit_code
+from app.models import ApiClient, Enterprise, OrgUnit, User
+from app.services.demo import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_PASSWORD,
+    PEOPLE,
+    existing_demo_summary,
+    load_demo,
+)
+from tests.conftest import _truncate
+
+
+@pytest.fixture(scope="module")
+async def demo(app):  # type: ignore[no-untyped-def]
+    """The demo county alone in the database (the small world removed), loaded once."""
+    await _truncate(app)
+    async with app.state.sessionmaker() as s:
+        summary = await load_demo(s)
+        await s.commit()
+    yield summary
+    await _truncate(app)
+
+
+async def _counts(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    async with app.state.sessionmaker() as s:
+
+        async def n(column, *where) -> int:  # type: ignore[no-untyped-def]
+            return (await s.execute(select(func.count(column)).where(*where))).scalar_one()
+
+        return {
+            "counties": await n(OrgUnit.id, OrgUnit.kind == "county"),
+            "towns": await n(OrgUnit.id, OrgUnit.kind == "town"),
+            "bureaus": await n(OrgUnit.id, OrgUnit.kind == "bureau"),
+            "enterprises": await n(Enterprise.id),
+            "users": await n(User.id),
+            "clients": await n(ApiClient.id),
+        }
+
+
+async def test_demo_county_has_towns_bureaus_and_about_200_valid_enterprises(app, demo) -> None:  # type: ignore[no-untyped-def]
+    counts = await _counts(app)
+    assert counts["counties"] == 1
+    assert counts["towns"] >= 6 and counts["bureaus"] >= 6
+    assert 190 <= counts["enterprises"] <= 210
+    async with app.state.sessionmaker() as s:
+        towns = (await s.execute(select(OrgUnit).where(OrgUnit.kind == "town"))).scalars().all()
+        bureaus = (await s.execute(select(OrgUnit).where(OrgUnit.kind == "bureau"))).scalars()
+        ents = (await s.execute(select(Enterprise))).scalars().all()
+    assert all(len(t.region_code or "") == 9 and t.region_code.startswith("341302") for t in towns)
+    bureau_of = {sector: b.id for b in bureaus for sector in b.sectors}
+    assert all(is_valid_credit_code(e.credit_code) for e in ents)
+    assert all(len(e.region_code) == 12 for e in ents)
+    assert {e.region_code[:9] for e in ents} == {t.region_code for t in towns}
+    assert len({e.sector for e in ents}) >= 12
+    assert all(e.enforcement_department_id == bureau_of[e.sector] for e in ents)
+    assert all(e.principal_name and e.principal_phone and e.lat and e.lng for e in ents)
+
+
+async def test_demo_has_one_user_per_role_and_a_machine_client(app, demo) -> None:  # type: ignore[no-untyped-def]
+    async with app.state.sessionmaker() as s:
+        roles = (await s.execute(select(User.role))).scalars().all()
+    assert set(roles) == {r.value for r in Role}
+    assert {a[0] for a in demo.accounts} == {p[0] for p in PEOPLE}
+    assert DEMO_CLIENT_SECRET in demo.describe()
+
+
+async def test_loading_the_demo_again_adds_nothing(app, demo) -> None:  # type: ignore[no-untyped-def]
+    before = await _counts(app)
+    async with app.state.sessionmaker() as s:
+        again = await load_demo(s)
+        skipped = await load_demo(s, only_if_empty=True)
+        existing = await existing_demo_summary(s)
+        await s.commit()
+    assert again is not None and not any(again.added.values())
+    assert skipped is None
+    assert existing is not None and existing.accounts == demo.accounts
+    assert await _counts(app) == before
+
+
+async def test_demo_accounts_sign_in_and_see_their_scope(client, demo) -> None:  # type: ignore[no-untyped-def]
+    totals: dict[str, int] = {}
+    for username, *_ in PEOPLE:
+        r = await client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": username, "password": DEMO_PASSWORD},
+        )
+        assert r.status_code == 200, username
+        h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        assert (await client.get("/api/v1/me", headers=h)).json()["username"] == username
+        page = await client.get("/api/v1/enterprises?include_total=true&limit=500", headers=h)
+        body = page.json()
+        totals[username] = body["total"]
+        if username.startswith("town_"):
+            assert {e["region_code"][:9] for e in body["items"]} == {"341302001"}
+        if username.startswith("bureau_"):
+            assert {e["sector"] for e in body["items"]} == {
+                "hazardous_chemicals",
+                "non_coal_mining",
+                "fireworks",
+                "metallurgy",
+                "industry_trade",
+            }
+    everyone = demo.totals["enterprises"]
+    assert totals["admin"] == totals["county_manager"] == totals["county_officer"] == everyone
+    assert 0 < totals["town_officer"] < everyone and 0 < totals["bureau_officer"] < everyone
+    assert totals["enterprise_manager"] == totals["enterprise_staff"] == 1
+    r = await client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+        },
+    )
+    assert r.status_code == 200

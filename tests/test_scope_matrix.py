@@ -1,0 +1,493 @@
+"""The scope matrix: every read endpoint, as every role, in scope and out of scope.
+
+The tables below are the specification. Each row says what one actor may see; the tests walk
+every object of the world (plus a second county that must stay invisible) and compare the
+whole answer with the table, so a failure prints the exact cells that differ.
+
+- out of scope: 404 on detail, absent from lists and totals;
+- in scope but the role lacks the permission: 403;
+- county staff and admins: the whole county; a town: enterprises under its 9-digit code;
+  a bureau: enterprises of its sectors plus those naming it as enforcement department;
+  enterprise users: their own enterprise; a machine client: the scope of its org unit.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.auth.tokens import issue_token
+from app.core.credit_code import make_credit_code
+from app.models import ApiClient, Enterprise, OrgUnit, User
+from tests.conftest import World
+
+# ---- the actors ------------------------------------------------------------------------------
+
+ACTORS = (
+    "admin",
+    "county_officer",
+    "county_viewer",
+    "town_a_manager",
+    "town_a_officer",
+    "town_a_inspector",
+    "town_a_viewer",
+    "town_b_officer",
+    "bureau_e_manager",
+    "bureau_e_officer",
+    "bureau_c_officer",
+    "ent_a1_manager",
+    "ent_a1_staff",
+    "ent_b1_manager",
+    "machine",
+    "other_admin",  # the administrator of a second county served by the same deployment
+)
+GOVERNMENT = frozenset(ACTORS) - {"ent_a1_manager", "ent_a1_staff", "ent_b1_manager", "machine"}
+
+# Where each actor belongs and what /me says about it.
+HOME = {
+    "admin": "county",
+    "county_officer": "county",
+    "county_viewer": "county",
+    "town_a_manager": "town_a",
+    "town_a_officer": "town_a",
+    "town_a_inspector": "town_a",
+    "town_a_viewer": "town_a",
+    "town_b_officer": "town_b",
+    "bureau_e_manager": "bureau_e",
+    "bureau_e_officer": "bureau_e",
+    "bureau_c_officer": "bureau_c",
+    "ent_a1_manager": "ent_a1",
+    "ent_a1_staff": "ent_a1",
+    "ent_b1_manager": "ent_b1",
+    "machine": "town_a",
+    "other_admin": "other_county",
+}
+ROLE = {
+    "admin": "admin",
+    "county_officer": "officer",
+    "county_viewer": "viewer",
+    "town_a_manager": "manager",
+    "town_a_officer": "officer",
+    "town_a_inspector": "inspector",
+    "town_a_viewer": "viewer",
+    "town_b_officer": "officer",
+    "bureau_e_manager": "manager",
+    "bureau_e_officer": "officer",
+    "bureau_c_officer": "officer",
+    "ent_a1_manager": "enterprise_manager",
+    "ent_a1_staff": "enterprise_staff",
+    "ent_b1_manager": "enterprise_manager",
+    "machine": None,
+    "other_admin": "admin",
+}
+
+# ---- enterprises -----------------------------------------------------------------------------
+# ent_a1: town A, industry_trade, enforced by bureau E   (bureau E by sector and designation)
+# ent_a2: town A, construction,   enforced by bureau C   (bureau C by sector and designation)
+# ent_b1: town B, hazardous_chemicals, bureau E          (bureau E by sector and designation)
+# ent_b2: town B, road_transport, enforced by bureau C   (bureau C by designation only)
+# other_ent: another county, hazardous_chemicals         (bureau E's sector, but not its county)
+
+ENTERPRISES = ("ent_a1", "ent_a2", "ent_b1", "ent_b2", "other_ent")
+COUNTY = {"ent_a1", "ent_a2", "ent_b1", "ent_b2"}
+TOWN_A = {"ent_a1", "ent_a2"}
+TOWN_B = {"ent_b1", "ent_b2"}
+BUREAU_E = {"ent_a1", "ent_b1"}
+BUREAU_C = {"ent_a2", "ent_b2"}
+
+ENTERPRISE_SCOPE: dict[str, set[str]] = {
+    "admin": COUNTY,
+    "county_officer": COUNTY,
+    "county_viewer": COUNTY,
+    "town_a_manager": TOWN_A,
+    "town_a_officer": TOWN_A,
+    "town_a_inspector": TOWN_A,
+    "town_a_viewer": TOWN_A,
+    "town_b_officer": TOWN_B,
+    "bureau_e_manager": BUREAU_E,
+    "bureau_e_officer": BUREAU_E,
+    "bureau_c_officer": BUREAU_C,
+    "ent_a1_manager": {"ent_a1"},
+    "ent_a1_staff": {"ent_a1"},
+    "ent_b1_manager": {"ent_b1"},
+    "machine": TOWN_A,
+    "other_admin": {"other_ent"},
+}
+
+# ---- org units: government sees the units of its own county; enterprises may not list them --
+
+ORG_UNITS = (
+    "county",
+    "town_a",
+    "town_b",
+    "bureau_e",
+    "bureau_c",
+    "other_county",
+    "other_town",
+    "other_bureau",
+)
+COUNTY_UNITS = {"county", "town_a", "town_b", "bureau_e", "bureau_c"}
+ORG_UNIT_SCOPE: dict[str, set[str] | None] = {
+    actor: (
+        {"other_county", "other_town", "other_bureau"} if actor == "other_admin" else COUNTY_UNITS
+    )
+    if actor in GOVERNMENT or actor == "machine"
+    else None  # None: the role lacks org_units:read, so every read is 403
+    for actor in ACTORS
+}
+
+# ---- users: admins see the county's people; a manager its unit and its enterprises' staff ----
+
+WORLD_USERS = (
+    "admin",
+    "county_officer",
+    "county_viewer",
+    "town_a_manager",
+    "town_a_officer",
+    "town_a_inspector",
+    "town_a_viewer",
+    "town_b_officer",
+    "bureau_e_manager",
+    "bureau_e_officer",
+    "bureau_c_officer",
+    "ent_a1_manager",
+    "ent_a1_staff",
+    "ent_b1_manager",
+)
+OTHER_USERS = ("other_admin", "other_town_officer", "other_ent_manager")
+USERS = WORLD_USERS + OTHER_USERS
+USER_SCOPE: dict[str, set[str] | None] = {actor: None for actor in ACTORS}
+USER_SCOPE.update(
+    {
+        "admin": set(WORLD_USERS),
+        "town_a_manager": {
+            "town_a_manager",
+            "town_a_officer",
+            "town_a_inspector",
+            "town_a_viewer",
+            "ent_a1_manager",
+            "ent_a1_staff",
+        },
+        "bureau_e_manager": {
+            "bureau_e_manager",
+            "bureau_e_officer",
+            "ent_a1_manager",
+            "ent_a1_staff",
+            "ent_b1_manager",
+        },
+        "other_admin": set(OTHER_USERS),
+    }
+)
+
+# ---- machine clients: administrators only, those bound to a unit of their county -------------
+
+CLIENTS = ("machine", "other_client")
+CLIENT_SCOPE: dict[str, set[str] | None] = {actor: None for actor in ACTORS}
+CLIENT_SCOPE.update({"admin": {"machine"}, "other_admin": {"other_client"}})
+
+
+# ---- a second county in the same deployment --------------------------------------------------
+
+
+@pytest.fixture
+async def world2(app, world: World, password_hash: str) -> World:  # type: ignore[no-untyped-def]
+    """The world plus county 341321 with a town, a bureau of the same sectors as bureau E,
+    a hazardous-chemicals enterprise, three people and a machine client."""
+    async with app.state.sessionmaker() as s:
+        county = OrgUnit(
+            kind="county", name="砀山县", region_code="341321", county_code="341321", sectors=[]
+        )
+        s.add(county)
+        await s.flush()
+        town = OrgUnit(
+            kind="town",
+            name="砀城镇",
+            region_code="341321100",
+            county_code="341321",
+            parent_id=county.id,
+            sectors=[],
+        )
+        bureau = OrgUnit(
+            kind="bureau",
+            name="砀山县应急管理局",
+            county_code="341321",
+            parent_id=county.id,
+            sectors=["hazardous_chemicals", "industry_trade"],
+        )
+        s.add_all([town, bureau])
+        await s.flush()
+        ent = Enterprise(
+            name="砀山化工有限公司",
+            credit_code=make_credit_code("91341321MA0000001"),
+            region_code="341321100001",
+            sector="hazardous_chemicals",
+            enforcement_department_id=bureau.id,
+            risk_color="red",
+            status="operating",
+        )
+        s.add(ent)
+        await s.flush()
+        people = {
+            "other_admin": ("admin", county.id, None),
+            "other_town_officer": ("officer", town.id, None),
+            "other_ent_manager": ("enterprise_manager", None, ent.id),
+        }
+        users = {
+            name: User(
+                username=name,
+                password_hash=password_hash,
+                display_name=name,
+                role=role,
+                org_unit_id=unit_id,
+                enterprise_id=ent_id,
+                is_active=True,
+            )
+            for name, (role, unit_id, ent_id) in people.items()
+        }
+        s.add_all(users.values())
+        machine = ApiClient(
+            client_id="cli_other_reader",
+            secret_hash=password_hash,
+            name="砀山数据交换",
+            org_unit_id=town.id,
+            permissions=["enterprises:read"],
+        )
+        s.add(machine)
+        await s.commit()
+    world.ids.update(
+        other_county=county.id,
+        other_town=town.id,
+        other_bureau=bureau.id,
+        other_ent=ent.id,
+        other_client=machine.id,
+        **{name: u.id for name, u in users.items()},
+    )
+    world.tokens["other_admin"] = issue_token(world.settings, users["other_admin"].id, "user")[0]
+    return world
+
+
+def _expect(scope: set[str] | None, targets: tuple[str, ...]) -> dict[str, int]:
+    if scope is None:
+        return dict.fromkeys(targets, 403)
+    return {t: 200 if t in scope else 404 for t in targets}
+
+
+async def _list_names(client, w: World, actor: str, path: str) -> tuple[int, set[str], int | None]:  # type: ignore[no-untyped-def]
+    r = await client.get(path, params={"limit": 500, "include_total": "true"}, headers=w.h(actor))
+    if r.status_code != 200:
+        return r.status_code, set(), None
+    by_id = {v: k for k, v in w.ids.items()}
+    body = r.json()
+    assert body["next_cursor"] is None
+    return 200, {by_id.get(item["id"], item["id"]) for item in body["items"]}, body["total"]
+
+
+async def _check_list(client, w: World, actor: str, path: str, scope: set[str] | None) -> None:  # type: ignore[no-untyped-def]
+    status, names, total = await _list_names(client, w, actor, path)
+    if scope is None:
+        assert status == 403
+        return
+    assert status == 200
+    assert names == scope
+    assert total == len(scope)  # a count never reveals what lies outside the scope
+
+
+async def _check_details(  # type: ignore[no-untyped-def]
+    client, w: World, actor: str, path: str, targets: tuple[str, ...], scope: set[str] | None
+) -> None:
+    got = {}
+    for target in targets:
+        r = await client.get(f"{path}/{w[target]}", headers=w.h(actor))
+        got[target] = r.status_code
+        if r.status_code == 200:
+            assert r.json()["id"] == w[target]
+            assert r.headers["etag"]
+        else:
+            assert r.headers["content-type"].startswith("application/problem+json")
+    assert got == _expect(scope, targets)
+
+
+# ---- the matrix --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_enterprise_list_holds_exactly_the_callers_scope(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, world2, actor, "/api/v1/enterprises", ENTERPRISE_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_enterprise_detail_is_404_outside_the_callers_scope(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_details(
+        client, world2, actor, "/api/v1/enterprises", ENTERPRISES, ENTERPRISE_SCOPE[actor]
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_org_unit_list_holds_exactly_the_callers_county(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, world2, actor, "/api/v1/org-units", ORG_UNIT_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_org_unit_detail_is_404_outside_the_callers_county(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_details(
+        client, world2, actor, "/api/v1/org-units", ORG_UNITS, ORG_UNIT_SCOPE[actor]
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_user_list_holds_exactly_the_people_the_caller_manages(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, world2, actor, "/api/v1/users", USER_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_user_detail_is_404_outside_the_callers_scope(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_details(client, world2, actor, "/api/v1/users", USERS, USER_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_client_list_is_for_administrators_of_the_county(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, world2, actor, "/api/v1/clients", CLIENT_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_client_detail_is_404_outside_the_administrators_county(
+    client, world2, actor
+) -> None:  # type: ignore[no-untyped-def]
+    await _check_details(client, world2, actor, "/api/v1/clients", CLIENTS, CLIENT_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_me_describes_the_caller_and_its_home(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/me", headers=world2.h(actor))
+    assert r.status_code == 200
+    me = r.json()
+    assert me["id"] == world2[actor]
+    assert me["kind"] == ("client" if actor == "machine" else "user")
+    assert me["role"] == ROLE[actor]
+    home = HOME[actor]
+    if home.startswith("ent_"):
+        assert me["org_unit"] is None
+        assert me["enterprise"]["id"] == world2[home]
+    else:
+        assert me["enterprise"] is None
+        assert me["org_unit"]["id"] == world2[home]
+    assert "me:read" in me["permissions"]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_catalogs_list_the_towns_of_the_callers_own_county(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/catalogs", headers=world2.h(actor))
+    assert r.status_code == 200
+    towns = {t["id"] for t in r.json()["towns"]}
+    expected = {"other_town"} if actor == "other_admin" else {"town_a", "town_b"}
+    assert towns == {world2[t] for t in expected}
+    assert r.json()["sectors"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/me",
+        "/api/v1/catalogs",
+        "/api/v1/enterprises",
+        "/api/v1/org-units",
+        "/api/v1/users",
+        "/api/v1/clients",
+    ],
+)
+async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(path)
+    assert r.status_code == 401
+    assert r.json()["code"] == "invalid_token"
+
+
+# ---- the scope rules, one by one, by name -----------------------------------------------------
+
+
+async def test_town_officer_cannot_see_enterprise_of_other_town(client, world) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(
+        f"/api/v1/enterprises/{world['ent_b1']}", headers=world.h("town_a_officer")
+    )
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
+
+
+async def test_out_of_scope_enterprise_answers_exactly_like_a_missing_one(client, world) -> None:  # type: ignore[no-untyped-def]
+    hidden = await client.get(
+        f"/api/v1/enterprises/{world['ent_b1']}", headers=world.h("town_a_officer")
+    )
+    missing = await client.get(
+        "/api/v1/enterprises/0000000000000000000000000000dead", headers=world.h("town_a_officer")
+    )
+    strip = lambda j: {k: v for k, v in j.items() if k != "instance"}  # noqa: E731
+    assert hidden.status_code == missing.status_code == 404
+    assert strip(hidden.json()) == strip(missing.json())
+
+
+async def test_bureau_sees_enterprise_that_names_it_outside_its_sectors(client, world) -> None:  # type: ignore[no-untyped-def]
+    # ent_b2 is road transport, not a sector of bureau C, but names bureau C as its enforcer.
+    r = await client.get(
+        f"/api/v1/enterprises/{world['ent_b2']}", headers=world.h("bureau_c_officer")
+    )
+    assert r.status_code == 200
+    assert r.json()["enforcement_department_id"] == world["bureau_c"]
+
+
+async def test_bureau_sees_enterprise_of_its_sector_enforced_by_another_bureau(
+    client, world
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_enterprises import enterprise_payload
+
+    body = enterprise_payload(
+        world, 201, sector="hazardous_chemicals", enforcement_department_id=world["bureau_c"]
+    )
+    created = await client.post("/api/v1/enterprises", json=body, headers=world.h("admin"))
+    assert created.status_code == 201
+    ent_id = created.json()["id"]
+    for actor in ("bureau_e_officer", "bureau_c_officer"):
+        r = await client.get(f"/api/v1/enterprises/{ent_id}", headers=world.h(actor))
+        assert r.status_code == 200, actor
+
+
+async def test_bureau_does_not_see_its_sector_in_another_county(client, world2) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(
+        f"/api/v1/enterprises/{world2['other_ent']}", headers=world2.h("bureau_e_officer")
+    )
+    assert r.status_code == 404
+
+
+async def test_enterprise_user_sees_only_its_own_enterprise(client, world) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/enterprises", headers=world.h("ent_a1_staff"))
+    assert [e["id"] for e in r.json()["items"]] == [world["ent_a1"]]
+    # even its town neighbour is invisible
+    r = await client.get(f"/api/v1/enterprises/{world['ent_a2']}", headers=world.h("ent_a1_staff"))
+    assert r.status_code == 404
+
+
+async def test_enterprise_user_may_not_read_org_units_or_users(client, world) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/api/v1/org-units", "/api/v1/users", f"/api/v1/users/{world['ent_a1_staff']}"):
+        r = await client.get(path, headers=world.h("ent_a1_manager"))
+        assert r.status_code == 403, path
+        assert r.json()["code"] == "forbidden"
+
+
+async def test_machine_client_reads_with_the_scope_of_its_org_unit(client, world) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/enterprises", headers=world.h("machine"))
+    assert {e["id"] for e in r.json()["items"]} == {world["ent_a1"], world["ent_a2"]}
+    # a permission it was not granted is 403 even for objects in scope
+    r = await client.get(f"/api/v1/users/{world['town_a_officer']}", headers=world.h("machine"))
+    assert r.status_code == 403
+
+
+async def test_filters_cannot_widen_the_scope(client, world) -> None:  # type: ignore[no-untyped-def]
+    h = world.h("town_a_officer")
+    for params in (
+        {"region_code": "341302100"},
+        {"q": "符离"},
+        {"enforcement_department_id": world["bureau_c"], "region_code": "3413"},
+        {"sector": "hazardous_chemicals"},
+    ):
+        r = await client.get("/api/v1/enterprises", params=params, headers=h)
+        assert r.status_code == 200
+        ids = {e["id"] for e in r.json()["items"]}
+        assert ids <= {world["ent_a1"], world["ent_a2"]}, params
+        assert world["ent_b1"] not in ids and world["ent_b2"] not in ids
