@@ -23,7 +23,13 @@ from app.api.v1 import (
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
-from app.core.middleware import BodyLimitMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+    MediaTypeMiddleware,
+    RequestContextMiddleware,
+    body_media_types,
+)
 from app.core.storage import LocalStorage
 from app.services.jobs import scheduler_loop
 
@@ -76,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     # Added last = outermost: request ids wrap everything, then limits, then idempotency.
+    app.state.body_media = body_media_types(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(MediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

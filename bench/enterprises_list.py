@@ -229,7 +229,7 @@ async def load(url: str, n: int) -> dict[str, Any]:
                 await pg.execute("ANALYZE")
             finally:
                 await pg.close()
-            how = "COPY"
+            how = "COPY + ANALYZE"
         else:
             async with engine.begin() as conn:
                 for i in range(0, n, 10_000):
@@ -303,6 +303,16 @@ class Result:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
+def merge(results: list[Result]) -> Result:
+    return Result(
+        results[0].name,
+        sum(r.requests for r in results),
+        sum(r.errors for r in results),
+        sum(r.seconds for r in results),
+        [x for r in results for x in r.latencies],
+    )
+
+
 async def drive(
     name: str, call: Callable[[random.Random], Awaitable[bool]], clients: int, seconds: float
 ) -> Result:
@@ -368,9 +378,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 # ---- the references ----------------------------------------------------------------------------
 
 SQL_PAGE = f"SELECT {COLUMNS} FROM enterprises WHERE region_code LIKE $1 ORDER BY name, id LIMIT 51"
-SQL_AFTER = (
+SQL_AFTER = (  # the row-value keyset of app.core.pagination
     f"SELECT {COLUMNS} FROM enterprises WHERE region_code LIKE $1 "
-    "AND (name > $2 OR (name = $2 AND id > $3)) ORDER BY name, id LIMIT 51"
+    "AND (name, id) > ($2, $3) ORDER BY name, id LIMIT 51"
 )
 SQL_TOWN = (
     f"SELECT {COLUMNS} FROM enterprises WHERE region_code LIKE $1 AND region_code LIKE $2 "
@@ -572,15 +582,17 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path) -> list[list[Re
                 ),
             ]
             rows = []
+            slice_ = args.duration / args.rounds
             for name, app_call, db_call, raw_call in scenarios:
-                row = [
-                    await drive(name, app_call, args.clients, args.duration),
-                    await drive("db", db_call, args.clients, args.duration),
-                ]
-                if with_raw:
-                    row.append(await drive("raw", raw_call, args.clients, args.duration))
-                rows.append(row)
-                print(".", end="", flush=True)
+                runs: list[list[Result]] = [[], [], []]
+                for _ in range(args.rounds):  # alternate, so a burst of other load hits all
+                    runs[0].append(await drive(name, app_call, args.clients, slice_))
+                    runs[1].append(await drive("db", db_call, args.clients, slice_))
+                    if with_raw:
+                        runs[2].append(await drive("raw", raw_call, args.clients, slice_))
+                    print(".", end="", flush=True)
+                rows.append([merge(r) for r in runs if r])
+            print()
             return rows
     finally:
         for server in servers:
@@ -614,6 +626,7 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations app/references")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the app")
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
     parser.add_argument("--no-raw", action="store_true", help="skip the bare Starlette reference")

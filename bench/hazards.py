@@ -34,6 +34,7 @@ import json
 import os
 import random
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,7 @@ from app.services.demo import BUREAUS, FALLBACK_BUREAU, MIX, SURNAMES, TOWNS, ZI
 from app.services.demo_hazards import FIRE, MAJOR, PLACES, TITLES  # noqa: E402
 from app.services.hazards import service as hazard_service  # noqa: E402
 from app.services.hazards.queries import HazardFilters  # noqa: E402
+from app.services.hazards.service import SORTS  # noqa: E402
 from app.services.hazards.statistics import hazard_statistics  # noqa: E402
 from app.services.hazards.workflow import ESCALATION_LADDER  # noqa: E402
 from bench.enterprises_list import (  # noqa: E402
@@ -748,6 +750,14 @@ async def build_scenarios(url: str, sample: int) -> list[Scenario]:
                 sample,
             )
         ]
+        if len(ids) < sample // 10:  # a small table: TABLESAMPLE may find too few
+            ids = [
+                r["id"]
+                for r in await conn.fetch(
+                    "SELECT id FROM hazards WHERE status <> 'voided' ORDER BY random() LIMIT $1",
+                    sample,
+                )
+            ]
         visible = await conn.fetchval("SELECT count(*) FROM hazards WHERE status <> 'voided'")
         deep = await conn.fetchrow(
             "SELECT found_at, id FROM hazards WHERE status <> 'voided' "
@@ -756,8 +766,6 @@ async def build_scenarios(url: str, sample: int) -> list[Scenario]:
         )
     finally:
         await conn.close()
-    from app.services.hazards.service import SORTS
-
     cursor = encode_cursor(parse_sort(None, SORTS, "-found_at"), deep["found_at"], deep["id"])
     out = [
         Scenario("list first page", "admin", "list", {"limit": 50}),
@@ -923,42 +931,149 @@ def plan_lines(node: dict[str, Any], depth: int = 0, out: list[str] | None = Non
     return out
 
 
-async def explain(url: str, label: str, statement: str, params: tuple[Any, ...]) -> None:
+def sql_literal(value: Any) -> str:
+    """For EXECUTE of a prepared statement; every placeholder in the app's SQL carries a cast."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def explain(
+    url: str, label: str, statement: str, params: tuple[Any, ...], generic: bool
+) -> None:
+    """The plan the app runs: the generic one when PostgreSQL switched to it (PREPARE/EXECUTE
+    with plan_cache_mode=force_generic_plan shows it; PostgreSQL 15 has no EXPLAIN GENERIC_PLAN)."""
     conn = await asyncpg.connect(url)
     try:
-        raw = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", *params)
+        if generic:
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            await conn.execute(f"PREPARE bench_q AS {statement}")
+            args = ", ".join(sql_literal(v) for v in params)
+            raw = await conn.fetchval(
+                f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE bench_q({args})"
+            )
+        else:
+            raw = await conn.fetchval(
+                f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", *params
+            )
     finally:
         await conn.close()
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]
     top = plan["Plan"]
     hit = top.get("Shared Hit Blocks", 0)
     read = top.get("Shared Read Blocks", 0)
-    print(f"\n  {label}")
+    print(f"\n  {label}, {'generic' if generic else 'custom'} plan")
     print("    " + " ".join(statement.split())[:600] + (" …" if len(statement) > 600 else ""))
     print(
         f"    execution {plan['Execution Time']:.1f} ms, planning {plan['Planning Time']:.1f} ms, "
         f"buffers hit {hit:,} read {read:,} ({(hit + read) * 8 // 1024} MB)"
     )
+    jit = plan.get("JIT")
+    if jit:
+        print(
+            f"    JIT: {jit.get('Functions', 0)} functions, "
+            f"{jit.get('Timing', {}).get('Total', 0.0):.1f} ms of the execution"
+        )
     lines = plan_lines(top)
     print("\n".join(lines[:30]) + ("\n    …" if len(lines) > 30 else ""))
 
 
-async def time_statements(url: str, s: Scenario) -> list[tuple[float, str, tuple[Any, ...]]]:
-    """Each statement of the scenario once (after a warm run), slowest first."""
+async def time_statements(url: str, s: Scenario) -> list[tuple[float, bool, str, tuple[Any, ...]]]:
+    """Each statement of the scenario as the app runs it: the 7th execution on one connection,
+    and whether PostgreSQL used its generic plan by then. Slowest first."""
     conn = await asyncpg.connect(url)
     try:
         out = []
         for statement, params in s.sql[0]:
-            await conn.fetch(statement, *params)
+            for _ in range(6):
+                await conn.fetch(statement, *params)
             t0 = time.perf_counter()
             await conn.fetch(statement, *params)
-            out.append(((time.perf_counter() - t0) * 1000, statement, params))
+            ms = (time.perf_counter() - t0) * 1000
+            generic = await conn.fetchval(
+                "SELECT coalesce(max(generic_plans), 0) > 0 FROM pg_prepared_statements "
+                "WHERE statement = $1",
+                statement,
+            )
+            out.append((ms, bool(generic), statement, params))
         return sorted(out, key=lambda r: -r[0])
     finally:
         await conn.close()
 
 
 # ---- main ----------------------------------------------------------------------------------------
+
+
+# ---- proposals -----------------------------------------------------------------------------------
+
+# Indexes worth having if the lists they serve are slow: (index, the scenario it is for)
+INDEX_PROPOSALS = (
+    (
+        "CREATE INDEX ix_bench_level_found_at_id ON hazards (level, found_at, id)",
+        (f"list region_code={FILTER_TOWN}&level=major", "admin"),
+    ),
+    (
+        "CREATE INDEX ix_bench_status_found_at_id ON hazards (status, found_at, id)",
+        ("list status=rectifying&overdue=true", "admin"),
+    ),
+)
+
+
+async def serial_ms(
+    conn: asyncpg.Connection, variants: list[list[tuple[str, tuple[Any, ...]]]], runs: int = 15
+) -> float:
+    """p50 of one request's statements on one connection, after 6 runs: from the 6th execution
+    of a prepared statement PostgreSQL may switch to its generic plan, as it does for the app
+    (SQLAlchemy's asyncpg dialect prepares and caches every statement per connection)."""
+    times = []
+    for i in range(6 + runs):
+        t0 = time.perf_counter()
+        for statement, params in variants[i % len(variants)]:
+            await conn.fetch(statement, *params)
+        if i >= 6:
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+async def proposals(url: str, scenarios: list[Scenario]) -> None:
+    print(
+        "\n== proposals, measured on this database: serial p50 of a scenario's SQL on one "
+        "connection\n   (15 runs after 6 warm-ups), with plan_cache_mode auto (PostgreSQL's "
+        "default, what the app gets) and force_custom_plan"
+    )
+    print(f"  {'scenario':<42} {'as':<7} {'auto':>9} {'custom':>9}")
+    auto = await asyncpg.connect(url, server_settings={"plan_cache_mode": "auto"})
+    custom = await asyncpg.connect(url, server_settings={"plan_cache_mode": "force_custom_plan"})
+    try:
+        for s in scenarios:
+            if s.kind == "stats":
+                continue
+            a = await serial_ms(auto, s.sql)
+            c = await serial_ms(custom, s.sql)
+            print(f"  {s.name:<42} {s.who:<7} {a:>6.1f} ms {c:>6.1f} ms")
+        by_key = {(s.name, s.who): s for s in scenarios}
+        print("\n   indexes, created for the measurement and dropped again:")
+        print(f"  {'index':<74} {'auto':>9} {'custom':>9}")
+        for ddl, key in INDEX_PROPOSALS:
+            s = by_key.get(key)
+            if s is None:
+                continue
+            name = ddl.split()[2]
+            await auto.execute(f"{ddl}; ANALYZE hazards")
+            try:
+                a = await serial_ms(auto, s.sql)
+                c = await serial_ms(custom, s.sql)
+            finally:
+                await auto.execute(f"DROP INDEX {name}; ANALYZE hazards")
+            what = ddl.split(" ON ")[1] + f", for '{s.name}'"
+            print(f"  {what:<74} {a:>6.1f} ms {c:>6.1f} ms")
+    finally:
+        await auto.close()
+        await custom.close()
 
 
 def figures(r: Result) -> dict[str, float]:
@@ -1030,11 +1145,16 @@ async def main(args: argparse.Namespace) -> None:
             "(SELECT count(*) FROM hazard_events) ev, pg_size_pretty(pg_database_size(current_database())) size"
         )
         server_version = await conn.fetchval("SHOW server_version")
+        # for every later connection, the app's included (a setting of the bench database only)
+        await conn.execute(
+            f'ALTER DATABASE "{args.database}" SET plan_cache_mode = {args.plan_cache_mode}'
+        )
     finally:
         await conn.close()
     print(
         f"  {counts['e']:,} enterprises, {counts['h']:,} hazards, {counts['ev']:,} events; "
-        f"database {counts['size']}; PostgreSQL {server_version}; {os.cpu_count()} CPUs"
+        f"database {counts['size']}; PostgreSQL {server_version}; {os.cpu_count()} CPUs; "
+        f"plan_cache_mode {args.plan_cache_mode}"
     )
 
     secret = secrets.token_urlsafe(32)
@@ -1052,46 +1172,50 @@ async def main(args: argparse.Namespace) -> None:
         scenarios = [s for s in scenarios if any(o in f"{s.name} {s.who}" for o in args.only)]
     await capture_sql(sa_url, settings, world, scenarios, detail_variants=200)
 
+    refs = {
+        id(s)
+        for s in scenarios
+        if args.sql_ref == "all"
+        or (s.who == "admin" and s.name in ("list first page", "detail by id"))
+        or s.name == "statistics group_by=town"
+    }
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="anjian-bench-hazards-") as tmp:
         proc, base = await start_server(sa_url, secret, args.workers, Path(tmp))
         print(
-            f"\n== HTTP: anjian serve --workers {args.workers}; {args.clients} concurrent "
-            f"httpx clients, {args.duration:g}s per scenario (after a 1s warm-up)"
+            f"\n== anjian serve --workers {args.workers}; {args.clients} concurrent clients "
+            f"(httpx / asyncpg), {args.duration:g}s per row after a 1s warm-up; the SQL "
+            f"reference right after its HTTP row"
         )
         limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+        pool = await asyncpg.create_pool(url, min_size=args.clients, max_size=args.clients)
         try:
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=300) as client:
                 for s in scenarios:
                     await measure_http(client, tokens, s, args.clients, args.duration)
+                    if id(s) in refs:
+                        await measure_sql(pool, s, args.clients, args.duration)
                     assert s.http is not None
+                    ref = f"   SQL alone {s.ref.rps:7.1f} req/s" if s.ref else ""
                     print(
-                        f"  {s.name:<42} {s.who:<7} {s.http.rps:8.1f} req/s  "
-                        f"p50 {s.http.pct(50):.1f} ms",
+                        f"  {s.name:<42} {s.who:<7} {s.http.rps:7.1f} req/s  "
+                        f"p50 {s.http.pct(50):7.1f} ms{ref}",
                         flush=True,
                     )
         finally:
+            await pool.close()
             stop(proc)
-    print()
-    table(scenarios)
-
-    refs = [
-        s
-        for s in scenarios
-        if args.sql_ref == "all"
-        or (s.who == "admin" and s.name in ("list first page", "detail by id"))
-        or (s.name == "statistics group_by=town")
-    ]
+    load_after = os.getloadavg()
     print(
-        f"\n== reference: the same SQL on bare asyncpg ({args.clients} connections, "
-        f"{args.duration:g}s each; kept = HTTP req/s / SQL req/s)"
+        f"\n== figures (load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
+        f"on {os.cpu_count()} CPUs: other work on the machine shows up here)"
     )
-    pool = await asyncpg.create_pool(url, min_size=args.clients, max_size=args.clients)
-    try:
-        for s in refs:
-            await measure_sql(pool, s, args.clients, args.duration)
-    finally:
-        await pool.close()
-    ref_table(refs)
+    table(scenarios)
+    print(
+        "\n== HTTP against the same SQL on bare asyncpg, same clients and duration "
+        "(kept = HTTP req/s / SQL req/s)"
+    )
+    ref_table([s for s in scenarios if s.ref])
 
     print("\n== EXPLAIN (ANALYZE, BUFFERS) of the slowest statements")
     slow = sorted(scenarios, key=lambda s: -(s.http.pct(50) if s.http else 0.0))
@@ -1101,13 +1225,17 @@ async def main(args: argparse.Namespace) -> None:
         picked.append(lists[0])
     for s in picked:
         timed = await time_statements(url, s)
-        print(f"\n  {s.name} ({s.who}): {len(timed)} statements, serial single run:")
-        for ms, statement, _ in timed:
-            print(f"    {ms:8.1f} ms  {' '.join(statement.split())[:110]}")
-        for rank, (ms, statement, params) in enumerate(timed[: args.explain]):
-            await explain(
-                url, f"#{rank + 1} of '{s.name}' ({s.who}), {ms:.1f} ms", statement, params
-            )
+        print(f"\n  {s.name} ({s.who}): {len(timed)} statements, 7th run on one connection:")
+        for ms, generic, statement, _ in timed:
+            plan = "generic" if generic else "custom "
+            print(f"    {ms:8.1f} ms {plan}  {' '.join(statement.split())[:100]}")
+        for rank, (ms, generic, statement, params) in enumerate(timed[: args.explain]):
+            label = f"#{rank + 1} of '{s.name}' ({s.who}), {ms:.1f} ms"
+            await explain(url, label, statement, params, generic)
+            if generic:
+                await explain(url, label, statement, params, False)
+    if not args.no_proposals:
+        await proposals(url, scenarios)
 
     if args.json:
         rows = [
@@ -1160,6 +1288,15 @@ def parse_args() -> argparse.Namespace:
     )
     ap.add_argument(
         "--only", nargs="*", help="run only scenarios whose name or role contains one of these"
+    )
+    ap.add_argument(
+        "--plan-cache-mode",
+        choices=("auto", "force_custom_plan", "force_generic_plan"),
+        default="auto",
+        help="set on the bench database for all connections (PostgreSQL's default: auto)",
+    )
+    ap.add_argument(
+        "--no-proposals", action="store_true", help="skip measuring the proposed changes"
     )
     ap.add_argument("--seed", type=int, default=341302)
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")

@@ -126,3 +126,31 @@ async def test_out_of_scope_hazard_is_404_for_reads_and_actions(client, world: W
     ).status_code == 404
     listed = await client.get("/api/v1/hazards", headers=world.h("town_b_officer"))
     assert listed.json()["items"] == []
+
+
+async def test_validation_errors_name_the_field_of_the_action_body(client, world: World) -> None:
+    h = await register(client, world)
+    r = await act(client, world, "county_officer", h["id"], "void")
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["reason"]
+    r = await act(client, world, "county_officer", h["id"], "teleport")
+    assert r.status_code == 422
+
+
+async def test_reason_is_the_event_note_and_a_note_beside_it_is_kept(client, world: World) -> None:
+    h = await register(client, world)
+    r = await act(
+        client,
+        world,
+        "county_officer",
+        h["id"],
+        "void",
+        reason="重复登记",
+        note="与 2026-000001 相同",
+    )
+    assert r.status_code == 200
+    events = (
+        await client.get(f"/api/v1/hazards/{h['id']}/events", headers=world.h("admin"))
+    ).json()["items"]
+    assert events[-1]["note"] == "重复登记"
+    assert events[-1]["details"]["note"] == "与 2026-000001 相同"

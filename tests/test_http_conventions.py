@@ -96,6 +96,23 @@ async def test_concurrent_retries_with_one_key_act_once(client, world) -> None: 
     assert await total(client, world, q=credit(307)) == 1
 
 
+async def test_a_deactivated_caller_gets_nothing_replayed(client, world) -> None:  # type: ignore[no-untyped-def]
+    h = idem(world, "town_a_officer", "k-308")
+    body = enterprise_payload(world, 308)
+    assert (await client.post(ENTERPRISES, json=body, headers=h)).status_code == 201
+    r = await client.patch(
+        f"/api/v1/users/{world['town_a_officer']}",
+        json={"is_active": False},
+        headers=world.h("admin"),
+    )
+    assert r.status_code == 200
+    for payload in (body, enterprise_payload(world, 309)):
+        r = await client.post(ENTERPRISES, json=payload, headers=h)
+        assert r.status_code == 401
+        assert "idempotent-replayed" not in r.headers
+        assert credit(308) not in r.text
+
+
 async def test_idempotency_key_longer_than_255_characters_is_422(client, world) -> None:  # type: ignore[no-untyped-def]
     r = await client.post(
         ENTERPRISES, json=enterprise_payload(world, 305), headers=idem(world, "admin", "k" * 256)
@@ -217,6 +234,28 @@ async def test_body_over_the_limit_is_413_when_chunked(client, world, with_key) 
     assert r.json()["code"] == "payload_too_large"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "content_type"),
+    [
+        ("PATCH", "/api/v1/enterprises/{ent_a1}", "application/json"),
+        ("POST", "/api/v1/users", "application/json"),
+        ("POST", "/api/v1/auth/token", "application/x-www-form-urlencoded"),
+    ],
+)
+async def test_chunked_bodies_over_the_limit_are_413_on_every_write(  # type: ignore[no-untyped-def]
+    client, world, method, path, content_type
+) -> None:
+    data = b"x" * (world.settings.max_body_bytes + 1)
+    r = await client.request(
+        method,
+        path.format(**world.ids),
+        content=_chunks(data),
+        headers=world.h("admin", **{"Content-Type": content_type}),
+    )
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+
+
 async def test_body_over_the_limit_is_413_even_without_a_token(client, world) -> None:  # type: ignore[no-untyped-def]
     data = _oversized(world, world.settings.max_body_bytes)
     r = await client.post(
@@ -294,6 +333,36 @@ async def test_malformed_json_is_a_client_error_not_500(client, world, content) 
     )
     assert 400 <= r.status_code < 500
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "content"),
+    [
+        ("/api/v1/enterprises", "text/plain", b'{"name": "x"}'),
+        ("/api/v1/enterprises", "application/x-www-form-urlencoded", b"name=x"),
+        ("/api/v1/hazards", "application/xml", b"<hazard/>"),
+        ("/api/v1/attachments", "application/json", b"{}"),
+        ("/api/v1/auth/token", "application/json", b'{"grant_type": "password"}'),
+    ],
+)
+async def test_a_body_of_an_unsupported_media_type_is_415(
+    client, world, path, content_type, content
+) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post(
+        path, content=content, headers=world.h("admin", **{"Content-Type": content_type})
+    )
+    assert r.status_code == 415
+    assert r.json()["code"] == "unsupported_media_type"
+
+
+async def test_json_with_a_structured_suffix_is_accepted(client, world) -> None:  # type: ignore[no-untyped-def]
+    r = await client.patch(
+        f"/api/v1/enterprises/{world['ent_a1']}",
+        content=b'{"address": "\u57c7\u6865\u533a\u4e2d\u5c71\u8def 1 \u53f7"}',
+        headers=world.h("admin", **{"Content-Type": "application/merge-patch+json"}),
+    )
+    assert r.status_code == 200
+    assert r.json()["address"] == "埇桥区中山路 1 号"
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,6 @@ ACTORS = (
     "machine",
     "other_admin",  # the administrator of a second county served by the same deployment
 )
-GOVERNMENT = frozenset(ACTORS) - {"ent_a1_manager", "ent_a1_staff", "ent_b1_manager", "machine"}
 
 # Where each actor belongs and what /me says about it.
 HOME = {
@@ -126,13 +125,14 @@ ORG_UNITS = (
     "other_bureau",
 )
 COUNTY_UNITS = {"county", "town_a", "town_b", "bureau_e", "bureau_c"}
+OTHER_UNITS = {"other_county", "other_town", "other_bureau"}
 ORG_UNIT_SCOPE: dict[str, set[str] | None] = {
-    actor: (
-        {"other_county", "other_town", "other_bureau"} if actor == "other_admin" else COUNTY_UNITS
-    )
-    if actor in GOVERNMENT or actor == "machine"
-    else None  # None: the role lacks org_units:read, so every read is 403
-    for actor in ACTORS
+    **dict.fromkeys(ACTORS, COUNTY_UNITS),  # government staff and the machine client
+    "other_admin": OTHER_UNITS,
+    # None: the role lacks org_units:read, so every read is 403
+    "ent_a1_manager": None,
+    "ent_a1_staff": None,
+    "ent_b1_manager": None,
 }
 
 # ---- users: admins see the county's people; a manager its unit and its enterprises' staff ----
@@ -491,3 +491,51 @@ async def test_filters_cannot_widen_the_scope(client, world) -> None:  # type: i
         ids = {e["id"] for e in r.json()["items"]}
         assert ids <= {world["ent_a1"], world["ent_a2"]}, params
         assert world["ent_b1"] not in ids and world["ent_b2"] not in ids
+
+
+# ---- writes follow the same scope: outside it 404, inside it without permission 403 ---------
+
+WRITES = [
+    # actor, collection, target, body, expected status
+    ("admin", "enterprises", "other_ent", {"risk_color": "blue"}, 404),
+    ("admin", "org-units", "other_town", {"name": "改名"}, 404),
+    ("admin", "users", "other_town_officer", {"display_name": "改名"}, 404),
+    ("admin", "clients", "other_client", {"name": "改名"}, 404),
+    ("other_admin", "enterprises", "ent_a1", {"risk_color": "blue"}, 404),
+    ("other_admin", "users", "town_a_officer", {"display_name": "改名"}, 404),
+    ("town_a_officer", "enterprises", "ent_b1", {"risk_color": "blue"}, 404),
+    ("bureau_c_officer", "enterprises", "ent_a1", {"risk_color": "blue"}, 404),
+    ("bureau_e_officer", "enterprises", "ent_b2", {"risk_color": "red"}, 404),
+    ("ent_a1_manager", "enterprises", "ent_b1", {"principal": {"name": "王五"}}, 404),
+    ("town_a_manager", "users", "town_b_officer", {"display_name": "改名"}, 404),
+    ("bureau_e_manager", "users", "town_a_officer", {"display_name": "改名"}, 404),
+    ("town_a_viewer", "enterprises", "ent_a1", {"risk_color": "blue"}, 403),
+    ("ent_a1_staff", "enterprises", "ent_a1", {"principal": {"name": "王五"}}, 403),
+    ("town_a_officer", "users", "town_a_viewer", {"display_name": "改名"}, 403),
+    ("town_a_manager", "org-units", "town_a", {"name": "改名"}, 403),
+    ("machine", "enterprises", "ent_a1", {"risk_color": "blue"}, 403),
+    ("bureau_e_officer", "enterprises", "ent_b1", {"risk_color": "blue"}, 200),
+    ("bureau_c_officer", "enterprises", "ent_b2", {"risk_color": "red"}, 200),
+    ("town_a_manager", "users", "ent_a1_staff", {"display_name": "改名"}, 200),
+    ("other_admin", "enterprises", "other_ent", {"risk_color": "blue"}, 200),
+]
+
+
+@pytest.mark.parametrize(
+    ("actor", "collection", "target", "body", "expected"),
+    WRITES,
+    ids=[f"{a}-{c}-{t}-{e}" for a, c, t, _, e in WRITES],
+)
+async def test_patch_follows_the_read_scope(  # type: ignore[no-untyped-def]
+    client, world2, actor, collection, target, body, expected
+) -> None:
+    url = f"/api/v1/{collection}/{world2[target]}"
+    owner = "other_admin" if target.startswith("other_") else "admin"
+    before = (await client.get(url, headers=world2.h(owner))).json()
+    r = await client.patch(url, json=body, headers=world2.h(actor))
+    assert r.status_code == expected, r.text
+    after = (await client.get(url, headers=world2.h(owner))).json()
+    if expected == 200:
+        assert after == r.json() != before
+    else:
+        assert after == before

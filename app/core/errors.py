@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -141,9 +142,16 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# Tags of discriminated request unions (e.g. hazard actions): pydantic puts the tag in the error
+# location ("void.reason"); clients expect the field path of the body they sent ("reason").
+UNION_TAGS: set[str] = set()
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header", "form", "cookie"):
+        if parts[0] == "body" and len(parts) > 2 and parts[1] in UNION_TAGS:
+            parts = parts[1:]
         parts = parts[1:]
     out = ""
     for p in parts:
@@ -222,19 +230,22 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     body = problem_body(request, status=exc.status_code, code=code, title_zh=zh, title_en=en)
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
-        headers["Allow"] = _allowed_methods(request)
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return problem_response(request, exc.status_code, body, headers)
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method of the resource (RFC 9110 §15.5.6); Starlette names only the methods of
-    the first route that matched the path, although GET and POST are separate routes."""
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method of the resource (RFC 9110 §15.5.6), from the schema: Starlette names only
+    the methods of the first route whose path matched, and GET and POST are separate routes."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and route_methods and regex.match(request.scope["path"]):
-            methods |= route_methods
-    return ", ".join(sorted(methods))
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.scope["path"]):
+            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
+    return ", ".join(sorted(methods)) or None
 
 
 async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:

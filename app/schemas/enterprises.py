@@ -66,12 +66,14 @@ class EnterpriseCreate(EnterpriseFields):
 
 
 class EnterpriseUpdate(EnterpriseFields):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    credit_code: Annotated[str, Field(min_length=18, max_length=18)] | None = None
-    region_code: RegionCode12 | None = None
-    sector: SectorCode | None = None  # type: ignore[valid-type]
-    enforcement_department_id: str | None = None
-    status: EnterpriseStatus | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] = None  # may be omitted, never null
+    credit_code: Annotated[str, Field(min_length=18, max_length=18)] = (
+        None  # may be omitted, never null
+    )
+    region_code: RegionCode12 = None  # may be omitted, never null
+    sector: SectorCode = None  # type: ignore[valid-type]  # may be omitted, never null
+    enforcement_department_id: str = None  # may be omitted, never null
+    status: EnterpriseStatus = None  # may be omitted, never null
 
     @field_validator("credit_code")
     @classmethod
@@ -81,10 +83,6 @@ class EnterpriseUpdate(EnterpriseFields):
 
 # Fields an enterprise's own users may change on their record.
 CONTACT_FIELDS = frozenset({"principal", "actual_controller"})
-# Fields that may not be cleared once set.
-REQUIRED_FIELDS = frozenset(
-    {"name", "credit_code", "region_code", "sector", "enforcement_department_id", "status"}
-)
 
 
 class EnterpriseOut(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
 
+from app.core.errors import UNION_TAGS
 from app.schemas.common import NamedRef, RequestModel
 
 HazardLevel = Literal["general", "major"]
@@ -242,6 +243,8 @@ class EscalateAction(_Action):
     action: Literal["escalate"]
     note: Annotated[str, Field(min_length=1, max_length=2000)]
 
+
+UNION_TAGS.update(HazardAction.__args__)  # type: ignore[attr-defined]
 
 Transition = Annotated[
     PlanAction

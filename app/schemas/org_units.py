@@ -23,7 +23,7 @@ class OrgUnitCreate(RequestModel):
 
 
 class OrgUnitUpdate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] = None  # may be omitted, never null
     sectors: Annotated[list[SectorCode], Field(max_length=40)] | None = None  # type: ignore[valid-type]
 
 

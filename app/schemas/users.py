@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.schemas.common import RequestModel
 
@@ -15,7 +15,13 @@ Password = Annotated[str, Field(min_length=8, max_length=128)]
 
 
 class UserCreate(RequestModel):
-    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")]
+    username: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9_.@-]{3,64}$", description="Case-insensitive; stored lower-case"
+        ),
+        AfterValidator(str.lower),
+    ]
     password: Password
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
     phone: Phone | None = None
@@ -25,11 +31,13 @@ class UserCreate(RequestModel):
 
 
 class UserUpdate(RequestModel):
-    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    display_name: Annotated[str, Field(min_length=1, max_length=100)] = (
+        None  # may be omitted, never null
+    )
     phone: Phone | None = None
-    role: RoleCode | None = None
-    password: Password | None = None
-    is_active: bool | None = None
+    role: RoleCode = None  # may be omitted, never null
+    password: Password = None  # may be omitted, never null
+    is_active: bool = None  # may be omitted, never null
 
 
 class UserOut(BaseModel):
@@ -58,9 +66,11 @@ class ClientCreate(RequestModel):
 
 
 class ClientUpdate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    permissions: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None
-    is_active: bool | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] = None  # may be omitted, never null
+    permissions: Annotated[list[str], Field(min_length=1, max_length=50)] = (
+        None  # may be omitted, never null
+    )
+    is_active: bool = None  # may be omitted, never null
 
 
 class ClientOut(BaseModel):

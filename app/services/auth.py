@@ -53,10 +53,11 @@ async def _record_failure(session: AsyncSession, username: str) -> None:
 async def password_grant(
     session: AsyncSession, settings: Settings, username: str, password: str
 ) -> tuple[str, int]:
-    key = "user:" + username.strip().lower()
+    username = username.strip().lower()  # usernames are stored lower-case
+    key = "user:" + username
     await _check_throttle(session, settings, key)
     user = (
-        await session.execute(select(User).where(User.username == username.strip()))
+        await session.execute(select(User).where(User.username == username))
     ).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:

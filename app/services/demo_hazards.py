@@ -98,7 +98,9 @@ def _at(day: date, rng: random.Random) -> datetime:
     return local.astimezone(UTC)
 
 
-async def load_demo_hazards(session: AsyncSession, enterprises: list[Enterprise], users: dict[str, User]) -> int:
+async def load_demo_hazards(
+    session: AsyncSession, enterprises: list[Enterprise], users: dict[str, User]
+) -> int:
     county = enterprises[0].region_code[:6] if enterprises else None
     if county is None:
         return 0

@@ -18,7 +18,6 @@ from app.models import Enterprise, OrgUnit
 from app.schemas.common import ListParams
 from app.schemas.enterprises import (
     CONTACT_FIELDS,
-    REQUIRED_FIELDS,
     Contact,
     EnterpriseCreate,
     EnterpriseOut,
@@ -248,9 +247,6 @@ async def update_enterprise(
                     for f in other
                 ],
             )
-    for name in REQUIRED_FIELDS & set(data):
-        if data[name] is None:
-            raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
     if "region_code" in data:
         await _check_region(session, p, data["region_code"])
     if "enforcement_department_id" in data:

@@ -116,8 +116,6 @@ async def create_unit(session: AsyncSession, p: Principal, body: OrgUnitCreate) 
 async def update_unit(session: AsyncSession, unit: OrgUnit, body: OrgUnitUpdate) -> OrgUnit:
     data = body.model_dump(exclude_unset=True)
     if "name" in data:
-        if data["name"] is None:
-            raise ValidationFailed.field("name", "名称不能为空", "name may not be null")
         unit.name = data["name"]
     if "sectors" in data:
         if unit.kind != "bureau" and data["sectors"]:

@@ -32,6 +32,7 @@ async def initialise(
         raise ValueError("admin username must be 3-64 letters, digits or _.@-")
     if len(admin_password) < 8:
         raise ValueError("admin password must have at least 8 characters")
+    admin_username = admin_username.lower()
     county = OrgUnit(
         kind="county",
         name=county_name,

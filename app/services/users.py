@@ -158,9 +158,6 @@ async def update_user(session: AsyncSession, p: Principal, user: User, body: Use
     data = body.model_dump(exclude_unset=True)
     if not p.is_admin and user.role in (Role.admin, Role.manager) and user.id != p.id:
         raise Forbidden("不能修改同级或上级管理人员", "You may not change another manager or admin")
-    for name in ("display_name", "role", "password", "is_active"):
-        if name in data and data[name] is None:
-            raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
     if "role" in data:
         role = Role(data["role"])
         if user.id == p.id and role.value != user.role:
@@ -278,9 +275,6 @@ async def create_client(
 
 async def update_client(session: AsyncSession, client: ApiClient, body: ClientUpdate) -> ApiClient:
     data = body.model_dump(exclude_unset=True)
-    for name in data:
-        if data[name] is None:
-            raise ValidationFailed.field(name, "该字段不能为空", f"{name} may not be null")
     if "name" in data:
         client.name = data["name"]
     if "permissions" in data:

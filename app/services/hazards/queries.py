@@ -107,10 +107,10 @@ def conditions(
     if f.q:
         out.append(
             or_(
-                Hazard.title.contains(f.q, autoescape=True),
+                Hazard.title.icontains(f.q, autoescape=True),
                 Hazard.number == f.q,
-                Hazard.location.contains(f.q, autoescape=True),
-                Enterprise.name.contains(f.q, autoescape=True),
+                Hazard.location.icontains(f.q, autoescape=True),
+                Enterprise.name.icontains(f.q, autoescape=True),
             )
         )
     return out

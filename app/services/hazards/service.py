@@ -461,8 +461,6 @@ async def transition(
         )
     elif action == "accept":
         await attachment_service.bind(session, p, hazard.id, bound, "acceptance")
-    elif action in ("reject", "void"):
-        note = body.reason  # type: ignore[attr-defined]
     elif action == "extend":
         new_deadline: date = body.deadline  # type: ignore[attr-defined]
         if new_deadline <= hazard.deadline:
@@ -475,7 +473,6 @@ async def transition(
         }
         hazard.deadline = new_deadline
         hazard.overdue_marked_on = None
-        note = body.reason  # type: ignore[attr-defined]
     elif action == "reclassify":
         level: str = body.level  # type: ignore[attr-defined]
         if level == hazard.level:
@@ -489,7 +486,6 @@ async def transition(
         hazard.judgment_text = judgment.text if judgment else None
         details = {"from_level": hazard.level, "to_level": level}
         hazard.level = level
-        note = body.reason or note  # type: ignore[attr-defined]
     elif action == "supervise":
         supervisor = await session.get(User, body.supervisor_user_id)  # type: ignore[attr-defined]
         assert p.unit is not None
@@ -514,6 +510,11 @@ async def transition(
         hazard.escalation = workflow.next_escalation(hazard.escalation)
         details = {"level": hazard.escalation}
 
+    reason: str | None = getattr(body, "reason", None)
+    if reason:  # the reason is the event's note; a note sent beside it is kept in the details
+        if note:
+            details["note"] = note
+        note = reason
     if t.to_state is not None:
         hazard.status = t.to_state
         if t.to_state == "closed":

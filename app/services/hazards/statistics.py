@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -25,6 +25,16 @@ from app.services.hazards.queries import (
 )
 
 GROUPS = ("town", "sector", "level", "source", "month")
+MEASURES = (
+    "found",
+    "closed",
+    "open",
+    "overdue",
+    "major_open",
+    "major_supervised",
+    "stock_open",
+    "stock_cleared",
+)
 _LABELS = {
     "sector": {s.code: s.name_zh for s in SECTORS},
     "level": {e.code: e.name_zh for e in HAZARD_LEVELS},
@@ -100,7 +110,7 @@ async def hazard_statistics(
             major_supervised=int(row["major_supervised"]),
             stock_open=int(row["stock_open"]),
             stock_cleared=int(row["stock_cleared"]),
-            median_days_to_close=medians.get(tuple(key.values())),  # {} for the totals
+            median_days_to_close=medians.get(tuple(key.values())),  # () for the totals
         )
 
     groups = []
@@ -109,20 +119,9 @@ async def hazard_statistics(
         if int(row["found"]):
             groups.append(make(row, key))
     groups.sort(key=lambda r: tuple(r.key[g] for g in group_by))
-    totals_stmt = (
-        select(*measures)
-        .select_from(Hazard)
-        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(*conditions(p, filters, settings, today))
-    )
-    total_row = (await session.execute(totals_stmt)).mappings().one()
-    total_medians = (
-        medians
-        if not group_by
-        else await _medians(session, p, settings, filters, [], today, dialect)
-    )
-    totals = make(total_row, {})
-    totals.median_days_to_close = total_medians.get(())
+    # No grouping expression can be NULL, so every admitted row is in exactly one group and the
+    # totals are the sums of the groups: a second scan of the table would give the same numbers.
+    totals = make({m: sum(int(r[m]) for r in rows) for m in MEASURES}, {})
     return groups, totals
 
 
@@ -148,7 +147,9 @@ async def _medians(
     today: date,
     dialect: str,
 ) -> dict[tuple[str, ...], float]:
-    keys = [_group_expr(g, dialect, settings).label(f"g_{g}") for g in group_by]
+    """Median days to close per group, and over all of them under the key ``()``, in one scan."""
+    exprs = [_group_expr(g, dialect, settings) for g in group_by]
+    keys = [e.label(f"g_{g}") for e, g in zip(exprs, group_by, strict=True)]
     where = [
         *conditions(p, filters, settings, today),
         Hazard.status == "closed",
@@ -164,16 +165,24 @@ async def _medians(
         days = func.extract("epoch", Hazard.closed_at - Hazard.found_at) / 86400.0
         median = func.percentile_cont(0.5).within_group(days).label("median")
         stmt = joined.add_columns(*keys, median)
-        if keys:
-            stmt = stmt.group_by(*keys)
+        if exprs:  # the groups and the grand total () together; grouping() tells them apart
+            stmt = stmt.add_columns(func.grouping(*exprs).label("rolled_up")).group_by(
+                func.grouping_sets(tuple_(*exprs), tuple_())
+            )
         out = {}
         for row in (await session.execute(stmt)).mappings():
-            if row["median"] is not None:
-                out[tuple(str(row[f"g_{g}"]) for g in group_by)] = round(float(row["median"]), 2)
+            if row["median"] is None:
+                continue
+            key = () if exprs and row["rolled_up"] else tuple(str(row[f"g_{g}"]) for g in group_by)
+            out[key] = round(float(row["median"]), 2)
         return out
     days = func.julianday(Hazard.closed_at) - func.julianday(Hazard.found_at)
     stmt = joined.add_columns(*keys, days.label("days"))
     buckets: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    every: list[float] = []
     for row in (await session.execute(stmt)).mappings():
         buckets[tuple(str(row[f"g_{g}"]) for g in group_by)].append(float(row["days"]))
+        every.append(float(row["days"]))
+    if group_by and every:
+        buckets[()] = every
     return {k: round(stats.median(v), 2) for k, v in buckets.items() if v}
