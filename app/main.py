@@ -28,7 +28,7 @@ from app.core.middleware import (
     IdempotencyMiddleware,
     MediaTypeMiddleware,
     RequestContextMiddleware,
-    body_media_types,
+    route_table,
 )
 from app.core.storage import LocalStorage
 from app.services.jobs import scheduler_loop
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     # Added last = outermost: request ids wrap everything, then limits, then idempotency.
-    app.state.body_media = body_media_types(app)
+    app.state.routes = route_table(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware)

@@ -78,3 +78,10 @@ async def test_metrics_are_prometheus_text(client) -> None:  # type: ignore[no-u
     r = await client.get("/metrics")
     assert r.status_code == 200
     assert "anjian_http_requests_total" in r.text
+
+
+async def test_metrics_label_requests_by_route_template(client, world) -> None:  # type: ignore[no-untyped-def]
+    await client.get(f"/api/v1/enterprises/{world['ent_a1']}", headers=world.h("admin"))
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/enterprises/{enterprise_id}"' in text
+    assert world["ent_a1"] not in text

@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -85,8 +86,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            info = match_route(scope)
+            template = info.template if info else "unmatched"
             status = status_holder["status"]
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(elapsed)
@@ -124,28 +125,44 @@ MULTIPART_TYPES = ("multipart/form-data",)
 JSON_TYPES = ("application/json",)
 
 
-def body_media_types(app: Any) -> list[tuple[Any, frozenset[str], tuple[str, ...]]]:
-    """For each route taking a body: its path pattern, methods and the media types it reads.
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    regex: re.Pattern[str]
+    methods: frozenset[str]
+    template: str
+    accepts: tuple[str, ...] | None  # media types of the body it reads; None: no body
 
-    Derived from the routes themselves (form/file parameters mean a form), so a new endpoint
-    needs no entry anywhere.
-    """
+
+def route_table(app: Any) -> list[RouteInfo]:
+    """Every route's pattern, template and body media types, derived from the routes themselves
+    (form/file parameters mean a form), so a new endpoint needs no entry anywhere."""
     from fastapi import params
     from fastapi.routing import APIRoute, iter_route_contexts
 
     table = []
     for ctx in iter_route_contexts(app.router.routes):
         route = ctx.route
-        if isinstance(route, APIRoute) and route.dependant.body_params:
-            infos = [f.field_info for f in route.dependant.body_params]
-            if any(isinstance(i, params.File) for i in infos):
-                accepted: tuple[str, ...] = MULTIPART_TYPES
-            elif any(isinstance(i, params.Form) for i in infos):
-                accepted = FORM_TYPES
-            else:
-                accepted = JSON_TYPES
-            table.append((ctx.path_regex, frozenset(ctx.methods or ()), accepted))
+        if not isinstance(route, APIRoute):
+            continue
+        infos = [f.field_info for f in route.dependant.body_params]
+        accepts: tuple[str, ...] | None = None
+        if any(isinstance(i, params.File) for i in infos):
+            accepts = MULTIPART_TYPES
+        elif any(isinstance(i, params.Form) for i in infos):
+            accepts = FORM_TYPES
+        elif infos:
+            accepts = JSON_TYPES
+        table.append(
+            RouteInfo(ctx.path_regex, frozenset(ctx.methods or ()), ctx.path or "", accepts)
+        )
     return table
+
+
+def match_route(scope: Scope) -> RouteInfo | None:
+    for info in scope["app"].state.routes:
+        if scope["method"] in info.methods and info.regex.match(scope["path"]):
+            return info
+    return None
 
 
 class MediaTypeMiddleware:
@@ -162,21 +179,20 @@ class MediaTypeMiddleware:
         has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
         if has_body:
             media = headers.get("content-type", "").split(";")[0].strip().lower()
-            table = scope["app"].state.body_media
-            for regex, methods, accepted in table:
-                if scope["method"] in methods and regex.match(scope["path"]):
-                    json_like = accepted == JSON_TYPES and media.endswith("+json")
-                    if media not in accepted and not json_like:
-                        await send_problem(
-                            scope,
-                            send,
-                            415,
-                            "unsupported_media_type",
-                            f"请求体类型应为 {' 或 '.join(accepted)}",
-                            f"The request body must be {' or '.join(accepted)}",
-                        )
-                        return
-                    break
+            info = match_route(scope)
+            accepted = info.accepts if info else None
+            if accepted is not None:
+                json_like = accepted == JSON_TYPES and media.endswith("+json")
+                if media not in accepted and not json_like:
+                    await send_problem(
+                        scope,
+                        send,
+                        415,
+                        "unsupported_media_type",
+                        f"请求体类型应为 {' 或 '.join(accepted)}",
+                        f"The request body must be {' or '.join(accepted)}",
+                    )
+                    return
         await self.app(scope, receive, send)
 
 
