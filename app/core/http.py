@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.core.errors import PreconditionFailed
+from app.core.pagination import PageResult
 
 
 def etag_for(version: int) -> str:
@@ -47,3 +51,9 @@ def json_response(
         media_type="application/json",
         headers=headers,
     )
+
+
+def page_response(model: type[BaseModel], items: Sequence[Any], page: PageResult) -> Response:
+    """``{items, next_cursor}``, plus ``total`` only when it was asked for."""
+    out = model.model_construct(items=list(items), next_cursor=page.next_cursor, total=page.total)
+    return json_response(out, exclude={"total"} if page.total is None else None)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
-from app.core.http import check_if_match, json_response
+from app.core.http import check_if_match, json_response, page_response
 from app.schemas.common import ListParams, list_params
 from app.schemas.enterprises import (
     EnterpriseCreate,
@@ -48,10 +48,7 @@ async def list_enterprises(
         status=status,
         enforcement_department_id=enforcement_department_id,
     )
-    out = EnterprisePage(
-        items=[service.to_out(r) for r in page.rows], next_cursor=page.next_cursor, total=page.total
-    )
-    return json_response(out, exclude=None if params.include_total else {"total"})
+    return page_response(EnterprisePage, [service.to_out(r) for r in page.rows], page)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
-from app.core.http import check_if_match, json_response
+from app.core.http import check_if_match, json_response, page_response
 from app.schemas.common import ListParams, list_params
 from app.schemas.hazards import (
     HazardCategory,
@@ -93,12 +93,9 @@ async def list_hazards(
     """Sort on `found_at`, `deadline` or `updated_at` (prefix `-` for descending); default `-found_at`."""
     settings = request.app.state.settings
     page, _, today = await service.list_hazards(session, p, settings, params, filters)
-    out = HazardPage.model_construct(
-        items=[service.summary(r, p, settings, today) for r in page.rows],
-        next_cursor=page.next_cursor,
-        total=page.total,
+    return page_response(
+        HazardPage, [service.summary(r, p, settings, today) for r in page.rows], page
     )
-    return json_response(out, exclude=None if params.include_total else {"total"})
 
 
 @router.post("/hazards", operation_id="create_hazard", response_model=HazardOut, status_code=201)

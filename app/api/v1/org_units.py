@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
-from app.core.http import check_if_match, json_response
+from app.core.http import check_if_match, json_response, page_response
 from app.schemas.common import ListParams, list_params
 from app.schemas.org_units import OrgUnitCreate, OrgUnitOut, OrgUnitPage, OrgUnitUpdate
 from app.services import org_units as service
@@ -26,12 +26,7 @@ async def list_org_units(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     page, _ = await service.list_units(session, p, params, kind, q)
-    out = OrgUnitPage(
-        items=[OrgUnitOut.model_validate(dict(r)) for r in page.rows],
-        next_cursor=page.next_cursor,
-        total=page.total,
-    )
-    return json_response(out, exclude=None if params.include_total else {"total"})
+    return page_response(OrgUnitPage, [OrgUnitOut.model_validate(dict(r)) for r in page.rows], page)
 
 
 @router.get("/org-units/{org_unit_id}", operation_id="get_org_unit", response_model=OrgUnitOut)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
-from app.core.http import check_if_match, json_response
+from app.core.http import check_if_match, json_response, page_response
 from app.schemas.common import ListParams, list_params
 from app.schemas.users import (
     ClientCreate,
@@ -42,12 +42,7 @@ async def list_users(
     page, _ = await service.list_users(
         session, p, params, role=role, org_unit_id=org_unit_id, enterprise_id=enterprise_id, q=q
     )
-    out = UserPage(
-        items=[UserOut.model_validate(dict(r)) for r in page.rows],
-        next_cursor=page.next_cursor,
-        total=page.total,
-    )
-    return json_response(out, exclude=None if params.include_total else {"total"})
+    return page_response(UserPage, [UserOut.model_validate(dict(r)) for r in page.rows], page)
 
 
 @router.get("/users/{user_id}", operation_id="get_user", response_model=UserOut)
@@ -93,12 +88,7 @@ async def list_clients(
     params: Annotated[ListParams, Depends(list_params)],
 ) -> Response:
     page, _ = await service.list_clients(session, p, params)
-    out = ClientPage(
-        items=[ClientOut.model_validate(dict(r)) for r in page.rows],
-        next_cursor=page.next_cursor,
-        total=page.total,
-    )
-    return json_response(out, exclude=None if params.include_total else {"total"})
+    return page_response(ClientPage, [ClientOut.model_validate(dict(r)) for r in page.rows], page)
 
 
 @router.get(
