@@ -154,3 +154,15 @@ async def test_reason_is_the_event_note_and_a_note_beside_it_is_kept(client, wor
     ).json()["items"]
     assert events[-1]["note"] == "重复登记"
     assert events[-1]["details"]["note"] == "与 2026-000001 相同"
+
+
+async def test_statistics_rows_carry_their_dimensions_as_fields(client, world: World) -> None:
+    await register(client, world, "town_a_officer", level="major")
+    r = await client.get("/api/v1/statistics/hazards?group_by=town,level", headers=world.h("admin"))
+    assert r.status_code == 200
+    [row] = r.json()["groups"]
+    assert (row["town"], row["level"]) == ("341302001", "major")
+    assert row["key"] == {"town": "341302001", "level": "major"}
+    assert row["labels"]["town"] == "埇桥街道"
+    assert row["found"] == row["major_open"] == 1
+    assert r.json()["totals"]["town"] is None

@@ -172,7 +172,10 @@ class HazardEventOut(BaseModel):
 
 
 class HazardEventList(BaseModel):
+    """The complete history, oldest first; never paged (`next_cursor` is always null)."""
+
     items: list[HazardEventOut]
+    next_cursor: None = None
 
 
 # ---- transitions: one body per action, discriminated by "action" --------------------------------
@@ -263,8 +266,13 @@ Transition = Annotated[
 
 
 class HazardStatsRow(BaseModel):
-    key: dict[str, str]
-    labels: dict[str, str]
+    key: dict[str, str] = Field(description="The group's values by dimension; empty for the totals")
+    labels: dict[str, str] = Field(description="Chinese labels of those values")
+    town: str | None = Field(default=None, description="9-digit town code, when grouped by town")
+    sector: str | None = None
+    level: HazardLevel | None = None
+    source: HazardSource | None = None
+    month: str | None = Field(default=None, description="YYYY-MM of discovery, local time")
     found: int
     closed: int
     open: int

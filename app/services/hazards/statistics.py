@@ -101,6 +101,7 @@ async def hazard_statistics(
         return HazardStatsRow(
             key=key,
             labels=labels,
+            **key,
             found=found,
             closed=closed,
             open=int(row["open"]),
