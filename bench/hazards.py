@@ -2,28 +2,37 @@
 
 What it does, in one run:
 
-1. creates a fresh database (default ``anjian_bench_hazards``) and migrates it with
-   ``app.core.migrations.upgrade``;
+1. creates a fresh database (default ``anjian_bench_hazards``; never ``test``) and migrates it
+   with ``app.core.migrations.upgrade``;
 2. bulk-loads one county (341302: the county office, 12 towns/streets, 10 bureaus with their
-   sectors), ~5,000 enterprises, N hazards (default 1,000,000) over three years in every state,
-   and their events, with asyncpg COPY (plain indexes are dropped for the load and rebuilt from
-   their own definitions afterwards, then VACUUM ANALYZE);
+   sectors), ~5,000 enterprises, N hazards (default 1,000,000) found over three years in every
+   state (mostly closed, recent ones open, ~7% overdue, ~6% major, open major ones mostly under
+   supervision), and up to 3 events each, with asyncpg COPY (indexes that back no constraint are
+   dropped for the load and rebuilt from their own definitions, then VACUUM ANALYZE);
 3. starts ``anjian serve`` on a free port and signs tokens as ``app/auth/tokens.py`` does for an
    admin, a town officer and a bureau officer;
-4. for each scenario, drives the server with several concurrent httpx clients for a fixed time
-   and prints requests/s and p50/p95/p99;
-5. as the reference in the same run, replays the exact SQL the service issued for a scenario
-   (captured from SQLAlchemy) on bare asyncpg connections, with the same concurrency;
-6. runs EXPLAIN (ANALYZE, BUFFERS) on the slowest statements and prints a short plan summary.
+4. drives each scenario (lists, a deep cursor page, filters, ``include_total``, detail,
+   statistics by town/sector/month/town,level as admin and as the town officer) with N
+   concurrent clients for a fixed time: requests/s, p50/p95/p99 (``drive``/``Result`` are
+   shared with bench/enterprises_list.py);
+5. as the reference in the same run, right after its HTTP row, replays the exact SQL the service
+   issued for that scenario (recorded from SQLAlchemy) on bare asyncpg connections;
+6. EXPLAIN (ANALYZE, BUFFERS) of the slowest statements, with the plan the app really runs
+   (PostgreSQL switches a prepared statement to its generic plan after five executions);
+7. measures proposals on the same data: plan_cache_mode force_custom_plan, and indexes that are
+   created for the measurement and dropped again (the app's schema is never changed).
 
-Run from the project root:
+Run from the project root (PostgreSQL on 127.0.0.1:5432, user postgres):
 
-    .venv/bin/python bench/hazards.py                        # 1M hazards (~8-10 minutes)
-    .venv/bin/python bench/hazards.py --hazards 200000       # quick (~4 minutes)
-    .venv/bin/python bench/hazards.py --keep                 # keep the database afterwards ...
-    .venv/bin/python bench/hazards.py --reuse                # ... and measure it again, no reload
+    .venv/bin/python bench/hazards.py                       # 1M hazards, ~10 minutes
+    .venv/bin/python bench/hazards.py --hazards 200000      # quick, ~5 minutes
+    .venv/bin/python bench/hazards.py --keep                # keep the database afterwards ...
+    .venv/bin/python bench/hazards.py --reuse               # ... and measure it again, no reload
+    .venv/bin/python bench/hazards.py --reuse --plan-cache-mode force_custom_plan
+    .venv/bin/python bench/hazards.py --reuse --only statistics --duration 20
 
-Absolute numbers depend on the machine; compare rows of the same run (STYLE.md, Speed).
+Absolute numbers depend on the machine and on what else runs on it (the load average is
+printed); compare rows of the same run (STYLE.md, Speed).
 """
 
 from __future__ import annotations
