@@ -13,7 +13,7 @@ class Enterprise(IdMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
-    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    region_code: Mapped[str] = mapped_column(String(12))
     address: Mapped[str | None] = mapped_column(String(300))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
@@ -33,5 +33,11 @@ class Enterprise(IdMixin, TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_enterprises_name_id", "name", "id"),
+        # Prefix matches (scope, region filters) use it on PostgreSQL whatever the collation.
+        Index(
+            "ix_enterprises_region_code",
+            "region_code",
+            postgresql_ops={"region_code": "varchar_pattern_ops"},
+        ),
         Index("ix_enterprises_updated_at_id", "updated_at", "id"),
     )

@@ -69,6 +69,7 @@ class Hazard(IdMixin, TimestampMixin, Base):
         Index("ix_hazards_deadline_id", "deadline", "id"),
         Index("ix_hazards_updated_at_id", "updated_at", "id"),
         Index("ix_hazards_enterprise_id_status", "enterprise_id", "status"),
+        Index("ix_hazards_level_found_at_id", "level", "found_at", "id"),
     )
 
 
