@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -234,17 +233,14 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     return problem_response(request, exc.status_code, body, headers)
 
 
-_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
 def _allowed_methods(request: Request) -> str | None:
-    """Every method of the resource (RFC 9110 §15.5.6), from the schema: Starlette names only
-    the methods of the first route whose path matched, and GET and POST are separate routes."""
-    methods: set[str] = set()
-    for template, item in request.app.openapi().get("paths", {}).items():
-        pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, request.scope["path"]):
-            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
+    """Every method of the resource (RFC 9110 §15.5.6), from the app's route table: Starlette
+    names only the methods of the first route whose path matched, and GET and POST are
+    separate routes."""
+    path = request.scope["path"]
+    methods = {
+        m for info in request.app.state.routes if info.regex.match(path) for m in info.methods
+    }
     return ", ".join(sorted(methods)) or None
 
 
