@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import World
-from tests.hazard_helpers import GENERAL_PLAN, MAJOR_PLAN, act, register, upload
+from tests.hazard_helpers import GENERAL_PLAN, MAJOR_PLAN, act, png_bytes, register, upload
 
 
 async def test_county_officer_takes_a_major_hazard_from_discovery_to_sign_off(
@@ -166,3 +166,77 @@ async def test_statistics_rows_carry_their_dimensions_as_fields(client, world: W
     assert row["labels"]["town"] == "埇桥街道"
     assert row["found"] == row["major_open"] == 1
     assert r.json()["totals"]["town"] is None
+
+
+async def test_source_defaults_to_the_callers_side(client, world: World) -> None:
+    base = {"title": "灭火器过期", "level": "general", "category": "unsafe_condition"}
+    own = await client.post(
+        "/api/v1/hazards",
+        json={**base, "enterprise_id": world["ent_a1"]},
+        headers=world.h("ent_a1_staff"),
+    )
+    assert own.status_code == 201 and own.json()["source"] == "self_inspection"
+    gov = await client.post(
+        "/api/v1/hazards",
+        json={**base, "enterprise_id": world["ent_a1"]},
+        headers=world.h("town_a_officer"),
+    )
+    assert gov.status_code == 201 and gov.json()["source"] == "inspection"
+
+
+async def test_plan_items_may_be_sent_beside_the_action(client, world: World) -> None:
+    h = await register(client, world)
+    r = await act(client, world, "ent_a1_manager", h["id"], "plan", **GENERAL_PLAN)
+    assert r.status_code == 200, r.text
+    assert r.json()["plan"]["responsible_person"] == GENERAL_PLAN["responsible_person"]
+
+
+async def test_supervisor_defaults_to_the_official_who_lists_the_hazard(
+    client, world: World
+) -> None:
+    h = await register(client, world, level="major")
+    r = await act(client, world, "county_officer", h["id"], "supervise")
+    assert r.status_code == 200, r.text
+    assert r.json()["supervision"]["supervisor_user_id"] == world["county_officer"]
+    assert r.json()["supervision"]["org_unit_id"] == world["county"]
+
+
+async def test_evidence_uploaded_with_the_hazard_id_counts_for_completion(
+    client, world: World
+) -> None:
+    h = await register(client, world)
+    await act(client, world, "ent_a1_manager", h["id"], "plan", plan=GENERAL_PLAN)
+    photo = png_bytes()
+    r = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("after.png", photo, "image/png")},
+        data={"hazard_id": h["id"]},
+        headers=world.h("ent_a1_staff"),
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["hazard_id"], r.json()["phase"]) == (h["id"], "rectification")
+    done = await act(client, world, "ent_a1_staff", h["id"], "complete")
+    assert done.status_code == 200, done.text
+    assert [a["phase"] for a in done.json()["attachments"]] == ["rectification"]
+
+
+async def test_evidence_cannot_be_uploaded_to_a_hazard_out_of_scope_or_closed(
+    client, world: World
+) -> None:
+    h = await register(client, world)
+    files = {"file": ("a.png", png_bytes(), "image/png")}
+    r = await client.post(
+        "/api/v1/attachments",
+        files=files,
+        data={"hazard_id": h["id"]},
+        headers=world.h("ent_b1_manager"),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_hazard"
+    await act(client, world, "county_officer", h["id"], "void", reason="登记错误")
+    r = await client.post(
+        "/api/v1/attachments",
+        files=files,
+        data={"hazard_id": h["id"]},
+        headers=world.h("county_officer"),
+    )
+    assert r.status_code == 409

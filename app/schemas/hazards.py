@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, model_validator
 
 from app.core.errors import UNION_TAGS
 from app.schemas.common import NamedRef, RequestModel
@@ -105,7 +105,10 @@ class HazardCreate(RequestModel):
     description: LongText | None = None
     location: Annotated[str, Field(max_length=300)] | None = None
     level: HazardLevel
-    source: HazardSource
+    source: HazardSource | None = Field(
+        default=None,
+        description="Defaults to self_inspection for enterprise users and inspection for government",
+    )
     category: HazardCategory
     found_at: AwareDatetime | None = Field(
         default=None, description="Defaults to now; never in the future"
@@ -186,8 +189,19 @@ class _Action(RequestModel):
 
 
 class PlanAction(_Action):
+    """The plan goes in ``plan``; its items may also be sent beside ``action`` (flat)."""
+
     action: Literal["plan"]
     plan: Plan
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_items(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "plan" not in data:
+            items = {k: data[k] for k in Plan.model_fields if k in data}
+            if items:
+                data = {k: v for k, v in data.items() if k not in items} | {"plan": items}
+        return data
 
 
 class FixOnSpotAction(_Action):
@@ -234,7 +248,9 @@ class ReclassifyAction(_Action):
 
 class SuperviseAction(_Action):
     action: Literal["supervise"]
-    supervisor_user_id: Annotated[str, Field(max_length=64)]
+    supervisor_user_id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="The official tracking it (专人跟踪督办); defaults to the caller"
+    )
     disclosed: bool = False
 
 

@@ -82,7 +82,10 @@ async def store_upload(
     filename: str | None,
     data: bytes,
     max_bytes: int,
+    hazard_id: str | None = None,
+    phase: str | None = None,
 ) -> Attachment:
+    """Stores the file; with ``hazard_id`` (checked by the caller) it is bound at once."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"文件超过大小上限（{max_bytes // (1024 * 1024)} MB）",
@@ -111,6 +114,8 @@ async def store_upload(
         thumbnail_key=thumb_key,
         uploaded_by=p.audit_id,
         created_at=utcnow(),
+        hazard_id=hazard_id,
+        phase=phase,
     )
     session.add(attachment)
     await session.flush()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from starlette.responses import Response, StreamingResponse
 
 from app.auth.deps import Requires
@@ -10,8 +10,9 @@ from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.http import json_response
-from app.schemas.hazards import AttachmentOut
+from app.schemas.hazards import AttachmentOut, AttachmentPhase
 from app.services import attachments as service
+from app.services.hazards import service as hazard_service
 
 router = APIRouter(tags=["attachments"])
 AttachmentId = Annotated[str, Path(max_length=64)]
@@ -25,9 +26,22 @@ async def upload_attachment(
     session: SessionDep,
     p: Requires(Permission.attachments_write),
     file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or PDF; judged by content")],
+    hazard_id: Annotated[
+        str | None, Form(max_length=64, description="Bind to this hazard at once")
+    ] = None,
+    phase: Annotated[
+        AttachmentPhase | None,
+        Form(description="With hazard_id; defaults to the hazard's current step"),
+    ] = None,
 ) -> Response:
-    """Upload first, then reference the id from a hazard or a transition (which binds it and sets its phase)."""
+    """Upload, then reference the id from a hazard or a transition (which binds it and sets its
+    phase); or send `hazard_id` (and `phase`) to bind it to an open hazard at once."""
     settings = request.app.state.settings
+    target = (
+        await hazard_service.evidence_target(session, p, hazard_id, phase)
+        if hazard_id
+        else (None, None)
+    )
     data = await file.read(settings.attachment_max_bytes + 1)
     attachment = await service.store_upload(
         session,
@@ -36,6 +50,8 @@ async def upload_attachment(
         filename=file.filename,
         data=data,
         max_bytes=settings.attachment_max_bytes,
+        hazard_id=target[0],
+        phase=target[1],
     )
     return json_response(
         service.to_out(attachment), status_code=201, location=f"/api/v1/attachments/{attachment.id}"

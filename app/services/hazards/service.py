@@ -307,14 +307,15 @@ async def create_hazard(
         raise ValidationFailed.field(
             "enterprise_id", "企业不存在", "Unknown enterprise", code="unknown_enterprise"
         )
+    source = body.source or ("self_inspection" if p.enterprise_id is not None else "inspection")
     if p.enterprise_id is not None:
-        if body.source != "self_inspection":
+        if source != "self_inspection":
             raise ValidationFailed.field(
                 "source",
                 "企业登记的隐患来源只能是企业自查",
                 "Enterprise users register self_inspection hazards only",
             )
-    elif body.source not in GOVERNMENT_SOURCES:
+    elif source not in GOVERNMENT_SOURCES:
         raise ValidationFailed.field(
             "source",
             "政府部门登记的隐患来源应为督导检查、上级交办或举报查实",
@@ -342,7 +343,7 @@ async def create_hazard(
         description=body.description,
         location=body.location,
         level=body.level,
-        source=body.source,
+        source=source,
         category=body.category,
         found_at=found_at,
         found_by_id=p.id,
@@ -360,6 +361,40 @@ async def create_hazard(
     session.add(_event(hazard, p, "register", None, attachment_ids=body.attachment_ids))
     await session.flush()
     return hazard
+
+
+PHASE_BY_STATUS = {
+    "registered": "discovery",
+    "rectifying": "rectification",
+    "awaiting_acceptance": "acceptance",
+}
+
+
+async def evidence_target(
+    session: AsyncSession, p: Principal, hazard_id: str, phase: str | None
+) -> tuple[str, str]:
+    """Where an upload sent with ``hazard_id`` goes: an open hazard in scope that the caller may
+    act on; without a phase, the one its status calls for."""
+    hazard = (
+        await session.execute(
+            select(Hazard.id, Hazard.status)
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(Hazard.id == hazard_id, visible_enterprises(p))
+        )
+    ).one_or_none()
+    if hazard is None:
+        raise ValidationFailed.field(
+            "hazard_id", "隐患不存在", "Unknown hazard", code="unknown_hazard"
+        )
+    if not p.can(Permission.hazards_transition):
+        raise Forbidden("当前角色无权为隐患上传材料", "Your role may not add evidence to hazards")
+    if hazard.status not in OPEN:
+        raise Conflict(
+            "隐患已办结，不能再上传材料",
+            "The hazard is closed or voided",
+            code="invalid_transition",
+        )
+    return hazard.id, phase or PHASE_BY_STATUS[hazard.status]
 
 
 async def _require_evidence(session: AsyncSession, hazard: Hazard, what: str) -> None:
@@ -487,7 +522,8 @@ async def transition(
         details = {"from_level": hazard.level, "to_level": level}
         hazard.level = level
     elif action == "supervise":
-        supervisor = await session.get(User, body.supervisor_user_id)  # type: ignore[attr-defined]
+        supervisor_id = body.supervisor_user_id or (p.id if p.kind == "user" else None)  # type: ignore[attr-defined]
+        supervisor = await session.get(User, supervisor_id) if supervisor_id else None
         assert p.unit is not None
         if supervisor is None or not supervisor.is_active or supervisor.org_unit_id != p.unit.id:
             raise ValidationFailed.field(
