@@ -295,21 +295,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
 
+        # `receive` is BodyLimitMiddleware's: reading past the limit raises its 413.
         chunks: list[bytes] = []
-        limit = body_limit_for(scope)
-        size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await send_problem(
-                    scope, send, 413, "payload_too_large", "请求体过大", "Payload too large"
-                )
-                return
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)

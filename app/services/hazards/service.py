@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises
@@ -386,8 +387,7 @@ async def evidence_target(
         raise ValidationFailed.field(
             "hazard_id", "隐患不存在", "Unknown hazard", code="unknown_hazard"
         )
-    if not p.can(Permission.hazards_transition):
-        raise Forbidden("当前角色无权为隐患上传材料", "Your role may not add evidence to hazards")
+    ensure(p, Permission.hazards_transition)
     if hazard.status not in OPEN:
         raise Conflict(
             "隐患已办结，不能再上传材料",
@@ -459,17 +459,8 @@ async def transition(
 ) -> Hazard:
     action: str = body.action  # type: ignore[attr-defined]
     today = local_today(settings.timezone)
-    facts = Facts(
-        enterprise_id=hazard.enterprise_id,
-        status=hazard.status,
-        level=hazard.level,
-        source=hazard.source,
-        is_overdue=hazard.status in OPEN and hazard.deadline < today,
-        supervised=hazard.supervision_org_unit_id is not None,
-        escalation=hazard.escalation,
-    )
-    if not p.can(Permission.hazards_transition):
-        raise Forbidden("当前角色无权办理隐患", "Your role may not act on hazards")
+    facts = _facts(lambda name: getattr(hazard, name), today)
+    ensure(p, Permission.hazards_transition)
     try:
         t = workflow.check(p, facts, action)
     except Refusal as refusal:
