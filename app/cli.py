@@ -77,9 +77,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app.core.logging import configure_logging
+    from app.server import serve
 
     settings = get_settings()
     configure_logging(settings.log_json)
@@ -87,16 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"anjian serving on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)"
     )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=True,
-    )
+    serve(args.host, args.port, args.workers)
     return 0
 
 
@@ -163,8 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:  # a bad ANJIAN_* setting: say which, without a traceback
+        for error in exc.errors():
+            name = "ANJIAN_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"configuration error: {name}: {error['msg']}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.idempotency import IdempotentReplay, replay_handler
 from app.api.v1 import (
     attachments,
     auth,
@@ -25,7 +26,7 @@ from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import (
     BodyLimitMiddleware,
-    IdempotencyMiddleware,
+    IdempotencyBodyMiddleware,
     MediaTypeMiddleware,
     RequestContextMiddleware,
     route_table,
@@ -78,12 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.storage = LocalStorage(settings.data_dir / "files")
     install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, replay_handler)
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
-    # Added last = outermost: request ids wrap everything, then limits, then idempotency.
+    # Added last = outermost: request ids wrap everything, then limits, then the body hash for
+    # Idempotency-Key (its records are kept in the unit of work, app/api/idempotency.py).
     app.state.routes = route_table(app)
-    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(IdempotencyBodyMiddleware)
     app.add_middleware(MediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)

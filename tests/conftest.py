@@ -22,6 +22,7 @@ from app.main import create_app
 from app.models import ApiClient, Base, Enterprise, OrgUnit, User
 
 PASSWORD = "Passw0rd!2026"
+METRICS_TOKEN = "test-metrics-token-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +58,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=Path(tmp_path_factory.mktemp("data")),
         secret_key="test-secret-key-not-for-production-0123456789",
         scheduler_enabled=False,
+        metrics_token=METRICS_TOKEN,
     )
 
 

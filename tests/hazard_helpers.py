@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PIL import Image
 
+from app.core.config import Settings
 from tests.conftest import World
 
 
@@ -58,7 +61,12 @@ async def register(  # type: ignore[no-untyped-def]
     }
     if actor.startswith("ent_"):
         body["source"] = "self_inspection"
+        del body["deadline"]  # enterprise deadlines are bounded: the default (30 days)
+    else:
+        body["deadline_reason"] = "整改工程量大，需较长期限"  # government beyond the bound says why
     body.update(fields)
+    if body.get("deadline_reason", "") is None:  # deadline_reason=None: send none
+        del body["deadline_reason"]
     if body.get("level") == "major" and "judgment" not in fields:
         body["judgment"] = JUDGMENT
     r = await client.post("/api/v1/hazards", json=body, headers=world.h(actor))
@@ -72,3 +80,22 @@ async def act(client, world: World, actor: str, hazard_id: str, action: str, **p
         json={"action": action, **payload},
         headers=world.h(actor),
     )
+
+
+@contextmanager
+def enterprise_bounds_lifted(settings: Settings) -> Iterator[None]:
+    """For a data set dated in the past: while it is registered, enterprise users may register
+    old findings with far deadlines (the bounds themselves are tested in test_deadline_bounds)."""
+    names = (
+        "enterprise_found_at_max_age_days",
+        "enterprise_deadline_max_days_general",
+        "enterprise_deadline_max_days_major",
+    )
+    saved = {name: getattr(settings, name) for name in names}
+    try:
+        for name in names:
+            setattr(settings, name, 3650 * 10)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(settings, name, value)

@@ -11,6 +11,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.main import create_app
 from app.models import Base
+from tests.conftest import METRICS_TOKEN
+
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,13 +78,13 @@ async def test_readyz_checks_database_and_migrations(client) -> None:  # type: i
 
 async def test_metrics_are_prometheus_text(client) -> None:  # type: ignore[no-untyped-def]
     await client.get("/healthz")
-    r = await client.get("/metrics")
+    r = await client.get("/metrics", headers=METRICS)
     assert r.status_code == 200
     assert "anjian_http_requests_total" in r.text
 
 
 async def test_metrics_label_requests_by_route_template(client, world) -> None:  # type: ignore[no-untyped-def]
     await client.get(f"/api/v1/enterprises/{world['ent_a1']}", headers=world.h("admin"))
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=METRICS)).text
     assert 'route="/api/v1/enterprises/{enterprise_id}"' in text
     assert world["ent_a1"] not in text

@@ -67,9 +67,8 @@ async def test_enterprise_manager_accepts_its_own_general_self_found_hazard(
     client, world: World
 ) -> None:
     h = await register(client, world, "ent_a1_staff")
-    assert (
-        await act(client, world, "ent_a1_staff", h["id"], "plan", plan=GENERAL_PLAN)
-    ).status_code == 200
+    plan = {**GENERAL_PLAN, "deadline": h["deadline"]}
+    assert (await act(client, world, "ent_a1_staff", h["id"], "plan", plan=plan)).status_code == 200
     photo = await upload(client, world, "ent_a1_staff")
     assert (
         await act(client, world, "ent_a1_staff", h["id"], "complete", attachment_ids=[photo])

@@ -10,6 +10,7 @@ action exactly when the call succeeds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -135,11 +136,13 @@ def expected_status(action: str, kind: Kind, state: str, role: str) -> int:
 OVERDUE_FIELDS = {"found_at": "2025-01-01T08:00:00+08:00", "deadline": "2025-02-01"}
 
 
-def plan_for(kind: Kind) -> dict[str, Any]:
-    plan = dict(MAJOR_PLAN if kind.level == "major" else GENERAL_PLAN)
-    if kind.overdue:
-        plan["deadline"] = OVERDUE_FIELDS["deadline"]
-    return plan
+def plan_for(kind: Kind, h: dict[str, Any]) -> dict[str, Any]:
+    """A complete plan due on the hazard's deadline (never after it)."""
+    return {**(MAJOR_PLAN if kind.level == "major" else GENERAL_PLAN), "deadline": h["deadline"]}
+
+
+def later(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 async def ok(response) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -169,7 +172,7 @@ async def bring(client, world: World, kind: Kind, state: str) -> dict[str, Any]:
     if state == "voided":
         h = await ok(await act(client, world, "county_officer", hid, "void", reason="登记错误"))
     if state in ("rectifying", "awaiting_acceptance", "closed"):
-        h = await ok(await act(client, world, registrar, hid, "plan", plan=plan_for(kind)))
+        h = await ok(await act(client, world, registrar, hid, "plan", plan=plan_for(kind, h)))
     if state in ("awaiting_acceptance", "closed"):
         photo = await upload(client, world, registrar)
         h = await ok(await act(client, world, registrar, hid, "complete", attachment_ids=[photo]))
@@ -180,11 +183,13 @@ async def bring(client, world: World, kind: Kind, state: str) -> dict[str, Any]:
     return h
 
 
-async def payload_for(client, world: World, action: str, kind: Kind, role: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def payload_for(  # type: ignore[no-untyped-def]
+    client, world: World, action: str, kind: Kind, role: str, h: dict[str, Any]
+) -> dict[str, Any]:
     """A payload that is valid for this role (evidence uploaded by the role itself)."""
     actor = ACTOR[role]
     if action == "plan":
-        return {"plan": plan_for(kind)}
+        return {"plan": plan_for(kind, h)}
     if action in ("fix_on_spot", "complete"):
         ids = [await upload(client, world, actor)] if role in UPLOADERS else []
         return {"attachment_ids": ids}
@@ -194,8 +199,8 @@ async def payload_for(client, world: World, action: str, kind: Kind, role: str) 
         return {"reason": "整改不到位"}
     if action == "void":
         return {"reason": "重复登记"}
-    if action == "extend":
-        return {"deadline": "2100-06-30", "reason": "设备到货延迟"}
+    if action == "extend":  # within what an enterprise may take on its own (30 days, once)
+        return {"deadline": later(h["deadline"], 30), "reason": "设备到货延迟"}
     if action == "reclassify":
         if kind.level == "general":
             return {"level": "major", "judgment": JUDGMENT, "reason": "复核为重大隐患"}
@@ -277,7 +282,7 @@ async def check_case(client, world: World, action: str, kind_name: str, state: s
         offered = action in got.json()["allowed_actions"]
         if offered != (want == 200):
             out.append(f"{cell}, {role}: allowed_actions has it={offered}, expected {want}")
-        payload = await payload_for(client, world, action, kind, role)
+        payload = await payload_for(client, world, action, kind, role, h)
         r = await act(client, world, actor, h["id"], action, **payload)
         if r.status_code != want:
             out.append(f"{cell}, {role}: {r.status_code}, expected {want}: {r.text[:160]}")
@@ -455,17 +460,21 @@ async def test_extend_needs_a_later_deadline_and_a_reason(client, world: World) 
             "ent_a1_staff",
             h["id"],
             "extend",
-            deadline="2099-07-31",
+            deadline="2099-07-30",
             reason="停产检修",
         )
     )
-    assert done["deadline"] == "2099-07-31"
+    assert done["deadline"] == "2099-07-30"
     events = (
         await client.get(f"/api/v1/hazards/{h['id']}/events", headers=world.h("admin"))
     ).json()["items"]
     assert events[-1]["action"] == "extend"
     assert events[-1]["note"] == "停产检修"
-    assert events[-1]["details"] == {"from_deadline": "2099-06-30", "to_deadline": "2099-07-31"}
+    assert events[-1]["details"] == {
+        "from_deadline": "2099-06-30",
+        "to_deadline": "2099-07-30",
+        "enterprise_extension": 1,  # the enterprise's first (and, by default, only) own extension
+    }
 
 
 async def test_enterprise_cannot_extend_a_major_hazard_but_government_can(

@@ -10,7 +10,7 @@ import pytest
 
 import app.core.clock as clock
 from tests.conftest import World
-from tests.hazard_helpers import MAJOR_PLAN, act, register, upload
+from tests.hazard_helpers import MAJOR_PLAN, act, enterprise_bounds_lifted, register, upload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 JUDGMENT_CHEM = {
@@ -310,15 +310,16 @@ async def build(client, world: World) -> dict[str, dict[str, Any]]:  # type: ign
         found_at="2023-06-01T10:00:00+08:00",
         deadline="2023-07-01",
     )
-    h2 = await register(
-        client,
-        world,
-        "ent_a1_staff",
-        "ent_a1",
-        title="灭火器过期",
-        found_at="2025-03-01T09:00:00+08:00",
-        deadline="2099-12-31",
-    )
+    with enterprise_bounds_lifted(world.settings):  # registered back then, before the bounds
+        h2 = await register(
+            client,
+            world,
+            "ent_a1_staff",
+            "ent_a1",
+            title="灭火器过期",
+            found_at="2025-03-01T09:00:00+08:00",
+            deadline="2099-12-31",
+        )
     photo = await upload(client, world, "ent_a1_staff")
     hz["h2"] = await ok(
         await act(client, world, "ent_a1_staff", h2["id"], "fix_on_spot", attachment_ids=[photo])

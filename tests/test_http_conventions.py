@@ -585,7 +585,7 @@ async def test_language_is_negotiated_by_quality(client, world, header, title) -
     assert r.json()["title"] == title
 
 
-async def test_errors_raised_in_middleware_follow_the_language_too(client, world) -> None:  # type: ignore[no-untyped-def]
+async def test_idempotency_errors_follow_the_language_too(client, world) -> None:  # type: ignore[no-untyped-def]
     first = await client.post(
         ENTERPRISES,
         json=enterprise_payload(world, 331),
@@ -598,4 +598,5 @@ async def test_errors_raised_in_middleware_follow_the_language_too(client, world
         headers={**idem(world, "admin", "lang-key"), "Accept-Language": "en"},
     )
     assert r.status_code == 422
-    assert "Idempotency-Key" in r.json()["title"]
+    assert r.json()["title"] == "Validation failed"
+    assert "Idempotency-Key" in r.json()["detail"]

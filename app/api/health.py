@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Depends, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 
+from app.api.idempotency import ApiRoute
 from app.auth.deps import public
+from app.core.errors import NotFound, Unauthorized
 from app.core.migrations import head_revision
 
-router = APIRouter(tags=["operations"], dependencies=[Depends(public)])
+router = APIRouter(tags=["operations"], dependencies=[Depends(public)], route_class=ApiRoute)
 
 
 class Health(BaseModel):
@@ -56,7 +60,27 @@ async def readyz(request: Request) -> Response:
     "/metrics",
     operation_id="metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={
+        200: {"content": {"text/plain": {}}},
+        401: {"description": "Missing or wrong metrics token"},
+        404: {"description": "No metrics token is configured: metrics are not served"},
+    },
+    summary="Prometheus metrics, for `Authorization: Bearer <ANJIAN_METRICS_TOKEN>` only",
 )
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Route names, statuses and latencies tell an attacker much: only the scraper sees them.
+    Without ``ANJIAN_METRICS_TOKEN`` the endpoint does not exist for anyone."""
+    expected = request.app.state.settings.metrics_token
+    if not expected:
+        raise NotFound("未找到", "Not found")
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        presented.strip().encode(), expected.encode()
+    ):
+        raise Unauthorized(
+            "需要指标访问令牌",
+            "The metrics token is missing or wrong",
+            code="invalid_metrics_token",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

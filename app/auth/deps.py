@@ -39,6 +39,12 @@ def _unauthorized() -> Unauthorized:
     )
 
 
+def _current(row: User | ApiClient, claims: dict[str, object]) -> bool:
+    """Active, and the token was issued at the row's credential version: a password change,
+    (de)activation or role change bumps it, which ends every token issued before."""
+    return row.is_active and claims["cv"] == row.credential_version
+
+
 async def get_principal(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
@@ -56,7 +62,7 @@ async def get_principal(
                 .where(User.id == subject)
             )
         ).first()
-        if row is None or not row[0].is_active:
+        if row is None or not _current(row[0], claims):
             raise _unauthorized()
         user, unit = row
         role = Role(user.role)
@@ -78,7 +84,7 @@ async def get_principal(
                 .where(ApiClient.id == subject)
             )
         ).first()
-        if crow is None or not crow[0].is_active:
+        if crow is None or not _current(crow[0], claims):
             raise _unauthorized()
         client, unit = crow
         principal = Principal(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
+import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,35 +21,122 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str | None = None
     token_lifetime_seconds: int = Field(default=8 * 3600, ge=60)
+    # Sign-in and credentials (issue 8, items 1-4, 12-14).
+    token_issuer: str = Field(default="anjian", min_length=1)
+    token_audience: str = Field(default="anjian-api", min_length=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    client_secret_overlap_seconds: int = Field(default=24 * 3600, ge=0)
+    metrics_token: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Slow clients (issue 8, item 10): headers, bodies and connections are bounded in time.
+    header_read_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    body_read_timeout_seconds: float = Field(default=20, gt=0, le=3600)
+    upload_read_timeout_seconds: float = Field(default=300, gt=0, le=3600)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
+    max_connections: int = Field(default=1000, ge=1)
+    # Proxies whose X-Forwarded-For is believed (the client address behind sign-in throttling).
+    forwarded_allow_ips: str = "127.0.0.1"
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
-    login_max_failures: int = 5
-    login_window_seconds: int = 15 * 60
+    # Images over this many pixels are refused from their header, before decoding (issue 8,
+    # item 9); thumbnails are made by at most this many worker threads at once.
+    attachment_max_pixels: int = Field(default=50_000_000, ge=1, le=80_000_000)
+    attachment_thumbnail_workers: int = Field(default=2, ge=1, le=64)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
     idempotency_ttl_seconds: int = 24 * 3600
     stock_cutoff: date = date(2024, 1, 1)
+    # What enterprise users may do to a deadline without government (issue 8, item 17).
+    enterprise_extension_max_days: int = Field(default=30, ge=1, le=3650)
+    enterprise_extensions_max: int = Field(default=1, ge=0, le=100)
+    enterprise_deadline_max_days_general: int = Field(default=180, ge=1, le=3650)
+    enterprise_deadline_max_days_major: int = Field(default=365, ge=1, le=3650)
+    enterprise_found_at_max_age_days: int = Field(default=30, ge=0, le=3650)
     timezone: str = "Asia/Shanghai"
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 300
     log_json: bool = True
 
+    _generated_secret_key: str | None = PrivateAttr(default=None)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_long_enough(cls, value: str | None) -> str | None:
+        """A short key can be brute-forced from one token; refuse to start with it."""
+        if not value:
+            return None  # unset (or blank): generated into the data dir
+        if len(value.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"ANJIAN_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
+                "(it signs every token); generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                "or leave it unset to have one generated in the data dir"
+            )
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'anjian.db').resolve()}"
+        path = (private_dir(self.data_dir) / "anjian.db").resolve()
+        private_file(path)  # SQLite keeps the mode of the main file for its -wal and -shm
+        return f"sqlite+aiosqlite:///{path}"
 
     @property
     def resolved_secret_key(self) -> str:
         """Never a constant: generated once and kept in the data dir when not configured."""
         if self.secret_key:
             return self.secret_key
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        if self._generated_secret_key is None:
+            self._generated_secret_key = _read_or_create_secret(
+                private_dir(self.data_dir) / "secret_key"
+            )
+        return self._generated_secret_key
+
+
+MIN_SECRET_KEY_BYTES = 32
+
+
+def private_dir(path: Path) -> Path:
+    """The data dir holds the database, the key and uploads: 0700, tightened if wider."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Created 0600 from the start (never a moment at the umask's 0644), tightened if wider."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & ~mode:
+            path.chmod(mode)
+    except OSError:  # not ours to change (a mounted volume owned by someone else)
+        pass
+
+
+def _read_or_create_secret(path: Path) -> str:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _tighten(path, 0o600)
+        for _ in range(100):  # another worker may have created it and not written it yet
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty; delete it to have a new key generated") from None
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
+        out.flush()
+        os.fsync(out.fileno())
+    return value
 
 
 @lru_cache

@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -65,6 +66,17 @@ class Conflict(AppError):
     status, code, title_zh, title_en = 409, "conflict", "资源冲突", "Conflict"
 
 
+def version_conflict(version: int | None) -> Conflict:
+    """A lost race on a row's version counter (two writers read the same version, without
+    If-Match or with the same one): retryable after reading the current version."""
+    return Conflict(
+        "资源同时被他人修改，请重新获取后再提交",
+        "The resource was changed by someone else at the same time; fetch it and retry",
+        code="conflict",
+        headers={"ETag": f'"v{version}"'} if version is not None else None,
+    )
+
+
 class InvalidTransition(Conflict):
     code, title_zh, title_en = (
         "invalid_transition",
@@ -102,6 +114,40 @@ class ValidationFailed(AppError):
 
 class TooManyRequests(AppError):
     status, code, title_zh, title_en = 429, "too_many_requests", "请求过于频繁", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "database_unavailable"
+    title_zh, title_en = "数据库暂时不可用，请稍后重试", "The database is unavailable; retry later"
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+# SQLSTATEs meaning "the database cannot serve this now, try again": connection exceptions
+# (class 08), shutdown or start-up (57P0x), too many connections, serialisation failures and
+# deadlocks (the transaction was rolled back and may simply be retried), lock timeouts.
+_RETRYABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03", "40001", "40P01", "55P03"})
+_SQLITE_BUSY = ("database is locked", "database table is locked", "unable to open database")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Connection errors, pool timeouts and serialisation failures: 503, never 500."""
+    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        text = str(orig).lower()
+        if any(marker in text for marker in _SQLITE_BUSY):
+            return True
+        if type(orig).__name__ in ("InterfaceError", "ConnectionDoesNotExistError"):
+            return True
+        if isinstance(orig, ConnectionError | TimeoutError):
+            return True
+        exc = orig if orig is not None else exc
+    sqlstate = str(getattr(exc, "sqlstate", "") or getattr(exc, "pgcode", "") or "")
+    return sqlstate.startswith("08") or sqlstate in _RETRYABLE_SQLSTATES
 
 
 def problem_body(
@@ -216,6 +262,7 @@ _HTTP_TITLES = {
     404: ("not_found", "资源不存在", "Not found"),
     405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
     406: ("not_acceptable", "无法提供所请求的格式", "Not acceptable"),
+    408: ("request_timeout", "请求体发送过慢，已超时", "The request body was not received in time"),
     413: ("payload_too_large", "请求体过大", "Payload too large"),
     415: ("unsupported_media_type", "不支持的媒体类型", "Unsupported media type"),
 }
@@ -228,6 +275,8 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
         code, zh, en = "malformed_body", "请求体格式错误", "Malformed request body"
     body = problem_body(request, status=exc.status_code, code=code, title_zh=zh, title_en=en)
     headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 408:
+        headers["Connection"] = "close"  # the rest of the body may still be on its way
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return problem_response(request, exc.status_code, body, headers)
@@ -244,7 +293,21 @@ def _allowed_methods(request: Request) -> str | None:
     return ", ".join(sorted(methods)) or None
 
 
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
+    body = problem_body(
+        request,
+        status=503,
+        code=ServiceUnavailable.code,
+        title_zh=ServiceUnavailable.title_zh,
+        title_en=ServiceUnavailable.title_en,
+    )
+    return problem_response(request, 503, body, {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
 async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_unavailable(exc):
+        return _unavailable(request, exc)
     log.exception("unhandled error", exc_info=exc)
     body = problem_body(
         request,
@@ -263,8 +326,9 @@ _UNSTORABLE_TEXT_SQLSTATES = {"22021", "22P05"}
 async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Text the database cannot hold is bad input (422), wherever it was bound; anything else
     from the database stays an internal error."""
-    assert isinstance(exc, DBAPIError)
-    if getattr(exc.orig, "sqlstate", None) not in _UNSTORABLE_TEXT_SQLSTATES:
+    if not isinstance(exc, DBAPIError) or (
+        getattr(exc.orig, "sqlstate", None) not in _UNSTORABLE_TEXT_SQLSTATES
+    ):
         return await unhandled_handler(request, exc)
     body = problem_body(
         request,
@@ -308,6 +372,7 @@ _PROBLEM_DESCRIPTIONS = {
     415: "Unsupported media type (judged by content)",
     422: "Validation failed",
     429: "Too many failed attempts; retry after `Retry-After` seconds",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
 }
 
 
@@ -365,7 +430,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    app.add_exception_handler(DBAPIError, database_error_handler)
+    # Database errors (wrapped or raw from the driver, e.g. a refused connection) are handled
+    # inside the app, so the answer is a problem with X-Request-ID on an intact connection.
+    app.add_exception_handler(SQLAlchemyError, database_error_handler)
+    app.add_exception_handler(OSError, unhandled_handler)
+    try:
+        from asyncpg import PostgresError
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        pass
+    else:
+        app.add_exception_handler(PostgresError, unhandled_handler)
     app.add_exception_handler(Exception, unhandled_handler)
     generate = app.openapi
 

@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request ids, access log and metrics, body limits, idempotency."""
+"""Pure-ASGI middleware: request ids, access log and metrics, body limits and read deadlines,
+media types, and the body hash for ``Idempotency-Key`` (whose records live in the unit of work)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,15 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
+import anyio
 from prometheus_client import Counter, Histogram
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_body
-from app.models import ApiClient, IdempotencyRecord, User
-from app.models.base import utcnow
 
 access_log = logging.getLogger("anjian.access")
 
@@ -113,11 +110,30 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413)
 
 
+class BodyTooSlow(HTTPException):
+    """The body did not arrive within its deadline (a trickling client): 408."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=408)
+
+
+def _is_upload(scope: Scope) -> bool:
+    return scope["path"].startswith("/api/v1/attachments")
+
+
 def body_limit_for(scope: Scope) -> int:
     settings = scope["app"].state.settings
-    if scope["path"].startswith("/api/v1/attachments"):
+    if _is_upload(scope):
         return settings.attachment_max_bytes + 64 * 1024
     return settings.max_body_bytes
+
+
+def body_deadline_for(scope: Scope) -> float:
+    """Seconds the whole body may take to arrive: uploads get longer (mobile networks)."""
+    settings = scope["app"].state.settings
+    if _is_upload(scope):
+        return float(settings.upload_read_timeout_seconds)
+    return float(settings.body_read_timeout_seconds)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -197,7 +213,8 @@ class MediaTypeMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Enforces the body limit while reading, for declared and chunked bodies alike."""
+    """Enforces the body limit while reading, for declared and chunked bodies alike, and a
+    deadline for the whole body (408 when a client trickles it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -215,14 +232,23 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        body_done = False
+        deadline = anyio.current_time() + body_deadline_for(scope)
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # after the body only a disconnect can come: no deadline
+                return await receive()
+            try:
+                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge()
+                body_done = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -238,6 +264,17 @@ class BodyLimitMiddleware:
                 await send_problem(
                     scope, send, 413, "payload_too_large", "请求体过大", "Payload too large"
                 )
+        except BodyTooSlow:
+            if not started:
+                await send_problem(
+                    scope,
+                    send,
+                    408,
+                    "request_timeout",
+                    "请求体发送过慢，已超时",
+                    "The request body was not received in time",
+                    {"Connection": "close"},
+                )
 
 
 def _normalised_hash(method: str, path: str, query: bytes, content_type: str, body: bytes) -> str:
@@ -252,49 +289,27 @@ def _normalised_hash(method: str, path: str, query: bytes, content_type: str, bo
     return digest.hexdigest()
 
 
-_PENDING = 0
-_PENDING_TIMEOUT = timedelta(seconds=60)
-_SKIP_PATHS = ("/api/v1/auth/token",)
+IDEMPOTENCY_STATE = "idempotency"
 
 
-class IdempotencyMiddleware:
-    """Replays the first successful answer to a POST carrying the same ``Idempotency-Key``.
-
-    Keys are scoped to the caller (token subject); a pending row claims the key first, so two
-    concurrent retries never both act. Responses that carry a secret are never stored: their
-    replay answers 409 ``idempotency_not_replayable``.
-    """
+class IdempotencyBodyMiddleware:
+    """For a POST carrying ``Idempotency-Key``: reads the body (through the body limit), puts
+    ``(key, hash)`` in the request state and hands the same bytes on. The claim and the replay
+    live in the unit of work (``app/api/idempotency.py``); this only sees bytes, because a
+    multipart body is consumed by form parsing before any dependency could hash it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in _SKIP_PATHS:
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        conn = HTTPConnection(scope)
-        key = conn.headers.get("idempotency-key")
+        headers = HTTPConnection(scope).headers
+        key = headers.get("idempotency-key")
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not 1 <= len(key) <= 255:
-            await send_problem(
-                scope,
-                send,
-                422,
-                "invalid_idempotency_key",
-                "Idempotency-Key 长度应为 1 至 255 个字符",
-                "Idempotency-Key must be 1-255 characters",
-            )
-            return
-        owner = self._owner(scope, conn)
-        maker = scope["app"].state.sessionmaker
-        if owner is None or not await self._owner_active(maker, owner):
-            # No valid token, or a deactivated caller: the app answers 401 without acting,
-            # and nothing stored is replayed to it.
-            await self.app(scope, receive, send)
-            return
-
         # `receive` is BodyLimitMiddleware's: reading past the limit raises its 413.
         chunks: list[bytes] = []
         while True:
@@ -309,16 +324,10 @@ class IdempotencyMiddleware:
             "POST",
             scope["path"],
             scope.get("query_string", b""),
-            conn.headers.get("content-type", ""),
+            headers.get("content-type", ""),
             body,
         )
-
-        ttl = timedelta(seconds=scope["app"].state.settings.idempotency_ttl_seconds)
-        claim = await self._claim(maker, owner, key, scope["path"], request_hash, ttl)
-        if isinstance(claim, IdempotencyRecord):
-            await self._answer_existing(scope, send, claim, request_hash)
-            return
-
+        scope.setdefault("state", {})[IDEMPOTENCY_STATE] = (key, request_hash)
         sent_body = False
 
         async def replay_receive() -> Message:
@@ -328,157 +337,4 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
-
-        async def capture_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = message.get("headers", [])
-            elif message["type"] == "http.response.body":
-                captured["body"].append(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, replay_receive, capture_send)
-        finally:
-            await self._finish(maker, claim, scope, captured)
-
-    @staticmethod
-    def _owner(scope: Scope, conn: HTTPConnection) -> str | None:
-        from app.auth.tokens import read_token
-
-        auth = conn.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            return None
-        claims = read_token(scope["app"].state.settings, auth[7:].strip())
-        return f"{claims['knd']}:{claims['sub']}" if claims else None
-
-    @staticmethod
-    async def _owner_active(maker, owner: str) -> bool:  # type: ignore[no-untyped-def]
-        kind, _, subject = owner.partition(":")
-        model = User if kind == "user" else ApiClient
-        async with maker() as session:
-            active = (
-                await session.execute(select(model.is_active).where(model.id == subject))
-            ).scalar_one_or_none()
-        return bool(active)
-
-    @staticmethod
-    async def _claim(maker, owner, key, path, request_hash, ttl) -> IdempotencyRecord | str:  # type: ignore[no-untyped-def]
-        now = utcnow()
-        async with maker() as session:
-            existing = (
-                await session.execute(
-                    select(IdempotencyRecord).where(
-                        IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
-                    )
-                )
-            ).scalar_one_or_none()
-            if existing is not None:
-                stale = existing.created_at < now - ttl or (
-                    existing.status_code == _PENDING
-                    and existing.created_at < now - _PENDING_TIMEOUT
-                )
-                if not stale:
-                    return existing
-                await session.execute(
-                    delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id)
-                )
-            record = IdempotencyRecord(
-                owner=owner,
-                key=key,
-                method="POST",
-                path=path,
-                request_hash=request_hash,
-                status_code=_PENDING,
-                headers={},
-                body="",
-                no_store=False,
-                created_at=now,
-            )
-            session.add(record)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                again = (
-                    await session.execute(
-                        select(IdempotencyRecord).where(
-                            IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
-                        )
-                    )
-                ).scalar_one()
-                return again
-            return record.id
-
-    @staticmethod
-    async def _answer_existing(
-        scope: Scope, send: Send, record: IdempotencyRecord, request_hash: str
-    ) -> None:
-        if record.request_hash != request_hash:
-            await send_problem(
-                scope,
-                send,
-                422,
-                "idempotency_key_reused",
-                "同一 Idempotency-Key 已用于不同的请求内容",
-                "This Idempotency-Key was used with a different request",
-            )
-            return
-        if record.status_code == _PENDING:
-            await send_problem(
-                scope,
-                send,
-                409,
-                "idempotency_in_progress",
-                "使用同一 Idempotency-Key 的请求正在处理中",
-                "A request with this Idempotency-Key is in progress",
-                {"Retry-After": "1"},
-            )
-            return
-        if record.no_store:
-            await send_problem(
-                scope,
-                send,
-                409,
-                "idempotency_not_replayable",
-                "该请求的响应包含只显示一次的密钥，不能重放",
-                "The first response carried a secret and cannot be replayed",
-            )
-            return
-        headers = [(k.encode(), v.encode()) for k, v in record.headers.items()]
-        headers.append((b"idempotent-replayed", b"true"))
-        await send(
-            {"type": "http.response.start", "status": record.status_code, "headers": headers}
-        )
-        await send({"type": "http.response.body", "body": record.body.encode()})
-
-    @staticmethod
-    async def _finish(maker, record_id: str, scope: Scope, captured: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
-        status = captured["status"]
-        async with maker() as session:
-            if not 200 <= status < 300:
-                # Failures changed nothing, so a retry may run again.
-                await session.execute(
-                    delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id)
-                )
-            else:
-                record = await session.get(IdempotencyRecord, record_id)
-                if record is not None:
-                    no_store = bool(scope.get("state", {}).get("idempotency_no_store"))
-                    keep = {"content-type", "location", "etag"}
-                    record.status_code = status
-                    record.no_store = no_store
-                    record.headers = (
-                        {}
-                        if no_store
-                        else {
-                            k.decode().lower(): v.decode()
-                            for k, v in captured["headers"]
-                            if k.decode().lower() in keep
-                        }
-                    )
-                    record.body = (
-                        "" if no_store else b"".join(captured["body"]).decode("utf-8", "replace")
-                    )
-            await session.commit()
+        await self.app(scope, replay_receive, send)

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.core.dates import parse_date, parse_datetime
 from app.core.errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
@@ -56,10 +57,12 @@ def _decode_value(column: InstrumentedAttribute[Any], raw: Any) -> Any:
         return raw
     if raw is None:
         return None
+    # The same strict, bounded parsers as every request date: a forged cursor cannot smuggle in
+    # 0001-01-01T00:00+14:00 (which overflows on the way to UTC) or a naive time.
     if python_type is datetime:
-        return datetime.fromisoformat(raw)
+        return parse_datetime(raw)
     if python_type is date:
-        return date.fromisoformat(raw)
+        return parse_date(raw)
     if python_type in (int, float, str) and not isinstance(raw, python_type):
         raise ValueError("cursor value type")
     return raw

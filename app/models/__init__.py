@@ -4,7 +4,7 @@ from app.models.base import Base
 from app.models.enterprises import Enterprise
 from app.models.hazards import Attachment, Hazard, HazardCounter, HazardEvent, JobRun, Reminder
 from app.models.org_units import OrgUnit
-from app.models.users import ApiClient, IdempotencyRecord, LoginFailure, User
+from app.models.users import ApiClient, IdempotencyRecord, LoginThrottle, User
 
 __all__ = [
     "ApiClient",
@@ -16,7 +16,7 @@ __all__ = [
     "HazardEvent",
     "IdempotencyRecord",
     "JobRun",
-    "LoginFailure",
+    "LoginThrottle",
     "OrgUnit",
     "Reminder",
     "User",

@@ -58,6 +58,8 @@ class Hazard(IdMixin, TimestampMixin, Base):
 
     escalation: Mapped[str] = mapped_column(String(16), default="none")
     overdue_marked_on: Mapped[date | None] = mapped_column(Date)
+    # Extensions the enterprise took itself (bounded in number and length; government's are not).
+    enterprise_extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 

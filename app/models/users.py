@@ -22,6 +22,9 @@ class User(IdMixin, TimestampMixin, Base):
     enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Carried in tokens as `cv`; bumped when sessions must end (password, activation, role,
+    # unit). Distinct from `version` (the ETag), so editing a phone number signs no one out.
+    credential_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -43,19 +46,27 @@ class ApiClient(IdMixin, TimestampMixin, Base):
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    credential_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # After a rotation the old secret still works until this instant (a configurable overlap).
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __mapper_args__ = {"version_id_col": version}
 
 
-class LoginFailure(IdMixin, Base):
-    """Failed sign-ins, kept in the database so throttling holds across workers and restarts."""
+class LoginThrottle(Base):
+    """One counter per throttle key (a username from one address, a username, an address), in
+    the database so throttling holds across workers and restarts. A sign-in reserves an attempt
+    (``pending``) in one atomic statement before the password is verified and settles it after
+    (a failure moves it to ``failures``), so concurrent attempts cannot overrun the limit."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "login_throttles"
 
-    username: Mapped[str] = mapped_column(String(128))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+    # SHA-256 of the key: a username field often holds a mistyped password, never kept in clear.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class IdempotencyRecord(IdMixin, Base):

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from app.schemas.common import NamedRef
+from app.schemas.common import NamedRef, RequestModel
+from app.schemas.users import Password
 
 
 class TokenOut(BaseModel):
@@ -29,3 +37,23 @@ class MeOut(BaseModel):
     org_unit: MeUnit | None
     enterprise: NamedRef | None
     permissions: list[str]
+
+
+class PasswordChange(RequestModel):
+    """Passwords are taken exactly as typed (no whitespace stripping), like the sign-in."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password = Field(
+        description="At least 10 characters, not a common password, not the current one"
+    )
+
+    @field_validator("new_password")
+    @classmethod
+    def _differs(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("current_password"):
+            raise ValueError(
+                "The new password must differ from the current one|新密码不能与当前密码相同"
+            )
+        return value

@@ -4,10 +4,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, model_validator
 
 from app.core.errors import UNION_TAGS
 from app.schemas.common import NamedRef, RequestModel
+from app.schemas.dates import StrictDate, StrictDateTime
 
 HazardLevel = Literal["general", "major"]
 HazardSource = Literal["self_inspection", "inspection", "public_report", "assigned"]
@@ -38,6 +39,9 @@ HazardAction = Literal[
     "unsupervise",
     "escalate",
 ]
+# What a history event records: every transition action, plus the registration, the overdue
+# job's mark and `attach` (evidence uploaded straight onto the hazard, outside any action).
+HazardEventAction = Literal[HazardAction, "register", "mark_overdue", "attach"]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=4000)]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -67,7 +71,7 @@ class Plan(BaseModel):
     responsible_person: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     measures: LongText | None = None
     funds_yuan: Yuan | None = None
-    deadline: date | None = None
+    deadline: StrictDate | None = None
     contingency_plan: LongText | None = None
     interim_measures: LongText | None = None
     equipment_out_of_service: bool | None = None
@@ -110,11 +114,20 @@ class HazardCreate(RequestModel):
         description="Defaults to self_inspection for enterprise users and inspection for government",
     )
     category: HazardCategory
-    found_at: AwareDatetime | None = Field(
-        default=None, description="Defaults to now; never in the future"
+    found_at: StrictDateTime | None = Field(
+        default=None,
+        description="Defaults to now; never in the future; for enterprise users at most "
+        "ANJIAN_ENTERPRISE_FOUND_AT_MAX_AGE_DAYS (30) days ago",
     )
-    deadline: date | None = Field(
-        default=None, description="Rectification deadline; defaults to 30 days"
+    deadline: StrictDate | None = Field(
+        default=None,
+        description="Rectification deadline; defaults to 30 days. At most 180 (general) or 365 "
+        "(major) days after discovery; government may set a later one with deadline_reason",
+    )
+    deadline_reason: Reason | None = Field(
+        default=None,
+        description="Why the deadline lies beyond the bound (government only); kept in the "
+        "register event",
     )
     judgment: Judgment | None = Field(default=None, description="Required for a major hazard")
     attachment_ids: AttachmentIds = Field(default_factory=list, description="Discovery photos")
@@ -163,7 +176,7 @@ class HazardPage(BaseModel):
 
 class HazardEventOut(BaseModel):
     id: str
-    action: str
+    action: HazardEventAction
     from_status: HazardStatus | None
     to_status: HazardStatus
     actor: NamedRef | None
@@ -235,7 +248,10 @@ class VoidAction(_Action):
 
 class ExtendAction(_Action):
     action: Literal["extend"]
-    deadline: date
+    deadline: StrictDate = Field(
+        description="Enterprise users: at most ANJIAN_ENTERPRISE_EXTENSION_MAX_DAYS (30) days "
+        "beyond the current deadline, ANJIAN_ENTERPRISE_EXTENSIONS_MAX (1) times per hazard"
+    )
     reason: Reason
 
 

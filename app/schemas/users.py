@@ -3,15 +3,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from app.auth.password_policy import MAX_LENGTH, MIN_LENGTH, check_new_password
 from app.schemas.common import RequestModel
 
 RoleCode = Literal[
     "admin", "manager", "officer", "inspector", "viewer", "enterprise_manager", "enterprise_staff"
 ]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9-]{4,19}$", max_length=20)]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
+# A password being set: 10+ characters, not a common one (app/auth/password_policy.py); kept
+# exactly as typed (sign-in does not strip either).
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, min_length=MIN_LENGTH, max_length=MAX_LENGTH),
+    AfterValidator(check_new_password),
+]
 
 
 class UserCreate(RequestModel):
@@ -80,12 +87,27 @@ class ClientOut(BaseModel):
     org_unit_id: str
     permissions: list[str]
     is_active: bool
+    previous_secret_expires_at: datetime | None = Field(
+        default=None,
+        description="After a rotation: until when the previous secret still works",
+    )
     created_at: datetime
     updated_at: datetime
 
 
 class ClientWithSecret(ClientOut):
     client_secret: str = Field(description="Shown once; store it now")
+
+
+class ClientSecretRotation(RequestModel):
+    revoke_previous: bool = Field(
+        default=False,
+        description=(
+            "For a leaked secret: the previous secret stops working at once and every token "
+            "issued to the client ends. By default the previous secret keeps working for "
+            "`ANJIAN_CLIENT_SECRET_OVERLAP_SECONDS` and issued tokens stay valid."
+        ),
+    )
 
 
 class ClientPage(BaseModel):

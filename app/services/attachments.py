@@ -7,29 +7,31 @@ import io
 from typing import Any
 
 import anyio
-import filetype
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprise_ids
-from app.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
 from app.core.storage import Storage
 from app.models import Attachment, Hazard
 from app.models.base import utcnow
 from app.schemas.hazards import AttachmentOut
+from app.services.attachment_content import ALLOWED_TYPES, IMAGE_TYPES, inspect
 
-ALLOWED_TYPES = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/webp": "webp",
-    "application/pdf": "pdf",
+THUMBNAIL_EDGE = 320
+# Pillow's own guard stays as a backstop; uploads are refused earlier, at the configured
+# ANJIAN_ATTACHMENT_MAX_PIXELS, from the header alone.
+Image.MAX_IMAGE_PIXELS = 80_000_000
+BAND_BYTES = 8 * 1024 * 1024  # converted and reduced a band at a time: no second full-size copy
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
 }
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
-THUMBNAIL_SIZE = (320, 320)
-Image.MAX_IMAGE_PIXELS = 80_000_000  # refuse decompression bombs
 
 
 def to_out(a: Any) -> AttachmentOut:
@@ -46,32 +48,70 @@ def to_out(a: Any) -> AttachmentOut:
     )
 
 
-def sniff(data: bytes) -> str:
-    kind = filetype.guess(data[:8192])
-    mime = kind.mime if kind else None
-    if mime not in ALLOWED_TYPES:
-        raise UnsupportedMediaType(
-            "仅支持 JPEG、PNG、WebP 图片和 PDF 文件（按文件内容判断）",
-            "Only JPEG, PNG, WebP and PDF files are accepted (judged by content)",
-        )
-    return mime  # type: ignore[return-value]
+def _band_reduce(img: Image.Image, factor: int) -> Image.Image:
+    """``img`` as RGB (or L), made ``factor`` times smaller by averaging, transparent parts on
+    white. Works through horizontal bands, so besides the decoded image only one band and the
+    small result are in memory."""
+    alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        img.mode == "P" and "transparency" in img.info
+    )
+    mode = "L" if img.mode in ("1", "L", "LA", "La", "I", "I;16", "F") else "RGB"
+    width, height = img.size
+    rows = max(factor, BAND_BYTES // (width * 4) // factor * factor)
+    out = Image.new(mode, (-(-width // factor), -(-height // factor)), "white")
+    for top in range(0, height, rows):
+        band = img.crop((0, top, width, min(height, top + rows)))
+        if alpha:
+            rgba = band.convert("RGBA")
+            band = Image.new("RGBA", band.size, "white")
+            band.alpha_composite(rgba)
+        band = band.convert(mode)
+        out.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return out
+
+
+# EXIF orientation -> the transposition that makes the picture upright (as ImageOps.exif_transpose)
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def _thumbnail(data: bytes) -> bytes | None:
+    """A JPEG of at most 320 px, upright per EXIF. JPEGs are decoded at 1/2 to 1/8 scale
+    (``draft``); other formats are decoded whole (their size passed the pixel limit), then
+    reduced band by band (``reduce``) before the final resampling. CPU- and memory-bound: run
+    it in a worker thread under the shared limiter."""
     try:
         with Image.open(io.BytesIO(data)) as img:
-            img.thumbnail(THUMBNAIL_SIZE)
-            out = io.BytesIO()
-            img.convert("RGB").save(out, "JPEG", quality=80)
-            return out.getvalue()
+            orientation = img.getexif().get(0x0112)
+            img.draft(None, (THUMBNAIL_EDGE * 2, THUMBNAIL_EDGE * 2))  # JPEG only
+            img.load()
+            small = _band_reduce(img, max(1, max(img.size) // (THUMBNAIL_EDGE * 2)))
+        if orientation in _UPRIGHT:
+            small = small.transpose(_UPRIGHT[orientation])
+        small.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=80)
+        return out.getvalue()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
-def _clean_filename(name: str | None, ext: str) -> str:
+def _clean_filename(name: str | None, mime: str) -> str:
+    """The base name, printable, and ending in an extension of the real type: an ``.html`` name on
+    a PNG is saved as ``….html.png``, so a downloaded file never opens as something else."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "".join(c for c in name if c.isprintable())[:200]
-    return name or f"attachment.{ext}"
+    extensions = EXTENSIONS[mime]
+    if not name:
+        return f"attachment{extensions[0]}"
+    return name if name.lower().endswith(extensions) else name + extensions[0]
 
 
 async def store_upload(
@@ -82,10 +122,15 @@ async def store_upload(
     filename: str | None,
     data: bytes,
     max_bytes: int,
+    max_pixels: int,
+    thumbnail_limiter: anyio.CapacityLimiter,
     hazard_id: str | None = None,
     phase: str | None = None,
 ) -> Attachment:
-    """Stores the file; with ``hazard_id`` (checked by the caller) it is bound at once."""
+    """Checks and stores the file; with ``hazard_id`` (checked by the caller) it is bound at
+    once. Images over ``max_pixels`` are refused from their header, before anything decodes
+    them. Content checks and thumbnails run in worker threads, at most as many at once as the
+    limiter allows."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"文件超过大小上限（{max_bytes // (1024 * 1024)} MB）",
@@ -93,20 +138,23 @@ async def store_upload(
         )
     if not data:
         raise ValidationFailed.field("file", "文件为空", "The file is empty")
-    mime = sniff(data)
+    # the content checks (a PDF's object streams are inflated) share the bounded pool
+    mime = (
+        await anyio.to_thread.run_sync(inspect, data, max_pixels, limiter=thumbnail_limiter)
+    ).mime
     digest = hashlib.sha256(data).hexdigest()
     attachment_id = new_id()
     key = f"attachments/{attachment_id[:8]}/{attachment_id}.{ALLOWED_TYPES[mime]}"
     await storage.put(key, data)
     thumb_key = None
     if mime in IMAGE_TYPES:
-        thumb = await anyio.to_thread.run_sync(_thumbnail, data)
+        thumb = await anyio.to_thread.run_sync(_thumbnail, data, limiter=thumbnail_limiter)
         if thumb is not None:
             thumb_key = f"thumbnails/{attachment_id[:8]}/{attachment_id}.jpg"
             await storage.put(thumb_key, thumb)
     attachment = Attachment(
         id=attachment_id,
-        filename=_clean_filename(filename, ALLOWED_TYPES[mime]),
+        filename=_clean_filename(filename, mime),
         content_type=mime,
         size=len(data),
         sha256=digest,
@@ -145,17 +193,23 @@ async def get_visible(session: AsyncSession, p: Principal, attachment_id: str) -
 async def bind(
     session: AsyncSession, p: Principal, hazard_id: str, attachment_ids: list[str], phase: str
 ) -> list[Attachment]:
-    """Attaches the caller's own unbound uploads to a hazard in one phase."""
+    """The evidence an action cites, bound to the hazard in ``phase``. Valid citations: the
+    caller's own unbound uploads (bound now), and files already bound to this very hazard in
+    this phase (an upload sent with ``hazard_id``; left as they are). Anything else (another
+    hazard's file, another phase, someone else's unbound upload, an unknown id) is 422."""
     if not attachment_ids:
         return []
     unique = list(dict.fromkeys(attachment_ids))
+    unbound_mine = and_(Attachment.hazard_id.is_(None), Attachment.uploaded_by == p.audit_id)
     rows = (
         (
             await session.execute(
                 select(Attachment).where(
                     Attachment.id.in_(unique),
-                    Attachment.hazard_id.is_(None),
-                    Attachment.uploaded_by == p.audit_id,
+                    or_(
+                        unbound_mine,
+                        and_(Attachment.hazard_id == hazard_id, Attachment.phase == phase),
+                    ),
                 )
             )
         )
@@ -164,6 +218,18 @@ async def bind(
     )
     found = {a.id for a in rows}
     missing = [a for a in unique if a not in found]
+    to_bind = [a.id for a in rows if a.hazard_id is None]
+    if to_bind and not missing:
+        # Claimed with a conditional UPDATE: of two requests citing one unbound upload for two
+        # hazards at once, the second finds it bound (its row lock waits on PostgreSQL).
+        claimed = await session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(to_bind), unbound_mine)
+            .values(hazard_id=hazard_id, phase=phase)
+            .execution_options(synchronize_session="fetch")
+        )
+        if claimed.rowcount != len(to_bind):  # type: ignore[attr-defined]
+            missing = to_bind
     if missing:
         raise ValidationFailed.field(
             "attachment_ids",
@@ -171,8 +237,5 @@ async def bind(
             f"Attachments unknown, already used or not uploaded by you: {', '.join(missing)}",
             code="invalid_attachment",
         )
-    for a in rows:
-        a.hazard_id = hazard_id
-        a.phase = phase
     await session.flush()
     return list(rows)

@@ -1,19 +1,49 @@
-"""Sign-in for people and machine clients, with per-username throttling kept in the database."""
+"""Sign-in for people and machine clients, with throttling kept in the database.
+
+Every attempt counts against three keys: the username (or client id) from this client address,
+the username anywhere, and the address for any username. An attempt first *reserves* a slot on
+the three keys (one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``, so counting and deciding
+are atomic on PostgreSQL and SQLite alike) and commits, then verifies the password without
+holding a database connection, then settles: a failure becomes a counted failure, a success
+gives its slot back. All of it happens on the request's own session; nothing opens a second
+connection (docs/decisions.md, "Hardening (issue 8)").
+
+Refused when, within the window (failures and attempts in flight both count):
+- the address has ``login_max_failures_per_address`` (spraying many usernames);
+- the username from this address has ``login_max_failures`` (guessing one account);
+- the username has ``login_max_failures`` from other addresses *and* this address has failed
+  for it too: an address that has not failed may still sign in, so nobody can lock an account
+  out by failing on purpose from elsewhere, and a botnet gets one guess per address.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import math
-from datetime import timedelta
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, TypeVar
 
-from sqlalchemy import delete, func, select
+import anyio
+from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
-from app.auth.passwords import verify_password
+from app.auth.passwords import hash_password, in_hashing_thread, verify_password
+from app.auth.principal import Principal
 from app.auth.tokens import issue_token
 from app.core.config import Settings
-from app.core.errors import TooManyRequests, Unauthorized
-from app.models import ApiClient, LoginFailure, User
-from app.models.base import utcnow
+from app.core.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from app.models import ApiClient, User
+from app.models.base import UTCDateTime, utcnow
+from app.models.users import LoginThrottle
+
+T = TypeVar("T")
 
 
 def _bad_credentials() -> Unauthorized:
@@ -22,67 +52,329 @@ def _bad_credentials() -> Unauthorized:
     )
 
 
-async def _check_throttle(session: AsyncSession, settings: Settings, username: str) -> None:
-    window_start = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.username == username, LoginFailure.at > window_start
-            )
-        )
-    ).one()
-    if count >= settings.login_max_failures:
-        retry_after = settings.login_window_seconds
-        if oldest is not None:
-            retry_after = max(1, math.ceil((oldest - window_start).total_seconds()))
-        raise TooManyRequests(
-            "登录失败次数过多，请稍后再试",
-            "Too many failed sign-ins; try again later",
-            code="login_throttled",
-            headers={"Retry-After": str(retry_after)},
-        )
+def _throttled(retry_after: int) -> TooManyRequests:
+    return TooManyRequests(
+        "登录失败次数过多，请稍后再试",
+        "Too many failed sign-ins; try again later",
+        code="login_throttled",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
-async def _record_failure(session: AsyncSession, username: str) -> None:
-    """Written in a unit of work of its own: the request's rollback must not undo it."""
-    async with AsyncSession(session.bind) as own:
-        own.add(LoginFailure(username=username, at=utcnow()))
-        await own.commit()
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _insert(dialect: str):  # type: ignore[no-untyped-def]
+    return (postgresql if dialect == "postgresql" else sqlite).insert(LoginThrottle)
+
+
+def _window_start(now: datetime, seconds: int) -> datetime:
+    """Windows are aligned for every key, so the counts of one attempt's keys always cover the
+    same span (the username's count includes this address's count for it)."""
+    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
+
+
+def _at(value: datetime) -> ColumnElement[datetime]:
+    return bindparam(None, value, type_=UTCDateTime())
+
+
+# Throttle writes take a gate (per process): on SQLite one writer at a time (writers queue here,
+# holding no connection, instead of holding one each while SQLite makes them wait for its lock);
+# on PostgreSQL a few. Sign-in bookkeeping thus never takes more than that share of the pool.
+_GATE_SIZE = {"sqlite": 1}
+_DEFAULT_GATE_SIZE = 4
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _gate(session: AsyncSession) -> AsyncIterator[None]:
+    dialect = session.get_bind().dialect.name
+    gates = _gates.setdefault(asyncio.get_running_loop(), {})
+    gate = gates.get(dialect)
+    if gate is None:
+        gate = gates[dialect] = asyncio.Semaphore(_GATE_SIZE.get(dialect, _DEFAULT_GATE_SIZE))
+    async with gate:
+        yield
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A reserved sign-in attempt; settle it with ``fail`` or ``succeed``."""
+
+    pair: str  # the username (or client id) from this address
+    subject: str  # the username anywhere
+    address: str  # the address, any username
+    window_start: datetime
+    pair_failures: int  # the pair's failures settled before this attempt began
+
+    def _keys(self) -> list[str]:
+        return sorted((self.pair, self.subject, self.address))
+
+    def _release(self) -> ColumnElement[int]:
+        """Gives our slot back, unless the window was reset meanwhile (it is gone already)."""
+        return case(
+            (
+                (LoginThrottle.window_start == _at(self.window_start))
+                & (LoginThrottle.pending > 0),
+                LoginThrottle.pending - 1,
+            ),
+            else_=LoginThrottle.pending,
+        )
+
+    async def fail(self, session: AsyncSession) -> None:
+        """Counts the failure and commits it: the request's unit of work rolls back when the
+        endpoint raises, which must not undo the count."""
+        async with _gate(session):
+            for key in self._keys():
+                await session.execute(
+                    update(LoginThrottle)
+                    .where(LoginThrottle.key == key)
+                    .values(failures=LoginThrottle.failures + 1, pending=self._release())
+                )
+            await session.commit()
+
+    async def abandon(self, session: AsyncSession) -> None:
+        """Gives the slots back without counting anything (the check never finished)."""
+        async with _gate(session):
+            for key in self._keys():
+                await session.execute(
+                    update(LoginThrottle)
+                    .where(LoginThrottle.key == key)
+                    .values(pending=self._release())
+                )
+            await session.commit()
+
+    async def succeed(self, session: AsyncSession) -> None:
+        """Gives the slots back and forgets this address's failures for the username that had
+        been settled before this attempt began; failures that raced with it stay counted."""
+        same_window = LoginThrottle.window_start == _at(self.window_start)
+        forgotten = case(
+            (
+                same_window & (LoginThrottle.failures > self.pair_failures),
+                LoginThrottle.failures - self.pair_failures,
+            ),
+            (same_window, 0),
+            else_=LoginThrottle.failures,
+        )
+        async with _gate(session):
+            for key in self._keys():
+                values: dict[str, object] = {"pending": self._release()}
+                if key in (self.pair, self.subject) and self.pair_failures:
+                    values["failures"] = forgotten
+                await session.execute(
+                    update(LoginThrottle).where(LoginThrottle.key == key).values(**values)
+                )
+            await session.commit()
+
+
+async def reserve_attempt(
+    session: AsyncSession,
+    settings: Settings,
+    kind: str,
+    subject: str,
+    address: str,
+    load: Callable[[AsyncSession], Awaitable[T]],
+) -> tuple[Attempt, T]:
+    """Reserves one attempt on the three keys, runs ``load`` (the account lookup) in the same
+    transaction and commits; or answers 429 having changed nothing. One statement reserves all
+    three keys, in sorted order, so concurrent reservations cannot deadlock."""
+    now = utcnow()
+    seconds = settings.login_window_seconds
+    window_start = _window_start(now, seconds)
+    pair, subject_key, address_key = (
+        _digest(kind, subject, address),
+        _digest(kind, subject),
+        _digest("address", address),
+    )
+    async with _gate(session):
+        stale = LoginThrottle.window_start < _at(window_start)
+        stmt = _insert(session.get_bind().dialect.name).values(
+            [
+                {"key": key, "failures": 0, "pending": 1, "window_start": window_start}
+                for key in sorted((pair, subject_key, address_key))
+            ]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "failures": case((stale, 0), else_=LoginThrottle.failures),
+                "pending": case((stale, 1), else_=LoginThrottle.pending + 1),
+                "window_start": case((stale, _at(window_start)), else_=LoginThrottle.window_start),
+            },
+        ).returning(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.pending)
+        # (failures, attempts in flight) on each key before this attempt
+        before = {
+            key: (failures, pending - 1)
+            for key, failures, pending in (await session.execute(stmt)).all()
+        }
+        retry_after = _refusal(settings, before, pair, subject_key, address_key)
+        if retry_after is not None:
+            await session.rollback()  # the reservation is undone: a refused attempt costs nothing
+            end = window_start + timedelta(seconds=seconds)
+            wait = (end - now).total_seconds() if retry_after == "window" else 1
+            raise _throttled(max(1, math.ceil(wait)))
+        loaded = await load(session)
+        # The reservation becomes visible to concurrent attempts, and the connection goes back to
+        # the pool while the hash is checked (a queue of sign-ins must not hold connections).
+        await session.commit()
+    attempt = Attempt(pair, subject_key, address_key, window_start, before[pair][0])
+    return attempt, loaded
+
+
+def _refusal(
+    settings: Settings,
+    before: dict[str, tuple[int, int]],
+    pair: str,
+    subject: str,
+    address: str,
+) -> Literal["window", "moment"] | None:
+    """Why the attempt is refused: failures already settled ("window": wait for its end), or
+    attempts still in flight that would reach the limit ("moment": they settle at once)."""
+    limit = settings.login_max_failures
+    a_failures, a_pending = before[address]
+    p_failures, p_pending = before[pair]
+    s_failures, s_pending = before[subject]
+    reasons: list[bool] = []  # True when settled failures alone refuse
+    if a_failures + a_pending >= settings.login_max_failures_per_address:
+        reasons.append(a_failures >= settings.login_max_failures_per_address)
+    if p_failures + p_pending >= limit:
+        reasons.append(p_failures >= limit)
+    # The username under attack from elsewhere: only addresses that have not failed may try.
+    elsewhere = (s_failures + s_pending) - (p_failures + p_pending)
+    if elsewhere >= limit and p_failures + p_pending > 0:
+        reasons.append(s_failures - p_failures >= limit and p_failures > 0)
+    if not reasons:
+        return None
+    return "window" if any(reasons) else "moment"
+
+
+def _address(address: str | None) -> str:
+    return address or "unknown"
+
+
+async def _verify(
+    session: AsyncSession,
+    settings: Settings,
+    attempt: Attempt,
+    password_hash: str | None,
+    password: str,
+) -> bool:
+    """The check, run with no connection held; if it is interrupted (the client went away, the
+    server is stopping) the reserved slot is given back, so a failure frees what it claimed."""
+    try:
+        return await in_hashing_thread(
+            verify_password, password_hash, password, concurrency=settings.password_hash_concurrency
+        )
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await attempt.abandon(session)
+        raise
 
 
 async def password_grant(
-    session: AsyncSession, settings: Settings, username: str, password: str
+    session: AsyncSession,
+    settings: Settings,
+    username: str,
+    password: str,
+    address: str | None = None,
 ) -> tuple[str, int]:
     username = username.strip().lower()  # usernames are stored lower-case
-    key = "user:" + username
-    await _check_throttle(session, settings, key)
-    user = (
-        await session.execute(select(User).where(User.username == username))
-    ).scalar_one_or_none()
-    ok = verify_password(user.password_hash if user else None, password)
+
+    async def load(s: AsyncSession) -> User | None:
+        return (await s.execute(select(User).where(User.username == username))).scalar_one_or_none()
+
+    attempt, user = await reserve_attempt(
+        session, settings, "user", username, _address(address), load
+    )
+    ok = await _verify(session, settings, attempt, user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        await _record_failure(session, key)
+        await attempt.fail(session)
         raise _bad_credentials()
-    await session.execute(delete(LoginFailure).where(LoginFailure.username == key))
-    return issue_token(settings, user.id, "user")
+    await attempt.succeed(session)
+    return issue_token(settings, user.id, "user", credential_version=user.credential_version)
 
 
 async def client_credentials_grant(
-    session: AsyncSession, settings: Settings, client_id: str, client_secret: str
+    session: AsyncSession,
+    settings: Settings,
+    client_id: str,
+    client_secret: str,
+    address: str | None = None,
 ) -> tuple[str, int]:
-    key = "client:" + client_id.strip()
-    await _check_throttle(session, settings, key)
-    client = (
-        await session.execute(select(ApiClient).where(ApiClient.client_id == client_id.strip()))
-    ).scalar_one_or_none()
-    ok = verify_password(client.secret_hash if client else None, client_secret)
+    client_id = client_id.strip()
+
+    async def load(s: AsyncSession) -> ApiClient | None:
+        return (
+            await s.execute(select(ApiClient).where(ApiClient.client_id == client_id))
+        ).scalar_one_or_none()
+
+    attempt, client = await reserve_attempt(
+        session, settings, "client", client_id, _address(address), load
+    )
+    ok = await _verify(
+        session, settings, attempt, client.secret_hash if client else None, client_secret
+    )
+    if (
+        not ok
+        and client is not None
+        and client.previous_secret_hash
+        and client.previous_secret_expires_at is not None
+        and client.previous_secret_expires_at > utcnow()
+    ):
+        # Within the overlap after a rotation, the previous secret still works.
+        ok = await _verify(session, settings, attempt, client.previous_secret_hash, client_secret)
     if not ok or client is None or not client.is_active:
-        await _record_failure(session, key)
+        await attempt.fail(session)
         raise Unauthorized("客户端凭据错误", "Wrong client credentials", code="invalid_client")
-    await session.execute(delete(LoginFailure).where(LoginFailure.username == key))
-    return issue_token(settings, client.id, "client")
+    await attempt.succeed(session)
+    return issue_token(settings, client.id, "client", credential_version=client.credential_version)
 
 
-async def purge_old_failures(session: AsyncSession, settings: Settings) -> None:
+async def change_own_password(
+    session: AsyncSession,
+    settings: Settings,
+    p: Principal,
+    current_password: str,
+    new_password: str,
+    address: str | None = None,
+) -> tuple[str, int]:
+    """The caller's own password, proven by the current one (throttled like a sign-in, so a
+    stolen token cannot be used to guess it). Ends every other session; answers a new token."""
+    if p.kind != "user":
+        raise Forbidden(
+            "接口客户端没有密码，请由管理员轮换其密钥",
+            "Machine clients have no password; an administrator rotates their secret",
+            code="not_a_person",
+        )
+
+    async def load(s: AsyncSession) -> User:
+        return (await s.execute(select(User).where(User.id == p.id))).scalar_one()
+
+    attempt, user = await reserve_attempt(
+        session, settings, "user", p.name, _address(address), load
+    )
+    if not await _verify(session, settings, attempt, user.password_hash, current_password):
+        await attempt.fail(session)
+        raise ValidationFailed.field(
+            "current_password",
+            "当前密码不正确",
+            "The current password is wrong",
+            code="wrong_current_password",
+        )
+    await attempt.succeed(session)
+    user.password_hash = await in_hashing_thread(
+        hash_password, new_password, concurrency=settings.password_hash_concurrency
+    )
+    user.credential_version += 1  # every other session ends
+    await session.flush()
+    return issue_token(settings, user.id, "user", credential_version=user.credential_version)
+
+
+async def purge_old_failures(session: AsyncSession, settings: Settings) -> int:
+    """Housekeeping: a counter whose window has ended is the same as no counter."""
     cutoff = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    await session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
+    result = await session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < cutoff))
+    return result.rowcount or 0

@@ -26,10 +26,10 @@ from app.models import (
     HazardEvent,
     IdempotencyRecord,
     JobRun,
-    LoginFailure,
     Reminder,
 )
 from app.models.base import utcnow
+from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
 
 log = logging.getLogger("anjian.jobs")
@@ -143,15 +143,11 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
             IdempotencyRecord.created_at < now - timedelta(seconds=settings.idempotency_ttl_seconds)
         )
     )
-    logins = await session.execute(
-        delete(LoginFailure).where(
-            LoginFailure.at < now - timedelta(seconds=settings.login_window_seconds)
-        )
-    )
+    logins = await purge_old_failures(session, settings)
     runs = await session.execute(delete(JobRun).where(JobRun.started_at < now - timedelta(days=30)))
     return {
         "idempotency_records": idem.rowcount or 0,
-        "login_failures": logins.rowcount or 0,
+        "login_throttles": logins,
         "job_runs": runs.rowcount or 0,
     }
 

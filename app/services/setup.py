@@ -7,7 +7,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import hash_password
+from app.auth.password_policy import check_new_password
+from app.auth.passwords import hash_password, in_hashing_thread
 from app.auth.permissions import Role
 from app.models import OrgUnit, User
 
@@ -30,8 +31,10 @@ async def initialise(
         raise ValueError("county code must be 6 digits (GB/T 2260)")
     if not re.fullmatch(r"[A-Za-z0-9_.@-]{3,64}", admin_username):
         raise ValueError("admin username must be 3-64 letters, digits or _.@-")
-    if len(admin_password) < 8:
-        raise ValueError("admin password must have at least 8 characters")
+    try:
+        check_new_password(admin_password)
+    except ValueError as exc:
+        raise ValueError("admin password: " + str(exc).partition("|")[0].lower()) from None
     admin_username = admin_username.lower()
     county = OrgUnit(
         kind="county",
@@ -44,7 +47,7 @@ async def initialise(
     await session.flush()
     admin = User(
         username=admin_username,
-        password_hash=hash_password(admin_password),
+        password_hash=await in_hashing_thread(hash_password, admin_password),
         display_name="系统管理员",
         role=Role.admin.value,
         org_unit_id=county.id,

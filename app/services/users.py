@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_password, in_hashing_thread
 from app.auth.permissions import CLIENT_GRANTABLE, ENTERPRISE_ROLES, Role
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises, visible_org_units, visible_users
+from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import ApiClient, Enterprise, OrgUnit, User
+from app.models.base import utcnow
 from app.schemas.common import ListParams
-from app.schemas.users import ClientCreate, ClientUpdate, UserCreate, UserUpdate
+from app.schemas.users import (
+    ClientCreate,
+    ClientSecretRotation,
+    ClientUpdate,
+    UserCreate,
+    UserUpdate,
+)
+
+
+async def _hash(settings: Settings, secret: str) -> str:
+    """Argon2 off the event loop, bounded (``hash_password`` looked up here, so tests may
+    swap in a cheaper hasher)."""
+    return await in_hashing_thread(
+        hash_password, secret, concurrency=settings.password_hash_concurrency
+    )
+
+
+def end_sessions(row: User | ApiClient) -> None:
+    """Every token issued before carries the old ``cv`` and is refused from now on."""
+    row.credential_version += 1
+
 
 USER_COLUMNS = (
     User.id,
@@ -132,13 +155,15 @@ async def _check_home(
             raise ValidationFailed.field("enterprise_id", "所属企业不存在", "Unknown enterprise")
 
 
-async def create_user(session: AsyncSession, p: Principal, body: UserCreate) -> User:
+async def create_user(
+    session: AsyncSession, p: Principal, body: UserCreate, *, settings: Settings
+) -> User:
     role = Role(body.role)
     _check_role_grant(p, role)
     await _check_home(session, p, role, body.org_unit_id, body.enterprise_id)
     user = User(
         username=body.username,
-        password_hash=hash_password(body.password),
+        password_hash=await _hash(settings, body.password),
         display_name=body.display_name,
         phone=body.phone,
         role=role.value,
@@ -154,8 +179,13 @@ async def create_user(session: AsyncSession, p: Principal, body: UserCreate) -> 
     return user
 
 
-async def update_user(session: AsyncSession, p: Principal, user: User, body: UserUpdate) -> User:
+async def update_user(
+    session: AsyncSession, p: Principal, user: User, body: UserUpdate, *, settings: Settings
+) -> User:
+    """A change of password, activation or role ends the user's sessions (``cv`` bump); a
+    change of name or phone does not."""
     data = body.model_dump(exclude_unset=True)
+    ends_sessions = False
     if not p.is_admin and user.role in (Role.admin, Role.manager) and user.id != p.id:
         raise Forbidden("不能修改同级或上级管理人员", "You may not change another manager or admin")
     if "role" in data:
@@ -172,6 +202,7 @@ async def update_user(session: AsyncSession, p: Principal, user: User, body: Use
             )
         if role is Role.admin:
             await _check_home(session, p, role, user.org_unit_id, user.enterprise_id)
+        ends_sessions |= role.value != user.role
         user.role = role.value
     if user.id == p.id and data.get("is_active") is False:
         raise ValidationFailed.field(
@@ -182,9 +213,13 @@ async def update_user(session: AsyncSession, p: Principal, user: User, body: Use
     if "phone" in data:
         user.phone = data["phone"]
     if "password" in data:
-        user.password_hash = hash_password(data["password"])
+        user.password_hash = await _hash(settings, data["password"])
+        ends_sessions = True
     if "is_active" in data:
+        ends_sessions |= data["is_active"] != user.is_active
         user.is_active = data["is_active"]
+    if ends_sessions:
+        end_sessions(user)
     await session.flush()
     return user
 
@@ -198,6 +233,7 @@ CLIENT_COLUMNS = (
     ApiClient.org_unit_id,
     ApiClient.permissions,
     ApiClient.is_active,
+    ApiClient.previous_secret_expires_at,
     ApiClient.created_at,
     ApiClient.updated_at,
 )
@@ -250,7 +286,7 @@ async def get_client(session: AsyncSession, p: Principal, client_id: str) -> Api
 
 
 async def create_client(
-    session: AsyncSession, p: Principal, body: ClientCreate
+    session: AsyncSession, p: Principal, body: ClientCreate, *, settings: Settings
 ) -> tuple[ApiClient, str]:
     unit = (
         await session.execute(
@@ -262,7 +298,7 @@ async def create_client(
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id="cli_" + secrets.token_hex(8),
-        secret_hash=hash_password(secret),
+        secret_hash=await _hash(settings, secret),
         name=body.name,
         org_unit_id=unit.id,
         permissions=_check_grants(body.permissions),
@@ -280,6 +316,30 @@ async def update_client(session: AsyncSession, client: ApiClient, body: ClientUp
     if "permissions" in data:
         client.permissions = _check_grants(data["permissions"])
     if "is_active" in data:
+        if data["is_active"] != client.is_active:
+            # Deactivation ends its tokens at once; reactivation must not revive them.
+            end_sessions(client)
         client.is_active = data["is_active"]
     await session.flush()
     return client
+
+
+async def rotate_client_secret(
+    session: AsyncSession, client: ApiClient, body: ClientSecretRotation, *, settings: Settings
+) -> tuple[ApiClient, str]:
+    """A new secret, shown once. The previous one keeps working for the configured overlap
+    (so the integration can be redeployed without downtime) and issued tokens stay valid,
+    unless ``revoke_previous``: then the previous secret and every issued token end at once."""
+    secret = secrets.token_urlsafe(32)
+    overlap = settings.client_secret_overlap_seconds
+    if body.revoke_previous or overlap == 0:
+        client.previous_secret_hash = None
+        client.previous_secret_expires_at = None
+    else:
+        client.previous_secret_hash = client.secret_hash
+        client.previous_secret_expires_at = utcnow() + timedelta(seconds=overlap)
+    if body.revoke_previous:
+        end_sessions(client)
+    client.secret_hash = await _hash(settings, secret)
+    await session.flush()
+    return client, secret

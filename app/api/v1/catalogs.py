@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission
 from app.core.db import SessionDep
@@ -10,7 +11,7 @@ from app.models import Enterprise, OrgUnit
 from app.schemas.catalogs import CatalogEntry, CatalogsOut, SectorEntry, TownEntry
 from app.services.catalog_data import CATALOGS, SECTORS
 
-router = APIRouter(tags=["catalogs"])
+router = APIRouter(tags=["catalogs"], route_class=ApiRoute)
 
 
 @router.get("/catalogs", operation_id="get_catalogs", response_model=CatalogsOut)

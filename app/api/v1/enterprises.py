@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -21,7 +22,7 @@ from app.schemas.enterprises import (
 from app.schemas.org_units import SectorCode
 from app.services import enterprises as service
 
-router = APIRouter(tags=["enterprises"])
+router = APIRouter(tags=["enterprises"], route_class=ApiRoute)
 EnterpriseId = Annotated[str, Path(max_length=64)]
 
 

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from pydantic import AwareDatetime
 from starlette.responses import Response
 
+from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.schemas.common import ListParams, list_params
+from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.hazards import (
     HazardCategory,
     HazardCreate,
@@ -29,7 +29,7 @@ from app.services.hazards import service
 from app.services.hazards.queries import HazardFilters
 from app.services.hazards.statistics import GROUPS, hazard_statistics
 
-router = APIRouter(tags=["hazards"])
+router = APIRouter(tags=["hazards"], route_class=ApiRoute)
 HazardId = Annotated[str, Path(max_length=64)]
 
 
@@ -51,11 +51,12 @@ def hazard_filters(
         bool | None, Query(description="Under listed supervision (挂牌督办)")
     ] = None,
     found_at_from: Annotated[
-        AwareDatetime | date | None, Query(description="Date (local day) or date-time")
+        DateOrDateTime | None,
+        Query(description="Date (the whole local day) or RFC 3339 date-time with an offset"),
     ] = None,
-    found_at_to: Annotated[AwareDatetime | date | None, Query(description="Inclusive")] = None,
-    deadline_from: Annotated[date | None, Query()] = None,
-    deadline_to: Annotated[date | None, Query()] = None,
+    found_at_to: Annotated[DateOrDateTime | None, Query(description="Inclusive")] = None,
+    deadline_from: Annotated[StrictDate | None, Query()] = None,
+    deadline_to: Annotated[StrictDate | None, Query()] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="Title, number, location or enterprise name")
     ] = None,

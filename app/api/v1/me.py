@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
+from app.api.idempotency import ApiRoute, not_idempotent
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.models import ApiClient, Enterprise, User
-from app.schemas.auth import MeOut, MeUnit
+from app.schemas.auth import MeOut, MeUnit, PasswordChange, TokenOut
 from app.schemas.common import NamedRef
+from app.services import auth as auth_service
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], route_class=ApiRoute)
 
 
 @router.get("/me", operation_id="get_me", response_model=MeOut)
@@ -44,3 +46,26 @@ async def get_me(session: SessionDep, p: Requires(Permission.me_read)) -> MeOut:
         enterprise=enterprise,
         permissions=sorted(perm.value for perm in p.permissions),
     )
+
+
+@router.post(
+    "/me/password",
+    operation_id="change_my_password",
+    dependencies=[Depends(not_idempotent)],
+    response_model=TokenOut,
+    responses={429: {"description": "Too many wrong current passwords; retry later"}},
+    summary="Change one's own password; ends every other session and answers a new token",
+)
+async def change_my_password(
+    request: Request, session: SessionDep, p: Requires(Permission.me_read), body: PasswordChange
+) -> TokenOut:
+    request.state.idempotency_no_store = True  # a token is a secret: never replayed
+    token, ttl = await auth_service.change_own_password(
+        session,
+        request.app.state.settings,
+        p,
+        body.current_password,
+        body.new_password,
+        request.client.host if request.client else None,
+    )
+    return TokenOut(access_token=token, expires_in=ttl)

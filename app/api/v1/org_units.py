@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -13,7 +14,7 @@ from app.schemas.common import ListParams, list_params
 from app.schemas.org_units import OrgUnitCreate, OrgUnitOut, OrgUnitPage, OrgUnitUpdate
 from app.services import org_units as service
 
-router = APIRouter(tags=["org-units"])
+router = APIRouter(tags=["org-units"], route_class=ApiRoute)
 UnitId = Annotated[str, Path(max_length=64)]
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -14,6 +15,7 @@ from app.schemas.users import (
     ClientCreate,
     ClientOut,
     ClientPage,
+    ClientSecretRotation,
     ClientUpdate,
     ClientWithSecret,
     RoleCode,
@@ -24,7 +26,7 @@ from app.schemas.users import (
 )
 from app.services import users as service
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=ApiRoute)
 UserId = Annotated[str, Path(max_length=64)]
 ClientId = Annotated[str, Path(max_length=64)]
 
@@ -55,9 +57,9 @@ async def get_user(
 
 @router.post("/users", operation_id="create_user", response_model=UserOut, status_code=201)
 async def create_user(
-    session: SessionDep, p: Requires(Permission.users_write), body: UserCreate
+    request: Request, session: SessionDep, p: Requires(Permission.users_write), body: UserCreate
 ) -> Response:
-    user = await service.create_user(session, p, body)
+    user = await service.create_user(session, p, body, settings=request.app.state.settings)
     return json_response(
         UserOut.model_validate(user, from_attributes=True),
         status_code=201,
@@ -77,7 +79,7 @@ async def update_user(
     user = await service.get_visible_user(session, p, user_id)
     ensure(p, Permission.users_write)
     check_if_match(request, user.version)
-    user = await service.update_user(session, p, user, body)
+    user = await service.update_user(session, p, user, body, settings=request.app.state.settings)
     return json_response(UserOut.model_validate(user, from_attributes=True), version=user.version)
 
 
@@ -116,7 +118,9 @@ async def create_client(
     p: Requires(Permission.clients_manage),
     body: ClientCreate,
 ) -> Response:
-    client, secret = await service.create_client(session, p, body)
+    client, secret = await service.create_client(
+        session, p, body, settings=request.app.state.settings
+    )
     request.state.idempotency_no_store = True  # the secret is shown once, never replayed
     out = ClientWithSecret.model_validate(
         {
@@ -145,3 +149,32 @@ async def update_client(
     return json_response(
         ClientOut.model_validate(client, from_attributes=True), version=client.version
     )
+
+
+@router.post(
+    "/clients/{client_id}/rotate-secret",
+    operation_id="rotate_client_secret",
+    response_model=ClientWithSecret,
+    tags=["clients"],
+    summary="A new client secret, shown once; the previous one works for an overlap",
+)
+async def rotate_client_secret(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.clients_manage),
+    client_id: ClientId,
+    body: ClientSecretRotation | None = None,
+) -> Response:
+    client = await service.get_client(session, p, client_id)
+    check_if_match(request, client.version)
+    client, secret = await service.rotate_client_secret(
+        session, client, body or ClientSecretRotation(), settings=request.app.state.settings
+    )
+    request.state.idempotency_no_store = True  # the secret is shown once, never replayed
+    out = ClientWithSecret.model_validate(
+        {
+            **ClientOut.model_validate(client, from_attributes=True).model_dump(),
+            "client_secret": secret,
+        }
+    )
+    return json_response(out, version=client.version)

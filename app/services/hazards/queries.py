@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
@@ -57,11 +57,10 @@ def _lower_bound(value: datetime | date, settings: Settings) -> datetime:
 
 
 def _upper_bound_exclusive(value: datetime | date, settings: Settings) -> tuple[datetime, bool]:
-    """A date means the whole local day; a datetime is inclusive."""
+    """A date means the whole local day; a datetime is inclusive. Filter values come through
+    ``app.schemas.dates`` (years 1900–2999), so the day after is always representable."""
     if isinstance(value, datetime):
         return value, True
-    from datetime import timedelta
-
     return start_of_local_day(value + timedelta(days=1), settings.timezone), False
 
 
@@ -133,6 +132,7 @@ LIST_COLUMNS = (
     Hazard.status,
     Hazard.escalation,
     Hazard.supervision_org_unit_id,
+    Hazard.enterprise_extensions,
     Hazard.created_at,
     Hazard.updated_at,
     Hazard.closed_at,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,8 +45,9 @@ GOVERNMENT_SOURCES = frozenset({"inspection", "assigned", "public_report"})
 # ---- shaping ---------------------------------------------------------------------------------
 
 
-def _facts(get: Any, today: date) -> Facts:
+def _facts(get: Any, today: date, settings: Settings) -> Facts:
     status = get("status")
+    taken = get("enterprise_extensions") or 0
     return Facts(
         enterprise_id=get("enterprise_id"),
         status=status,
@@ -55,13 +56,14 @@ def _facts(get: Any, today: date) -> Facts:
         is_overdue=status in OPEN and get("deadline") < today,
         supervised=get("supervision_org_unit_id") is not None,
         escalation=get("escalation"),
+        enterprise_extensions_left=max(0, settings.enterprise_extensions_max - taken),
     )
 
 
 def summary(row: Any, p: Principal, settings: Settings, today: date) -> HazardSummary:
     """From a list row (mapping); no validation pass, the row is already typed by the database."""
     get = row.__getitem__
-    facts = _facts(get, today)
+    facts = _facts(get, today, settings)
     return HazardSummary.model_construct(
         id=get("id"),
         number=get("number"),
@@ -147,6 +149,7 @@ async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Haz
             "status",
             "escalation",
             "supervision_org_unit_id",
+            "enterprise_extensions",
             "created_at",
             "updated_at",
             "closed_at",
@@ -296,6 +299,69 @@ def _check_judgment(level: str, judgment: Judgment | None, field: str = "judgmen
         )
 
 
+def _registration_dates(
+    p: Principal, settings: Settings, body: HazardCreate
+) -> tuple[datetime, date]:
+    """``found_at`` and the deadline, bounded so that overdue marking cannot be defeated.
+
+    Never found in the future (5 minutes of clock skew). Enterprise users register what they
+    find now: at most ``enterprise_found_at_max_age_days`` ago (stock from earlier years is
+    registered by government), with a deadline at most 180 (general) / 365 (major) days after
+    discovery. Government may go beyond that bound with a ``deadline_reason``."""
+    now = utcnow()
+    found_at = body.found_at or now
+    if found_at > now + timedelta(minutes=5):
+        raise ValidationFailed.field(
+            "found_at", "发现时间不能晚于当前时间", "found_at may not be in the future"
+        )
+    enterprise = p.enterprise_id is not None
+    max_age = settings.enterprise_found_at_max_age_days
+    if enterprise and found_at < now - timedelta(days=max_age):
+        raise ValidationFailed.field(
+            "found_at",
+            f"企业登记的隐患发现时间不能早于 {max_age} 天前；以往发现的隐患由政府部门登记",
+            f"Enterprise users register hazards found in the last {max_age} days; "
+            "earlier findings are registered by government",
+            code="found_at_too_early",
+        )
+    found_day = local_date(found_at, settings.timezone)
+    max_days = (
+        settings.enterprise_deadline_max_days_major
+        if body.level == "major"
+        else settings.enterprise_deadline_max_days_general
+    )
+    latest = found_day + timedelta(days=max_days)
+    deadline = body.deadline or min(found_day + timedelta(days=DEFAULT_DEADLINE_DAYS), latest)
+    if deadline < found_day:
+        raise ValidationFailed.field(
+            "deadline", "整改期限不能早于发现日期", "deadline may not precede found_at"
+        )
+    if enterprise and body.deadline_reason is not None:
+        raise ValidationFailed.field(
+            "deadline_reason",
+            "企业用户不能设置超出上限的整改期限",
+            "Enterprise users cannot set a deadline beyond the bound",
+            code="field_not_writable",
+        )
+    if deadline > latest:
+        if enterprise:
+            raise ValidationFailed.field(
+                "deadline",
+                f"整改期限最迟为发现后 {max_days} 天（{latest.isoformat()}）",
+                f"The deadline may be at most {max_days} days after discovery "
+                f"({latest.isoformat()})",
+                code="deadline_too_late",
+            )
+        if not body.deadline_reason:
+            raise ValidationFailed.field(
+                "deadline_reason",
+                f"整改期限超过发现后 {max_days} 天，须说明理由",
+                f"A deadline more than {max_days} days after discovery needs a deadline_reason",
+                code="deadline_reason_required",
+            )
+    return found_at, deadline
+
+
 async def create_hazard(
     session: AsyncSession, p: Principal, settings: Settings, body: HazardCreate
 ) -> Hazard:
@@ -323,18 +389,7 @@ async def create_hazard(
             "Government users register inspection, assigned or public_report hazards",
         )
     _check_judgment(body.level, body.judgment)
-    now = utcnow()
-    found_at = body.found_at or now
-    if found_at > now + timedelta(minutes=5):
-        raise ValidationFailed.field(
-            "found_at", "发现时间不能晚于当前时间", "found_at may not be in the future"
-        )
-    found_day = local_date(found_at, settings.timezone)
-    deadline = body.deadline or (found_day + timedelta(days=DEFAULT_DEADLINE_DAYS))
-    if deadline < found_day:
-        raise ValidationFailed.field(
-            "deadline", "整改期限不能早于发现日期", "deadline may not precede found_at"
-        )
+    found_at, deadline = _registration_dates(p, settings, body)
     county_code = ent.region_code[:6]
     hazard = Hazard(
         number=await next_number(session, county_code, local_today(settings.timezone).year),
@@ -359,7 +414,10 @@ async def create_hazard(
     session.add(hazard)
     await session.flush()
     await attachment_service.bind(session, p, hazard.id, body.attachment_ids, "discovery")
-    session.add(_event(hazard, p, "register", None, attachment_ids=body.attachment_ids))
+    details = {"deadline_reason": body.deadline_reason} if body.deadline_reason else None
+    session.add(
+        _event(hazard, p, "register", None, details=details, attachment_ids=body.attachment_ids)
+    )
     await session.flush()
     return hazard
 
@@ -372,17 +430,20 @@ PHASE_BY_STATUS = {
 
 
 async def evidence_target(
-    session: AsyncSession, p: Principal, hazard_id: str, phase: str | None
-) -> tuple[str, str]:
+    session: AsyncSession, p: Principal, settings: Settings, hazard_id: str, phase: str | None
+) -> tuple[Hazard, str]:
     """Where an upload sent with ``hazard_id`` goes: an open hazard in scope that the caller may
-    act on; without a phase, the one its status calls for."""
+    act on, and the phase. Acceptance evidence comes only from whoever may accept the hazard
+    (the ``accept`` rule of the workflow table); without a phase, the step the hazard is at,
+    as far as the caller takes part in it (awaiting acceptance: acceptance for those who may
+    accept, rectification for the others)."""
     hazard = (
         await session.execute(
-            select(Hazard.id, Hazard.status)
+            select(Hazard)
             .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
             .where(Hazard.id == hazard_id, visible_enterprises(p))
         )
-    ).one_or_none()
+    ).scalar_one_or_none()
     if hazard is None:
         raise ValidationFailed.field(
             "hazard_id", "隐患不存在", "Unknown hazard", code="unknown_hazard"
@@ -394,7 +455,41 @@ async def evidence_target(
             "The hazard is closed or voided",
             code="invalid_transition",
         )
-    return hazard.id, phase or PHASE_BY_STATUS[hazard.status]
+    today = local_today(settings.timezone)
+    facts = _facts(lambda name: getattr(hazard, name), today, settings)
+    may_accept = workflow.TRANSITIONS["accept"].who(p, facts)
+    if phase is None:
+        phase = PHASE_BY_STATUS[hazard.status]
+        if phase == "acceptance" and not may_accept:
+            phase = "rectification"
+    elif phase == "acceptance" and not may_accept:
+        raise Forbidden(
+            "只有有权验收该隐患的单位或人员可以上传验收材料",
+            "Only whoever may accept this hazard may upload acceptance evidence",
+            code="acceptance_evidence_forbidden",
+        )
+    return hazard, phase
+
+
+async def record_attachment(
+    session: AsyncSession, p: Principal, target: tuple[Hazard, str], attachment_id: str
+) -> None:
+    """The ``attach`` event of an upload bound at once (sent with ``hazard_id``), in the same
+    transaction. Files cited by a registration or a transition are named by that event's
+    ``attachment_ids``. The hazard's version (ETag) stays: evidence is added, nothing the
+    caller read is overwritten."""
+    hazard, phase = target
+    session.add(
+        _event(
+            hazard,
+            p,
+            "attach",
+            hazard.status,
+            details={"attachment_id": attachment_id, "phase": phase},
+            attachment_ids=[attachment_id],
+        )
+    )
+    await session.flush()
 
 
 async def _require_evidence(session: AsyncSession, hazard: Hazard, what: str) -> None:
@@ -459,7 +554,7 @@ async def transition(
 ) -> Hazard:
     action: str = body.action  # type: ignore[attr-defined]
     today = local_today(settings.timezone)
-    facts = _facts(lambda name: getattr(hazard, name), today)
+    facts = _facts(lambda name: getattr(hazard, name), today, settings)
     ensure(p, Permission.hazards_transition)
     try:
         t = workflow.check(p, facts, action)
@@ -475,7 +570,7 @@ async def transition(
     from_status = hazard.status
     note: str | None = getattr(body, "note", None)
     details: dict[str, Any] = {}
-    bound: list[str] = list(getattr(body, "attachment_ids", []) or [])
+    bound: list[str] = list(dict.fromkeys(getattr(body, "attachment_ids", []) or []))
     now = utcnow()
 
     if action == "plan":
@@ -497,6 +592,21 @@ async def transition(
             "from_deadline": hazard.deadline.isoformat(),
             "to_deadline": new_deadline.isoformat(),
         }
+        # Government extends as often and as far as it decides (the body's reason is mandatory);
+        # the enterprise's own extension is bounded and counted (the guard refuses the next one).
+        if p.enterprise_id is not None:
+            max_days = settings.enterprise_extension_max_days
+            latest = hazard.deadline + timedelta(days=max_days)
+            if new_deadline > latest:
+                raise ValidationFailed.field(
+                    "deadline",
+                    f"企业自行延期最多 {max_days} 天（至 {latest.isoformat()}），更长须由政府部门延期",
+                    f"An enterprise may extend by at most {max_days} days (to {latest.isoformat()}); "
+                    "government in scope may extend further",
+                    code="extension_too_long",
+                )
+            hazard.enterprise_extensions = (hazard.enterprise_extensions or 0) + 1
+            details["enterprise_extension"] = hazard.enterprise_extensions
         hazard.deadline = new_deadline
         hazard.overdue_marked_on = None
     elif action == "reclassify":

@@ -31,6 +31,9 @@ class Facts:
     is_overdue: bool
     supervised: bool
     escalation: str
+    # How many more extensions the enterprise may take itself (ANJIAN_ENTERPRISE_EXTENSIONS_MAX
+    # minus those taken); government's extensions are not counted.
+    enterprise_extensions_left: int
 
 
 # ---- who may act -----------------------------------------------------------------------------
@@ -83,15 +86,16 @@ def _county_or_town(p: Principal, h: Facts) -> bool:
 
 
 # ---- guards: reasons an action is not possible for this hazard now (409) -------------------
+# A guard sees the caller too: some limits bind only one side (the enterprise's own extensions).
 
 
-def _fixable_on_spot(h: Facts) -> str | None:
+def _fixable_on_spot(p: Principal, h: Facts) -> str | None:
     if not enterprise_may_accept(h):
         return "立查立改仅适用于企业自查发现的一般隐患|Only a general hazard found by the enterprise itself can be fixed on the spot"
     return None
 
 
-def _supervisable(h: Facts) -> str | None:
+def _supervisable(p: Principal, h: Facts) -> str | None:
     if h.level != "major":
         return "只有重大事故隐患可以挂牌督办|Only major hazards can be put under listed supervision"
     if h.supervised:
@@ -99,11 +103,11 @@ def _supervisable(h: Facts) -> str | None:
     return None
 
 
-def _supervised(h: Facts) -> str | None:
+def _supervised(p: Principal, h: Facts) -> str | None:
     return None if h.supervised else "该隐患未挂牌督办|The hazard is not under listed supervision"
 
 
-def _escalatable(h: Facts) -> str | None:
+def _escalatable(p: Principal, h: Facts) -> str | None:
     if not h.is_overdue:
         return "只有逾期未整改的隐患可以问责升级|Only overdue hazards can be escalated"
     if h.escalation == ESCALATION_LADDER[-1]:
@@ -111,14 +115,22 @@ def _escalatable(h: Facts) -> str | None:
     return None
 
 
-def _reclassifiable(h: Facts) -> str | None:
+def _reclassifiable(p: Principal, h: Facts) -> str | None:
     # Only a major hazard can be listed, and it can only become general: take it off the list first.
     if h.supervised:
         return "挂牌督办中的隐患须先摘牌|Remove listed supervision first"
     return None
 
 
-def _always(h: Facts) -> str | None:
+def _extendable(p: Principal, h: Facts) -> str | None:
+    """An enterprise extends on its own a bounded number of times (default once, at most
+    ANJIAN_ENTERPRISE_EXTENSION_MAX_DAYS each, checked with the payload); then only government."""
+    if p.enterprise_id is not None and h.enterprise_extensions_left <= 0:
+        return "企业自行延期次数已用完，须由政府部门延期|The enterprise has used up its own extensions; government in scope may extend"
+    return None
+
+
+def _always(p: Principal, h: Facts) -> str | None:
     return None
 
 
@@ -128,7 +140,7 @@ class Transition:
     from_states: frozenset[str]
     to_state: str | None  # None: the status does not change
     who: Callable[[Principal, Facts], bool]
-    guard: Callable[[Facts], str | None] = _always
+    guard: Callable[[Principal, Facts], str | None] = _always
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -142,7 +154,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("accept", frozenset({"awaiting_acceptance"}), "closed", _acceptor),
         Transition("reject", frozenset({"awaiting_acceptance"}), "rectifying", _acceptor),
         Transition("void", OPEN, "voided", _acceptor),
-        Transition("extend", frozenset({"registered", "rectifying"}), None, _extender),
+        Transition("extend", frozenset({"registered", "rectifying"}), None, _extender, _extendable),
         Transition("reclassify", OPEN, None, _government, _reclassifiable),
         Transition("supervise", OPEN, None, _county_or_town, _supervisable),
         Transition("unsupervise", OPEN | {"closed"}, None, _county_or_town, _supervised),
@@ -155,7 +167,7 @@ def allowed_actions(p: Principal, h: Facts) -> list[str]:
     return [
         t.action
         for t in TRANSITIONS.values()
-        if h.status in t.from_states and t.who(p, h) and t.guard(h) is None
+        if h.status in t.from_states and t.who(p, h) and t.guard(p, h) is None
     ]
 
 
@@ -184,7 +196,7 @@ def check(p: Principal, h: Facts, action: str) -> Transition:
             "invalid_transition",
             f"隐患当前状态（{h.status}）不允许此操作|Action {action} is not allowed in status {h.status}",
         )
-    reason = t.guard(h)
+    reason = t.guard(p, h)
     if reason:
         raise Refusal(409, "invalid_transition", reason)
     return t

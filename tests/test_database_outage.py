@@ -1,0 +1,185 @@
+"""With the database stopped every endpoint answers 503 `database_unavailable` with
+`Retry-After`, as a problem, on an intact connection; when it is back, the service is too
+(issue 8, item 7). The database is a PostgreSQL cluster of this test's own."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.auth.passwords import hash_password
+from app.auth.tokens import issue_token
+from app.core.config import Settings
+from app.core.errors import is_database_unavailable
+from app.core.migrations import upgrade
+from app.main import create_app
+from app.models import Enterprise, OrgUnit, User
+from tests.conftest import PASSWORD, credit
+from tests.servers import own_postgres, serving
+
+
+async def _seed(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    async with app.state.sessionmaker() as s:
+        county = OrgUnit(
+            kind="county", name="埇桥区", region_code="341302", county_code="341302", sectors=[]
+        )
+        s.add(county)
+        await s.flush()
+        bureau = OrgUnit(
+            kind="bureau",
+            name="区应急管理局",
+            county_code="341302",
+            parent_id=county.id,
+            sectors=["industry_trade"],
+        )
+        s.add(bureau)
+        await s.flush()
+        ent = Enterprise(
+            enforcement_department_id=bureau.id,
+            name="停库测试有限公司",
+            credit_code=credit(9001),
+            region_code="341302001001",
+            sector="industry_trade",
+            risk_color="yellow",
+            status="operating",
+        )
+        admin = User(
+            username="admin",
+            password_hash=hash_password(PASSWORD),
+            display_name="admin",
+            role="admin",
+            org_unit_id=county.id,
+            is_active=True,
+        )
+        s.add_all([ent, admin])
+        await s.commit()
+        return {"admin": admin.id, "enterprise": ent.id}
+
+
+def _requests(base: str, token: str, ids: dict[str, str]) -> list[tuple[str, str, dict]]:
+    h = {"Authorization": f"Bearer {token}"}
+    return [
+        ("GET", "/api/v1/enterprises", {"headers": h}),
+        ("GET", f"/api/v1/enterprises/{ids['enterprise']}", {"headers": h}),
+        ("GET", "/api/v1/hazards?status=registered", {"headers": h}),
+        ("GET", "/api/v1/statistics/hazards", {"headers": h}),
+        ("GET", "/api/v1/me", {"headers": h}),
+        (
+            "PATCH",
+            f"/api/v1/enterprises/{ids['enterprise']}",
+            {"headers": h, "json": {"address": "新地址"}},
+        ),
+        (
+            "POST",
+            "/api/v1/hazards",
+            {
+                "headers": {**h, "Idempotency-Key": "outage-1"},
+                "json": {
+                    "enterprise_id": ids["enterprise"],
+                    "title": "停库时登记",
+                    "level": "general",
+                    "category": "unsafe_condition",
+                },
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/auth/token",
+            {"data": {"grant_type": "password", "username": "admin", "password": PASSWORD}},
+        ),
+    ]
+
+
+async def test_a_stopped_database_answers_503_with_retry_after_then_recovers(
+    tmp_path: Path,
+) -> None:
+    with own_postgres() as cluster:
+        if cluster is None:
+            pytest.skip("PostgreSQL binaries are not installed")
+        await asyncio.to_thread(upgrade, cluster.url)
+        settings = Settings(
+            database_url=cluster.url,
+            data_dir=tmp_path,
+            secret_key="outage-test-secret-key-0123456789abcdef",
+            scheduler_enabled=False,
+        )
+        app = create_app(settings)
+        ids = await _seed(app)
+        token = issue_token(settings, ids["admin"], "user")[0]
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+            for method, path, kw in _requests(base, token, ids):
+                r = await client.request(method, path, **kw)
+                assert r.status_code < 500, (method, path, r.status_code, r.text)
+
+            await asyncio.to_thread(cluster.stop)
+            seen: dict[int, int] = {}
+            for _ in range(3):  # pooled connections go stale first, then new ones are refused
+                for method, path, kw in _requests(base, token, ids):
+                    r = await client.request(method, path, **kw)
+                    seen[r.status_code] = seen.get(r.status_code, 0) + 1
+                    assert r.status_code == 503, (method, path, r.status_code, r.text)
+                    assert r.headers["content-type"].startswith("application/problem+json")
+                    assert r.json()["code"] == "database_unavailable"
+                    assert int(r.headers["retry-after"]) > 0
+                    assert r.headers["x-request-id"]
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            print(f"statuses with the database stopped: {seen}")
+
+            await asyncio.to_thread(cluster.start)
+            r = await client.get(
+                "/api/v1/enterprises", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert r.status_code == 200
+            assert (await client.get("/readyz")).status_code == 200
+        await app.state.engine.dispose()
+
+
+async def test_concurrent_requests_during_an_outage_all_get_an_answer(tmp_path: Path) -> None:
+    with own_postgres() as cluster:
+        if cluster is None:
+            pytest.skip("PostgreSQL binaries are not installed")
+        await asyncio.to_thread(upgrade, cluster.url)
+        settings = Settings(
+            database_url=cluster.url,
+            data_dir=tmp_path,
+            secret_key="outage-test-secret-key-0123456789abcdef",
+            scheduler_enabled=False,
+        )
+        app = create_app(settings)
+        ids = await _seed(app)
+        token = issue_token(settings, ids["admin"], "user")[0]
+        h = {"Authorization": f"Bearer {token}"}
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+            warm = await asyncio.gather(
+                *(client.get("/api/v1/enterprises", headers=h) for _ in range(20))
+            )
+            assert {r.status_code for r in warm} == {200}
+            await asyncio.to_thread(cluster.stop)
+            answers = await asyncio.gather(
+                *(client.get("/api/v1/enterprises", headers=h) for _ in range(105)),
+                return_exceptions=True,
+            )
+            dropped = [a for a in answers if isinstance(a, BaseException)]
+            assert not dropped, dropped[:3]
+            assert {a.status_code for a in answers} == {503}  # type: ignore[union-attr]
+        await app.state.engine.dispose()
+
+
+def test_pool_timeouts_and_refused_connections_count_as_unavailable() -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    assert is_database_unavailable(PoolTimeout("QueuePool limit reached"))
+    assert is_database_unavailable(ConnectionRefusedError(111, "refused"))
+    locked = OperationalError("UPDATE x", {}, Exception("database is locked"))
+    assert is_database_unavailable(locked)
+
+    class Serialization(Exception):
+        sqlstate = "40001"
+
+    assert is_database_unavailable(OperationalError("UPDATE x", {}, Serialization()))
+    assert not is_database_unavailable(ValueError("a bug"))

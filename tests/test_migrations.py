@@ -1,0 +1,261 @@
+"""Upgrading a database that holds data: revision 0004 backfills what it adds.
+
+The database is migrated to 0003, filled by SQL with rows as the code of that revision wrote
+them (the demo loader writes through today's models, which 0003 cannot hold), then upgraded to
+head. SQLite in a fresh file; on PostgreSQL (ANJIAN_TEST_DATABASE_URL) a database of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.core.migrations import alembic_config
+
+
+async def _recreate_postgres(admin_dsn: str, name: str, *, create: bool) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own; never the one the other tests truncate."""
+    base = os.environ.get("ANJIAN_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
+        return
+    url = make_url(base)
+    name = f"anjian_migrations_{os.getpid()}"
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    asyncio.run(_recreate_postgres(admin_dsn, name, create=True))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_recreate_postgres(admin_dsn, name, create=False))
+
+
+async def _execute(url: str, statements: list[tuple[str, dict[str, Any]]]) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for sql, params in statements:
+                await conn.execute(text(sql), params)
+    finally:
+        await engine.dispose()
+
+
+async def _query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in (await conn.execute(text(sql))).all()]
+    finally:
+        await engine.dispose()
+
+
+def _rows_at_0003(sqlite: bool) -> list[tuple[str, dict[str, Any]]]:
+    """A county, a town, a bureau, an enterprise with a manager and a staff member, a town officer,
+    a machine client, and three hazards with the history 0003's code would have written."""
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    ts = at.replace(tzinfo=None) if sqlite else at  # SQLite keeps naive UTC text
+    stamps = {"created_at": ts, "updated_at": ts}
+    unit = (
+        "INSERT INTO org_units (id, kind, name, region_code, county_code, parent_id, sectors,"
+        " version, created_at, updated_at) VALUES (:id, :kind, :name, :region_code, '341302',"
+        " :parent_id, :sectors, 1, :created_at, :updated_at)"
+    )
+    user = (
+        "INSERT INTO users (id, username, password_hash, display_name, role, org_unit_id,"
+        " enterprise_id, is_active, version, created_at, updated_at) VALUES (:id, :username,"
+        " 'x', :username, :role, :org_unit_id, :enterprise_id, :active, 3, :created_at,"
+        " :updated_at)"
+    )
+    rows: list[tuple[str, dict[str, Any]]] = [
+        (
+            unit,
+            {
+                "id": "u-county",
+                "kind": "county",
+                "name": "埇桥区",
+                "region_code": "341302",
+                "parent_id": None,
+                "sectors": "[]",
+                **stamps,
+            },
+        ),
+        (
+            unit,
+            {
+                "id": "u-town",
+                "kind": "town",
+                "name": "埇桥街道",
+                "region_code": "341302001",
+                "parent_id": "u-county",
+                "sectors": "[]",
+                **stamps,
+            },
+        ),
+        (
+            unit,
+            {
+                "id": "u-bureau",
+                "kind": "bureau",
+                "name": "区应急管理局",
+                "region_code": None,
+                "parent_id": "u-county",
+                "sectors": json.dumps(["industry_trade"]),
+                **stamps,
+            },
+        ),
+        (
+            "INSERT INTO enterprises (id, name, credit_code, region_code, sector,"
+            " enforcement_department_id, status, version, created_at, updated_at) VALUES"
+            " ('e-1', '埇桥机械制造有限公司', '91341302MA0000001X', '341302001001',"
+            " 'industry_trade', 'u-bureau', 'operating', 1, :created_at, :updated_at)",
+            stamps,
+        ),
+        (
+            user,
+            {
+                "id": "p-manager",
+                "username": "ent_manager",
+                "role": "enterprise_manager",
+                "org_unit_id": None,
+                "enterprise_id": "e-1",
+                "active": True,
+                **stamps,
+            },
+        ),
+        (
+            user,
+            {
+                "id": "p-staff",
+                "username": "ent_staff",
+                "role": "enterprise_staff",
+                "org_unit_id": None,
+                "enterprise_id": "e-1",
+                "active": False,
+                **stamps,
+            },
+        ),
+        (
+            user,
+            {
+                "id": "p-officer",
+                "username": "town_officer",
+                "role": "officer",
+                "org_unit_id": "u-town",
+                "enterprise_id": None,
+                "active": True,
+                **stamps,
+            },
+        ),
+        (
+            "INSERT INTO api_clients (id, client_id, secret_hash, name, org_unit_id, permissions,"
+            " is_active, version, created_at, updated_at) VALUES ('c-1', 'province', 'x',"
+            " '省级数据交换', 'u-county', '[\"hazards:read\"]', :active, 2, :created_at,"
+            " :updated_at)",
+            {"active": True, **stamps},
+        ),
+    ]
+    hazard = (
+        "INSERT INTO hazards (id, number, county_code, enterprise_id, title, level, source,"
+        " category, found_at, deadline, status, escalation, version, created_at, updated_at)"
+        " VALUES (:id, :number, '341302', 'e-1', '车间防护栏破损', 'general', :source,"
+        " 'unsafe_condition', :created_at, :deadline, 'rectifying', 'none', 3, :created_at,"
+        " :updated_at)"
+    )
+    event = (
+        "INSERT INTO hazard_events (id, hazard_id, action, from_status, to_status, actor_kind,"
+        " actor_id, actor_name, note, payload, attachment_ids, created_at) VALUES (:id,"
+        " :hazard_id, :action, :from_status, :to_status, 'user', :actor_id, :actor_id, :note,"
+        " '{}', '[]', :created_at)"
+    )
+    deadline = date(2026, 4, 1)
+    histories = {
+        # extended once by the enterprise's manager, then twice by the town
+        "h-1": ["p-manager", "p-officer", "p-officer"],
+        # extended by government only
+        "h-2": ["p-officer"],
+        # extended twice by enterprise users (before the limit), one of them since deactivated
+        "h-3": ["p-staff", "p-manager"],
+        # never extended
+        "h-4": [],
+    }
+    for n, (hid, extenders) in enumerate(histories.items(), start=1):
+        source = "inspection" if hid == "h-2" else "self_inspection"
+        rows.append(
+            (
+                hazard,
+                {
+                    "id": hid,
+                    "number": f"2026-{n:06d}",
+                    "source": source,
+                    "deadline": deadline + timedelta(days=30 * len(extenders)),
+                    **stamps,
+                },
+            )
+        )
+        history = [
+            ("register", "p-officer", None, "registered"),
+            ("plan", "p-manager", "registered", "rectifying"),
+        ]
+        history += [("extend", who, "rectifying", "rectifying") for who in extenders]
+        history.append(("reject", "p-manager", "rectifying", "rectifying"))  # not an extension
+        for i, (action, who, before, after) in enumerate(history):
+            rows.append(
+                (
+                    event,
+                    {
+                        "id": f"{hid}-ev{i}",
+                        "hazard_id": hid,
+                        "action": action,
+                        "from_status": before,
+                        "to_status": after,
+                        "actor_id": who,
+                        "note": "延期" if action == "extend" else None,
+                        "created_at": ts + timedelta(hours=i),
+                    },
+                )
+            )
+    return rows
+
+
+def test_upgrade_to_0004_counts_prior_enterprise_extensions_and_starts_credentials_at_1(
+    fresh_database: str,
+) -> None:
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0003")
+    asyncio.run(_execute(url, _rows_at_0003(url.startswith("sqlite"))))
+
+    command.upgrade(cfg, "head")
+
+    extensions = asyncio.run(_query(url, "SELECT id, enterprise_extensions FROM hazards"))
+    assert dict(extensions) == {"h-1": 1, "h-2": 0, "h-3": 2, "h-4": 0}
+    users = asyncio.run(_query(url, "SELECT id, credential_version, version FROM users"))
+    assert sorted(users) == [("p-manager", 1, 3), ("p-officer", 1, 3), ("p-staff", 1, 3)]
+    clients = asyncio.run(_query(url, "SELECT id, credential_version, version FROM api_clients"))
+    assert clients == [("c-1", 1, 2)]
+    # the history itself is untouched
+    events = asyncio.run(_query(url, "SELECT count(*) FROM hazard_events WHERE action = 'extend'"))
+    assert events == [(6,)]
