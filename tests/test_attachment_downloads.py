@@ -269,7 +269,11 @@ async def test_images_that_end_where_they_should_are_accepted(client, world: Wor
 
 async def test_motion_photos_from_phones_are_accepted(client, world: World) -> None:  # type: ignore[no-untyped-def]
     """动态照片: the still, then a short MP4 (Google/Xiaomi/Huawei; Samsung after a marker)."""
-    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 256
+    video = (  # an ftyp and an mdat box, their sizes adding up to the end of the file
+        b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+        + b"\x00\x00\x01\x08mdat"
+        + b"\x00" * 256
+    )
     for data in (image("JPEG") + video, image("JPEG") + b"MotionPhoto_Data" + video):
         a = await stored(client, world, data, "MVIMG_20261201.jpg")
         assert a["content_type"] == "image/jpeg" and a["size"] == len(data)

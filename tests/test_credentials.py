@@ -331,10 +331,8 @@ async def test_a_password_change_is_never_replayed(client, world: World) -> None
     again = await client.post(
         "/api/v1/me/password", json=body, headers={**bearer(token), "Idempotency-Key": "pw-1"}
     )
-    # The key is ignored (a token cannot be replayed); the repeat fails on its current password
-    # and ends nothing.
-    assert again.status_code == 422
-    assert again.json()["code"] == "wrong_current_password"
+    assert again.status_code == 409
+    assert again.json()["code"] == "idempotency_not_replayable"
     assert token not in again.text and "access_token" not in again.text
     assert (await client.get("/api/v1/me", headers=bearer(token))).status_code == 200
 

@@ -183,3 +183,35 @@ def test_pool_timeouts_and_refused_connections_count_as_unavailable() -> None:
 
     assert is_database_unavailable(OperationalError("UPDATE x", {}, Serialization()))
     assert not is_database_unavailable(ValueError("a bug"))
+    import errno
+    import socket
+
+    assert is_database_unavailable(socket.gaierror(-2, "Name or service not known"))
+    assert is_database_unavailable(OSError(errno.EHOSTUNREACH, "No route to host"))
+    assert not is_database_unavailable(OSError(errno.ENOSPC, "No space left on device"))
+    assert not is_database_unavailable(FileNotFoundError(2, "missing"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@db.invalid:5432/anjian",  # DNS fails (a restarting container)
+        "postgresql+asyncpg://postgres@127.0.0.1:1/anjian",  # refused
+    ],
+)
+async def test_an_unreachable_database_host_is_503(tmp_path: Path, url: str) -> None:
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        secret_key="outage-test-secret-key-0123456789abcdef",
+        scheduler_enabled=False,
+    )
+    app = create_app(settings)
+    token = issue_token(settings, "01a00000-0000-7000-8000-000000000000", "user")[0]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        r = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    await app.state.engine.dispose()
+    assert r.status_code == 503, r.text
+    assert r.json()["code"] == "database_unavailable"
+    assert r.headers["retry-after"]

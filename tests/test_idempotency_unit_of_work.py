@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from app.api import idempotency
@@ -45,7 +47,7 @@ def blip_when_recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The database drops the connection just as the answer is being recorded (before the
     commit): the old middleware had already sent the 201 at that point."""
 
-    def failing_recorder(request, record_id):  # type: ignore[no-untyped-def]
+    def failing_recorder(*args):  # type: ignore[no-untyped-def]
         async def hook(session):  # type: ignore[no-untyped-def]
             raise ConnectionResetError("connection reset by peer")
 
@@ -84,7 +86,7 @@ async def test_a_retry_after_a_failed_request_acts_at_once_and_only_once(  # typ
 ) -> None:
     body = enterprise_payload(world, 403)
 
-    def failing_recorder(request, record_id):  # type: ignore[no-untyped-def]
+    def failing_recorder(*args):  # type: ignore[no-untyped-def]
         async def hook(session):  # type: ignore[no-untyped-def]
             raise ConnectionResetError("connection reset by peer")
 
@@ -163,3 +165,73 @@ def test_the_middleware_layer_no_longer_reaches_into_models_or_auth() -> None:
 
     source = Path(middleware.__file__).read_text(encoding="utf-8")
     assert "app.models" not in source and "app.auth" not in source
+
+
+@given(
+    body=st.binary(max_size=400),
+    boundary=st.sampled_from([b"", b"xyz", b"----b0undary", b"aa"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
+)
+def test_the_body_hash_is_the_same_however_the_body_is_chunked(body, boundary, cuts) -> None:  # type: ignore[no-untyped-def]
+    """The hash is computed while the body streams (never buffered), boundaries masked even when
+    a chunk edge splits one; it equals the hash of the whole body with its boundaries masked."""
+    from app.core.middleware import BodyHash
+
+    content_type = f"multipart/form-data; boundary={boundary.decode()}" if boundary else "x"
+    body = body.replace(b"\x00\x01", boundary)  # plant boundaries
+    whole = BodyHash("POST", "/p", b"q=1", content_type)
+    whole.feed(body, more=False)
+    chunked = BodyHash("POST", "/p", b"q=1", content_type)
+    edges = sorted({min(c, len(body)) for c in cuts})
+    start = 0
+    for edge in edges:
+        chunked.feed(body[start:edge], more=True)
+        start = edge
+    chunked.feed(body[start:], more=False)
+    assert chunked.done and chunked.hexdigest() == whole.hexdigest()
+    if boundary:
+        other = BodyHash("POST", "/p", b"q=1", "multipart/form-data; boundary=zz")
+        other.feed(body.replace(boundary, b"zz"), more=False)
+        assert other.hexdigest() == whole.hexdigest()  # a retry with a new boundary matches
+
+
+async def test_a_row_left_pending_by_the_old_version_is_never_run_again(client, world, app) -> None:  # type: ignore[no-untyped-def]
+    """The previous middleware left `status_code = 0` when it failed to record a request that had
+    committed: such a key must not act a second time."""
+    body = enterprise_payload(world, 407)
+    first = await client.post(ENTERPRISES, json=body, headers=keyed(world, "k-407"))
+    assert first.status_code == 201
+    async with app.state.sessionmaker() as s:
+        await s.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "k-407")
+            .values(status_code=0, body="", headers={})
+        )
+        await s.commit()
+    r = await client.post(ENTERPRISES, json=body, headers=keyed(world, "k-407"))
+    assert r.status_code == 409
+    assert r.json()["code"] == "idempotency_not_replayable"
+    assert await enterprises_with_code(app, credit(407)) == 1
+
+
+async def test_concurrent_uploads_with_one_key_store_one_attachment(client, world, app) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from app.models import Attachment
+    from tests.hazard_helpers import png_bytes
+
+    data = png_bytes("green", (320, 240))
+
+    async def upload():  # type: ignore[no-untyped-def]
+        return await client.post(
+            "/api/v1/attachments",
+            files={"file": ("p.png", data, "image/png")},
+            headers=keyed(world, "k-upload", "ent_a1_staff"),
+        )
+
+    answers = await asyncio.gather(*(upload() for _ in range(5)))
+    assert {r.status_code for r in answers} == {201}
+    assert len({r.json()["id"] for r in answers}) == 1
+    async with app.state.sessionmaker() as s:
+        rows = (await s.execute(select(func.count()).select_from(Attachment))).scalar_one()
+    assert rows == 1

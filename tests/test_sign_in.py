@@ -11,7 +11,7 @@ import asyncio
 import statistics
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -312,3 +312,132 @@ async def test_an_interrupted_check_gives_its_reserved_attempt_back(
     monkeypatch.setattr(auth_service, "in_hashing_thread", original)
     async with from_address(app, "203.0.113.99") as c:
         assert (await sign_in(c, "town_a_officer")).status_code == 200
+
+
+# ---- attacker review: the gate and the pool, reservations that are never settled ---------------
+
+
+async def test_a_flood_of_wrong_current_passwords_leaves_the_pool_to_other_requests(
+    app, world
+) -> None:  # type: ignore[no-untyped-def]
+    """POST /me/password reads its principal first, so it holds a connection when it reserves
+    its attempt. 25 loops of wrong current passwords (one user, one address) for 2 s must not
+    make the throttle's gate wait while holding connections the gate's holders need: meanwhile
+    an unrelated GET /me and a sign-in answer at once. (Before: 30 s, the pool timeout.)"""
+    loop = asyncio.get_running_loop()
+    body = {"current_password": "not-my-password", "new_password": "Correct-Horse-Battery-9"}
+
+    async def wrong_changes(c: httpx.AsyncClient, until: float) -> Counter[int]:
+        statuses: Counter[int] = Counter()
+        while loop.time() < until:
+            r = await c.post("/api/v1/me/password", json=body, headers=world.h("ent_a1_staff"))
+            statuses[r.status_code] += 1
+        return statuses
+
+    async def timed(request: Awaitable[httpx.Response]) -> tuple[int, float]:
+        started = time.perf_counter()
+        r = await request
+        return r.status_code, time.perf_counter() - started
+
+    async with from_address(app, "203.0.113.90") as flood, from_address(app, "192.0.2.90") as c:
+        until = loop.time() + 2.0
+        loops = asyncio.gather(*(wrong_changes(flood, until) for _ in range(25)))
+        await asyncio.sleep(0.5)  # the flood is under way
+        (me, me_seconds), (token, sign_in_seconds) = await asyncio.gather(
+            timed(c.get("/api/v1/me", headers=world.h("admin"))),
+            timed(sign_in(c, "town_a_officer")),
+        )
+        statuses = sum(await loops, Counter())
+
+    print(
+        f"\n25 loops of wrong /me/password for 2 s: {dict(statuses)}; meanwhile GET /me "
+        f"{me_seconds * 1000:.0f} ms, sign-in {sign_in_seconds * 1000:.0f} ms"
+    )
+    assert (me, token) == (200, 200)
+    assert me_seconds < 5.0
+    assert sign_in_seconds < 5.0
+    assert set(statuses) <= {422, 429}, statuses
+    assert statuses[422] == world.settings.login_max_failures  # no more guesses were checked
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch) -> list[timedelta]:
+    """The throttle's clock (already a minute into a window), moved on by ``shift[0]``."""
+    from app.services import auth as auth_service
+
+    base = auth_service.utcnow
+    shift = [timedelta(0)]
+    monkeypatch.setattr(auth_service, "utcnow", lambda: base() + shift[0])
+    return shift
+
+
+async def _rows(app, keys: list[str] | None = None) -> list[tuple[int, int, int]]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from app.models import LoginThrottle
+
+    query = select(LoginThrottle.failures, LoginThrottle.pending, LoginThrottle.pending_earlier)
+    if keys is not None:
+        query = query.where(LoginThrottle.key.in_(keys))
+    async with app.state.sessionmaker() as s:
+        return sorted(tuple(row) for row in (await s.execute(query)).all())  # type: ignore[misc]
+
+
+async def test_reservations_left_by_failed_settlements_lapse(
+    app, world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The settling commit fails (the database went away) for 5 wrong passwords: their slots
+    stay reserved. They are "in flight" for a moment (429, Retry-After: 1), not for the rest of
+    the window: once their generation has lapsed, the right password signs in."""
+    from app.services import auth as auth_service
+
+    shift = _clock(monkeypatch)
+
+    async def lost(self, session):  # type: ignore[no-untyped-def]
+        raise ConnectionResetError("connection reset by peer")
+
+    with monkeypatch.context() as m:
+        m.setattr(auth_service.Attempt, "fail", lost)
+        transport = httpx.ASGITransport(
+            app=app, client=("203.0.113.91", 40000), raise_app_exceptions=False
+        )
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            for i in range(5):
+                assert (await sign_in(c, "town_a_officer", f"wrong-{i}")).status_code >= 500
+    assert await _rows(app) == [(0, 5, 0)] * 3  # nothing counted, five slots still reserved
+
+    async with from_address(app, "203.0.113.91") as c:
+        r = await sign_in(c, "town_a_officer")
+        assert r.status_code == 429
+        assert r.headers["Retry-After"] == "1"
+        shift[0] = timedelta(seconds=auth_service.RESERVATION_SECONDS)
+        assert (await sign_in(c, "town_a_officer")).status_code == 429  # the previous generation
+        shift[0] = timedelta(seconds=2 * auth_service.RESERVATION_SECONDS)
+        assert (await sign_in(c, "town_a_officer")).status_code == 200
+    assert await _rows(app) == [(0, 0, 0)] * 3
+
+
+async def test_an_attempt_settled_in_the_next_generation_gives_its_own_slot_back(
+    app, world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A slot reserved just before a generation ends is settled after the next one began: it
+    leaves the previous generation's count, never one that a later attempt holds."""
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services.auth import RESERVATION_SECONDS, reserve_attempt
+
+    shift = _clock(monkeypatch)
+    settings = world.settings
+
+    async def load(s):  # type: ignore[no-untyped-def]
+        return (await s.execute(select(User).where(User.username == "admin"))).scalar_one()
+
+    async with app.state.sessionmaker() as s:
+        first, _ = await reserve_attempt(s, settings, "user", "admin", "203.0.113.92", load)
+        shift[0] = timedelta(seconds=RESERVATION_SECONDS)
+        second, _ = await reserve_attempt(s, settings, "user", "admin", "203.0.113.92", load)
+        assert await _rows(app) == [(0, 1, 1)] * 3  # one slot in each generation
+        await first.fail(s)
+        assert await _rows(app) == [(1, 1, 0)] * 3
+        await second.succeed(s)
+        assert await _rows(app) == [(1, 0, 0)] * 3  # (that failure raced with it: kept)

@@ -131,3 +131,35 @@ async def test_connections_beyond_the_bound_are_answered_503(app, quick) -> None
         for _, w in held:
             w.close()
         assert answer.startswith(b"HTTP/1.1 503"), answer[:80]
+
+
+async def test_an_upload_trickled_without_signing_in_is_cut_off_like_any_body(  # type: ignore[no-untyped-def]
+    app, quick, settings
+) -> None:
+    """Uploads may take longer only by sending: a trickle to the upload path is answered 408
+    after the ordinary body deadline, not after the (much longer) upload one."""
+    settings.upload_read_timeout_seconds = 30.0
+    async with serving(app, **quick) as base:
+        port = int(base.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /api/v1/attachments HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 100000\r\n\r\n--b\r\n"
+        )
+        await writer.drain()
+        started = time.monotonic()
+        answer = b""
+        for _ in range(40):
+            writer.write(b"x")
+            try:
+                await writer.drain()
+            except ConnectionError:
+                break
+            answer = await _read_all(reader, 0.2)
+            if answer:
+                break
+        elapsed = time.monotonic() - started
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert elapsed < 4

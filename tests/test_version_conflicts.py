@@ -119,3 +119,17 @@ async def test_concurrent_patches_without_if_match_never_answer_500(client, worl
     for r in answers:
         if r.status_code == 409:
             assert r.json()["code"] == "conflict" and r.headers["etag"]
+
+
+async def test_a_lost_race_under_if_match_is_412_with_the_current_etag(  # type: ignore[no-untyped-def]
+    client, world: World, concurrent_writer
+) -> None:
+    """Both writers sent the tag they read; the loser's tag is now stale: 412, as API.md says."""
+    url = f"{ENTERPRISES}/{world['ent_a1']}"
+    concurrent_writer.append((Enterprise, world["ent_a1"]))
+    r = await client.patch(
+        url, json={"address": "新地址 2 号"}, headers=world.h("admin", **{"If-Match": '"v1"'})
+    )
+    assert r.status_code == 412
+    assert r.json()["code"] == "precondition_failed"
+    assert r.headers["etag"] == '"v2"'

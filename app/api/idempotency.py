@@ -1,25 +1,30 @@
-"""``Idempotency-Key`` on POST, kept in the request's own unit of work.
+"""``Idempotency-Key`` on POST, recorded in the request's own unit of work.
 
-The key is claimed by inserting its record in the request's transaction before the endpoint
-runs, and the answer is written into that record just before the same transaction commits. So
-the record and the writes it acknowledges commit together or not at all:
+Before the endpoint runs, a committed answer for the key is looked up (one read, no lock): a
+retry of a request that committed is answered from it and nothing runs again. Otherwise the
+request runs, and its answer is inserted under the key by a before-commit hook of the unit of
+work, after rendering and before the commit and the send. So the record and the writes it
+acknowledges commit together or not at all:
 
 - a request that fails (any error, a failed commit, a crash) leaves no record: its key is free
   at once and a retry acts again, which is right because nothing was written;
 - a request that committed always left its answer: a retry replays it and never acts twice;
-- a concurrent retry's insert waits on the first one's uncommitted row (PostgreSQL: the unique
-  index; SQLite: the write lock) and then either replays the committed answer or, when the
-  first rolled back, acts itself.
+- of concurrent requests with one key, the first to commit wins; the others' inserts find the
+  key taken (PostgreSQL waits on the unique index for the winner's commit), so they roll back
+  everything they did and answer the winner's response. Nothing is held while a request runs
+  (no lock across an upload's checks, no connection queued behind another request).
 
 Only 2xx answers are stored. Answers carrying a secret (``request.state.idempotency_no_store``)
 are recorded as "not replayable": their retry is 409, never a second secret.
 
-The body's hash is computed by ``IdempotencyBodyMiddleware`` (pure ASGI, in ``app/core``),
-because a multipart body is consumed by form parsing before any dependency could read it.
+The body's hash is computed by ``IdempotencyBodyMiddleware`` (pure ASGI, in ``app/core``) while
+the body streams past, because a multipart body is consumed by form parsing before any
+dependency could read it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Annotated, Any
@@ -33,7 +38,7 @@ from starlette.responses import Response
 
 from app.auth.deps import get_principal
 from app.auth.principal import Principal
-from app.core.db import SessionDep, before_commit
+from app.core.db import SessionDep, before_commit, on_failure
 from app.core.errors import Conflict, ValidationFailed
 from app.core.middleware import IDEMPOTENCY_STATE
 from app.models import IdempotencyRecord
@@ -64,53 +69,18 @@ def _insert(dialect: str):  # type: ignore[no-untyped-def]
     return (postgresql if dialect == "postgresql" else sqlite).insert(IdempotencyRecord)
 
 
-async def _claim(
-    session: AsyncSession, owner: str, key: str, path: str, request_hash: str, ttl: timedelta
-) -> str | IdempotencyRecord:
-    """The new record's id, or the committed record already holding the key."""
-    now = utcnow()
-    dialect = session.get_bind().dialect.name
-    for _ in range(2):
-        inserted = (
-            await session.execute(
-                _insert(dialect)
-                .values(
-                    owner=owner,
-                    key=key,
-                    method="POST",
-                    path=path,
-                    request_hash=request_hash,
-                    status_code=0,
-                    headers={},
-                    body="",
-                    no_store=False,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["owner", "key"])
-                .returning(IdempotencyRecord.id)
+async def _committed(session: AsyncSession, owner: str, key: str) -> IdempotencyRecord | None:
+    return (
+        await session.execute(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
             )
-        ).scalar_one_or_none()
-        if inserted is not None:
-            return inserted
-        existing = (
-            await session.execute(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
-                )
-            )
-        ).scalar_one_or_none()
-        if existing is None:  # the holder was deleted between the two statements
-            continue
-        if existing.created_at >= now - ttl and existing.status_code != 0:
-            return existing
-        # Expired (or a pending row left by an older version of the service): take it over.
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
-    raise Conflict(
-        "使用同一 Idempotency-Key 的请求正在处理中",
-        "A request with this Idempotency-Key is in progress",
-        code="idempotency_in_progress",
-        headers={"Retry-After": "1"},
-    )
+        )
+    ).scalar_one_or_none()
+
+
+def _live(record: IdempotencyRecord, ttl: timedelta) -> bool:
+    return record.created_at >= utcnow() - ttl
 
 
 def _answer_for(record: IdempotencyRecord, request_hash: str) -> Exception:
@@ -120,41 +90,68 @@ def _answer_for(record: IdempotencyRecord, request_hash: str) -> Exception:
             "This Idempotency-Key was used with a different request",
             code="idempotency_key_reused",
         )
-    if record.no_store:
+    if record.no_store or record.status_code == 0:
+        # status 0: a claim left by the previous version of the service, whose outcome is
+        # unknown (it may have committed): never run it a second time.
         return Conflict(
-            "该请求的响应包含只显示一次的密钥，不能重放",
-            "The first response carried a secret and cannot be replayed",
+            "该请求的响应不能重放（含只显示一次的密钥，或结果未知）",
+            "The first response cannot be replayed (it carried a secret, or its outcome is unknown)",
             code="idempotency_not_replayable",
         )
     return IdempotentReplay(record)
 
 
 def _recorder(
-    request: Request, record_id: str
+    request: Request, owner: str, key: str, request_hash: str, ttl: timedelta
 ) -> Callable[[AsyncSession], Coroutine[Any, Any, None]]:
     async def record_answer(session: AsyncSession) -> None:
         response: Response | None = getattr(request.state, "response", None)
         status = response.status_code if response is not None else 0
-        if not 200 <= status < 300:
-            # Only successes are kept; anything else may be retried as a new request.
-            await session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id)
-            )
-            return
-        assert response is not None
+        if response is None or not 200 <= status < 300:
+            return  # only successes are kept; anything else may be retried as a new request
         body = getattr(response, "body", None)
         no_store = bool(getattr(request.state, "idempotency_no_store", False)) or body is None
-        record = await session.get(IdempotencyRecord, record_id)
-        assert record is not None
-        record.status_code = status
-        record.no_store = no_store
-        record.headers = (
-            {}
-            if no_store
-            else {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
+        # An expired record of this key gives way (within the TTL the pre-check answered).
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.owner == owner,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.created_at < utcnow() - ttl,
+            )
         )
-        record.body = "" if no_store else bytes(body).decode("utf-8", "replace")  # type: ignore[arg-type]
-        await session.flush()
+        inserted = (
+            await session.execute(
+                _insert(session.get_bind().dialect.name)
+                .values(
+                    owner=owner,
+                    key=key,
+                    method="POST",
+                    path=request.scope["path"],
+                    request_hash=request_hash,
+                    status_code=status,
+                    headers={}
+                    if no_store
+                    else {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS},
+                    body="" if no_store else bytes(body).decode("utf-8", "replace"),  # type: ignore[arg-type]
+                    no_store=no_store,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["owner", "key"])
+                .returning(IdempotencyRecord.id)
+            )
+        ).scalar_one_or_none()
+        if inserted is None:
+            # A concurrent request with this key committed first: everything this one did is
+            # rolled back and the winner's answer is given instead.
+            winner = await _committed(session, owner, key)
+            if winner is None:  # pragma: no cover - the conflicting row vanished (expired)
+                raise Conflict(
+                    "使用同一 Idempotency-Key 的请求正在处理中",
+                    "A request with this Idempotency-Key is in progress",
+                    code="idempotency_in_progress",
+                    headers={"Retry-After": "1"},
+                )
+            raise _answer_for(winner, request_hash)
 
     return record_answer
 
@@ -166,37 +163,49 @@ async def claim_idempotency_key(
     state = request.scope.get("state", {}).get(IDEMPOTENCY_STATE)
     if state is None:
         return
-    key, request_hash = state
+    key, body_hash = state
     if not 1 <= len(key) <= 255:
         raise ValidationFailed(
             "Idempotency-Key 长度应为 1 至 255 个字符",
             "Idempotency-Key must be 1-255 characters",
             code="invalid_idempotency_key",
         )
+    if not body_hash.done:
+        # The route reads no body: read it now (through the hashing receive) to finish the hash.
+        await request.body()
+    request_hash = body_hash.hexdigest()
     ttl = timedelta(seconds=request.app.state.settings.idempotency_ttl_seconds)
-    claimed = await _claim(
-        session, principal.audit_id, key, request.scope["path"], request_hash, ttl
-    )
-    if isinstance(claimed, IdempotencyRecord):
-        raise _answer_for(claimed, request_hash)
-    before_commit(session, _recorder(request, claimed))
+    owner = principal.audit_id
+    existing = await _committed(session, owner, key)
+    if existing is not None and _live(existing, ttl):
+        raise _answer_for(existing, request_hash)
+    before_commit(session, _recorder(request, owner, key, request_hash, ttl))
+    on_failure(session, _winner_instead(owner, key, request_hash, ttl))
 
 
-async def not_idempotent() -> None:
-    """Marks a POST that ignores ``Idempotency-Key`` (like the token endpoint): it answers a
-    fresh secret, so a replay could never be given, and it commits its sign-in throttle
-    mid-request, which would commit a claim too early."""
+def _winner_instead(
+    owner: str, key: str, request_hash: str, ttl: timedelta
+) -> Callable[[AsyncSession, BaseException], Coroutine[Any, Any, None]]:
+    """A request that failed may have lost to a concurrent one with the same key (e.g. its
+    insert met the winner's row): if the key now holds a committed answer, that is the answer."""
 
+    async def answer_of_winner(session: AsyncSession, exc: BaseException) -> None:
+        if isinstance(exc, IdempotentReplay | asyncio.CancelledError):
+            return
+        try:
+            winner = await _committed(session, owner, key)
+            answer = _answer_for(winner, request_hash) if winner and _live(winner, ttl) else None
+            await session.rollback()
+        except Exception:  # the database is gone: the original error stands
+            return
+        if answer is not None:
+            raise answer from exc
 
-not_idempotent.skips_idempotency = True  # type: ignore[attr-defined]
+    return answer_of_winner
 
 
 def _claims_a_key(dependencies: Any) -> bool:
-    return not any(
-        getattr(d.dependency, "is_public", False)
-        or getattr(d.dependency, "skips_idempotency", False)
-        for d in dependencies or ()
-    )
+    return not any(getattr(d.dependency, "is_public", False) for d in dependencies or ())
 
 
 class ApiRoute(APIRoute):

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     header_read_timeout_seconds: float = Field(default=10, gt=0, le=300)
     body_read_timeout_seconds: float = Field(default=20, gt=0, le=3600)
     upload_read_timeout_seconds: float = Field(default=300, gt=0, le=3600)
+    upload_min_rate_bytes: int = Field(default=16 * 1024, ge=1)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
     max_connections: int = Field(default=1000, ge=1)
     # Proxies whose X-Forwarded-For is believed (the client address behind sign-in throttling).

@@ -66,13 +66,22 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+OnFailure = Callable[[AsyncSession, BaseException], Awaitable[None]]
 _HOOKS = "before_commit"
+_FAILURE_HOOKS = "on_failure"
 
 
 def before_commit(session: AsyncSession, hook: BeforeCommit) -> None:
     """Runs ``hook`` in the request's transaction after the endpoint has rendered its response
     and just before the commit (the record of an ``Idempotency-Key`` answer is written so)."""
     session.info.setdefault(_HOOKS, []).append(hook)
+
+
+def on_failure(session: AsyncSession, hook: OnFailure) -> None:
+    """Runs ``hook`` after the request's transaction was rolled back because it failed; the hook
+    may raise a better answer (a retry that lost to a concurrent request with the same
+    ``Idempotency-Key`` answers the winner's response instead of, say, a duplicate error)."""
+    session.info.setdefault(_FAILURE_HOOKS, []).append(hook)
 
 
 _STALE_TABLE = re.compile(r"on table '([^']+)'")
@@ -114,12 +123,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await hook(session)
             await session.commit()
         except StaleDataError as exc:
-            raise version_conflict(await _current_version(session, exc)) from exc
-        except BaseException:
+            if_match = "if-match" in request.headers
+            raise version_conflict(await _current_version(session, exc), if_match=if_match) from exc
+        except BaseException as exc:
             try:
                 await session.rollback()
             except Exception:  # a dead connection: the original error is what matters
                 log.warning("rollback failed", exc_info=True)
+                raise exc from None
+            for hook in session.info.pop(_FAILURE_HOOKS, ()):
+                await hook(session, exc)
             raise
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -66,14 +68,27 @@ class Conflict(AppError):
     status, code, title_zh, title_en = 409, "conflict", "资源冲突", "Conflict"
 
 
-def version_conflict(version: int | None) -> Conflict:
-    """A lost race on a row's version counter (two writers read the same version, without
-    If-Match or with the same one): retryable after reading the current version."""
+class PreconditionFailed(AppError):
+    status, code = 412, "precondition_failed"
+    title_zh, title_en = "资源已被修改，请刷新后重试", "Precondition failed"
+
+
+def version_conflict(version: int | None, *, if_match: bool) -> AppError:
+    """A lost race on a row's version counter (two writers read the same version): retryable
+    after reading the current version. With If-Match the tag the caller sent is now stale, which
+    API.md answers 412; without it, 409 `conflict`."""
+    headers = {"ETag": f'"v{version}"'} if version is not None else None
+    if if_match:
+        return PreconditionFailed(
+            "资源已被他人修改，请重新获取后再提交",
+            "The resource has changed since you read it; fetch it again and retry",
+            headers=headers,
+        )
     return Conflict(
         "资源同时被他人修改，请重新获取后再提交",
         "The resource was changed by someone else at the same time; fetch it and retry",
         code="conflict",
-        headers={"ETag": f'"v{version}"'} if version is not None else None,
+        headers=headers,
     )
 
 
@@ -83,11 +98,6 @@ class InvalidTransition(Conflict):
         "当前状态不允许此操作",
         "Action not allowed now",
     )
-
-
-class PreconditionFailed(AppError):
-    status, code = 412, "precondition_failed"
-    title_zh, title_en = "资源已被修改，请刷新后重试", "Precondition failed"
 
 
 class PayloadTooLarge(AppError):
@@ -130,9 +140,27 @@ _RETRYABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03", "40001", "
 _SQLITE_BUSY = ("database is locked", "database table is locked", "unable to open database")
 
 
+# Raw socket errors that asyncpg raises at connect: the database host cannot be reached.
+_UNREACHABLE_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.ETIMEDOUT,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.EHOSTDOWN,
+        errno.ENETDOWN,
+    }
+)
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """Connection errors, pool timeouts and serialisation failures: 503, never 500."""
-    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    if type(exc) is OSError and exc.errno in _UNREACHABLE_ERRNOS:
         return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
@@ -141,7 +169,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
         text = str(orig).lower()
         if any(marker in text for marker in _SQLITE_BUSY):
             return True
-        if type(orig).__name__ in ("InterfaceError", "ConnectionDoesNotExistError"):
+        if type(orig).__name__ == "ConnectionDoesNotExistError" or (
+            type(orig).__name__ == "InterfaceError" and "closed" in text
+        ):
             return True
         if isinstance(orig, ConnectionError | TimeoutError):
             return True

@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +118,11 @@ class BodyTooSlow(HTTPException):
         super().__init__(status_code=408)
 
 
+UPLOAD_PATH = "/api/v1/attachments"
+
+
 def _is_upload(scope: Scope) -> bool:
-    return scope["path"].startswith("/api/v1/attachments")
+    return scope["path"].rstrip("/") == UPLOAD_PATH
 
 
 def body_limit_for(scope: Scope) -> int:
@@ -128,12 +132,19 @@ def body_limit_for(scope: Scope) -> int:
     return settings.max_body_bytes
 
 
-def body_deadline_for(scope: Scope) -> float:
-    """Seconds the whole body may take to arrive: uploads get longer (mobile networks)."""
+def body_deadline_for(scope: Scope) -> Callable[[int], float]:
+    """Seconds the body may have taken once ``n`` bytes arrived. Every body gets
+    ``ANJIAN_BODY_READ_TIMEOUT_SECONDS``; an upload earns more time only by sending
+    (``ANJIAN_UPLOAD_MIN_RATE_BYTES`` per second), up to ``ANJIAN_UPLOAD_READ_TIMEOUT_SECONDS``,
+    so a slow mobile upload completes while a trickle (even an unauthenticated one) is cut off
+    as soon as any other body would be."""
     settings = scope["app"].state.settings
-    if _is_upload(scope):
-        return float(settings.upload_read_timeout_seconds)
-    return float(settings.body_read_timeout_seconds)
+    base = float(settings.body_read_timeout_seconds)
+    if not _is_upload(scope):
+        return lambda n: base
+    cap = max(base, float(settings.upload_read_timeout_seconds))
+    rate = float(settings.upload_min_rate_bytes)
+    return lambda n: min(cap, base + n / rate)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -233,14 +244,16 @@ class BodyLimitMiddleware:
         received = 0
         started = False
         body_done = False
-        deadline = anyio.current_time() + body_deadline_for(scope)
+        started_at = anyio.current_time()
+        allowed = body_deadline_for(scope)
 
         async def limited_receive() -> Message:
             nonlocal received, body_done
             if body_done:  # after the body only a disconnect can come: no deadline
                 return await receive()
             try:
-                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                remaining = started_at + allowed(received) - anyio.current_time()
+                with anyio.fail_after(max(0.0, remaining)):
                     message = await receive()
             except TimeoutError:
                 raise BodyTooSlow() from None
@@ -277,26 +290,54 @@ class BodyLimitMiddleware:
                 )
 
 
-def _normalised_hash(method: str, path: str, query: bytes, content_type: str, body: bytes) -> str:
-    """Multipart boundaries differ between retries of the same upload, so they are masked."""
-    match = re.search(r"boundary=\"?([^\";]+)\"?", content_type)
-    if match:
-        body = body.replace(match.group(1).encode(), b"BOUNDARY")
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query, body):
-        digest.update(part)
-        digest.update(b"\x00")
-    return digest.hexdigest()
+class BodyHash:
+    """SHA-256 of a request (method, path, query, body) computed while the body streams past,
+    never buffered. Multipart boundaries differ between retries of the same upload, so every
+    occurrence of the boundary is masked, also across chunk edges."""
+
+    MASK = b"BOUNDARY"
+
+    def __init__(self, method: str, path: str, query: bytes, content_type: str) -> None:
+        self._digest = hashlib.sha256()
+        for part in (method.encode(), path.encode(), query):
+            self._digest.update(part)
+            self._digest.update(b"\x00")
+        match = re.search(r"boundary=\"?([^\";]+)\"?", content_type)
+        self._boundary = match.group(1).encode() if match else b""
+        self._pending = b""
+        self.done = False
+
+    def feed(self, chunk: bytes, more: bool) -> None:
+        if self.done:
+            return
+        data = self._pending + chunk
+        size = len(self._boundary)
+        pos = 0
+        if size:
+            while (found := data.find(self._boundary, pos)) != -1:
+                self._digest.update(data[pos:found])
+                self._digest.update(self.MASK)
+                pos = found + size
+        # Keep back what could be the start of a boundary split by the chunk edge.
+        keep = max(pos, len(data) - (size - 1)) if size and more else len(data)
+        self._digest.update(data[pos:keep])
+        self._pending = data[keep:]
+        if not more:
+            self._digest.update(b"\x00")
+            self.done = True
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 IDEMPOTENCY_STATE = "idempotency"
 
 
 class IdempotencyBodyMiddleware:
-    """For a POST carrying ``Idempotency-Key``: reads the body (through the body limit), puts
-    ``(key, hash)`` in the request state and hands the same bytes on. The claim and the replay
-    live in the unit of work (``app/api/idempotency.py``); this only sees bytes, because a
-    multipart body is consumed by form parsing before any dependency could hash it."""
+    """For a POST carrying ``Idempotency-Key``: hashes the body as the app reads it and puts
+    ``(key, BodyHash)`` in the request state. The claim and the replay live in the unit of work
+    (``app/api/idempotency.py``); this only sees bytes, because a multipart body is consumed by
+    form parsing before any dependency could hash it. Nothing is buffered."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -310,31 +351,15 @@ class IdempotencyBodyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        # `receive` is BodyLimitMiddleware's: reading past the limit raises its 413.
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        request_hash = _normalised_hash(
-            "POST",
-            scope["path"],
-            scope.get("query_string", b""),
-            headers.get("content-type", ""),
-            body,
+        body_hash = BodyHash(
+            "POST", scope["path"], scope.get("query_string", b""), headers.get("content-type", "")
         )
-        scope.setdefault("state", {})[IDEMPOTENCY_STATE] = (key, request_hash)
-        sent_body = False
+        scope.setdefault("state", {})[IDEMPOTENCY_STATE] = (key, body_hash)
 
-        async def replay_receive() -> Message:
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        async def hashing_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body_hash.feed(message.get("body", b""), bool(message.get("more_body", False)))
+            return message
 
-        await self.app(scope, replay_receive, send)
+        await self.app(scope, hashing_receive, send)

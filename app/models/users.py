@@ -58,14 +58,19 @@ class LoginThrottle(Base):
     """One counter per throttle key (a username from one address, a username, an address), in
     the database so throttling holds across workers and restarts. A sign-in reserves an attempt
     (``pending``) in one atomic statement before the password is verified and settles it after
-    (a failure moves it to ``failures``), so concurrent attempts cannot overrun the limit."""
+    (a failure moves it to ``failures``), so concurrent attempts cannot overrun the limit.
+    Reservations are counted in two aligned generations (the one that began at
+    ``pending_since`` and the one before it), so a reservation that is never settled (a crash, a
+    failed commit) stops counting after one to two generations instead of the whole window."""
 
     __tablename__ = "login_throttles"
 
     # SHA-256 of the key: a username field often holds a mistyped password, never kept in clear.
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    pending: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)  # reserved since pending_since
+    pending_earlier: Mapped[int] = mapped_column(Integer, default=0)  # in the generation before
+    pending_since: Mapped[datetime] = mapped_column(UTCDateTime())
     window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 

@@ -139,15 +139,16 @@ async def store_upload(
     if not data:
         raise ValidationFailed.field("file", "文件为空", "The file is empty")
     # the content checks (a PDF's object streams are inflated) share the bounded pool
-    mime = (
-        await anyio.to_thread.run_sync(inspect, data, max_pixels, limiter=thumbnail_limiter)
-    ).mime
+    inspected = await anyio.to_thread.run_sync(inspect, data, max_pixels, limiter=thumbnail_limiter)
+    mime = inspected.mime
     digest = hashlib.sha256(data).hexdigest()
     attachment_id = new_id()
     key = f"attachments/{attachment_id[:8]}/{attachment_id}.{ALLOWED_TYPES[mime]}"
     await storage.put(key, data)
     thumb_key = None
-    if mime in IMAGE_TYPES:
+    # a progressive or multi-scan JPEG over a quarter of the limit would cost more than
+    # the bound to decode (see ``inspect``): kept as evidence, without a thumbnail
+    if mime in IMAGE_TYPES and inspected.thumbnail:
         thumb = await anyio.to_thread.run_sync(_thumbnail, data, limiter=thumbnail_limiter)
         if thumb is not None:
             thumb_key = f"thumbnails/{attachment_id[:8]}/{attachment_id}.jpg"

@@ -6,7 +6,13 @@ the three keys (one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``, so count
 are atomic on PostgreSQL and SQLite alike) and commits, then verifies the password without
 holding a database connection, then settles: a failure becomes a counted failure, a success
 gives its slot back. All of it happens on the request's own session; nothing opens a second
-connection (docs/decisions.md, "Hardening (issue 8)").
+connection, and nothing waits for the throttle's gate while holding one (docs/decisions.md,
+"Hardening (issue 8)").
+
+A reservation that is never settled (the process died, the settling commit failed) does not
+count for the rest of the window: reservations are counted in aligned generations of
+``RESERVATION_SECONDS``, and only the current and the previous generation count, so such a
+slot lapses after one to two generations. A real check never takes that long.
 
 Refused when, within the window (failures and attempts in flight both count):
 - the address has ``login_max_failures_per_address`` (spraying many usernames);
@@ -44,6 +50,12 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.users import LoginThrottle
 
 T = TypeVar("T")
+
+# How long a reserved attempt counts at least (at most twice this): far longer than a check takes
+# (a hash and two short statements), short enough that a slot left by a crash or a failed
+# settlement frees itself within two minutes rather than at the end of the window.
+RESERVATION_SECONDS = 60
+_GENERATION = timedelta(seconds=RESERVATION_SECONDS)
 
 
 def _bad_credentials() -> Unauthorized:
@@ -91,6 +103,13 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.S
 
 @asynccontextmanager
 async def _gate(session: AsyncSession) -> AsyncIterator[None]:
+    if session.in_transaction():
+        # The caller holds a connection already (POST /me/password read its principal on this
+        # session). Queuing here would hold it while the gate's holders wait for a connection
+        # from the same pool: a queue of such requests stalls every request until the pool
+        # times out. The gate is for writers that hold no connection; this one goes ahead.
+        yield
+        return
     dialect = session.get_bind().dialect.name
     gates = _gates.setdefault(asyncio.get_running_loop(), {})
     gate = gates.get(dialect)
@@ -109,20 +128,37 @@ class Attempt:
     address: str  # the address, any username
     window_start: datetime
     pair_failures: int  # the pair's failures settled before this attempt began
+    generations: tuple[tuple[str, datetime], ...]  # per key, the generation our slot is in
 
     def _keys(self) -> list[str]:
         return sorted((self.pair, self.subject, self.address))
 
-    def _release(self) -> ColumnElement[int]:
-        """Gives our slot back, unless the window was reset meanwhile (it is gone already)."""
-        return case(
-            (
-                (LoginThrottle.window_start == _at(self.window_start))
-                & (LoginThrottle.pending > 0),
-                LoginThrottle.pending - 1,
+    def _release(self, key: str) -> dict[str, ColumnElement[int]]:
+        """Gives our slot back from the generation it is in: the current one, or the previous
+        one once another has begun. Nothing, if the window was reset or the generation has
+        lapsed meanwhile (the slot is gone already)."""
+        since = dict(self.generations)[key]
+        ours = LoginThrottle.window_start == _at(self.window_start)
+        return {
+            "pending": case(
+                (
+                    ours
+                    & (LoginThrottle.pending_since == _at(since))
+                    & (LoginThrottle.pending > 0),
+                    LoginThrottle.pending - 1,
+                ),
+                else_=LoginThrottle.pending,
             ),
-            else_=LoginThrottle.pending,
-        )
+            "pending_earlier": case(
+                (
+                    ours
+                    & (LoginThrottle.pending_since == _at(since + _GENERATION))
+                    & (LoginThrottle.pending_earlier > 0),
+                    LoginThrottle.pending_earlier - 1,
+                ),
+                else_=LoginThrottle.pending_earlier,
+            ),
+        }
 
     async def fail(self, session: AsyncSession) -> None:
         """Counts the failure and commits it: the request's unit of work rolls back when the
@@ -132,7 +168,7 @@ class Attempt:
                 await session.execute(
                     update(LoginThrottle)
                     .where(LoginThrottle.key == key)
-                    .values(failures=LoginThrottle.failures + 1, pending=self._release())
+                    .values(failures=LoginThrottle.failures + 1, **self._release(key))
                 )
             await session.commit()
 
@@ -143,7 +179,7 @@ class Attempt:
                 await session.execute(
                     update(LoginThrottle)
                     .where(LoginThrottle.key == key)
-                    .values(pending=self._release())
+                    .values(**self._release(key))
                 )
             await session.commit()
 
@@ -161,7 +197,7 @@ class Attempt:
         )
         async with _gate(session):
             for key in self._keys():
-                values: dict[str, object] = {"pending": self._release()}
+                values: dict[str, object] = dict(self._release(key))
                 if key in (self.pair, self.subject) and self.pair_failures:
                     values["failures"] = forgotten
                 await session.execute(
@@ -189,11 +225,22 @@ async def reserve_attempt(
         _digest(kind, subject),
         _digest("address", address),
     )
+    generation = _window_start(now, RESERVATION_SECONDS)
     async with _gate(session):
         stale = LoginThrottle.window_start < _at(window_start)
+        since = LoginThrottle.pending_since
+        current = since >= _at(generation)  # (">=": another worker's clock may run ahead)
+        previous = since >= _at(generation - _GENERATION)  # becomes the previous generation
         stmt = _insert(session.get_bind().dialect.name).values(
             [
-                {"key": key, "failures": 0, "pending": 1, "window_start": window_start}
+                {
+                    "key": key,
+                    "failures": 0,
+                    "pending": 1,
+                    "pending_earlier": 0,
+                    "pending_since": generation,
+                    "window_start": window_start,
+                }
                 for key in sorted((pair, subject_key, address_key))
             ]
         )
@@ -201,15 +248,29 @@ async def reserve_attempt(
             index_elements=["key"],
             set_={
                 "failures": case((stale, 0), else_=LoginThrottle.failures),
-                "pending": case((stale, 1), else_=LoginThrottle.pending + 1),
+                # Older generations lapse here, in the statement that counts and decides.
+                "pending": case((stale, 1), (current, LoginThrottle.pending + 1), else_=1),
+                "pending_earlier": case(
+                    (stale, 0),
+                    (current, LoginThrottle.pending_earlier),
+                    (previous, LoginThrottle.pending),
+                    else_=0,
+                ),
+                "pending_since": case(
+                    (stale, _at(generation)), (current, since), else_=_at(generation)
+                ),
                 "window_start": case((stale, _at(window_start)), else_=LoginThrottle.window_start),
             },
-        ).returning(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.pending)
+        ).returning(
+            LoginThrottle.key,
+            LoginThrottle.failures,
+            LoginThrottle.pending + LoginThrottle.pending_earlier,
+            LoginThrottle.pending_since,
+        )
+        rows = (await session.execute(stmt)).all()
         # (failures, attempts in flight) on each key before this attempt
-        before = {
-            key: (failures, pending - 1)
-            for key, failures, pending in (await session.execute(stmt)).all()
-        }
+        before = {key: (failures, in_flight - 1) for key, failures, in_flight, _ in rows}
+        generations = tuple((key, since_) for key, _, _, since_ in rows)
         retry_after = _refusal(settings, before, pair, subject_key, address_key)
         if retry_after is not None:
             await session.rollback()  # the reservation is undone: a refused attempt costs nothing
@@ -220,7 +281,7 @@ async def reserve_attempt(
         # The reservation becomes visible to concurrent attempts, and the connection goes back to
         # the pool while the hash is checked (a queue of sign-ins must not hold connections).
         await session.commit()
-    attempt = Attempt(pair, subject_key, address_key, window_start, before[pair][0])
+    attempt = Attempt(pair, subject_key, address_key, window_start, before[pair][0], generations)
     return attempt, loaded
 
 
@@ -232,7 +293,8 @@ def _refusal(
     address: str,
 ) -> Literal["window", "moment"] | None:
     """Why the attempt is refused: failures already settled ("window": wait for its end), or
-    attempts still in flight that would reach the limit ("moment": they settle at once)."""
+    attempts still in flight that would reach the limit ("moment": they settle at once, or
+    lapse within ``2 * RESERVATION_SECONDS`` if they never do)."""
     limit = settings.login_max_failures
     a_failures, a_pending = before[address]
     p_failures, p_pending = before[pair]

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("pending", sa.Integer(), nullable=False),
+        sa.Column("pending_earlier", sa.Integer(), nullable=False),
+        sa.Column("pending_since", UTCDateTime(), nullable=False),
         sa.Column("window_start", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
     )

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from app.api.idempotency import ApiRoute, not_idempotent
+from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -51,7 +51,6 @@ async def get_me(session: SessionDep, p: Requires(Permission.me_read)) -> MeOut:
 @router.post(
     "/me/password",
     operation_id="change_my_password",
-    dependencies=[Depends(not_idempotent)],
     response_model=TokenOut,
     responses={429: {"description": "Too many wrong current passwords; retry later"}},
     summary="Change one's own password; ends every other session and answers a new token",
