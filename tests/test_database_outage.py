@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +21,7 @@ from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import Enterprise, OrgUnit, User
 from tests.conftest import PASSWORD, credit
-from tests.servers import own_postgres, serving
+from tests.servers import Cluster, own_postgres, serving
 
 
 async def _seed(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -93,22 +96,36 @@ def _requests(base: str, token: str, ids: dict[str, str]) -> list[tuple[str, str
     ]
 
 
-async def test_a_stopped_database_answers_503_with_retry_after_then_recovers(
-    tmp_path: Path,
-) -> None:
+def _settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        secret_key="outage-test-secret-key-0123456789abcdef",
+        scheduler_enabled=False,
+    )
+
+
+@contextlib.asynccontextmanager
+async def outage_world(tmp_path: Path) -> AsyncIterator[tuple[Cluster, Any, dict[str, str], str]]:
+    """A PostgreSQL cluster of the test's own, migrated, with a county, an admin and an
+    enterprise; the app on it and the admin's token."""
     with own_postgres() as cluster:
         if cluster is None:
             pytest.skip("PostgreSQL binaries are not installed")
         await asyncio.to_thread(upgrade, cluster.url)
-        settings = Settings(
-            database_url=cluster.url,
-            data_dir=tmp_path,
-            secret_key="outage-test-secret-key-0123456789abcdef",
-            scheduler_enabled=False,
-        )
+        settings = _settings(cluster.url, tmp_path)
         app = create_app(settings)
         ids = await _seed(app)
-        token = issue_token(settings, ids["admin"], "user")[0]
+        try:
+            yield cluster, app, ids, issue_token(settings, ids["admin"], "user")[0]
+        finally:
+            await app.state.engine.dispose()
+
+
+async def test_a_stopped_database_answers_503_with_retry_after_then_recovers(
+    tmp_path: Path,
+) -> None:
+    async with outage_world(tmp_path) as (cluster, app, ids, token):
         async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
             for method, path, kw in _requests(base, token, ids):
                 r = await client.request(method, path, **kw)
@@ -135,23 +152,10 @@ async def test_a_stopped_database_answers_503_with_retry_after_then_recovers(
             )
             assert r.status_code == 200
             assert (await client.get("/readyz")).status_code == 200
-        await app.state.engine.dispose()
 
 
 async def test_concurrent_requests_during_an_outage_all_get_an_answer(tmp_path: Path) -> None:
-    with own_postgres() as cluster:
-        if cluster is None:
-            pytest.skip("PostgreSQL binaries are not installed")
-        await asyncio.to_thread(upgrade, cluster.url)
-        settings = Settings(
-            database_url=cluster.url,
-            data_dir=tmp_path,
-            secret_key="outage-test-secret-key-0123456789abcdef",
-            scheduler_enabled=False,
-        )
-        app = create_app(settings)
-        ids = await _seed(app)
-        token = issue_token(settings, ids["admin"], "user")[0]
+    async with outage_world(tmp_path) as (cluster, app, _, token):
         h = {"Authorization": f"Bearer {token}"}
         async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
             warm = await asyncio.gather(
@@ -166,7 +170,6 @@ async def test_concurrent_requests_during_an_outage_all_get_an_answer(tmp_path: 
             dropped = [a for a in answers if isinstance(a, BaseException)]
             assert not dropped, dropped[:3]
             assert {a.status_code for a in answers} == {503}  # type: ignore[union-attr]
-        await app.state.engine.dispose()
 
 
 def test_pool_timeouts_and_refused_connections_count_as_unavailable() -> None:
@@ -200,12 +203,7 @@ def test_pool_timeouts_and_refused_connections_count_as_unavailable() -> None:
     ],
 )
 async def test_an_unreachable_database_host_is_503(tmp_path: Path, url: str) -> None:
-    settings = Settings(
-        database_url=url,
-        data_dir=tmp_path,
-        secret_key="outage-test-secret-key-0123456789abcdef",
-        scheduler_enabled=False,
-    )
+    settings = _settings(url, tmp_path)
     app = create_app(settings)
     token = issue_token(settings, "01a00000-0000-7000-8000-000000000000", "user")[0]
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
