@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Browser origins `make run` allows (local frontend dev servers: Vite, CRA/Next, Vue CLI).
+DEV_ORIGINS ?= http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000,http://127.0.0.1:3000,http://localhost:8080,http://127.0.0.1:8080
 
 .PHONY: install run test lint format openapi clean
 
@@ -20,7 +22,7 @@ run: install
 	$(BIN)/anjian db upgrade
 	$(BIN)/anjian demo --if-empty --print-accounts
 	@echo "API:  http://$(HOST):$(PORT)/api/v1   docs: http://$(HOST):$(PORT)/docs"
-	$(BIN)/anjian serve --host $(HOST) --port $(PORT)
+	ANJIAN_CORS_ORIGINS="$${ANJIAN_CORS_ORIGINS-$(DEV_ORIGINS)}" $(BIN)/anjian serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest -q

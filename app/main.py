@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from app.api import health
+from app.api.docs import install_docs
 from app.api.idempotency import IdempotentReplay, replay_handler
 from app.api.v1 import (
     attachments,
@@ -25,7 +27,10 @@ from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import (
+    CORS_EXPOSED_HEADERS,
+    CORS_REQUEST_HEADERS,
     BodyLimitMiddleware,
+    CompressionMiddleware,
     IdempotencyBodyMiddleware,
     MediaTypeMiddleware,
     RequestContextMiddleware,
@@ -73,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_docs (app/api/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.resolved_database_url)
@@ -83,11 +90,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
+    install_docs(app)
     # Added last = outermost: request ids wrap everything, then limits, then the body hash for
     # Idempotency-Key (its records are kept in the unit of work, app/api/idempotency.py).
     app.state.routes = route_table(app)
     app.add_middleware(IdempotencyBodyMiddleware)
     app.add_middleware(MediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(CompressionMiddleware, minimum_size=1000)
+    origins = [o.strip().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        # Outside the limits, so a 413 or 415 still reaches the page with its CORS headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     app.add_middleware(RequestContextMiddleware)
     return app

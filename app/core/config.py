@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     upload_min_rate_bytes: int = Field(default=16 * 1024, ge=1)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
     max_connections: int = Field(default=1000, ge=1)
+    # Browser origins allowed to call the API (comma-separated; none by default).
+    cors_origins: str = ""
     # Proxies whose X-Forwarded-For is believed (the client address behind sign-in throttling).
     forwarded_allow_ips: str = "127.0.0.1"
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from app.core.i18n import VALIDATION_MESSAGES_ZH, wants_english
+from app.core.openapi import document_headers
 
 log = logging.getLogger("anjian.errors")
 
@@ -237,9 +238,71 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or str(loc[0] if loc else "")
 
 
+# The values each discriminator of a request union takes (e.g. "action"), filled by the schemas,
+# so a missing tag can be answered with the valid ones too (pydantic names them only when the tag
+# is present but unknown).
+UNION_DISCRIMINATORS: dict[str, list[str]] = {}
+_DISCRIMINATOR_ZH = {"action": "操作"}
+
+# Regular expressions of `pattern=` constraints, said in words: a client shows the message, and a
+# regex in it helps nobody. A pattern not listed here is answered "invalid format".
+PATTERN_WORDS: dict[str, tuple[str, str]] = {
+    r"^\d{1,12}$": ("1 to 12 digits", "1 至 12 位数字"),
+    r"^\d{9}$": ("9 digits", "9 位数字"),
+    r"^\d{12}$": ("12 digits", "12 位数字"),
+    r"^\+?[0-9][0-9-]{4,19}$": (
+        "a phone number: 5 to 20 digits or hyphens, optionally after a leading +",
+        "电话号码：5 至 20 位数字或连字符，可以 + 开头",
+    ),
+    r"^[A-Za-z0-9_.@-]{3,64}$": (
+        "3 to 64 letters, digits or the characters _ . @ -",
+        "3 至 64 个字母、数字或 _ . @ - 字符",
+    ),
+    r"^([A-T]|[A-T]?\d{2,4})$": (
+        "a GB/T 4754 code: a section letter A to T, or 2 to 4 digits, optionally after it",
+        "GB/T 4754 行业代码：门类字母 A 至 T，或 2 至 4 位数字（可带门类字母）",
+    ),
+}
+
+
+def _listed(quoted: str) -> list[str]:
+    """pydantic's "'a', 'b'" as ["a", "b"]."""
+    return [t.strip().strip("'\"") for t in quoted.split(",") if t.strip()]
+
+
+def _explained(err: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(field, English, Chinese) for the errors whose pydantic wording a client cannot act on."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        name = str(ctx.get("discriminator", "")).strip("'\"")
+        valid = _listed(str(ctx.get("expected_tags", ""))) or UNION_DISCRIMINATORS.get(name, [])
+        one_of = ", ".join(valid)
+        noun_zh = _DISCRIMINATOR_ZH.get(name, name)
+        loc = [*err.get("loc", ()), name]
+        if kind == "union_tag_invalid":
+            tag = ctx.get("tag", "")
+            en = f"Unknown {name} '{tag}'; expected one of: {one_of}"
+            zh = f"未知的{noun_zh} '{tag}'；可选值：{one_of}"
+        else:
+            en = f"Missing {name}; expected one of: {one_of}"
+            zh = f"缺少{noun_zh}（{name}）；可选值：{one_of}"
+        return _field_path(loc), en, zh
+    if kind == "string_pattern_mismatch":
+        en, zh = PATTERN_WORDS.get(str(ctx.get("pattern", "")), ("", ""))
+        if en:
+            return _field_path(err.get("loc", ())), f"Should be {en}", f"应为{zh}"
+        return _field_path(err.get("loc", ())), "Invalid format", "格式不正确"
+    return None
+
+
 def validation_errors(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
     errors = []
     for err in raw:
+        explained = _explained(err)
+        if explained:
+            field, en, zh = explained
+            errors.append({"field": field, "message_en": en, "message_zh": zh})
+            continue
         msg_en = str(err.get("msg", "invalid"))
         # Messages from our own validators ("Value error, ...") carry Chinese after a '|'.
         zh = VALIDATION_MESSAGES_ZH.get(err.get("type", ""), "取值无效")
@@ -270,7 +333,11 @@ async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = validation_errors(list(exc.errors()))
+    raw = list(exc.errors())
+    malformed = next((e for e in raw if e.get("type") == "json_invalid"), None)
+    if malformed is not None:
+        return _malformed_body(request, malformed)
+    errors = validation_errors(raw)
     fields = ", ".join(e["field"] for e in errors[:5])
     body = problem_body(
         request,
@@ -283,6 +350,25 @@ async def request_validation_handler(request: Request, exc: Exception) -> JSONRe
         errors=errors,
     )
     return problem_response(request, 422, body)
+
+
+def _malformed_body(request: Request, err: dict[str, Any]) -> JSONResponse:
+    """A body that is not JSON at all: 400 `malformed_body` (not a 422 naming a "field" like
+    `[9]`, which is the character position FastAPI puts in the error location)."""
+    loc = [p for p in err.get("loc", ()) if isinstance(p, int)]
+    reason = str((err.get("ctx") or {}).get("error", "") or err.get("msg", ""))
+    where_en = f" at position {loc[-1]}" if loc else ""
+    where_zh = f"（位置 {loc[-1]}）" if loc else ""
+    body = problem_body(
+        request,
+        status=400,
+        code="malformed_body",
+        title_zh="请求体格式错误",
+        title_en="Malformed request body",
+        detail_zh=f"请求体不是有效的 JSON{where_zh}：{reason}",
+        detail_en=f"The body is not valid JSON{where_en}: {reason}",
+    )
+    return problem_response(request, 400, body)
 
 
 _HTTP_TITLES = {
@@ -400,6 +486,7 @@ _PROBLEM_DESCRIPTIONS = {
     412: "If-Match does not match the current ETag",
     413: "Request body over the size limit",
     415: "Unsupported media type (judged by content)",
+    408: "The request body was not received in time",
     422: "Validation failed",
     429: "Too many failed attempts; retry after `Retry-After` seconds",
     503: "The database is unavailable; retry after `Retry-After` seconds",
@@ -414,11 +501,13 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[
     if "{" in path:
         statuses.add(404)
     if "requestBody" in operation:
-        statuses |= {400, 409, 413, 422}
+        statuses |= {400, 408, 409, 413, 422}
         if "multipart/form-data" in operation["requestBody"].get("content", {}):
             statuses.add(415)  # uploads are checked by content
     if method == "patch" or path.endswith("/transitions"):
         statuses.add(412)
+    if path != "/healthz":
+        statuses.add(503)  # every operation that reads the database may meet an outage
     if operation.get("operationId") == "issue_token":
         statuses = (statuses - {409}) | {401, 429}  # no Idempotency-Key replay here
     return statuses
@@ -475,7 +564,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(generate())
+            app.openapi_schema = document_headers(document_problems(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -101,6 +102,46 @@ class RequestContextMiddleware:
                     "principal": scope["state"].get("principal_id"),
                 },
             )
+
+
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "Accept-Language",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    "X-Request-ID",
+    "Content-Disposition",
+    "Idempotent-Replayed",
+]
+
+
+class CompressionMiddleware:
+    """gzip for answers over ``minimum_size`` bytes when the client accepts it (a page of 500
+    hazards is over 300 KB of JSON), except file downloads: photos and PDFs are compressed
+    already, and a download must keep its length for `Range` and resumption."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _is_download(scope):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _is_download(scope: Scope) -> bool:
+    path = scope["path"]
+    return path.startswith("/api/v1/attachments/") and path.endswith(("/content", "/thumbnail"))
 
 
 class BodyTooLarge(HTTPException):

@@ -4,9 +4,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
 
-from app.core.errors import UNION_TAGS
+from app.core.errors import UNION_DISCRIMINATORS, UNION_TAGS
 from app.schemas.common import NamedRef, RequestModel
 from app.schemas.dates import StrictDate, StrictDateTime
 
@@ -280,6 +280,7 @@ class EscalateAction(_Action):
 
 
 UNION_TAGS.update(HazardAction.__args__)  # type: ignore[attr-defined]
+UNION_DISCRIMINATORS["action"] = list(HazardAction.__args__)  # type: ignore[attr-defined]
 
 Transition = Annotated[
     PlanAction
@@ -294,6 +295,37 @@ Transition = Annotated[
     | UnsuperviseAction
     | EscalateAction,
     Field(discriminator="action"),
+]
+
+
+StatsGroup = Literal["town", "sector", "level", "source", "month"]
+_STATS_GROUPS: tuple[str, ...] = StatsGroup.__args__  # type: ignore[attr-defined]
+
+
+def _group_by_values(value: Any) -> Any:
+    """`group_by=town,level` or `group_by=town&group_by=level`: one or two dimensions, each named
+    in the message when wrong (a regular expression in it helps no client)."""
+    items = value if isinstance(value, list) else [value]
+    parts = [p.strip() for item in items for p in str(item).split(",")]
+    one_of = ", ".join(_STATS_GROUPS)
+    wrong = [p for p in parts if p not in _STATS_GROUPS]
+    if wrong:
+        raise ValueError(
+            f"Unknown grouping '{wrong[0]}'; expected one or two of: {one_of}"
+            f"|未知的分组维度 '{wrong[0]}'；可选一至两个：{one_of}"
+        )
+    if len(parts) > 2:
+        raise ValueError(
+            f"At most two groupings, got {len(parts)}; choose one or two of: {one_of}"
+            f"|最多两个分组维度，收到 {len(parts)} 个；可选一至两个：{one_of}"
+        )
+    return parts
+
+
+StatsGroupBy = Annotated[
+    list[StatsGroup],
+    BeforeValidator(_group_by_values),
+    Field(min_length=1, max_length=2),
 ]
 
 

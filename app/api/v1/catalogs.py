@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+
+from fastapi import APIRouter, Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission
+from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.models import Enterprise, OrgUnit
 from app.schemas.catalogs import CatalogEntry, CatalogsOut, SectorEntry, TownEntry
@@ -14,8 +19,30 @@ from app.services.catalog_data import CATALOGS, SECTORS
 router = APIRouter(tags=["catalogs"], route_class=ApiRoute)
 
 
-@router.get("/catalogs", operation_id="get_catalogs", response_model=CatalogsOut)
-async def get_catalogs(session: SessionDep, p: Requires(Permission.catalogs_read)) -> CatalogsOut:
+@router.get(
+    "/catalogs",
+    operation_id="get_catalogs",
+    response_model=CatalogsOut,
+    responses={304: {"description": "Not modified (`If-None-Match` matched the `ETag`)"}},
+)
+async def get_catalogs(
+    request: Request, session: SessionDep, p: Requires(Permission.catalogs_read)
+) -> Response:
+    """Every enumeration with its labels, the sectors and the caller's towns. Frontends cache it:
+    the answer carries an `ETag` (a digest of the body) and `Cache-Control: private, max-age=300`,
+    and a request with a matching `If-None-Match` is answered 304 without a body."""
+    body = (await _catalogs(session, p)).model_dump_json().encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
+    wanted = {
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    }
+    if etag in wanted or "*" in wanted:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+async def _catalogs(session: AsyncSession, p: Principal) -> CatalogsOut:
     county = p.county_code
     if county is None and p.enterprise_id:
         region = (

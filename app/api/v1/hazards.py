@@ -22,6 +22,7 @@ from app.schemas.hazards import (
     HazardSource,
     HazardStats,
     HazardStatus,
+    StatsGroupBy,
     Transition,
 )
 from app.schemas.org_units import SectorCode
@@ -170,14 +171,14 @@ async def get_hazard_statistics(
     p: Requires(Permission.statistics_read),
     filters: Filters,
     group_by: Annotated[
-        str | None,
+        StatsGroupBy | None,
         Query(
-            pattern=r"^(town|sector|level|source|month)(,(town|sector|level|source|month))?$",
-            description="One or two of town, sector, level, source, month (comma-separated)",
+            description="One or two of town, sector, level, source, month "
+            "(comma-separated, or the parameter repeated)",
         ),
     ] = None,
 ) -> Response:
-    groups_wanted = list(dict.fromkeys(group_by.split(","))) if group_by else []
+    groups_wanted = list(dict.fromkeys(group_by)) if group_by else []
     assert all(g in GROUPS for g in groups_wanted)
     groups, totals = await hazard_statistics(
         session, p, request.app.state.settings, groups_wanted, filters
