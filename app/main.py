@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from app.api import health
+from app.api import health, problems
 from app.api.docs import install_docs
 from app.api.idempotency import IdempotentReplay, replay_handler
 from app.api.v1 import (
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
+    app.include_router(problems.router)
     install_docs(app)
     # Added last = outermost: request ids wrap everything, then limits, then the body hash for
     # Idempotency-Key (its records are kept in the unit of work, app/api/idempotency.py).

@@ -20,7 +20,7 @@ from app.core.config import Settings, get_settings
 
 _TIMEOUT_BODY = json.dumps(
     {
-        "type": "https://anjian.example/problems/request_timeout",
+        "type": "/problems/request_timeout",
         "title": "Request timeout",
         "status": 408,
         "detail": "The request headers were not received in time",

@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app.api.routing import check_query, declared_query_params
 from app.auth.deps import get_principal
 from app.auth.principal import Principal
 from app.core.db import SessionDep, before_commit, on_failure
@@ -211,7 +212,9 @@ def _claims_a_key(dependencies: Any) -> bool:
 class ApiRoute(APIRoute):
     """Every API route: authenticated POSTs claim their ``Idempotency-Key``, and the rendered
     response is left on ``request.state.response`` for the unit of work's before-commit hooks
-    (the dependency exit runs after rendering and before sending)."""
+    (the dependency exit runs after rendering and before sending). A query parameter the route
+    does not declare, or a single-valued one repeated, is a 422 before anything runs
+    (``app.api.routing``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ()}
@@ -224,8 +227,10 @@ class ApiRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        declared = declared_query_params(self.dependant)
 
         async def handle(request: Request) -> Response:
+            check_query(request, declared)
             response = await handler(request)
             request.state.response = response
             return response

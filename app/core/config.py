@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # item 9); thumbnails are made by at most this many worker threads at once.
     attachment_max_pixels: int = Field(default=50_000_000, ge=1, le=80_000_000)
     attachment_thumbnail_workers: int = Field(default=2, ge=1, le=64)
+    # Signed download links in attachment answers live this long (issue 9, item 11).
+    attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     idempotency_ttl_seconds: int = 24 * 3600

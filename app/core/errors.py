@@ -22,7 +22,9 @@ from app.core.openapi import document_headers
 log = logging.getLogger("anjian.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://anjian.example/problems/"
+# A problem's `type` is `/problems/{code}`: a URI reference relative to the request URL (RFC 9457
+# §3.1.1), served by app/api/problems.py from the registry in app/core/problem_codes.py.
+TYPE_BASE = "/problems/"
 
 
 class AppError(Exception):
@@ -506,7 +508,7 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[
             statuses.add(415)  # uploads are checked by content
     if method == "patch" or path.endswith("/transitions"):
         statuses.add(412)
-    if path != "/healthz":
+    if path != "/healthz" and not path.startswith(TYPE_BASE):  # /problems/ reads no database
         statuses.add(503)  # every operation that reads the database may meet an outage
     if operation.get("operationId") == "issue_token":
         statuses = (statuses - {409}) | {401, 429}  # no Idempotency-Key replay here

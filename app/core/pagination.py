@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +25,11 @@ class Sort:
     key: str
     column: InstrumentedAttribute[Any]
     descending: bool
+
+
+def sort_values(keys: Iterable[str]) -> list[str]:
+    """Every accepted ``sort`` value of a list: each key, ascending and (``-key``) descending."""
+    return [v for k in keys for v in (k, f"-{k}")]
 
 
 def parse_sort(

@@ -18,6 +18,11 @@ class Storage(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    def local_path(self, key: str) -> Path | None:
+        """The file on this host's disk, served with `Range` support; ``None`` for a store
+        without one (a remote store then streams the whole file, or implements ranges itself)."""
+        ...
+
 
 class LocalStorage:
     """Files under ``root``, written atomically (temp file + rename)."""
@@ -47,6 +52,9 @@ class LocalStorage:
         async with await anyio.open_file(self._path(key), "rb") as fh:
             while chunk := await fh.read(chunk_size):
                 yield chunk
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
 
     async def delete(self, key: str) -> None:
         await anyio.to_thread.run_sync(lambda: self._path(key).unlink(missing_ok=True))

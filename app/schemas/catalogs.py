@@ -18,6 +18,15 @@ class TownEntry(CatalogEntry):
     region_code: str
 
 
+class ProblemCodeEntry(BaseModel):
+    """A problem `code` the service can answer; its `type` URI is `/problems/{code}`."""
+
+    code: str
+    status: int
+    title_zh: str
+    title_en: str
+
+
 class CatalogsOut(BaseModel):
     sectors: list[SectorEntry]
     towns: list[TownEntry]
@@ -36,3 +45,4 @@ class CatalogsOut(BaseModel):
     escalation_levels: list[CatalogEntry]
     attachment_phases: list[CatalogEntry]
     judgment_standards: list[CatalogEntry]
+    problem_codes: list[ProblemCodeEntry]

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, sort_values
 
 
 class RequestModel(BaseModel):
@@ -21,17 +23,85 @@ class ListParams(BaseModel):
     sort: str | None
 
 
-def list_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, at most 500")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=500, description="Opaque cursor from next_cursor")
-    ] = None,
-    include_total: Annotated[bool, Query(description="Add the total count")] = False,
-    sort: Annotated[str | None, Query(max_length=40, description="field or -field")] = None,
-) -> ListParams:
-    return ListParams(limit=limit, cursor=cursor, include_total=include_total, sort=sort)
+def _any_of_values(allowed: tuple[str, ...]) -> Callable[[Any], list[str]]:
+    def split(value: Any) -> list[str]:
+        """`status=a&status=b` and `status=a,b` alike: every value, duplicates dropped; an
+        empty or unknown one is a 422 naming the parameter (not its position) and the choices."""
+        items = value if isinstance(value, list) else [value]
+        parts = list(dict.fromkeys(p.strip() for item in items for p in str(item).split(",")))
+        wrong = next((p for p in parts if p not in allowed), None)
+        if wrong is not None:
+            one_of = ", ".join(allowed)
+            raise ValueError(
+                f"Unknown value '{wrong}'; expected one or more of: {one_of}"
+                f"|未知的取值 '{wrong}'；可选一个或多个：{one_of}"
+            )
+        return parts
+
+    return split
+
+
+def any_of(values: Any, description: str | None = None) -> Any:
+    """An enumeration filter taking several values (SQL ``IN``): the parameter repeated or a
+    comma-separated list; the OpenAPI schema shows an array of the enumeration (a ``Literal``)."""
+    allowed = tuple(str(v) for v in get_args(values))
+    assert allowed, values
+    text = "One or more values: the parameter repeated or comma-separated (any of them)"
+    return Annotated[
+        Annotated[list[values], BeforeValidator(_any_of_values(allowed))] | None,  # type: ignore[valid-type]
+        Query(description=f"{description}. {text}" if description else text),
+    ]
+
+
+def list_params_for(sorts: Iterable[str], default: str) -> Callable[..., ListParams]:
+    """The paging dependency of one list: ``sort`` is the enumeration of that list's sort keys
+    (each also with ``-`` for descending), built from the service's ``SORTS`` dict."""
+    choices = sort_values(sorts)
+    assert default in choices, default
+    sort_type = Literal[tuple(choices)]  # type: ignore[valid-type]
+
+    def list_params(
+        limit: int, cursor: str | None, include_total: bool, sort: str | None
+    ) -> ListParams:
+        return ListParams(limit=limit, cursor=cursor, include_total=include_total, sort=sort)
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    list_params.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "limit",
+                kw,
+                default=DEFAULT_LIMIT,
+                annotation=Annotated[
+                    int, Query(ge=1, le=MAX_LIMIT, description="Page size, at most 500")
+                ],
+            ),
+            inspect.Parameter(
+                "cursor",
+                kw,
+                default=None,
+                annotation=Annotated[
+                    str | None, Query(max_length=500, description="Opaque cursor from next_cursor")
+                ],
+            ),
+            inspect.Parameter(
+                "include_total",
+                kw,
+                default=False,
+                annotation=Annotated[bool, Query(description="Add the total count")],
+            ),
+            inspect.Parameter(
+                "sort",
+                kw,
+                default=default,
+                annotation=Annotated[
+                    sort_type, Query(description="A field, or -field for descending")
+                ],
+            ),
+        ],
+        return_annotation=ListParams,
+    )
+    return list_params
 
 
 class NamedRef(BaseModel):

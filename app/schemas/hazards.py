@@ -101,6 +101,14 @@ class AttachmentOut(BaseModel):
     sha256: str
     has_thumbnail: bool
     created_at: datetime
+    download_url: str = Field(
+        description="The file, for an `<img src>` or a link: works without a bearer header, for "
+        "this file only, until it expires (ANJIAN_ATTACHMENT_URL_LIFETIME_SECONDS, 10 minutes) "
+        "or its caller is deactivated; then 403 `link_expired`/`invalid_link`"
+    )
+    thumbnail_url: str | None = Field(
+        description="The same for the JPEG thumbnail; null without one"
+    )
 
 
 class HazardCreate(RequestModel):

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprise_ids
+from app.core.config import Settings
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
 from app.core.storage import Storage
 from app.models import Attachment, Hazard
 from app.models.base import utcnow
 from app.schemas.hazards import AttachmentOut
+from app.services import attachment_links as links
 from app.services.attachment_content import ALLOWED_TYPES, IMAGE_TYPES, inspect
 
 THUMBNAIL_EDGE = 320
@@ -34,7 +36,9 @@ EXTENSIONS = {
 }
 
 
-def to_out(a: Any) -> AttachmentOut:
+def to_out(a: Any, p: Principal, settings: Settings) -> AttachmentOut:
+    """With download links signed for ``p`` (see ``attachment_links``)."""
+    expires = links.expiry(settings)
     return AttachmentOut(
         id=a.id,
         hazard_id=a.hazard_id,
@@ -45,6 +49,10 @@ def to_out(a: Any) -> AttachmentOut:
         sha256=a.sha256,
         has_thumbnail=a.thumbnail_key is not None,
         created_at=a.created_at,
+        download_url=links.url(settings, a.id, "content", p.audit_id, expires),
+        thumbnail_url=links.url(settings, a.id, "thumbnail", p.audit_id, expires)
+        if a.thumbnail_key is not None
+        else None,
     )
 
 
@@ -186,6 +194,14 @@ async def get_visible(session: AsyncSession, p: Principal, attachment_id: str) -
             select(Attachment).where(Attachment.id == attachment_id, visible_attachments(p))
         )
     ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("附件不存在", "Attachment not found")
+    return found
+
+
+async def get_by_id(session: AsyncSession, attachment_id: str) -> Attachment:
+    """For a verified signed link: its signer saw the file when the link was issued."""
+    found = await session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound("附件不存在", "Attachment not found")
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -53,6 +54,7 @@ SORTS = {
     "created_at": Enterprise.created_at,
     "updated_at": Enterprise.updated_at,
 }
+DEFAULT_SORT = "name"
 
 
 def _contact(name: str | None, phone: str | None) -> Contact | None:
@@ -91,9 +93,9 @@ def filtered(
     *,
     q: str | None = None,
     region_code: str | None = None,
-    sector: str | None = None,
-    risk_color: str | None = None,
-    status: str | None = None,
+    sector: Sequence[str] | None = None,
+    risk_color: Sequence[str] | None = None,
+    status: Sequence[str] | None = None,
     enforcement_department_id: str | None = None,
 ) -> Select[Any]:
     stmt = select(*COLUMNS).where(visible_enterprises(p))
@@ -104,20 +106,20 @@ def filtered(
     if region_code:
         stmt = stmt.where(Enterprise.region_code.startswith(region_code))
     if sector:
-        stmt = stmt.where(Enterprise.sector == sector)
+        stmt = stmt.where(Enterprise.sector.in_(sector))
     if risk_color:
-        stmt = stmt.where(Enterprise.risk_color == risk_color)
+        stmt = stmt.where(Enterprise.risk_color.in_(risk_color))
     if status:
-        stmt = stmt.where(Enterprise.status == status)
+        stmt = stmt.where(Enterprise.status.in_(status))
     if enforcement_department_id:
         stmt = stmt.where(Enterprise.enforcement_department_id == enforcement_department_id)
     return stmt
 
 
 async def list_enterprises(
-    session: AsyncSession, p: Principal, params: ListParams, **filters: str | None
+    session: AsyncSession, p: Principal, params: ListParams, **filters: Any
 ) -> tuple[PageResult, Sort]:
-    sort = parse_sort(params.sort, SORTS, "name")
+    sort = parse_sort(params.sort, SORTS, DEFAULT_SORT)
     page = await fetch_page(
         session,
         filtered(p, **filters),

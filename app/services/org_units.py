@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,7 @@ OUT_COLUMNS = (
     OrgUnit.updated_at,
 )
 SORTS = {"name": OrgUnit.name, "created_at": OrgUnit.created_at}
+DEFAULT_SORT = "name"
 
 
 def to_out(unit: OrgUnit) -> OrgUnitOut:
@@ -41,12 +44,16 @@ async def get_visible(session: AsyncSession, p: Principal, unit_id: str) -> OrgU
 
 
 async def list_units(
-    session: AsyncSession, p: Principal, params: ListParams, kind: str | None, q: str | None
+    session: AsyncSession,
+    p: Principal,
+    params: ListParams,
+    kind: Sequence[str] | None,
+    q: str | None,
 ) -> tuple[PageResult, Sort]:
-    sort = parse_sort(params.sort, SORTS, "name")
+    sort = parse_sort(params.sort, SORTS, DEFAULT_SORT)
     stmt = select(*OUT_COLUMNS).where(visible_org_units(p))
     if kind:
-        stmt = stmt.where(OrgUnit.kind == kind)
+        stmt = stmt.where(OrgUnit.kind.in_(kind))
     if q:
         stmt = stmt.where(OrgUnit.name.icontains(q, autoescape=True))
     page = await fetch_page(

@@ -13,6 +13,9 @@ from app.core.pagination import PageResult, fetch_page, parse_sort
 from app.models import Reminder
 from app.schemas.common import ListParams
 
+SORTS = {"created_at": Reminder.created_at}
+DEFAULT_SORT = "-created_at"
+
 COLUMNS = (
     Reminder.id,
     Reminder.hazard_id,
@@ -33,7 +36,7 @@ async def list_reminders(
     hazard_id: str | None,
     on_date: date | None,
 ) -> PageResult:
-    sort = parse_sort(params.sort, {"created_at": Reminder.created_at}, "-created_at")
+    sort = parse_sort(params.sort, SORTS, DEFAULT_SORT)
     stmt = select(*COLUMNS).where(Reminder.enterprise_id.in_(visible_enterprise_ids(p)))
     if hazard_id:
         stmt = stmt.where(Reminder.hazard_id == hazard_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -54,6 +55,9 @@ USER_COLUMNS = (
     User.updated_at,
 )
 USER_SORTS = {"username": User.username, "created_at": User.created_at}
+USER_DEFAULT_SORT = "username"
+CLIENT_SORTS = {"name": ApiClient.name, "created_at": ApiClient.created_at}
+CLIENT_DEFAULT_SORT = "name"
 
 
 async def get_visible_user(session: AsyncSession, p: Principal, user_id: str) -> User:
@@ -70,15 +74,15 @@ async def list_users(
     p: Principal,
     params: ListParams,
     *,
-    role: str | None,
+    role: Sequence[str] | None,
     org_unit_id: str | None,
     enterprise_id: str | None,
     q: str | None,
 ) -> tuple[PageResult, Sort]:
-    sort = parse_sort(params.sort, USER_SORTS, "username")
+    sort = parse_sort(params.sort, USER_SORTS, USER_DEFAULT_SORT)
     stmt = select(*USER_COLUMNS).where(visible_users(p))
     if role:
-        stmt = stmt.where(User.role == role)
+        stmt = stmt.where(User.role.in_(role))
     if org_unit_id:
         stmt = stmt.where(User.org_unit_id == org_unit_id)
     if enterprise_id:
@@ -258,9 +262,7 @@ def _visible_clients(p: Principal):  # type: ignore[no-untyped-def]
 async def list_clients(
     session: AsyncSession, p: Principal, params: ListParams
 ) -> tuple[PageResult, Sort]:
-    sort = parse_sort(
-        params.sort, {"name": ApiClient.name, "created_at": ApiClient.created_at}, "name"
-    )
+    sort = parse_sort(params.sort, CLIENT_SORTS, CLIENT_DEFAULT_SORT)
     stmt = select(*CLIENT_COLUMNS).where(_visible_clients(p))
     page = await fetch_page(
         session,

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
-from starlette.responses import Response, StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from app.api.idempotency import ApiRoute
-from app.auth.deps import Requires
+from app.auth.deps import Requires, ensure, get_principal, oauth2_scheme
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.http import json_response
+from app.models import Attachment
 from app.schemas.hazards import AttachmentOut, AttachmentPhase
+from app.services import attachment_links as links
 from app.services import attachments as service
 from app.services.attachment_content import IMAGE_TYPES
 from app.services.hazards import service as hazard_service
@@ -66,7 +70,9 @@ async def upload_attachment(
     if target:
         await hazard_service.record_attachment(session, p, target, attachment.id)
     return json_response(
-        service.to_out(attachment), status_code=201, location=f"/api/v1/attachments/{attachment.id}"
+        service.to_out(attachment, p, settings),
+        status_code=201,
+        location=f"/api/v1/attachments/{attachment.id}",
     )
 
 
@@ -85,29 +91,88 @@ def _thumbnail_limiter(request: Request) -> anyio.CapacityLimiter:
     "/attachments/{attachment_id}", operation_id="get_attachment", response_model=AttachmentOut
 )
 async def get_attachment(
-    session: SessionDep, p: Requires(Permission.attachments_read), attachment_id: AttachmentId
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.attachments_read),
+    attachment_id: AttachmentId,
 ) -> Response:
-    return json_response(service.to_out(await service.get_visible(session, p, attachment_id)))
+    a = await service.get_visible(session, p, attachment_id)
+    return json_response(service.to_out(a, p, request.app.state.settings))
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    attachment: Attachment
+    link: links.Link | None  # None: the bearer path
+
+
+LINK_QUERY = "With a signed link (`download_url`/`thumbnail_url`), instead of a bearer header"
+
+
+def _reader(kind: links.FileKind) -> Callable[..., Awaitable[Access]]:
+    """Bearer OR signed link, enforced here: a bearer header is checked as on every route
+    (`attachments:read`, the caller's scope; 404 outside it); without one, the link's
+    `expires`/`caller`/`sig` must verify for this attachment and this file, and its caller must
+    still be active (403 `invalid_link`/`link_expired`); with neither, 401. Hence marked public
+    for the route convention: the check lives in this dependency, not in ``Requires``."""
+
+    async def dependency(
+        request: Request,
+        session: SessionDep,
+        attachment_id: AttachmentId,
+        token: Annotated[str | None, Depends(oauth2_scheme)],
+        expires: Annotated[
+            str | None, Query(max_length=20, description=f"{LINK_QUERY}: its expiry")
+        ] = None,
+        caller: Annotated[
+            str | None,
+            Query(max_length=links.MAX_CALLER_CHARS, description=f"{LINK_QUERY}: its caller"),
+        ] = None,
+        sig: Annotated[
+            str | None, Query(max_length=64, description=f"{LINK_QUERY}: its signature")
+        ] = None,
+    ) -> Access:
+        if token or (expires is None and caller is None and sig is None):
+            p = await get_principal(request, session, token)  # 401 without a valid token
+            ensure(p, Permission.attachments_read)
+            return Access(await service.get_visible(session, p, attachment_id), None)
+        settings = request.app.state.settings
+        link = await links.verify(
+            session, settings, attachment_id, kind, expires=expires, caller=caller, sig=sig
+        )
+        request.state.principal_id = link.caller
+        return Access(await service.get_by_id(session, attachment_id), link)
+
+    dependency.is_public = True  # type: ignore[attr-defined]
+    return dependency
 
 
 def _download(
-    request: Request, key: str, media_type: str, filename: str, sha256: str | None
-) -> StreamingResponse:
+    request: Request,
+    key: str,
+    media_type: str,
+    filename: str,
+    sha256: str | None,
+    link: links.Link | None,
+) -> Response:
     """Never rendered as a page: the browser must not sniff another type (``nosniff``), anything
     rendered runs sandboxed (no scripts, a unique origin), and only images are shown inline;
-    every other kind is a download."""
+    every other kind is a download. A file on local disk is served with `Range` (206, 416) and
+    `If-Range`; a signed link may be cached privately for the rest of its lifetime."""
     disposition = "inline" if media_type in IMAGE_TYPES else "attachment"
     headers = {
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(filename)}",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",
-        "Cache-Control": "private",
+        "Cache-Control": f"private, max-age={link.remaining()}" if link else "private",
     }
     if sha256:
         headers["ETag"] = f'"{sha256}"'
-    return StreamingResponse(
-        request.app.state.storage.stream(key), media_type=media_type, headers=headers
-    )
+    storage = request.app.state.storage
+    path = storage.local_path(key)
+    if path is not None:
+        return FileResponse(path, media_type=media_type, headers=headers)
+    return StreamingResponse(storage.stream(key), media_type=media_type, headers=headers)
 
 
 def _quote(name: str) -> str:
@@ -116,20 +181,36 @@ def _quote(name: str) -> str:
     return quote(name, safe="")
 
 
+DOWNLOAD_DOC = """Works with a bearer header (`attachments:read`, in scope) or, without one, with the
+signed link from `download_url`/`thumbnail_url` (403 `invalid_link` if it does not verify for
+this file, `link_expired` after its expiry). Supports `Range` (206; 416 when unsatisfiable)."""
+# the bearer is optional here: a signed link (query parameters) stands in for it
+BEARER_OR_LINK: dict[str, Any] = {"security": [{}]}  # added to the bearer requirement
+RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    206: {"description": "The requested byte range (`Range`)"},
+    403: {
+        "description": "A signed link that is invalid (`invalid_link`) or expired (`link_expired`)"
+    },
+    416: {"description": "The `Range` cannot be satisfied"},
+}
+
+
 @router.get(
     "/attachments/{attachment_id}/content",
     operation_id="download_attachment",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file"}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file"},
+        **RANGE_RESPONSES,
+    },
+    description=DOWNLOAD_DOC,
+    openapi_extra=BEARER_OR_LINK,
 )
 async def download_attachment(
-    request: Request,
-    session: SessionDep,
-    p: Requires(Permission.attachments_read),
-    attachment_id: AttachmentId,
-) -> StreamingResponse:
-    a = await service.get_visible(session, p, attachment_id)
-    return _download(request, a.storage_key, a.content_type, a.filename, a.sha256)
+    request: Request, access: Annotated[Access, Depends(_reader("content"))]
+) -> Response:
+    a = access.attachment
+    return _download(request, a.storage_key, a.content_type, a.filename, a.sha256, access.link)
 
 
 @router.get(
@@ -137,16 +218,16 @@ async def download_attachment(
     operation_id="download_attachment_thumbnail",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"image/jpeg": {}}, "description": "A JPEG thumbnail (images only)"}
+        200: {"content": {"image/jpeg": {}}, "description": "A JPEG thumbnail (images only)"},
+        **RANGE_RESPONSES,
     },
+    description=DOWNLOAD_DOC,
+    openapi_extra=BEARER_OR_LINK,
 )
 async def download_thumbnail(
-    request: Request,
-    session: SessionDep,
-    p: Requires(Permission.attachments_read),
-    attachment_id: AttachmentId,
-) -> StreamingResponse:
-    a = await service.get_visible(session, p, attachment_id)
+    request: Request, access: Annotated[Access, Depends(_reader("thumbnail"))]
+) -> Response:
+    a = access.attachment
     if a.thumbnail_key is None:
         raise NotFound("该附件没有缩略图", "This attachment has no thumbnail")
-    return _download(request, a.thumbnail_key, "image/jpeg", f"thumb-{a.id}.jpg", None)
+    return _download(request, a.thumbnail_key, "image/jpeg", f"thumb-{a.id}.jpg", None, access.link)

@@ -12,8 +12,15 @@ from app.auth.deps import Requires
 from app.auth.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission
 from app.auth.principal import Principal
 from app.core.db import SessionDep
+from app.core.problem_codes import PROBLEM_CODES
 from app.models import Enterprise, OrgUnit
-from app.schemas.catalogs import CatalogEntry, CatalogsOut, SectorEntry, TownEntry
+from app.schemas.catalogs import (
+    CatalogEntry,
+    CatalogsOut,
+    ProblemCodeEntry,
+    SectorEntry,
+    TownEntry,
+)
 from app.services.catalog_data import CATALOGS, SECTORS
 
 router = APIRouter(tags=["catalogs"], route_class=ApiRoute)
@@ -82,5 +89,6 @@ async def _catalogs(session: AsyncSession, p: Principal) -> CatalogsOut:
             CatalogEntry(code=x.value, name_zh=zh, name_en=en)
             for x, (zh, en) in PERMISSION_LABELS.items()
         ],
+        problem_codes=[ProblemCodeEntry(**c._asdict()) for c in PROBLEM_CODES],
         **entries,
     )

@@ -10,7 +10,7 @@ from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
-from app.schemas.common import ListParams, list_params
+from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.enterprises import (
     EnterpriseCreate,
     EnterpriseOut,
@@ -30,12 +30,12 @@ EnterpriseId = Annotated[str, Path(max_length=64)]
 async def list_enterprises(
     session: SessionDep,
     p: Requires(Permission.enterprises_read),
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     q: Annotated[str | None, Query(max_length=100, description="Name or credit code")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="Prefix")] = None,
-    sector: Annotated[SectorCode | None, Query()] = None,  # type: ignore[valid-type]
-    risk_color: Annotated[RiskColor | None, Query()] = None,
-    status: Annotated[EnterpriseStatus | None, Query()] = None,
+    sector: any_of(SectorCode) = None,
+    risk_color: any_of(RiskColor) = None,
+    status: any_of(EnterpriseStatus) = None,
     enforcement_department_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     page, _ = await service.list_enterprises(

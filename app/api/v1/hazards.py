@@ -10,9 +10,10 @@ from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
-from app.schemas.common import ListParams, list_params
+from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.hazards import (
+    Escalation,
     HazardCategory,
     HazardCreate,
     HazardEventList,
@@ -34,18 +35,21 @@ router = APIRouter(tags=["hazards"], route_class=ApiRoute)
 HazardId = Annotated[str, Path(max_length=64)]
 
 
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(values) if values else None
+
+
 def hazard_filters(
-    status: Annotated[
-        HazardStatus | None, Query(description="Voided hazards appear only with status=voided")
-    ] = None,
-    level: Annotated[HazardLevel | None, Query()] = None,
-    source: Annotated[HazardSource | None, Query()] = None,
-    category: Annotated[HazardCategory | None, Query()] = None,
+    status: any_of(HazardStatus, "Voided hazards appear only when status names voided") = None,
+    level: any_of(HazardLevel) = None,
+    source: any_of(HazardSource) = None,
+    category: any_of(HazardCategory) = None,
     enterprise_id: Annotated[str | None, Query(max_length=64)] = None,
     region_code: Annotated[
         str | None, Query(pattern=r"^\d{1,12}$", description="Prefix, via the enterprise")
     ] = None,
-    sector: Annotated[SectorCode | None, Query()] = None,  # type: ignore[valid-type]
+    sector: any_of(SectorCode, "Via the enterprise") = None,
+    escalation: any_of(Escalation) = None,
     overdue: Annotated[bool | None, Query()] = None,
     stock: Annotated[bool | None, Query(description="Found before the stock cut-off date")] = None,
     supervised: Annotated[
@@ -63,13 +67,14 @@ def hazard_filters(
     ] = None,
 ) -> HazardFilters:
     return HazardFilters(
-        status=status,
-        level=level,
-        source=source,
-        category=category,
+        status=_tuple(status),
+        level=_tuple(level),
+        source=_tuple(source),
+        category=_tuple(category),
         enterprise_id=enterprise_id,
         region_code=region_code,
-        sector=sector,
+        sector=_tuple(sector),
+        escalation=_tuple(escalation),
         overdue=overdue,
         stock=stock,
         supervised=supervised,
@@ -89,7 +94,7 @@ async def list_hazards(
     request: Request,
     session: SessionDep,
     p: Requires(Permission.hazards_read),
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     filters: Filters,
 ) -> Response:
     """Sort on `found_at`, `deadline` or `updated_at` (prefix `-` for descending); default `-found_at`."""

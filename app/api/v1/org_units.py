@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -10,8 +10,14 @@ from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
-from app.schemas.common import ListParams, list_params
-from app.schemas.org_units import OrgUnitCreate, OrgUnitOut, OrgUnitPage, OrgUnitUpdate
+from app.schemas.common import ListParams, any_of, list_params_for
+from app.schemas.org_units import (
+    OrgUnitCreate,
+    OrgUnitKind,
+    OrgUnitOut,
+    OrgUnitPage,
+    OrgUnitUpdate,
+)
 from app.services import org_units as service
 
 router = APIRouter(tags=["org-units"], route_class=ApiRoute)
@@ -22,8 +28,8 @@ UnitId = Annotated[str, Path(max_length=64)]
 async def list_org_units(
     session: SessionDep,
     p: Requires(Permission.org_units_read),
-    params: Annotated[ListParams, Depends(list_params)],
-    kind: Annotated[Literal["county", "town", "bureau"] | None, Query()] = None,
+    params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
+    kind: any_of(OrgUnitKind) = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     page, _ = await service.list_units(session, p, params, kind, q)

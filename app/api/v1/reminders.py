@@ -10,7 +10,7 @@ from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import page_response
-from app.schemas.common import ListParams, list_params
+from app.schemas.common import ListParams, list_params_for
 from app.schemas.dates import StrictDate
 from app.schemas.reminders import ReminderOut, ReminderPage
 from app.services import reminders as service
@@ -22,7 +22,7 @@ router = APIRouter(tags=["reminders"], route_class=ApiRoute)
 async def list_reminders(
     session: SessionDep,
     p: Requires(Permission.hazards_read),
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     hazard_id: Annotated[str | None, Query(max_length=64)] = None,
     on_date: Annotated[StrictDate | None, Query()] = None,
 ) -> Response:

@@ -10,7 +10,7 @@ from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
-from app.schemas.common import ListParams, list_params
+from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.users import (
     ClientCreate,
     ClientOut,
@@ -35,8 +35,10 @@ ClientId = Annotated[str, Path(max_length=64)]
 async def list_users(
     session: SessionDep,
     p: Requires(Permission.users_read),
-    params: Annotated[ListParams, Depends(list_params)],
-    role: Annotated[RoleCode | None, Query()] = None,
+    params: Annotated[
+        ListParams, Depends(list_params_for(service.USER_SORTS, service.USER_DEFAULT_SORT))
+    ],
+    role: any_of(RoleCode) = None,
     org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
     enterprise_id: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -87,7 +89,9 @@ async def update_user(
 async def list_clients(
     session: SessionDep,
     p: Requires(Permission.clients_manage),
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[
+        ListParams, Depends(list_params_for(service.CLIENT_SORTS, service.CLIENT_DEFAULT_SORT))
+    ],
 ) -> Response:
     page, _ = await service.list_clients(session, p, params)
     return page_response(ClientPage, [ClientOut.model_validate(dict(r)) for r in page.rows], page)

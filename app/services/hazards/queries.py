@@ -20,13 +20,16 @@ OPEN_STATES = tuple(sorted(OPEN))
 
 @dataclass(frozen=True)
 class HazardFilters:
-    status: str | None = None
-    level: str | None = None
-    source: str | None = None
-    category: str | None = None
+    """Enumeration filters hold every value asked for (any of them matches, SQL ``IN``)."""
+
+    status: tuple[str, ...] | None = None
+    level: tuple[str, ...] | None = None
+    source: tuple[str, ...] | None = None
+    category: tuple[str, ...] | None = None
     enterprise_id: str | None = None
     region_code: str | None = None
-    sector: str | None = None
+    sector: tuple[str, ...] | None = None
+    escalation: tuple[str, ...] | None = None
     overdue: bool | None = None
     stock: bool | None = None
     supervised: bool | None = None
@@ -70,21 +73,23 @@ def conditions(
     """WHERE clauses over ``Hazard`` joined with ``Enterprise``; scope always comes first."""
     out: list[ColumnElement[bool]] = [visible_enterprises(p)]
     if f.status:
-        out.append(Hazard.status == f.status)
+        out.append(Hazard.status.in_(f.status))
     else:  # voided registrations are mistakes: shown only when asked for
         out.append(Hazard.status != "voided")
     if f.level:
-        out.append(Hazard.level == f.level)
+        out.append(Hazard.level.in_(f.level))
     if f.source:
-        out.append(Hazard.source == f.source)
+        out.append(Hazard.source.in_(f.source))
     if f.category:
-        out.append(Hazard.category == f.category)
+        out.append(Hazard.category.in_(f.category))
     if f.enterprise_id:
         out.append(Hazard.enterprise_id == f.enterprise_id)
     if f.region_code:
         out.append(Enterprise.region_code.startswith(f.region_code))
     if f.sector:
-        out.append(Enterprise.sector == f.sector)
+        out.append(Enterprise.sector.in_(f.sector))
+    if f.escalation:
+        out.append(Hazard.escalation.in_(f.escalation))
     if f.overdue is not None:
         cond = overdue_condition(today)
         out.append(cond if f.overdue else not_(cond))

@@ -38,6 +38,7 @@ from app.services.hazards.queries import HazardFilters, list_statement, stock_cu
 from app.services.hazards.workflow import OPEN, Facts, Refusal
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
+DEFAULT_SORT = "-found_at"
 DEFAULT_DEADLINE_DAYS = 30
 GOVERNMENT_SOURCES = frozenset({"inspection", "assigned", "public_report"})
 
@@ -189,7 +190,7 @@ async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Haz
             )
             for e in steps
         ],
-        attachments=[attachment_service.to_out(a) for a in attachments],
+        attachments=[attachment_service.to_out(a, p, settings) for a in attachments],
     )
 
 
@@ -216,7 +217,7 @@ async def list_hazards(
     params: ListParams,
     filters: HazardFilters,
 ) -> tuple[PageResult, Sort, date]:
-    sort = parse_sort(params.sort, SORTS, "-found_at")
+    sort = parse_sort(params.sort, SORTS, DEFAULT_SORT)
     today = local_today(settings.timezone)
     page = await fetch_page(
         session,

@@ -1,0 +1,124 @@
+"""Every problem `code` the service answers, with its HTTP status and titles: the one list that
+``GET /api/v1/catalogs`` (``problem_codes``) and ``GET /problems/{code}`` read, and that
+tests/test_problem_catalogue.py checks against the code base (a code raised anywhere must be
+here, and every entry here must be raised somewhere).
+
+A problem's ``type`` is ``/problems/{code}`` (``TYPE_BASE`` in app/core/errors.py), a URI
+reference relative to the request URL (RFC 9457 §3.1.1) that resolves on this service.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ProblemCode(NamedTuple):
+    code: str
+    status: int
+    title_zh: str
+    title_en: str
+
+
+PROBLEM_CODES: tuple[ProblemCode, ...] = (
+    # 400
+    ProblemCode("bad_request", 400, "请求有误", "Bad request"),
+    ProblemCode("malformed_body", 400, "请求体格式错误", "Malformed request body"),
+    # Framework errors whose status has no code of its own (the fallback of the HTTP handler).
+    ProblemCode("http_error", 400, "请求失败", "Request failed"),
+    # 401
+    ProblemCode("unauthorized", 401, "未认证或认证失败", "Not authenticated"),
+    ProblemCode("invalid_token", 401, "访问令牌无效或已过期", "Invalid or expired access token"),
+    ProblemCode("invalid_credentials", 401, "用户名或密码错误", "Wrong username or password"),
+    ProblemCode("invalid_client", 401, "客户端凭据错误", "Wrong client credentials"),
+    ProblemCode("invalid_metrics_token", 401, "指标访问令牌错误", "Wrong metrics token"),
+    # 403
+    ProblemCode("forbidden", 403, "无权执行此操作", "Forbidden"),
+    ProblemCode("role_not_grantable", 403, "无权授予该角色", "Role not grantable by the caller"),
+    ProblemCode("outside_scope", 403, "超出管辖范围", "Outside the caller's scope"),
+    ProblemCode("not_a_person", 403, "仅限个人账号", "Only a person's account may do this"),
+    ProblemCode("action_forbidden", 403, "无权对该隐患执行此操作", "Action not permitted"),
+    ProblemCode(
+        "acceptance_evidence_forbidden",
+        403,
+        "无权上传验收材料",
+        "Acceptance evidence not permitted",
+    ),
+    # 404 .. 415
+    ProblemCode("not_found", 404, "资源不存在", "Not found"),
+    ProblemCode("method_not_allowed", 405, "不支持该请求方法", "Method not allowed"),
+    ProblemCode("not_acceptable", 406, "无法提供所请求的格式", "Not acceptable"),
+    ProblemCode("request_timeout", 408, "请求发送过慢，已超时", "Request not received in time"),
+    ProblemCode("conflict", 409, "资源冲突", "Conflict"),
+    ProblemCode("invalid_transition", 409, "当前状态不允许此操作", "Action not allowed now"),
+    ProblemCode("duplicate_username", 409, "用户名已存在", "Username already taken"),
+    ProblemCode("duplicate_region_code", 409, "区划代码已被使用", "Region code already taken"),
+    ProblemCode(
+        "duplicate_credit_code", 409, "统一社会信用代码已存在", "Credit code already registered"
+    ),
+    ProblemCode(
+        "idempotency_in_progress",
+        409,
+        "相同 Idempotency-Key 的请求正在处理",
+        "A request with this Idempotency-Key is in progress",
+    ),
+    ProblemCode(
+        "idempotency_not_replayable",
+        409,
+        "该 Idempotency-Key 的结果无法重放",
+        "The answer under this Idempotency-Key cannot be replayed",
+    ),
+    ProblemCode("precondition_failed", 412, "资源已被修改，请刷新后重试", "Precondition failed"),
+    ProblemCode("payload_too_large", 413, "请求体过大", "Payload too large"),
+    ProblemCode("unsupported_media_type", 415, "不支持的媒体类型", "Unsupported media type"),
+    # 422
+    ProblemCode("validation_error", 422, "请求参数校验失败", "Validation failed"),
+    ProblemCode("unknown_parameter", 422, "未知的查询参数", "Unknown query parameter"),
+    ProblemCode("repeated_parameter", 422, "查询参数重复", "Repeated query parameter"),
+    ProblemCode("invalid_link", 403, "下载链接无效", "Invalid download link"),
+    ProblemCode("link_expired", 403, "下载链接已过期", "Download link expired"),
+    ProblemCode("invalid_character", 422, "文本含有无法保存的字符", "Unstorable character"),
+    ProblemCode(
+        "invalid_idempotency_key", 422, "Idempotency-Key 格式无效", "Invalid Idempotency-Key"
+    ),
+    ProblemCode(
+        "idempotency_key_reused",
+        422,
+        "Idempotency-Key 已用于不同的请求",
+        "Idempotency-Key reused for a different request",
+    ),
+    ProblemCode("wrong_current_password", 422, "当前密码错误", "Wrong current password"),
+    ProblemCode("field_not_writable", 422, "无权修改此字段", "Field not writable"),
+    ProblemCode("region_outside_county", 422, "区划不在本县内", "Region outside the county"),
+    ProblemCode("unknown_enterprise", 422, "企业不存在", "Unknown enterprise"),
+    ProblemCode("unknown_hazard", 422, "隐患不存在", "Unknown hazard"),
+    ProblemCode("judgment_required", 422, "重大隐患须填写判定依据", "Judgment required"),
+    ProblemCode("found_at_too_early", 422, "发现时间过早", "Found-at date too early"),
+    ProblemCode("deadline_too_late", 422, "整改期限过晚", "Deadline too late"),
+    ProblemCode(
+        "deadline_reason_required", 422, "须说明整改期限的理由", "Deadline reason required"
+    ),
+    ProblemCode("extension_too_long", 422, "延期过长", "Extension too long"),
+    ProblemCode("evidence_required", 422, "须附整改材料", "Evidence required"),
+    ProblemCode("plan_incomplete", 422, "整改方案不完整", "Rectification plan incomplete"),
+    ProblemCode("invalid_attachment", 422, "附件无效", "Invalid attachment"),
+    ProblemCode("image_too_large", 422, "图片尺寸过大", "Image too large"),
+    ProblemCode("image_trailing_data", 422, "图片末尾有多余数据", "Trailing data after image"),
+    ProblemCode("image_malformed", 422, "图片无法解析", "Malformed image"),
+    ProblemCode("pdf_active_content", 422, "PDF 含有脚本等活动内容", "PDF has active content"),
+    ProblemCode("pdf_unreadable", 422, "PDF 无法读取", "Unreadable PDF"),
+    ProblemCode("pdf_too_complex", 422, "PDF 结构过于复杂", "PDF too complex"),
+    ProblemCode("pdf_encrypted", 422, "PDF 已加密", "Encrypted PDF"),
+    # 429, 5xx
+    ProblemCode("too_many_requests", 429, "请求过于频繁", "Too many requests"),
+    ProblemCode("login_throttled", 429, "登录失败次数过多，请稍后再试", "Too many failed sign-ins"),
+    ProblemCode("internal_error", 500, "服务器内部错误", "Internal error"),
+    ProblemCode(
+        "database_unavailable",
+        503,
+        "数据库暂时不可用，请稍后重试",
+        "The database is unavailable; retry later",
+    ),
+)
+
+PROBLEM_CODES_BY_CODE: dict[str, ProblemCode] = {p.code: p for p in PROBLEM_CODES}
+assert len(PROBLEM_CODES_BY_CODE) == len(PROBLEM_CODES), "duplicate problem code"
