@@ -94,3 +94,46 @@ async def test_problems_are_english_on_request(client, world: World) -> None:
     assert r.json()["title"] == "Not authenticated"
     r = await client.get("/api/v1/me")
     assert r.json()["title"] == "未认证或认证失败"
+
+
+async def test_the_token_endpoint_accepts_a_json_body_too(client, world: World) -> None:
+    r = await client.post(
+        "/api/v1/auth/token",
+        json={"grant_type": "password", "username": "town_a_officer", "password": PASSWORD},
+    )
+    assert r.status_code == 200
+    assert r.json()["token_type"] == "bearer"
+    assert r.headers["cache-control"] == "no-store"
+    me = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+    )
+    assert me.json()["username"] == "town_a_officer"
+
+
+async def test_token_errors_carry_the_rfc_6749_fields_beside_the_problem(
+    client, world: World
+) -> None:
+    wrong = await token(client, "town_a_officer", "wrong-password")
+    assert wrong.status_code == 401
+    body = wrong.json()
+    assert body["code"] == "invalid_credentials" and body["error"] == "invalid_grant"
+    assert body["error_description"]
+    bad_client = await client.post(
+        "/api/v1/auth/token",
+        json={"grant_type": "client_credentials", "client_id": "nope", "client_secret": "x"},
+    )
+    assert bad_client.status_code == 401 and bad_client.json()["error"] == "invalid_client"
+    grant = await client.post("/api/v1/auth/token", data={"grant_type": "authorization_code"})
+    assert grant.status_code == 422
+    assert grant.json()["error"] == "unsupported_grant_type"
+    missing = await client.post("/api/v1/auth/token", json={"grant_type": "password"})
+    assert missing.status_code == 422 and missing.json()["error"] == "invalid_request"
+    broken = await client.post(
+        "/api/v1/auth/token", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"
+    extra = await client.post(
+        "/api/v1/auth/token",
+        json={"grant_type": "password", "username": "a", "password": "b", "x": 1},
+    )
+    assert extra.status_code == 422

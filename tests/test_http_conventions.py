@@ -342,7 +342,7 @@ async def test_malformed_json_is_a_client_error_not_500(client, world, content) 
         ("/api/v1/enterprises", "application/x-www-form-urlencoded", b"name=x"),
         ("/api/v1/hazards", "application/xml", b"<hazard/>"),
         ("/api/v1/attachments", "application/json", b"{}"),
-        ("/api/v1/auth/token", "application/json", b'{"grant_type": "password"}'),
+        ("/api/v1/auth/token", "text/plain", b"grant_type=password"),
     ],
 )
 async def test_a_body_of_an_unsupported_media_type_is_415(

@@ -48,6 +48,8 @@ class AppError(Exception):
         if code:
             self.code = code
         self.errors = errors
+        # RFC 9457 extension members, e.g. RFC 6749's `error` on the token endpoint.
+        self.extensions: dict[str, Any] = {}
         self.headers = headers or {}
 
 
@@ -330,6 +332,7 @@ async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
         detail_en=exc.detail_en,
         errors=exc.errors,
     )
+    body.update(exc.extensions)
     return problem_response(request, exc.status, body, exc.headers)
 
 
@@ -476,6 +479,14 @@ class Problem(BaseModel):
     code: str = Field(description="Stable machine-readable error code")
     errors: list[ProblemFieldError] = Field(
         default_factory=list, description="Validation errors, one per field (422 only)"
+    )
+    error: str | None = Field(
+        default=None,
+        description="Token endpoint only: the RFC 6749 error (`invalid_grant`, `invalid_client`, "
+        "`invalid_request`, `unsupported_grant_type`, `temporarily_unavailable`)",
+    )
+    error_description: str | None = Field(
+        default=None, description="Token endpoint only: RFC 6749 `error_description` (English)"
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 _ACCEPT_LANGUAGE = {
     "name": "Accept-Language",
     "in": "header",
@@ -51,7 +53,17 @@ def _has_etag(path: str, method: str, status: str) -> bool:
     return path.endswith("}") or status == "201" or _honours_if_match(path, method)
 
 
+EXTRA_SCHEMAS: list[type[BaseModel]] = []
+"""Request models an operation reads by hand (declared through ``openapi_extra``), added to the
+components so their ``$ref`` resolves."""
+
+
 def document_headers(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in EXTRA_SCHEMAS:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             params = operation.setdefault("parameters", [])

@@ -73,6 +73,7 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     # 422
     ProblemCode("validation_error", 422, "请求参数校验失败", "Validation failed"),
     ProblemCode("unknown_parameter", 422, "未知的查询参数", "Unknown query parameter"),
+    ProblemCode("unsupported_grant_type", 422, "不支持的授权类型", "Unsupported grant_type"),
     ProblemCode("repeated_parameter", 422, "查询参数重复", "Repeated query parameter"),
     ProblemCode("invalid_link", 403, "下载链接无效", "Invalid download link"),
     ProblemCode("link_expired", 403, "下载链接已过期", "Download link expired"),

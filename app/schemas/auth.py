@@ -15,6 +15,21 @@ from app.schemas.common import NamedRef, RequestModel
 from app.schemas.users import Password
 
 
+class TokenRequest(BaseModel):
+    """The token endpoint's fields, form-encoded or JSON. Passwords are taken exactly as typed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grant_type: Literal["password", "client_credentials"]
+    username: str | None = Field(default=None, min_length=1, max_length=128)
+    password: str | None = Field(default=None, min_length=1, max_length=256)
+    client_id: str | None = Field(default=None, min_length=1, max_length=128)
+    client_secret: str | None = Field(default=None, min_length=1, max_length=256)
+    scope: str | None = Field(
+        default=None, max_length=256, description="Accepted and ignored: tokens carry no scopes"
+    )
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
