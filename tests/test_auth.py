@@ -137,3 +137,14 @@ async def test_token_errors_carry_the_rfc_6749_fields_beside_the_problem(
         json={"grant_type": "password", "username": "a", "password": "b", "x": 1},
     )
     assert extra.status_code == 422
+
+
+async def test_a_token_request_without_a_body_is_422_and_of_another_type_415(
+    client, world: World
+) -> None:
+    empty = await client.post("/api/v1/auth/token")
+    assert empty.status_code == 422 and empty.json()["error"] == "invalid_request"
+    xml = await client.post(
+        "/api/v1/auth/token", content=b"<x/>", headers={"Content-Type": "application/xml"}
+    )
+    assert xml.status_code == 415 and xml.json()["code"] == "unsupported_media_type"

@@ -522,7 +522,8 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[
     if path != "/healthz" and not path.startswith(TYPE_BASE):  # /problems/ reads no database
         statuses.add(503)  # every operation that reads the database may meet an outage
     if operation.get("operationId") == "issue_token":
-        statuses = (statuses - {409}) | {401, 429}  # no Idempotency-Key replay here
+        # no Idempotency-Key replay here; the body is read by hand (form or JSON, else 415)
+        statuses = (statuses - {409}) | {401, 415, 429}
     return statuses
 
 

@@ -40,7 +40,9 @@ async def _read(request: Request) -> TokenRequest:
     """The token request, form-encoded (OAuth 2.0) or JSON (API.md): the same fields either way."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     data: Any
-    if media in _FORM:
+    if not media and not await request.body():
+        data = {}  # no body at all: the fields are missing (422), not of a wrong type
+    elif media in _FORM:
         data = dict((await request.form()).items())
     elif media == "application/json" or media.endswith("+json"):
         try:
