@@ -42,16 +42,19 @@ async def records(app, key: str) -> list[IdempotencyRecord]:  # type: ignore[no-
         )
 
 
+def failing_recorder(*args):  # type: ignore[no-untyped-def]
+    """Stands in for ``idempotency._recorder``: the connection drops as the answer is recorded."""
+
+    async def hook(session):  # type: ignore[no-untyped-def]
+        raise ConnectionResetError("connection reset by peer")
+
+    return hook
+
+
 @pytest.fixture
 def blip_when_recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The database drops the connection just as the answer is being recorded (before the
     commit): the old middleware had already sent the 201 at that point."""
-
-    def failing_recorder(*args):  # type: ignore[no-untyped-def]
-        async def hook(session):  # type: ignore[no-untyped-def]
-            raise ConnectionResetError("connection reset by peer")
-
-        return hook
 
     monkeypatch.setattr(idempotency, "_recorder", failing_recorder)
     yield
@@ -85,12 +88,6 @@ async def test_a_retry_after_a_failed_request_acts_at_once_and_only_once(  # typ
     client, world, app, monkeypatch
 ) -> None:
     body = enterprise_payload(world, 403)
-
-    def failing_recorder(*args):  # type: ignore[no-untyped-def]
-        async def hook(session):  # type: ignore[no-untyped-def]
-            raise ConnectionResetError("connection reset by peer")
-
-        return hook
 
     original = idempotency._recorder
     monkeypatch.setattr(idempotency, "_recorder", failing_recorder)

@@ -38,6 +38,26 @@ async def _read_all(reader: asyncio.StreamReader, wait: float) -> bytes:
     return b"".join(chunks)
 
 
+async def _trickle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes
+) -> tuple[bytes, float]:
+    """Sends ``body`` one byte at a time until the server answers; the answer and the time."""
+    started = time.monotonic()
+    answer = b""
+    for byte in body:
+        writer.write(bytes([byte]))
+        try:
+            await writer.drain()
+        except ConnectionError:
+            break
+        answer = await _read_all(reader, 0.2)
+        if answer:
+            break
+    elapsed = time.monotonic() - started
+    writer.close()
+    return answer, elapsed
+
+
 async def test_headers_that_never_finish_are_closed_with_408(app, quick) -> None:  # type: ignore[no-untyped-def]
     async with serving(app, **quick) as base:
         port = int(base.rsplit(":", 1)[1])
@@ -92,19 +112,7 @@ async def test_a_body_trickled_slowly_is_408(app, quick, world) -> None:  # type
             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
         )
         await writer.drain()
-        started = time.monotonic()
-        answer = b""
-        for byte in body:
-            writer.write(bytes([byte]))
-            try:
-                await writer.drain()
-            except ConnectionError:
-                break
-            answer = await _read_all(reader, 0.2)
-            if answer:
-                break
-        elapsed = time.monotonic() - started
-        writer.close()
+        answer, elapsed = await _trickle(reader, writer, body)
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert b"request_timeout" in answer
         assert b"connection: close" in answer.lower()
@@ -148,18 +156,6 @@ async def test_an_upload_trickled_without_signing_in_is_cut_off_like_any_body(  
             b"Content-Length: 100000\r\n\r\n--b\r\n"
         )
         await writer.drain()
-        started = time.monotonic()
-        answer = b""
-        for _ in range(40):
-            writer.write(b"x")
-            try:
-                await writer.drain()
-            except ConnectionError:
-                break
-            answer = await _read_all(reader, 0.2)
-            if answer:
-                break
-        elapsed = time.monotonic() - started
-        writer.close()
+        answer, elapsed = await _trickle(reader, writer, b"x" * 40)
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert elapsed < 4
