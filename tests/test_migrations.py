@@ -259,3 +259,61 @@ def test_upgrade_to_0004_counts_prior_enterprise_extensions_and_starts_credentia
     # the history itself is untouched
     events = asyncio.run(_query(url, "SELECT count(*) FROM hazard_events WHERE action = 'extend'"))
     assert events == [(6,)]
+
+
+async def _load_demo(url: str) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.services.demo import load_demo
+
+    engine = create_async_engine(url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            await load_demo(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def test_upgrade_to_0005_names_the_demo_county_in_english_and_keeps_every_row(
+    fresh_database: str,
+) -> None:
+    """The demo county as 0004 held it (loaded at head, taken back to 0004, which drops
+    `name_en` and the refresh tokens), then upgraded again: every demo unit gets its English
+    name; a unit the county added itself stays unnamed (shown in Chinese)."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counts_sql = (
+        "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
+        "(SELECT count(*) FROM hazards), (SELECT count(*) FROM users)"
+    )
+    before = asyncio.run(_query(url, counts_sql))
+    command.downgrade(cfg, "0004")
+    county = asyncio.run(_query(url, "SELECT id, county_code FROM org_units WHERE kind = 'county'"))
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (
+                    "INSERT INTO org_units (id, kind, name, parent_id, region_code, county_code, "
+                    "sectors, version, created_at, updated_at) VALUES ('u-own', 'bureau', "
+                    "'区城市管理局', :parent, NULL, :county, '[]', 1, :ts, :ts)",
+                    {"parent": county[0][0], "county": county[0][1], "ts": datetime.now(UTC)},
+                )
+            ],
+        )
+    )
+
+    command.upgrade(cfg, "head")
+
+    names = dict(asyncio.run(_query(url, "SELECT name, name_en FROM org_units")))
+    assert names["埇桥区"] == "Yongqiao District"
+    assert names["符离镇"] == "Fuli Town"
+    assert names["区应急管理局"] == "District Emergency Management Bureau"
+    assert names["区城市管理局"] is None
+    assert sum(1 for v in names.values() if v) == 23
+    after = asyncio.run(_query(url, counts_sql))
+    assert after[0][0] == before[0][0] + 1 and after[0][1:] == before[0][1:]
+    assert asyncio.run(_query(url, "SELECT count(*) FROM refresh_tokens")) == [(0,)]

@@ -4,7 +4,7 @@ from app.models.base import Base
 from app.models.enterprises import Enterprise
 from app.models.hazards import Attachment, Hazard, HazardCounter, HazardEvent, JobRun, Reminder
 from app.models.org_units import OrgUnit
-from app.models.users import ApiClient, IdempotencyRecord, LoginThrottle, User
+from app.models.users import ApiClient, IdempotencyRecord, LoginThrottle, RefreshToken, User
 
 __all__ = [
     "ApiClient",
@@ -18,6 +18,7 @@ __all__ = [
     "JobRun",
     "LoginThrottle",
     "OrgUnit",
+    "RefreshToken",
     "Reminder",
     "User",
 ]

@@ -13,6 +13,8 @@ class OrgUnit(IdMixin, TimestampMixin, Base):
 
     kind: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(100))
+    # The English name shown under `Accept-Language: en`; optional (Chinese when absent).
+    name_en: Mapped[str | None] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     # Counties: 6 digits; towns: 9 digits; bureaus have no territory of their own (null).
     region_code: Mapped[str | None] = mapped_column(String(12), unique=True)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
+from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -52,6 +52,24 @@ class ApiClient(IdMixin, TimestampMixin, Base):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class RefreshToken(IdMixin, Base):
+    """One refresh token of a user's sign-in (its `family`): single use, rotated on every
+    refresh. Only the SHA-256 of the token is kept. Presenting a used token again revokes the
+    whole family (a stolen copy was used), as does a sign-out (`/auth/revoke`). A token is only
+    good while the user's `credential_version` is the one it was issued under."""
+
+    __tablename__ = "refresh_tokens"
+
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    credential_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LoginThrottle(Base):

@@ -22,6 +22,7 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.permissions import Permission, Role
 from app.core.credit_code import CHARSET, make_credit_code
 from app.core.ids import new_id
+from app.core.unit_names import DEMO_UNIT_NAMES_EN
 from app.models import ApiClient, Enterprise, Hazard, OrgUnit, User
 from app.services.catalog_data import SECTORS
 from app.services.demo_hazards import load_demo_hazards
@@ -210,6 +211,7 @@ async def _load_units(session: AsyncSession) -> DemoWorld:
             id=new_id(),
             kind="county",
             name=COUNTY_NAME,
+            name_en=DEMO_UNIT_NAMES_EN.get(COUNTY_NAME),
             region_code=COUNTY_CODE,
             county_code=COUNTY_CODE,
             sectors=[],
@@ -225,12 +227,27 @@ async def _load_units(session: AsyncSession) -> DemoWorld:
             world.bureaus[unit.name] = unit
     common = {"county_code": COUNTY_CODE, "parent_id": county.id}
     towns = [
-        OrgUnit(id=new_id(), kind="town", name=name, region_code=code, sectors=[], **common)
+        OrgUnit(
+            id=new_id(),
+            kind="town",
+            name=name,
+            name_en=DEMO_UNIT_NAMES_EN.get(name),
+            region_code=code,
+            sectors=[],
+            **common,
+        )
         for name, code, _, _ in TOWNS
         if code not in world.towns
     ]
     bureaus = [
-        OrgUnit(id=new_id(), kind="bureau", name=name, sectors=list(sectors), **common)
+        OrgUnit(
+            id=new_id(),
+            kind="bureau",
+            name=name,
+            name_en=DEMO_UNIT_NAMES_EN.get(name),
+            sectors=list(sectors),
+            **common,
+        )
         for name, sectors in BUREAUS
         if name not in world.bureaus
     ]
