@@ -36,6 +36,7 @@ from app.core.middleware import (
     RequestContextMiddleware,
     route_table,
 )
+from app.core.openapi import package_version
 from app.core.storage import LocalStorage
 from app.services.jobs import scheduler_loop
 
@@ -57,6 +58,9 @@ DESCRIPTION = """
 Conventions: cursor pagination (`limit` ≤ 500, `cursor`, `include_total`), `ETag`/`If-Match`,
 `Idempotency-Key` on POST, RFC 9457 problems (Chinese by default, English with
 `Accept-Language: en`), out-of-scope objects answer 404.
+
+Versioning: `info.version` is the package version; `CHANGELOG.md` in the repository records
+every change of this contract. Compatible changes keep the `/api/v1` prefix.
 """
 
 
@@ -75,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="anjian 安监 API",
-        version="1.0.0",
+        version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served offline by install_docs (app/api/docs.py)

@@ -26,8 +26,12 @@ class Readiness(BaseModel):
     migrations: str
 
 
-@router.get("/healthz", operation_id="healthz", response_model=Health)
+@router.get("/healthz", operation_id="healthz", response_model=Health, summary="Liveness probe")
 async def healthz() -> Health:
+    """Answers `{"status": "ok"}` while the process serves requests, without touching the
+    database: for a liveness probe (restart the process when it fails). Use `/readyz` to decide
+    whether to send traffic. Open to everyone, no token; like every route it refuses unknown
+    query parameters (422 `unknown_parameter`)."""
     return Health(status="ok")
 
 
@@ -35,9 +39,14 @@ async def healthz() -> Health:
     "/readyz",
     operation_id="readyz",
     response_model=Readiness,
-    responses={503: {"model": Readiness}},
+    responses={503: {"model": Readiness, "description": "Not ready: see `database`, `migrations`"}},
+    summary="Readiness probe",
 )
 async def readyz(request: Request) -> Response:
+    """200 when the database is reachable and migrated to the head revision this code expects;
+    503 with the same body otherwise (`database`: `unreachable`, or `migrations`: the revision
+    found and the one expected), so a load balancer sends traffic only to instances that can
+    answer. Open to everyone, no token."""
     engine = request.app.state.engine
     database, migrations = "ok", "ok"
     try:
@@ -65,11 +74,14 @@ async def readyz(request: Request) -> Response:
         401: {"description": "Missing or wrong metrics token"},
         404: {"description": "No metrics token is configured: metrics are not served"},
     },
-    summary="Prometheus metrics, for `Authorization: Bearer <ANJIAN_METRICS_TOKEN>` only",
+    summary="Prometheus metrics",
 )
 async def metrics(request: Request) -> Response:
-    """Route names, statuses and latencies tell an attacker much: only the scraper sees them.
-    Without ``ANJIAN_METRICS_TOKEN`` the endpoint does not exist for anyone."""
+    """Request counts and latencies by route and status, and the process's figures, in the
+    Prometheus text format. Only for the scraper: send `Authorization: Bearer
+    <ANJIAN_METRICS_TOKEN>` (401 `invalid_metrics_token` without it or with another), since
+    route names, statuses and latencies tell an attacker much. Without `ANJIAN_METRICS_TOKEN`
+    configured the endpoint does not exist for anyone (404 `not_found`)."""
     expected = request.app.state.settings.metrics_token
     if not expected:
         raise NotFound("未找到", "Not found")

@@ -41,10 +41,14 @@ def _prefers_html(request: Request) -> bool:
     operation_id="get_problem_type",
     response_model=ProblemType,
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+    summary="Describe a problem type",
 )
 async def get_problem_type(request: Request, code: str) -> Response:
-    """The description of a problem `code` (the `type` of every problem answer resolves here);
-    `GET /api/v1/catalogs` lists them all under `problem_codes`."""
+    """What a problem `code` means: its HTTP status and its Chinese and English titles. The
+    `type` of every problem answer (`/problems/{code}`, relative to the request URL) resolves
+    here: JSON by default, a short HTML page for a browser (`Accept: text/html`), cacheable for
+    an hour. `GET /api/v1/catalogs` lists every code under `problem_codes`. Open to everyone,
+    no token; an unknown code is 404 `not_found`."""
     entry = PROBLEM_CODES_BY_CODE.get(code)
     if entry is None:
         raise NotFound("未知的错误代码", "Unknown problem code")

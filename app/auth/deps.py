@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from app.auth.principal import Principal, UnitInfo
@@ -15,6 +15,7 @@ from app.auth.tokens import read_token
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.models import ApiClient, OrgUnit, User
+from app.models.users import RefreshToken
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -27,6 +28,7 @@ def _unit_info(unit: OrgUnit) -> UnitInfo:
         region_code=unit.region_code,
         county_code=unit.county_code,
         sectors=tuple(unit.sectors or ()),
+        name_en=unit.name_en,
     )
 
 
@@ -55,13 +57,20 @@ async def get_principal(
         raise _unauthorized()
     subject = str(claims["sub"])
     if claims["knd"] == "user":
-        row = (
-            await session.execute(
-                select(User, OrgUnit)
-                .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
-                .where(User.id == subject)
+        query = (
+            select(User, OrgUnit)
+            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(User.id == subject)
+        )
+        sid = claims.get("sid")
+        if isinstance(sid, str):
+            # A token of a session answers 401 once the session is revoked (sign-out, a reused
+            # refresh token). The session's first refresh row carries its id and is marked on
+            # revocation: a primary-key probe in the same statement, no extra round trip.
+            query = query.where(
+                ~exists().where(RefreshToken.id == sid, RefreshToken.revoked_at.is_not(None))
             )
-        ).first()
+        row = (await session.execute(query)).first()
         if row is None or not _current(row[0], claims):
             raise _unauthorized()
         user, unit = row

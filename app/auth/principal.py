@@ -15,6 +15,7 @@ class UnitInfo:
     region_code: str | None
     county_code: str
     sectors: tuple[str, ...] = field(default_factory=tuple)
+    name_en: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

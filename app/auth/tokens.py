@@ -1,13 +1,20 @@
-"""Signed bearer tokens (PyJWT, HS256).
+"""Signed bearer tokens (PyJWT, HS256) and the opaque refresh tokens beside them.
 
 Claims: ``sub`` (the user's or client's id), ``knd`` (``user`` | ``client``), ``cv`` (the
 subject's credential version when the token was issued; a token whose ``cv`` differs from the
 row's is refused, so a password change, deactivation or role change ends it at once), ``iss``,
-``aud``, ``iat`` and ``exp``. All are required when reading.
+``aud``, ``iat`` and ``exp``. All are required when reading. Tokens of a person's session
+(password and refresh grants) also carry ``sid``, the session's id (its refresh-token family):
+revoking the session refuses them at once.
+
+Refresh tokens are not JWTs: 256 random bits, of which only the SHA-256 is stored
+(app/services/auth.py), so a copy of the database holds nothing that can be presented.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 
 import jwt
@@ -17,14 +24,20 @@ from app.core.config import Settings
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("sub", "knd", "cv", "iss", "aud", "iat", "exp")
 LEEWAY_SECONDS = 10  # clock skew between hosts
+REFRESH_TOKEN_BYTES = 32  # 256 bits: never guessed, so no throttle is needed on the grant
 
 
 def issue_token(
-    settings: Settings, subject: str, kind: str, *, credential_version: int = 1
+    settings: Settings,
+    subject: str,
+    kind: str,
+    *,
+    credential_version: int = 1,
+    session_id: str | None = None,
 ) -> tuple[str, int]:
     now = int(time.time())
     lifetime = settings.token_lifetime_seconds
-    claims = {
+    claims: dict[str, object] = {
         "sub": subject,
         "knd": kind,
         "cv": credential_version,
@@ -33,10 +46,12 @@ def issue_token(
         "iat": now,
         "exp": now + lifetime,
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, settings.resolved_secret_key, algorithm=ALGORITHM), lifetime
 
 
-def read_token(settings: Settings, token: str) -> dict[str, object] | None:
+def _decode(settings: Settings, token: str, *, verify_exp: bool) -> dict[str, object] | None:
     try:
         claims = jwt.decode(
             token,
@@ -45,7 +60,7 @@ def read_token(settings: Settings, token: str) -> dict[str, object] | None:
             audience=settings.token_audience,
             issuer=settings.token_issuer,
             leeway=LEEWAY_SECONDS,
-            options={"require": list(REQUIRED_CLAIMS)},
+            options={"require": list(REQUIRED_CLAIMS), "verify_exp": verify_exp},
         )
     except jwt.PyJWTError:
         return None
@@ -55,6 +70,29 @@ def read_token(settings: Settings, token: str) -> dict[str, object] | None:
         or claims.get("knd") not in ("user", "client")
         or not isinstance(cv, int)
         or isinstance(cv, bool)
+        or not isinstance(claims.get("sid", ""), str)
     ):
         return None
     return claims
+
+
+def read_token(settings: Settings, token: str) -> dict[str, object] | None:
+    """The claims of a valid access token, or None."""
+    return _decode(settings, token, verify_exp=True)
+
+
+def session_of(settings: Settings, token: str) -> str | None:
+    """The session (``sid``) of an access token we signed, expired or not: signing out with an
+    access token that has just expired still ends its session (RFC 7009 revocation)."""
+    claims = _decode(settings, token, verify_exp=False)
+    sid = claims.get("sid") if claims and claims["knd"] == "user" else None
+    return sid if isinstance(sid, str) else None
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def refresh_token_hash(token: str) -> str:
+    """What is stored and looked up: SHA-256 hex (a fast hash suffices for 256 random bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     secret_key: str | None = None
-    token_lifetime_seconds: int = Field(default=8 * 3600, ge=60)
+    # Access tokens are short (issue 9, item 10): a client keeps its session by refreshing.
+    token_lifetime_seconds: int = Field(default=30 * 60, ge=60)
+    # A refresh token is good this long from its issue; every rotation issues one with a fresh
+    # lifetime, so a session lives while it is used at least this often.
+    refresh_token_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=60, le=366 * 24 * 3600)
     # Sign-in and credentials (issue 8, items 1-4, 12-14).
     token_issuer: str = Field(default="anjian", min_length=1)
     token_audience: str = Field(default="anjian-api", min_length=1)

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from app.core.i18n import VALIDATION_MESSAGES_ZH, wants_english
-from app.core.openapi import document_headers
+from app.core.openapi import document_headers, honours_if_match
 
 log = logging.getLogger("anjian.errors")
 
@@ -517,10 +517,12 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[
         statuses |= {400, 408, 409, 413, 422}
         if "multipart/form-data" in operation["requestBody"].get("content", {}):
             statuses.add(415)  # uploads are checked by content
-    if method == "patch" or path.endswith("/transitions"):
+    if honours_if_match(path, method):
         statuses.add(412)
     if path != "/healthz" and not path.startswith(TYPE_BASE):  # /problems/ reads no database
         statuses.add(503)  # every operation that reads the database may meet an outage
+    if operation.get("operationId") == "revoke_token":
+        statuses = (statuses - {409}) | {415}  # public (no Idempotency-Key); form or JSON
     if operation.get("operationId") == "issue_token":
         # no Idempotency-Key replay here; the body is read by hand (form or JSON, else 415)
         statuses = (statuses - {409}) | {401, 415, 429}

@@ -32,6 +32,17 @@ def wants_english(request: HTTPConnection) -> bool:
     return english
 
 
+def unit_name(name: str, name_en: str | None, english: bool) -> str:
+    """An org unit's name in the caller's language: ``name_en`` when English is wanted and the
+    unit has one, else the Chinese ``name`` (units without an English name stay readable)."""
+    return name_en if english and name_en else name
+
+
+def localized_unit_name(request: HTTPConnection, name: str, name_en: str | None) -> str:
+    """``unit_name`` with the language taken from the request (for routers such as ``/me``)."""
+    return unit_name(name, name_en, wants_english(request))
+
+
 # Chinese renderings of pydantic's error types; English falls back to pydantic's own text.
 VALIDATION_MESSAGES_ZH: dict[str, str] = {
     "missing": "缺少必填字段",

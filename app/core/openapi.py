@@ -1,11 +1,33 @@
-"""The HTTP headers of the contract, declared in the OpenAPI schema so generated clients type
-them (issue 9, item 5): request headers each operation honours, response headers it sends."""
+"""What the OpenAPI schema says beyond FastAPI's own: the HTTP headers of the contract, declared
+so generated clients type them (issue 9, item 5): request headers each operation honours,
+response headers it sends; and ``info.version``, the package version (issue 9, item 15)."""
 
 from __future__ import annotations
 
+import tomllib
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+DISTRIBUTION = "anjian"  # [project] name in pyproject.toml
+
+
+def package_version() -> str:
+    """The schema's ``info.version``: the package version (``[project] version``), so a client
+    generated from ``openapi.json`` names the release it was made against and CHANGELOG.md says
+    what changed. From the installed distribution's metadata; from a source tree that is not
+    installed, its pyproject.toml; ``0.0.0`` when neither is there."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0.0.0"
+
 
 _ACCEPT_LANGUAGE = {
     "name": "Accept-Language",
@@ -39,10 +61,13 @@ _RETRY_AFTER = {"description": "Seconds to wait before retrying", "schema": {"ty
 
 # Write operations that check `If-Match` besides every PATCH.
 _IF_MATCH_SUFFIXES = ("/transitions", "/rotate-secret")
-_NO_IDEMPOTENCY = frozenset({"issue_token"})  # every call issues a new token
+# Public POSTs claim no key: every token call issues a new token; a revocation is idempotent.
+_NO_IDEMPOTENCY = frozenset({"issue_token", "revoke_token"})
 
 
-def _honours_if_match(path: str, method: str) -> bool:
+def honours_if_match(path: str, method: str) -> bool:
+    """The operations that take `If-Match` (and so may answer 412): one rule for the header's
+    declaration and for the documented statuses."""
     return method == "patch" or (method == "post" and path.endswith(_IF_MATCH_SUFFIXES))
 
 
@@ -50,7 +75,7 @@ def _has_etag(path: str, method: str, status: str) -> bool:
     """Single resources (a path ending in its id), their writes and creates carry an `ETag`."""
     if not status.startswith("2"):
         return False
-    return path.endswith("}") or status == "201" or _honours_if_match(path, method)
+    return path.endswith("}") or status == "201" or honours_if_match(path, method)
 
 
 EXTRA_SCHEMAS: list[type[BaseModel]] = []
@@ -71,7 +96,7 @@ def document_headers(schema: dict[str, Any]) -> dict[str, Any]:
             wanted = [_ACCEPT_LANGUAGE]
             if method == "post" and operation.get("operationId") not in _NO_IDEMPOTENCY:
                 wanted.append(_IDEMPOTENCY_KEY)
-            if _honours_if_match(path, method):
+            if honours_if_match(path, method):
                 wanted.append(_IF_MATCH)
             params.extend(dict(h) for h in wanted if h["name"].lower() not in names)
             for status, response in operation.get("responses", {}).items():

@@ -23,6 +23,13 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     # 400
     ProblemCode("bad_request", 400, "请求有误", "Bad request"),
     ProblemCode("malformed_body", 400, "请求体格式错误", "Malformed request body"),
+    # The token endpoint's RFC 6749 `invalid_grant` for a refresh token (issue 9, item 10).
+    ProblemCode(
+        "invalid_refresh_token",
+        400,
+        "刷新令牌无效、已过期、已使用或已撤销",
+        "Refresh token invalid, expired, used or revoked",
+    ),
     # Framework errors whose status has no code of its own (the fallback of the HTTP handler).
     ProblemCode("http_error", 400, "请求失败", "Request failed"),
     # 401

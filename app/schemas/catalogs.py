@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import Field
+
+from app.schemas.common import ResponseModel
+from app.schemas.org_units import SectorCode
 
 
-class CatalogEntry(BaseModel):
+class CatalogEntry(ResponseModel):
     code: str
     name_zh: str
     name_en: str
@@ -14,11 +17,22 @@ class SectorEntry(CatalogEntry):
 
 
 class TownEntry(CatalogEntry):
+    """A town of the caller's county: ``code`` is its 9-digit region code (the value of the
+    ``region_code`` filter); ``name_en`` falls back to the Chinese name when none is set."""
+
     id: str
     region_code: str
 
 
-class ProblemCodeEntry(BaseModel):
+class BureauEntry(CatalogEntry):
+    """A sectoral bureau of the caller's county: ``code`` is its id (the value of
+    ``enforcement_department_id``); ``name_en`` falls back to the Chinese name."""
+
+    id: str
+    sectors: list[SectorCode] = Field(description="The sectors it supervises")  # type: ignore[valid-type]
+
+
+class ProblemCodeEntry(ResponseModel):
     """A problem `code` the service can answer; its `type` URI is `/problems/{code}`."""
 
     code: str
@@ -27,9 +41,10 @@ class ProblemCodeEntry(BaseModel):
     title_en: str
 
 
-class CatalogsOut(BaseModel):
+class CatalogsOut(ResponseModel):
     sectors: list[SectorEntry]
     towns: list[TownEntry]
+    bureaus: list[BureauEntry]
     roles: list[CatalogEntry]
     permissions: list[CatalogEntry]
     org_unit_kinds: list[CatalogEntry]
@@ -42,6 +57,9 @@ class CatalogsOut(BaseModel):
     hazard_categories: list[CatalogEntry]
     hazard_statuses: list[CatalogEntry]
     hazard_actions: list[CatalogEntry]
+    hazard_event_actions: list[CatalogEntry]
+    event_actor_kinds: list[CatalogEntry]
+    reminder_kinds: list[CatalogEntry]
     escalation_levels: list[CatalogEntry]
     attachment_phases: list[CatalogEntry]
     judgment_standards: list[CatalogEntry]

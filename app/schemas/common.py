@@ -16,6 +16,15 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ResponseModel(BaseModel):
+    """Every output model: the server sends each of its fields (``null`` when empty), so its
+    serialization schema lists every one as required and a generated client needs no ``!``.
+    Input models keep their optional fields optional (the setting only affects the schema of
+    what is sent)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class ListParams(BaseModel):
     limit: int
     cursor: str | None
@@ -104,6 +113,17 @@ def list_params_for(sorts: Iterable[str], default: str) -> Callable[..., ListPar
     return list_params
 
 
-class NamedRef(BaseModel):
+class NamedRef(ResponseModel):
+    """A reference to an enterprise or an org unit with what a screen shows; readable by whoever
+    may read the object that holds it. An org unit's name is English under
+    ``Accept-Language: en`` when the unit has one."""
+
     id: str
     name: str
+
+
+class UserRef(ResponseModel):
+    """A reference to a person with the name a screen shows."""
+
+    id: str
+    display_name: str

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.credit_code import is_valid_credit_code
-from app.schemas.common import RequestModel
+from app.schemas.common import NamedRef, RequestModel, ResponseModel
 from app.schemas.org_units import SectorCode
 from app.schemas.users import Phone
 
@@ -25,6 +25,12 @@ class Contact(BaseModel):
     phone: Phone | None = None
 
     model_config = {"extra": "forbid", "str_strip_whitespace": True}
+
+
+class ContactOut(Contact):
+    """A contact as sent: ``phone`` is always there (``null`` when unknown)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class Location(BaseModel):
@@ -85,22 +91,25 @@ class EnterpriseUpdate(EnterpriseFields):
 CONTACT_FIELDS = frozenset({"principal", "actual_controller"})
 
 
-class EnterpriseOut(BaseModel):
+class EnterpriseOut(ResponseModel):
     id: str
     name: str
     credit_code: str
     region_code: str
     address: str | None
     location: Location | None
-    sector: str
+    sector: SectorCode  # type: ignore[valid-type]
     industry_code: str | None
     enforcement_department_id: str
-    scale: str | None
-    risk_color: str | None
-    standardization_grade: str | None
-    principal: Contact | None
-    actual_controller: Contact | None
-    status: str
+    enforcement_department: NamedRef = Field(
+        description="The bureau designated for daily enforcement (日常执法监管部门)"
+    )
+    scale: Scale | None
+    risk_color: RiskColor | None
+    standardization_grade: Grade | None
+    principal: ContactOut | None
+    actual_controller: ContactOut | None
+    status: EnterpriseStatus
     created_at: datetime
     updated_at: datetime
 
@@ -108,4 +117,4 @@ class EnterpriseOut(BaseModel):
 class EnterprisePage(BaseModel):
     items: list[EnterpriseOut]
     next_cursor: str | None
-    total: int | None = None
+    total: int | None = Field(default=None, description="Sent only with include_total=true")

@@ -2,13 +2,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 from app.core.errors import UNION_DISCRIMINATORS, UNION_TAGS
-from app.schemas.common import NamedRef, RequestModel
+from app.schemas.common import NamedRef, RequestModel, ResponseModel, UserRef
 from app.schemas.dates import StrictDate, StrictDateTime
+from app.schemas.org_units import SectorCode
+from app.services.attachment_content import ALLOWED_TYPES
 
 HazardLevel = Literal["general", "major"]
 HazardSource = Literal["self_inspection", "inspection", "public_report", "assigned"]
@@ -16,6 +25,8 @@ HazardCategory = Literal["unsafe_behavior", "unsafe_condition", "management_defe
 HazardStatus = Literal["registered", "rectifying", "awaiting_acceptance", "closed", "voided"]
 Escalation = Literal["none", "notice_letter", "circulated", "summoned", "exposed"]
 AttachmentPhase = Literal["discovery", "rectification", "acceptance"]
+# What an upload may be, judged by its content (app/services/attachment_content.py).
+AttachmentContentType = Literal[tuple(ALLOWED_TYPES)]  # type: ignore[valid-type]
 JudgmentStandard = Literal[
     "industry_trade",
     "chemicals",
@@ -63,12 +74,27 @@ class Judgment(BaseModel):
     text: Annotated[str, Field(max_length=2000)] | None = None
 
 
+class JudgmentOut(Judgment):
+    """A judgment as sent: ``text`` is always there (``null`` when none was given)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+PersonName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class Plan(BaseModel):
-    """五落实: responsibility, measures, funds, deadline, contingency plan (+ interim measures for major)."""
+    """五落实: responsibility, measures, funds, deadline, contingency plan (+ interim measures for
+    major). Every item may be omitted in a request (which items are needed depends on the level,
+    checked by the ``plan`` action); in an answer every item is sent, ``null`` when empty."""
 
-    model_config = {"extra": "forbid", "str_strip_whitespace": True}
+    model_config = {
+        "extra": "forbid",
+        "str_strip_whitespace": True,
+        "json_schema_serialization_defaults_required": True,
+    }
 
-    responsible_person: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    responsible_person: PersonName | None = None
     measures: LongText | None = None
     funds_yuan: Yuan | None = None
     deadline: StrictDate | None = None
@@ -77,26 +103,34 @@ class Plan(BaseModel):
     equipment_out_of_service: bool | None = None
 
 
-class Supervision(BaseModel):
+PLAN_ITEMS: tuple[str, ...] = tuple(Plan.model_fields)
+
+
+class Supervision(ResponseModel):
+    """挂牌督办: the listing unit and the official tracking it, with their names (readable by
+    whoever may read the hazard)."""
+
     org_unit_id: str
+    org_unit: NamedRef
     supervisor_user_id: str
+    supervisor: UserRef
     listed_at: datetime
     disclosed: bool
 
 
-class EscalationStep(BaseModel):
+class EscalationStep(ResponseModel):
     level: Escalation
     at: datetime
     actor: NamedRef | None
     note: str | None
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(ResponseModel):
     id: str
     hazard_id: str | None
     phase: AttachmentPhase | None
     filename: str
-    content_type: str
+    content_type: AttachmentContentType  # type: ignore[valid-type]
     size: int
     sha256: str
     has_thumbnail: bool
@@ -141,12 +175,15 @@ class HazardCreate(RequestModel):
     attachment_ids: AttachmentIds = Field(default_factory=list, description="Discovery photos")
 
 
-class HazardSummary(BaseModel):
+class HazardSummary(ResponseModel):
     id: str
     number: str
     enterprise: NamedRef
+    enforcement_department: NamedRef = Field(
+        description="The enterprise's daily-enforcement bureau (日常执法监管部门)"
+    )
     region_code: str
-    sector: str
+    sector: SectorCode = Field(description="The enterprise's sector")  # type: ignore[valid-type]
     title: str
     location: str | None
     level: HazardLevel
@@ -169,7 +206,7 @@ class HazardOut(HazardSummary):
     enterprise_id: str
     description: str | None
     found_by: NamedRef | None
-    judgment: Judgment | None
+    judgment: JudgmentOut | None
     plan: Plan | None
     supervision: Supervision | None
     escalation_history: list[EscalationStep]
@@ -179,23 +216,27 @@ class HazardOut(HazardSummary):
 class HazardPage(BaseModel):
     items: list[HazardSummary]
     next_cursor: str | None
-    total: int | None = None
+    total: int | None = Field(default=None, description="Sent only with include_total=true")
 
 
-class HazardEventOut(BaseModel):
+# Who wrote an event: a person, a machine client, or the server's own jobs (overdue marking).
+ActorKind = Literal["user", "client", "system"]
+
+
+class HazardEventOut(ResponseModel):
     id: str
     action: HazardEventAction
     from_status: HazardStatus | None
     to_status: HazardStatus
     actor: NamedRef | None
-    actor_kind: str
+    actor_kind: ActorKind
     note: str | None
     details: dict[str, str | int | float | bool | list[str] | None]
     attachment_ids: list[str]
     created_at: datetime
 
 
-class HazardEventList(BaseModel):
+class HazardEventList(ResponseModel):
     """The complete history, oldest first; never paged (`next_cursor` is always null)."""
 
     items: list[HazardEventOut]
@@ -209,20 +250,57 @@ class _Action(RequestModel):
     note: Note | None = None
 
 
+def _one_plan_form(schema: dict[str, Any]) -> None:
+    """The rule of ``PlanAction._one_form`` in JSON Schema, so a request valid by the schema is
+    one the server accepts: ``plan`` given, or one or more items beside ``action``, not both."""
+    schema["oneOf"] = [
+        {"required": ["plan"]},
+        {"anyOf": [{"required": [item]} for item in PLAN_ITEMS]},
+    ]
+
+
 class PlanAction(_Action):
-    """The plan goes in ``plan``; its items may also be sent beside ``action`` (flat)."""
+    """The 五落实 plan, in one of two forms (exactly one): inside ``plan``, or its items beside
+    ``action`` (flat). Both, or neither, is a 422 on ``plan``. Which items are required depends on
+    the level (checked when the plan is applied: 422 ``plan_incomplete``)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_plan_form)
 
     action: Literal["plan"]
-    plan: Plan
+    plan: Plan = Field(  # may be omitted, never null
+        default=None, description="The plan's items; or send them beside `action` instead"
+    )
+    responsible_person: PersonName | None = Field(default=None, description="Flat form")
+    measures: LongText | None = Field(default=None, description="Flat form")
+    funds_yuan: Yuan | None = Field(default=None, description="Flat form")
+    deadline: StrictDate | None = Field(default=None, description="Flat form")
+    contingency_plan: LongText | None = Field(default=None, description="Flat form")
+    interim_measures: LongText | None = Field(default=None, description="Flat form")
+    equipment_out_of_service: bool | None = Field(default=None, description="Flat form")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flat_items(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "plan" not in data:
-            items = {k: data[k] for k in Plan.model_fields if k in data}
-            if items:
-                data = {k: v for k, v in data.items() if k not in items} | {"plan": items}
-        return data
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        flat = [k for k in PLAN_ITEMS if k in self.model_fields_set]
+        nested = "plan" in self.model_fields_set
+        if nested and flat:
+            raise ValueError(
+                f"Send the plan either in `plan` or as items beside `action`, not both "
+                f"(got `plan` and {', '.join(flat)})"
+                f"|整改方案请在 plan 中填写，或与 action 并列填写各项，不能同时使用两种方式"
+                f"（收到 plan 及 {', '.join(flat)}）"
+            )
+        if not nested and not flat:
+            raise ValueError(
+                "A plan is required: `plan`, or its items beside `action` "
+                f"({', '.join(PLAN_ITEMS)})"
+                "|缺少整改方案：请填写 plan，或与 action 并列填写各项"
+                f"（{', '.join(PLAN_ITEMS)}）"
+            )
+        if flat:
+            self.plan = Plan.model_construct(
+                _fields_set=set(flat), **{k: getattr(self, k) for k in PLAN_ITEMS}
+            )
+        return self
 
 
 class FixOnSpotAction(_Action):
@@ -337,11 +415,14 @@ StatsGroupBy = Annotated[
 ]
 
 
-class HazardStatsRow(BaseModel):
+class HazardStatsRow(ResponseModel):
     key: dict[str, str] = Field(description="The group's values by dimension; empty for the totals")
-    labels: dict[str, str] = Field(description="Chinese labels of those values")
+    labels: dict[str, str] = Field(
+        description="Labels of those values: Chinese, or English under `Accept-Language: en` "
+        "(a town without an English name keeps its Chinese one; a month is its YYYY-MM)"
+    )
     town: str | None = Field(default=None, description="9-digit town code, when grouped by town")
-    sector: str | None = None
+    sector: SectorCode | None = None  # type: ignore[valid-type]
     level: HazardLevel | None = None
     source: HazardSource | None = None
     month: str | None = Field(default=None, description="YYYY-MM of discovery, local time")
@@ -357,7 +438,7 @@ class HazardStatsRow(BaseModel):
     median_days_to_close: float | None
 
 
-class HazardStats(BaseModel):
-    group_by: list[str]
+class HazardStats(ResponseModel):
+    group_by: list[StatsGroup]
     groups: list[HazardStatsRow]
     totals: HazardStatsRow

@@ -9,6 +9,14 @@ gives its slot back. All of it happens on the request's own session; nothing ope
 connection, and nothing waits for the throttle's gate while holding one (docs/decisions.md,
 "Hardening (issue 8)").
 
+Sessions of people (issue 9, item 10): a sign-in starts a session, a family of single-use
+refresh tokens; each refresh claims its token with one conditional ``UPDATE`` (so of two
+concurrent refreshes with one token exactly one wins) and issues the next token of the family in
+the same transaction. A used token presented again revokes the family (OAuth 2.0 Security BCP:
+one of the two presenters is a thief). The family's first row has the family's id, so "is this
+session revoked" is one primary-key lookup, which the caller lookup (app/auth/deps.py) folds
+into its statement; that first row is kept while any row of the family may still matter.
+
 A reservation that is never settled (the process died, the settling commit failed) does not
 count for the rest of the window: reservations are counted in aligned generations of
 ``RESERVATION_SECONDS``, and only the current and the previous generation count, so such a
@@ -26,30 +34,40 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Literal, NoReturn, TypeVar
 
 import anyio
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import Update, bindparam, case, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.passwords import hash_password, in_hashing_thread, verify_password
 from app.auth.principal import Principal
-from app.auth.tokens import issue_token
+from app.auth.tokens import (
+    LEEWAY_SECONDS,
+    issue_token,
+    new_refresh_token,
+    refresh_token_hash,
+    session_of,
+)
 from app.core.config import Settings
-from app.core.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from app.core.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from app.core.ids import new_id
 from app.models import ApiClient, User
 from app.models.base import UTCDateTime, utcnow
-from app.models.users import LoginThrottle
+from app.models.users import LoginThrottle, RefreshToken
 
 T = TypeVar("T")
+log = logging.getLogger("anjian.auth")
 
 # How long a reserved attempt counts at least (at most twice this): far longer than a check takes
 # (a hash and two short statements), short enough that a slot left by a crash or a failed
@@ -336,13 +354,176 @@ async def _verify(
         raise
 
 
+@dataclass(frozen=True)
+class IssuedTokens:
+    """What the token endpoint answers. Only a person's session has a refresh token: a machine
+    client signs in again with its credentials (RFC 6749 §4.4.3)."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = None
+
+
+def _invalid_refresh_token() -> BadRequest:
+    # One answer for unknown, expired, used, revoked and outdated tokens: nothing to probe.
+    return BadRequest(
+        "刷新令牌无效、已过期、已使用或已撤销，请重新登录",
+        "The refresh token is invalid, expired, used or revoked; sign in again",
+        code="invalid_refresh_token",
+    )
+
+
+async def _prune(session: AsyncSession, settings: Settings, user_id: str, now: datetime) -> None:
+    """Drops the user's refresh tokens that can no longer matter: expired before ``cutoff`` (so
+    every access token issued beside them has expired too). A family's first row, whose
+    ``revoked_at`` says whether the session is revoked, goes only with the last of its family.
+    Used rows stay until they expire: presenting one is how a stolen copy is detected."""
+    cutoff = now - timedelta(seconds=settings.token_lifetime_seconds + LEEWAY_SECONDS)
+    rt, live = RefreshToken, aliased(RefreshToken)
+    family_alive = exists().where(live.family_id == rt.family_id, live.expires_at >= cutoff)
+    await session.execute(
+        delete(rt)
+        .where(
+            rt.user_id == user_id, rt.expires_at < cutoff, or_(rt.id != rt.family_id, ~family_alive)
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _session_tokens(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: str,
+    credential_version: int,
+    family_id: str | None = None,
+) -> IssuedTokens:
+    """The next refresh token of a session (a new session when ``family_id`` is None; its first
+    row's id is the session's id) and an access token carrying that session as ``sid``. Written
+    in the caller's transaction; the unit of work commits before the answer is sent."""
+    now = utcnow()
+    await _prune(session, settings, user_id, now)
+    row_id = new_id()
+    family_id = family_id or row_id
+    token = new_refresh_token()
+    lifetime = settings.refresh_token_lifetime_seconds
+    await session.execute(
+        insert(RefreshToken).values(
+            id=row_id,
+            family_id=family_id,
+            user_id=user_id,
+            token_hash=refresh_token_hash(token),
+            credential_version=credential_version,
+            created_at=now,
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+    )
+    access, ttl = issue_token(
+        settings, user_id, "user", credential_version=credential_version, session_id=family_id
+    )
+    return IssuedTokens(access, ttl, token, lifetime)
+
+
+def _revoke_family(family_id: ColumnElement[str] | str, now: datetime) -> Update:
+    """Marks every row of a session not marked yet, its first row included (the one the caller
+    lookup and the refresh claim consult)."""
+    rt = RefreshToken
+    return (
+        update(rt)
+        .where(rt.family_id == family_id, rt.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def refresh_grant(session: AsyncSession, settings: Settings, token: str) -> IssuedTokens:
+    """Rotates a refresh token: claims it and issues the next of its session, atomically.
+
+    The claim is one conditional ``UPDATE`` (unused, unrevoked, unexpired, its session not
+    revoked, its user active at the credential version it was issued under): two concurrent
+    refreshes with one token cannot both match, on PostgreSQL (the second waits for the first's
+    row lock, then finds it used) and SQLite (one writer) alike. No hashing and no throttle:
+    256 random bits cannot be guessed, and SHA-256 of them costs microseconds on the loop."""
+    now = utcnow()
+    digest = refresh_token_hash(token)
+    rt, first = RefreshToken, aliased(RefreshToken)
+    user_current = exists().where(
+        User.id == rt.user_id,
+        User.is_active.is_(True),
+        User.credential_version == rt.credential_version,
+    )
+    session_revoked = exists().where(first.id == rt.family_id, first.revoked_at.is_not(None))
+    claimed = (
+        await session.execute(
+            update(rt)
+            .where(
+                rt.token_hash == digest,
+                rt.used_at.is_(None),
+                rt.revoked_at.is_(None),
+                rt.expires_at > now,
+                user_current,
+                ~session_revoked,
+            )
+            .values(used_at=now)
+            .returning(rt.family_id, rt.user_id, rt.credential_version)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if claimed is None:
+        await _refuse_refresh(session, digest, now)
+    family_id, user_id, credential_version = claimed
+    return await _session_tokens(session, settings, user_id, credential_version, family_id)
+
+
+async def _refuse_refresh(session: AsyncSession, digest: str, now: datetime) -> NoReturn:
+    """A token that could not be claimed. One already used (and not revoked) was presented a
+    second time: the legitimate client and a thief hold the same family, and we cannot tell
+    which is which, so the whole session ends. The revocation is committed before the 400 is
+    raised (the unit of work rolls back when an endpoint raises, which must not undo it)."""
+    rt = RefreshToken
+    row = (
+        await session.execute(
+            select(rt.family_id, rt.user_id, rt.used_at, rt.revoked_at).where(
+                rt.token_hash == digest
+            )
+        )
+    ).first()
+    if row is not None and row.used_at is not None and row.revoked_at is None:
+        await session.execute(_revoke_family(row.family_id, now))
+        await session.commit()
+        log.warning(
+            "refresh token reused: session revoked",
+            extra={"session_id": row.family_id, "user_id": row.user_id},
+        )
+    raise _invalid_refresh_token()
+
+
+async def revoke(session: AsyncSession, settings: Settings, token: str) -> None:
+    """Ends the session of a refresh token, or of an access token carrying ``sid`` (signed by
+    us, even if expired). Anything else (unknown, malformed, a machine client's token, a
+    session already ended) changes nothing and is no error (RFC 7009 §2.2). Every row of the
+    family is marked, the first one included, which refuses the session's access tokens."""
+    now = utcnow()
+    sid = session_of(settings, token)
+    if sid is not None:
+        await session.execute(_revoke_family(sid, now))
+        return
+    hashed = aliased(RefreshToken)
+    family = (
+        select(hashed.family_id)
+        .where(hashed.token_hash == refresh_token_hash(token))
+        .scalar_subquery()
+    )
+    await session.execute(_revoke_family(family, now))
+
+
 async def password_grant(
     session: AsyncSession,
     settings: Settings,
     username: str,
     password: str,
     address: str | None = None,
-) -> tuple[str, int]:
+) -> IssuedTokens:
     username = username.strip().lower()  # usernames are stored lower-case
 
     async def load(s: AsyncSession) -> User | None:
@@ -356,7 +537,7 @@ async def password_grant(
         await attempt.fail(session)
         raise _bad_credentials()
     await attempt.succeed(session)
-    return issue_token(settings, user.id, "user", credential_version=user.credential_version)
+    return await _session_tokens(session, settings, user.id, user.credential_version)
 
 
 async def client_credentials_grant(
@@ -365,7 +546,7 @@ async def client_credentials_grant(
     client_id: str,
     client_secret: str,
     address: str | None = None,
-) -> tuple[str, int]:
+) -> IssuedTokens:
     client_id = client_id.strip()
 
     async def load(s: AsyncSession) -> ApiClient | None:
@@ -392,7 +573,9 @@ async def client_credentials_grant(
         await attempt.fail(session)
         raise Unauthorized("客户端凭据错误", "Wrong client credentials", code="invalid_client")
     await attempt.succeed(session)
-    return issue_token(settings, client.id, "client", credential_version=client.credential_version)
+    return IssuedTokens(
+        *issue_token(settings, client.id, "client", credential_version=client.credential_version)
+    )
 
 
 async def change_own_password(
@@ -402,9 +585,10 @@ async def change_own_password(
     current_password: str,
     new_password: str,
     address: str | None = None,
-) -> tuple[str, int]:
+) -> IssuedTokens:
     """The caller's own password, proven by the current one (throttled like a sign-in, so a
-    stolen token cannot be used to guess it). Ends every other session; answers a new token."""
+    stolen token cannot be used to guess it). Ends every other session (the ``cv`` bump refuses
+    their access and refresh tokens) and starts a new one, so the caller stays signed in."""
     if p.kind != "user":
         raise Forbidden(
             "接口客户端没有密码，请由管理员轮换其密钥",
@@ -432,7 +616,7 @@ async def change_own_password(
     )
     user.credential_version += 1  # every other session ends
     await session.flush()
-    return issue_token(settings, user.id, "user", credential_version=user.credential_version)
+    return await _session_tokens(session, settings, user.id, user.credential_version)
 
 
 async def purge_old_failures(session: AsyncSession, settings: Settings) -> int:

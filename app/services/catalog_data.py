@@ -112,6 +112,19 @@ HAZARD_ACTIONS = (
     Entry("unsupervise", "摘牌", "Remove listed supervision"),
     Entry("escalate", "逐级问责（函告、通报、约谈、曝光）", "Escalate"),
 )
+# What a hazard's history records: every action above, plus three the server writes itself.
+HAZARD_EVENT_ACTIONS = (
+    *HAZARD_ACTIONS,
+    Entry("register", "登记", "Registered"),
+    Entry("mark_overdue", "逾期", "Marked overdue"),
+    Entry("attach", "上传材料", "Evidence attached"),
+)
+EVENT_ACTOR_KINDS = (
+    Entry("user", "用户", "User"),
+    Entry("client", "接口客户端", "Machine client"),
+    Entry("system", "系统", "System"),
+)
+REMINDER_KINDS = (Entry("overdue", "逾期提醒", "Overdue reminder"),)
 ESCALATION_LEVELS = (
     Entry("none", "未问责", "None"),
     Entry("notice_letter", "函告", "Notice letter"),
@@ -165,6 +178,9 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "hazard_categories": HAZARD_CATEGORIES,
     "hazard_statuses": HAZARD_STATUSES,
     "hazard_actions": HAZARD_ACTIONS,
+    "hazard_event_actions": HAZARD_EVENT_ACTIONS,
+    "event_actor_kinds": EVENT_ACTOR_KINDS,
+    "reminder_kinds": REMINDER_KINDS,
     "escalation_levels": ESCALATION_LEVELS,
     "attachment_phases": ATTACHMENT_PHASES,
     "judgment_standards": JUDGMENT_STANDARDS,

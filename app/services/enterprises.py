@@ -8,24 +8,29 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.scope import enterprise_would_be_visible, visible_enterprises
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import Enterprise, OrgUnit
-from app.schemas.common import ListParams
+from app.schemas.common import ListParams, NamedRef
 from app.schemas.enterprises import (
     CONTACT_FIELDS,
-    Contact,
+    ContactOut,
     EnterpriseCreate,
     EnterpriseOut,
     EnterpriseUpdate,
     Location,
 )
+from app.services.refs import remember, unit_names
 
+# The enforcement department, joined for its name (an alias: never correlated with a subquery).
+Department = aliased(OrgUnit, name="department")
 COLUMNS = (
     Enterprise.id,
     Enterprise.name,
@@ -37,6 +42,8 @@ COLUMNS = (
     Enterprise.sector,
     Enterprise.industry_code,
     Enterprise.enforcement_department_id,
+    Department.name.label("department_name"),
+    Department.name_en.label("department_name_en"),
     Enterprise.scale,
     Enterprise.risk_color,
     Enterprise.standardization_grade,
@@ -57,13 +64,24 @@ SORTS = {
 DEFAULT_SORT = "name"
 
 
-def _contact(name: str | None, phone: str | None) -> Contact | None:
-    return Contact.model_construct(name=name, phone=phone) if name else None
+def _contact(name: str | None, phone: str | None) -> ContactOut | None:
+    return ContactOut.model_construct(name=name, phone=phone) if name else None
 
 
-def to_out(row: Any) -> EnterpriseOut:
-    """Accepts an ORM entity or a column row; the hot list path passes rows."""
-    get = row.__getitem__ if hasattr(row, "keys") else lambda k: getattr(row, k)
+def row_out(row: Any, english: bool) -> EnterpriseOut:
+    """A list row (``COLUMNS``, the department's names joined in the same statement)."""
+    return _out(row.__getitem__, english)
+
+
+async def to_out(session: AsyncSession, ent: Enterprise, english: bool) -> EnterpriseOut:
+    """An entity. Its department's names were read with it (``get_visible``) or when it was
+    checked (``_check_department``, on create and on a change): no statement here."""
+    name, name_en = await unit_names(session, ent.enforcement_department_id)
+    names = {"department_name": name, "department_name_en": name_en}
+    return _out(lambda k: names[k] if k in names else getattr(ent, k), english)
+
+
+def _out(get: Any, english: bool) -> EnterpriseOut:
     lat, lng = get("lat"), get("lng")
     return EnterpriseOut.model_construct(
         id=get("id"),
@@ -77,6 +95,10 @@ def to_out(row: Any) -> EnterpriseOut:
         sector=get("sector"),
         industry_code=get("industry_code"),
         enforcement_department_id=get("enforcement_department_id"),
+        enforcement_department=NamedRef.model_construct(
+            id=get("enforcement_department_id"),
+            name=unit_name(get("department_name"), get("department_name_en"), english),
+        ),
         scale=get("scale"),
         risk_color=get("risk_color"),
         standardization_grade=get("standardization_grade"),
@@ -98,7 +120,12 @@ def filtered(
     status: Sequence[str] | None = None,
     enforcement_department_id: str | None = None,
 ) -> Select[Any]:
-    stmt = select(*COLUMNS).where(visible_enterprises(p))
+    stmt = (
+        select(*COLUMNS)
+        .select_from(Enterprise)
+        .join(Department, Department.id == Enterprise.enforcement_department_id)
+        .where(visible_enterprises(p))
+    )
     if q:
         stmt = stmt.where(
             Enterprise.name.icontains(q, autoescape=True) | (Enterprise.credit_code == q.upper())
@@ -133,14 +160,18 @@ async def list_enterprises(
 
 
 async def get_visible(session: AsyncSession, p: Principal, enterprise_id: str) -> Enterprise:
-    ent = (
+    """The enterprise, with its department's names in the same statement (for the reference)."""
+    row = (
         await session.execute(
-            select(Enterprise).where(Enterprise.id == enterprise_id, visible_enterprises(p))
+            select(Enterprise, Department.name, Department.name_en)
+            .join(Department, Department.id == Enterprise.enforcement_department_id)
+            .where(Enterprise.id == enterprise_id, visible_enterprises(p))
         )
-    ).scalar_one_or_none()
-    if ent is None:
+    ).first()
+    if row is None:
         raise NotFound("企业不存在", "Enterprise not found")
-    return ent
+    remember(session, row[0].enforcement_department_id, row[1], row[2])
+    return row[0]
 
 
 async def _check_region(session: AsyncSession, p: Principal, region_code: str) -> None:
@@ -167,6 +198,7 @@ async def _check_department(session: AsyncSession, p: Principal, department_id: 
             "日常执法监管部门应为本县（区）的行业部门",
             "enforcement_department_id must be a bureau of the county",
         )
+    remember(session, unit.id, unit.name, unit.name_en)  # the answer names it
 
 
 def _apply(ent: Enterprise, data: dict[str, Any]) -> None:

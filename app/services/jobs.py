@@ -31,6 +31,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
+from app.services.reminders import overdue_message
 
 log = logging.getLogger("anjian.jobs")
 BATCH = 1000
@@ -110,7 +111,6 @@ async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -
                 )
             )
         if r.id not in reminded:
-            days = (today - r.deadline).days
             reminders.append(
                 Reminder(
                     hazard_id=r.id,
@@ -119,7 +119,8 @@ async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -
                     kind="overdue",
                     on_date=today,
                     created_at=now,
-                    message=f"隐患 {r.number}《{r.title}》已逾期 {days} 天（整改期限 {r.deadline.isoformat()}），请督促整改。",
+                    # Stored in Chinese; English is rendered when read (services/reminders.py).
+                    message=overdue_message(r.number, r.title, r.deadline, today, english=False),
                 )
             )
     for start in range(0, len(newly), BATCH):

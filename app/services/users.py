@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.passwords import hash_password, in_hashing_thread
 from app.auth.permissions import CLIENT_GRANTABLE, ENTERPRISE_ROLES, Role
@@ -16,17 +18,26 @@ from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises, visible_org_units, visible_users
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import ApiClient, Enterprise, OrgUnit, User
 from app.models.base import utcnow
-from app.schemas.common import ListParams
+from app.schemas.common import ListParams, NamedRef
 from app.schemas.users import (
     ClientCreate,
+    ClientOut,
     ClientSecretRotation,
     ClientUpdate,
     UserCreate,
+    UserOut,
     UserUpdate,
 )
+from app.services.refs import enterprise_name, remember, unit_names
+
+# The unit and enterprise named by a user or client row, joined for their names. Aliases, so
+# that the scope subqueries over ``org_units``/``enterprises`` are never correlated with them.
+RefUnit = aliased(OrgUnit, name="ref_unit")
+RefEnterprise = aliased(Enterprise, name="ref_enterprise")
 
 
 async def _hash(settings: Settings, secret: str) -> str:
@@ -49,7 +60,10 @@ USER_COLUMNS = (
     User.phone,
     User.role,
     User.org_unit_id,
+    RefUnit.name.label("org_unit_name"),
+    RefUnit.name_en.label("org_unit_name_en"),
     User.enterprise_id,
+    RefEnterprise.name.label("enterprise_name"),
     User.is_active,
     User.created_at,
     User.updated_at,
@@ -60,12 +74,63 @@ CLIENT_SORTS = {"name": ApiClient.name, "created_at": ApiClient.created_at}
 CLIENT_DEFAULT_SORT = "name"
 
 
+def _unit_ref(unit_id: str | None, name: str | None, name_en: str | None, en: bool) -> Any:
+    if unit_id is None:
+        return None
+    return NamedRef.model_construct(id=unit_id, name=unit_name(name or "", name_en, en))
+
+
+def _user_out(get: Any, english: bool) -> UserOut:
+    enterprise_id = get("enterprise_id")
+    return UserOut.model_construct(
+        id=get("id"),
+        username=get("username"),
+        display_name=get("display_name"),
+        phone=get("phone"),
+        role=get("role"),
+        org_unit_id=get("org_unit_id"),
+        org_unit=_unit_ref(
+            get("org_unit_id"), get("org_unit_name"), get("org_unit_name_en"), english
+        ),
+        enterprise_id=enterprise_id,
+        enterprise=NamedRef.model_construct(id=enterprise_id, name=get("enterprise_name") or "")
+        if enterprise_id
+        else None,
+        is_active=get("is_active"),
+        created_at=get("created_at"),
+        updated_at=get("updated_at"),
+    )
+
+
+def user_row_out(row: Any, english: bool) -> UserOut:
+    """A list row (``USER_COLUMNS``: the unit's and enterprise's names joined in)."""
+    return _user_out(row.__getitem__, english)
+
+
+async def user_out(session: AsyncSession, user: User, english: bool) -> UserOut:
+    """An entity. Its unit's or enterprise's names were read in the statement that loaded or
+    checked the user (``get_visible_user``, ``_check_home``): no statement here."""
+    unit = await unit_names(session, user.org_unit_id) if user.org_unit_id else (None, None)
+    ent = await enterprise_name(session, user.enterprise_id) if user.enterprise_id else None
+    names = {"org_unit_name": unit[0], "org_unit_name_en": unit[1], "enterprise_name": ent}
+    return _user_out(lambda k: names[k] if k in names else getattr(user, k), english)
+
+
 async def get_visible_user(session: AsyncSession, p: Principal, user_id: str) -> User:
-    user = (
-        await session.execute(select(User).where(User.id == user_id, visible_users(p)))
-    ).scalar_one_or_none()
-    if user is None:
+    """The user, with its unit's or enterprise's names in the same statement."""
+    row = (
+        await session.execute(
+            select(User, RefUnit.name, RefUnit.name_en, RefEnterprise.name)
+            .outerjoin(RefUnit, RefUnit.id == User.org_unit_id)
+            .outerjoin(RefEnterprise, RefEnterprise.id == User.enterprise_id)
+            .where(User.id == user_id, visible_users(p))
+        )
+    ).first()
+    if row is None:
         raise NotFound("用户不存在", "User not found")
+    user = row[0]
+    remember(session, user.org_unit_id, row[1], row[2])
+    remember(session, user.enterprise_id, row[3])
     return user
 
 
@@ -80,7 +145,13 @@ async def list_users(
     q: str | None,
 ) -> tuple[PageResult, Sort]:
     sort = parse_sort(params.sort, USER_SORTS, USER_DEFAULT_SORT)
-    stmt = select(*USER_COLUMNS).where(visible_users(p))
+    stmt = (
+        select(*USER_COLUMNS)
+        .select_from(User)
+        .outerjoin(RefUnit, RefUnit.id == User.org_unit_id)
+        .outerjoin(RefEnterprise, RefEnterprise.id == User.enterprise_id)
+        .where(visible_users(p))
+    )
     if role:
         stmt = stmt.where(User.role.in_(role))
     if org_unit_id:
@@ -143,6 +214,7 @@ async def _check_home(
         ).scalar_one_or_none()
         if unit is None:
             raise ValidationFailed.field("org_unit_id", "所属单位不存在", "Unknown org unit")
+        remember(session, unit.id, unit.name, unit.name_en)  # the answer names it
         if role is Role.admin and unit.kind != "county":
             raise ValidationFailed.field(
                 "role", "系统管理员只能属于县级单位", "Admins belong to the county unit"
@@ -150,13 +222,16 @@ async def _check_home(
         if not p.is_admin and unit.id != (p.unit.id if p.unit else None):
             raise Forbidden("只能管理本单位的用户", "You may manage users of your own unit only")
     else:
-        ent = (
+        ent = (  # with its name: the answer names it (``user_out``)
             await session.execute(
-                select(Enterprise.id).where(Enterprise.id == enterprise_id, visible_enterprises(p))
+                select(Enterprise.id, Enterprise.name).where(
+                    Enterprise.id == enterprise_id, visible_enterprises(p)
+                )
             )
-        ).scalar_one_or_none()
+        ).one_or_none()
         if ent is None:
             raise ValidationFailed.field("enterprise_id", "所属企业不存在", "Unknown enterprise")
+        remember(session, ent.id, ent.name)
 
 
 async def create_user(
@@ -235,6 +310,8 @@ CLIENT_COLUMNS = (
     ApiClient.client_id,
     ApiClient.name,
     ApiClient.org_unit_id,
+    RefUnit.name.label("org_unit_name"),
+    RefUnit.name_en.label("org_unit_name_en"),
     ApiClient.permissions,
     ApiClient.is_active,
     ApiClient.previous_secret_expires_at,
@@ -259,11 +336,45 @@ def _visible_clients(p: Principal):  # type: ignore[no-untyped-def]
     return ApiClient.org_unit_id.in_(select(OrgUnit.id).where(visible_org_units(p)))
 
 
+def _client_out(get: Any, english: bool) -> ClientOut:
+    return ClientOut.model_construct(
+        id=get("id"),
+        client_id=get("client_id"),
+        name=get("name"),
+        org_unit_id=get("org_unit_id"),
+        org_unit=_unit_ref(
+            get("org_unit_id"), get("org_unit_name"), get("org_unit_name_en"), english
+        ),
+        permissions=list(get("permissions") or []),
+        is_active=get("is_active"),
+        previous_secret_expires_at=get("previous_secret_expires_at"),
+        created_at=get("created_at"),
+        updated_at=get("updated_at"),
+    )
+
+
+def client_row_out(row: Any, english: bool) -> ClientOut:
+    """A list row (``CLIENT_COLUMNS``: the unit's names joined in)."""
+    return _client_out(row.__getitem__, english)
+
+
+async def client_out(session: AsyncSession, client: ApiClient, english: bool) -> ClientOut:
+    """An entity; its unit's names came with it (``get_client``, ``create_client``)."""
+    name, name_en = await unit_names(session, client.org_unit_id)
+    names = {"org_unit_name": name, "org_unit_name_en": name_en}
+    return _client_out(lambda k: names[k] if k in names else getattr(client, k), english)
+
+
 async def list_clients(
     session: AsyncSession, p: Principal, params: ListParams
 ) -> tuple[PageResult, Sort]:
     sort = parse_sort(params.sort, CLIENT_SORTS, CLIENT_DEFAULT_SORT)
-    stmt = select(*CLIENT_COLUMNS).where(_visible_clients(p))
+    stmt = (
+        select(*CLIENT_COLUMNS)
+        .select_from(ApiClient)
+        .outerjoin(RefUnit, RefUnit.id == ApiClient.org_unit_id)
+        .where(_visible_clients(p))
+    )
     page = await fetch_page(
         session,
         stmt,
@@ -277,14 +388,17 @@ async def list_clients(
 
 
 async def get_client(session: AsyncSession, p: Principal, client_id: str) -> ApiClient:
-    client = (
+    row = (
         await session.execute(
-            select(ApiClient).where(ApiClient.id == client_id, _visible_clients(p))
+            select(ApiClient, RefUnit.name, RefUnit.name_en)
+            .outerjoin(RefUnit, RefUnit.id == ApiClient.org_unit_id)
+            .where(ApiClient.id == client_id, _visible_clients(p))
         )
-    ).scalar_one_or_none()
-    if client is None:
+    ).first()
+    if row is None:
         raise NotFound("客户端不存在", "Client not found")
-    return client
+    remember(session, row[0].org_unit_id, row[1], row[2])
+    return row[0]
 
 
 async def create_client(
@@ -297,6 +411,7 @@ async def create_client(
     ).scalar_one_or_none()
     if unit is None:
         raise ValidationFailed.field("org_unit_id", "所属单位不存在", "Unknown org unit")
+    remember(session, unit.id, unit.name, unit.name_en)  # the answer names it
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id="cli_" + secrets.token_hex(8),

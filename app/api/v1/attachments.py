@@ -26,7 +26,11 @@ AttachmentId = Annotated[str, Path(max_length=64)]
 
 
 @router.post(
-    "/attachments", operation_id="upload_attachment", response_model=AttachmentOut, status_code=201
+    "/attachments",
+    operation_id="upload_attachment",
+    response_model=AttachmentOut,
+    status_code=201,
+    summary="Upload an attachment",
 )
 async def upload_attachment(
     request: Request,
@@ -41,13 +45,23 @@ async def upload_attachment(
         Form(description="With hazard_id; defaults to the hazard's current step"),
     ] = None,
 ) -> Response:
-    """Upload, then reference the id from a hazard or a transition (which binds it and sets its
-    phase); or send `hazard_id` (and `phase`) to bind it to an open hazard at once (an `attach`
-    event records it; such a file may also be cited by the transition it supports).
-    `phase=acceptance` only for whoever may accept the hazard (403 otherwise). Images over
-    `ANJIAN_ATTACHMENT_MAX_PIXELS` are 422 `image_too_large`; data after the end of an image is
-    422 `image_trailing_data`; PDFs with scripts, automatic actions or embedded files are 422
-    `pdf_active_content`."""
+    """Uploads evidence (现场照片、整改材料) as `multipart/form-data` with one `file`: JPEG, PNG,
+    WebP or PDF, judged by content rather than by name (415 `unsupported_media_type`
+    otherwise; 413 `payload_too_large` over `ANJIAN_ATTACHMENT_MAX_BYTES`). Answers 201 with
+    the attachment, its signed `download_url`/`thumbnail_url` and `Location`.
+
+    Upload first, then cite the id in `attachment_ids` of a hazard registration or a transition
+    (which binds it and sets its phase); or send `hazard_id` (and `phase`) to bind it to an
+    open hazard in scope at once (an `attach` event records it; such a file may also be cited by
+    the transition it supports). `phase=acceptance` only for whoever may accept the hazard.
+
+    Who: roles with `attachments:write` (those who register and work hazards). Errors: 403
+    `acceptance_evidence_forbidden`; 409 `invalid_transition` (the hazard is closed or voided);
+    422 `unknown_hazard` (missing or outside scope), `image_too_large` (over
+    `ANJIAN_ATTACHMENT_MAX_PIXELS`), `image_trailing_data`, `image_malformed`,
+    `pdf_active_content` (scripts, automatic actions, embedded files), `pdf_encrypted`,
+    `pdf_unreadable`, `pdf_too_complex`.
+    """
     settings = request.app.state.settings
     target = (
         await hazard_service.evidence_target(session, p, settings, hazard_id, phase)
@@ -88,7 +102,10 @@ def _thumbnail_limiter(request: Request) -> anyio.CapacityLimiter:
 
 
 @router.get(
-    "/attachments/{attachment_id}", operation_id="get_attachment", response_model=AttachmentOut
+    "/attachments/{attachment_id}",
+    operation_id="get_attachment",
+    response_model=AttachmentOut,
+    summary="Get an attachment",
 )
 async def get_attachment(
     request: Request,
@@ -96,6 +113,14 @@ async def get_attachment(
     p: Requires(Permission.attachments_read),
     attachment_id: AttachmentId,
 ) -> Response:
+    """An attachment's metadata (name, type, size, SHA-256, phase, hazard) with fresh signed
+    `download_url`/`thumbnail_url`, valid for `ANJIAN_ATTACHMENT_URL_LIFETIME_SECONDS`
+    (10 minutes): fetch again for new links. An attachment bound to a hazard follows the
+    hazard's scope; an unbound one is visible to its uploader.
+
+    Who: roles with `attachments:read`. Errors: 404 `not_found` when it does not exist or lies
+    outside the caller's scope.
+    """
     a = await service.get_visible(session, p, attachment_id)
     return json_response(service.to_out(a, p, request.app.state.settings))
 
@@ -181,9 +206,13 @@ def _quote(name: str) -> str:
     return quote(name, safe="")
 
 
-DOWNLOAD_DOC = """Works with a bearer header (`attachments:read`, in scope) or, without one, with the
-signed link from `download_url`/`thumbnail_url` (403 `invalid_link` if it does not verify for
-this file, `link_expired` after its expiry). Supports `Range` (206; 416 when unsatisfiable)."""
+DOWNLOAD_DOC = """Works with a bearer header (`attachments:read`, in scope; 404 `not_found`
+outside it) or, without one, with the signed link from `download_url`/`thumbnail_url`, so an
+`<img src>` needs no header (403 `invalid_link` if it does not verify for this file,
+`link_expired` after its expiry or once its caller is deactivated); with neither, 401.
+Images are sent inline, other files as downloads, with `X-Content-Type-Options: nosniff`,
+`Content-Security-Policy: sandbox`, `Cache-Control: private` and the SHA-256 as `ETag`.
+Supports `Range` and `If-Range` (206; 416 when unsatisfiable)."""
 # the bearer is optional here: a signed link (query parameters) stands in for it
 BEARER_OR_LINK: dict[str, Any] = {"security": [{}]}  # added to the bearer requirement
 RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -203,8 +232,9 @@ RANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
         200: {"content": {"application/octet-stream": {}}, "description": "The file"},
         **RANGE_RESPONSES,
     },
-    description=DOWNLOAD_DOC,
+    description=f"The file itself. {DOWNLOAD_DOC}",
     openapi_extra=BEARER_OR_LINK,
+    summary="Download an attachment",
 )
 async def download_attachment(
     request: Request, access: Annotated[Access, Depends(_reader("content"))]
@@ -221,8 +251,10 @@ async def download_attachment(
         200: {"content": {"image/jpeg": {}}, "description": "A JPEG thumbnail (images only)"},
         **RANGE_RESPONSES,
     },
-    description=DOWNLOAD_DOC,
+    description="A JPEG thumbnail of an image attachment (404 `not_found` for files without "
+    f"one, such as PDFs: see `has_thumbnail`). {DOWNLOAD_DOC}",
     openapi_extra=BEARER_OR_LINK,
+    summary="Download an attachment's thumbnail",
 )
 async def download_thumbnail(
     request: Request, access: Annotated[Access, Depends(_reader("thumbnail"))]

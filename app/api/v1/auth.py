@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
@@ -17,18 +17,21 @@ from app.core.errors import (
     validation_errors,
 )
 from app.core.openapi import EXTRA_SCHEMAS
-from app.schemas.auth import TokenOut, TokenRequest
+from app.schemas.auth import RevokeRequest, TokenOut, TokenRequest
 from app.services import auth as service
 
+M = TypeVar("M", bound=BaseModel)
 router = APIRouter(tags=["auth"], route_class=ApiRoute)
-EXTRA_SCHEMAS.append(TokenRequest)
+EXTRA_SCHEMAS.extend((TokenRequest, RevokeRequest))
 
 _FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
-_BODY = {"schema": {"$ref": "#/components/schemas/TokenRequest"}}
+_GRANTS = ("password", "client_credentials", "refresh_token")
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 # RFC 6749 §5.2 names for our problem codes, so OAuth libraries (AppAuth) understand the error.
 _OAUTH_ERRORS = {
     "invalid_credentials": "invalid_grant",
+    "invalid_refresh_token": "invalid_grant",
     "invalid_client": "invalid_client",
     "login_throttled": "temporarily_unavailable",
     "database_unavailable": "temporarily_unavailable",
@@ -36,15 +39,57 @@ _OAUTH_ERRORS = {
 }
 
 
-async def _read(request: Request) -> TokenRequest:
-    """The token request, form-encoded (OAuth 2.0) or JSON (API.md): the same fields either way."""
+def _request_body(schema: str, examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The body an operation reads by hand, declared for both media types (FastAPI cannot
+    declare one operation with a form and a JSON body), with its examples."""
+    content = {"schema": {"$ref": f"#/components/schemas/{schema}"}, "examples": examples}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": content, "application/json": content},
+        }
+    }
+
+
+_TOKEN_EXAMPLES = {
+    "password": {
+        "summary": "A person signs in",
+        "value": {"grant_type": "password", "username": "zhangsan", "password": "…"},
+    },
+    "refresh_token": {
+        "summary": "Refresh: the refresh token of the last answer, once",
+        "value": {"grant_type": "refresh_token", "refresh_token": "q7J1v0…"},
+    },
+    "client_credentials": {
+        "summary": "A machine client signs in (no refresh token)",
+        "value": {
+            "grant_type": "client_credentials",
+            "client_id": "cli_provincial_exchange",
+            "client_secret": "…",
+        },
+    },
+}
+_REVOKE_EXAMPLES = {
+    "refresh_token": {
+        "summary": "Sign out with the refresh token",
+        "value": {"token": "q7J1v0…", "token_type_hint": "refresh_token"},
+    },
+    "access_token": {
+        "summary": "Sign out with the access token",
+        "value": {"token": "eyJhbGciOiJIUzI1NiIs…", "token_type_hint": "access_token"},
+    },
+}
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """The body's fields, form-encoded (OAuth 2.0) or JSON (API.md): the same fields either way."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     data: Any
     if not media and not await request.body():
-        data = {}  # no body at all: the fields are missing (422), not of a wrong type
-    elif media in _FORM:
-        data = dict((await request.form()).items())
-    elif media == "application/json" or media.endswith("+json"):
+        return {}  # no body at all: the fields are missing (422), not of a wrong type
+    if media in _FORM:
+        return dict((await request.form()).items())
+    if media == "application/json" or media.endswith("+json"):
         try:
             data = await request.json()
         except ValueError:
@@ -53,21 +98,17 @@ async def _read(request: Request) -> TokenRequest:
             ) from None
         if not isinstance(data, dict):
             raise ValidationFailed.field("body", "请求体应为对象", "The body must be an object")
-    else:
-        raise UnsupportedMediaType(
-            "请求体类型应为 application/x-www-form-urlencoded 或 application/json",
-            "The request body must be application/x-www-form-urlencoded or application/json",
-            code="unsupported_media_type",
-        )
-    if data.get("grant_type") not in (None, "password", "client_credentials"):
-        raise ValidationFailed.field(
-            "grant_type",
-            "不支持的授权类型（password 或 client_credentials）",
-            "Unsupported grant_type (password or client_credentials)",
-            code="unsupported_grant_type",
-        )
+        return data
+    raise UnsupportedMediaType(
+        "请求体类型应为 application/x-www-form-urlencoded 或 application/json",
+        "The request body must be application/x-www-form-urlencoded or application/json",
+        code="unsupported_media_type",
+    )
+
+
+def _validated(model: type[M], data: dict[str, Any]) -> M:
     try:
-        return TokenRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = validation_errors(list(exc.errors()))
         fields = ", ".join(e["field"] for e in errors[:5])
@@ -76,60 +117,128 @@ async def _read(request: Request) -> TokenRequest:
         ) from None
 
 
+def _with_oauth_error(exc: AppError) -> None:
+    """RFC 6749 §5.2 (and RFC 7009 §2.2.1) error fields beside the problem's own."""
+    exc.extensions = {
+        "error": _OAUTH_ERRORS.get(exc.code, "invalid_request"),
+        "error_description": exc.detail_en or exc.title_en,
+    }
+
+
+def _required(field: str, zh: str, en: str) -> ValidationFailed:
+    return ValidationFailed.field(field, zh, en)
+
+
 @router.post(
     "/auth/token",
     operation_id="issue_token",
     response_model=TokenOut,
     dependencies=[Depends(public)],
-    summary="OAuth2 token endpoint (password and client_credentials grants)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-www-form-urlencoded": _BODY, "application/json": _BODY},
-        }
-    },
+    summary="Sign in or refresh: the OAuth 2.0 token endpoint",
+    responses={200: {"description": "The tokens; `Cache-Control: no-store`"}},
+    openapi_extra=_request_body("TokenRequest", _TOKEN_EXAMPLES),
 )
 async def issue_token(request: Request, session: SessionDep) -> Response:
-    """Form-encoded as OAuth 2.0 says, or JSON. Errors are problems that also carry RFC 6749's
-    `error` and `error_description`; a token is never stored for replay (`Cache-Control: no-store`)."""
+    """Issues an access token (30 minutes by default) for one of three grants:
+
+    - `password` (`username`, `password`): a person signs in and starts a **session**; the
+      answer also carries a `refresh_token`.
+    - `refresh_token` (`refresh_token`): the session goes on. The refresh token is **single
+      use**: the answer carries the next one, and the one sent is spent. Presenting a spent
+      refresh token again ends the whole session (a copy was stolen), as do a password change,
+      a role change and deactivation. Send one refresh at a time per session.
+    - `client_credentials` (`client_id`, `client_secret`): a machine client; no refresh token
+      (it signs in again with its credentials).
+
+    Form-encoded as OAuth 2.0 says, or JSON. Errors are problems that also carry RFC 6749's
+    `error` and `error_description`, so OAuth libraries read them: a refresh token that is
+    unknown, expired, spent or revoked is 400 `invalid_grant` (`code` `invalid_refresh_token`):
+    sign in again. Tokens are never cached or replayed (`Cache-Control: no-store`)."""
     try:
         return await _issue(request, session)
     except AppError as exc:
-        exc.extensions = {
-            "error": _OAUTH_ERRORS.get(exc.code, "invalid_request"),
-            "error_description": exc.detail_en or exc.title_en,
-        }
+        _with_oauth_error(exc)
         raise
 
 
 async def _issue(request: Request, session: SessionDep) -> Response:
     settings = request.app.state.settings
-    body = await _read(request)
+    data = await _fields(request)
+    if data.get("grant_type") not in (None, *_GRANTS):
+        raise ValidationFailed.field(
+            "grant_type",
+            "不支持的授权类型（password、refresh_token 或 client_credentials）",
+            "Unsupported grant_type (password, refresh_token or client_credentials)",
+            code="unsupported_grant_type",
+        )
+    body = _validated(TokenRequest, data)
     # A token is a secret: never stored for Idempotency-Key replay.
     request.state.idempotency_no_store = True
     # uvicorn runs with proxy_headers=True: behind a trusted proxy this is the client's address.
     address = request.client.host if request.client else None
     if body.grant_type == "password":
         if not body.username or not body.password:
-            raise ValidationFailed.field(
+            raise _required(
                 "username", "需要提供用户名和密码", "username and password are required"
             )
-        token, ttl = await service.password_grant(
+        issued = await service.password_grant(
             session, settings, body.username, body.password, address
         )
+    elif body.grant_type == "refresh_token":
+        if not body.refresh_token:
+            raise _required("refresh_token", "需要提供刷新令牌", "refresh_token is required")
+        issued = await service.refresh_grant(session, settings, body.refresh_token)
     else:
         if not body.client_id or not body.client_secret:
-            raise ValidationFailed.field(
+            raise _required(
                 "client_id",
                 "需要提供 client_id 和 client_secret",
                 "client_id and client_secret are required",
             )
-        token, ttl = await service.client_credentials_grant(
+        issued = await service.client_credentials_grant(
             session, settings, body.client_id, body.client_secret, address
         )
-    out = TokenOut(access_token=token, expires_in=ttl)
-    return Response(
-        out.model_dump_json(),
-        media_type="application/json",
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    out = TokenOut(
+        access_token=issued.access_token,
+        token_type="bearer",
+        expires_in=issued.expires_in,
+        refresh_token=issued.refresh_token,
+        refresh_expires_in=issued.refresh_expires_in,
     )
+    # The unit of work commits (the refresh token claimed, its successor stored) before this
+    # answer is sent: a client never holds a refresh token the database does not.
+    return Response(
+        out.model_dump_json(exclude_none=True), media_type="application/json", headers=_NO_STORE
+    )
+
+
+@router.post(
+    "/auth/revoke",
+    operation_id="revoke_token",
+    response_class=Response,
+    dependencies=[Depends(public)],
+    summary="Sign out: revoke a session (RFC 7009)",
+    responses={
+        200: {"description": "Revoked, or there was nothing to revoke; the body is empty"},
+        415: {"description": "Neither form-encoded nor JSON"},
+    },
+    openapi_extra=_request_body("RevokeRequest", _REVOKE_EXAMPLES),
+)
+async def revoke_token(request: Request, session: SessionDep) -> Response:
+    """Ends the session a token belongs to: every refresh token of the sign-in it came from is
+    revoked, and the session's access tokens are refused at once (401 `invalid_token`), on
+    every instance. Send the refresh token (or an access token of the session, even an expired
+    one) when the user signs out.
+
+    No `Authorization` needed: holding the token is the proof, and a mobile app has no client
+    secret. Answers 200 with an empty body also for a token that is unknown, expired, already
+    revoked or a machine client's (whose tokens have no session and are unaffected), as RFC 7009
+    §2.2 says: the client discards its tokens either way. Only a malformed request is an error
+    (problem with RFC 6749 `error` fields)."""
+    try:
+        body = _validated(RevokeRequest, await _fields(request))
+        await service.revoke(session, request.app.state.settings, body.token)
+    except AppError as exc:
+        _with_oauth_error(exc)
+        raise
+    return Response(status_code=200, headers=_NO_STORE)

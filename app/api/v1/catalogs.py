@@ -15,6 +15,7 @@ from app.core.db import SessionDep
 from app.core.problem_codes import PROBLEM_CODES
 from app.models import Enterprise, OrgUnit
 from app.schemas.catalogs import (
+    BureauEntry,
     CatalogEntry,
     CatalogsOut,
     ProblemCodeEntry,
@@ -31,13 +32,22 @@ router = APIRouter(tags=["catalogs"], route_class=ApiRoute)
     operation_id="get_catalogs",
     response_model=CatalogsOut,
     responses={304: {"description": "Not modified (`If-None-Match` matched the `ETag`)"}},
+    summary="Get the catalogues",
 )
 async def get_catalogs(
     request: Request, session: SessionDep, p: Requires(Permission.catalogs_read)
 ) -> Response:
-    """Every enumeration with its labels, the sectors and the caller's towns. Frontends cache it:
-    the answer carries an `ETag` (a digest of the body) and `Cache-Control: private, max-age=300`,
-    and a request with a matching `If-None-Match` is answered 304 without a body."""
+    """Every enumeration of the API (字典) with its stable `code` and its Chinese and English
+    labels (`name_zh`, `name_en`), the sectors (行业领域, with `high_risk`), the towns of the
+    caller's county, the roles and permissions, and `problem_codes`: every error `code` the
+    service answers with its status and titles. Frontends take labels from here and never
+    hard-code them.
+
+    Frontends cache it: the answer carries an `ETag` (a digest of the body) and
+    `Cache-Control: private, max-age=300`, and a request with a matching `If-None-Match` is
+    answered 304 without a body. Who: everyone signed in (`catalogs:read`), machine clients
+    included; the towns listed are those of the caller's own county.
+    """
     body = (await _catalogs(session, p)).model_dump_json().encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
@@ -58,29 +68,30 @@ async def _catalogs(session: AsyncSession, p: Principal) -> CatalogsOut:
             )
         ).scalar_one()
         county = region[:6]
-    towns = []
-    if county:
+    towns: list[TownEntry] = []
+    bureaus: list[BureauEntry] = []
+    if county:  # towns by region code, bureaus by name: one statement for both
         stmt = (
             select(OrgUnit)
-            .where(OrgUnit.kind == "town", OrgUnit.county_code == county)
-            .order_by(OrgUnit.region_code)
+            .where(OrgUnit.kind.in_(("town", "bureau")), OrgUnit.county_code == county)
+            .order_by(OrgUnit.kind, OrgUnit.region_code, OrgUnit.name, OrgUnit.id)
         )
-        towns = [
-            TownEntry(
-                id=t.id,
-                code=t.region_code or "",
-                region_code=t.region_code or "",
-                name_zh=t.name,
-                name_en=t.name,
-            )
-            for t in (await session.execute(stmt)).scalars()
-        ]
+        for u in (await session.execute(stmt)).scalars():
+            names = {"name_zh": u.name, "name_en": u.name_en or u.name}
+            if u.kind == "town":
+                code = u.region_code or ""
+                towns.append(TownEntry(id=u.id, code=code, region_code=code, **names))
+            else:
+                bureaus.append(
+                    BureauEntry(id=u.id, code=u.id, sectors=list(u.sectors or []), **names)
+                )
     entries = {
         name: [CatalogEntry(**e._asdict()) for e in values] for name, values in CATALOGS.items()
     }
     return CatalogsOut(
         sectors=[SectorEntry(**s._asdict()) for s in SECTORS],
         towns=towns,
+        bureaus=bureaus,
         roles=[
             CatalogEntry(code=r.value, name_zh=zh, name_en=en)
             for r, (zh, en) in ROLE_LABELS.items()

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
+from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.enterprises import (
     EnterpriseCreate,
@@ -26,8 +28,14 @@ router = APIRouter(tags=["enterprises"], route_class=ApiRoute)
 EnterpriseId = Annotated[str, Path(max_length=64)]
 
 
-@router.get("/enterprises", operation_id="list_enterprises", response_model=EnterprisePage)
+@router.get(
+    "/enterprises",
+    operation_id="list_enterprises",
+    response_model=EnterprisePage,
+    summary="List enterprises",
+)
 async def list_enterprises(
+    request: Request,
     session: SessionDep,
     p: Requires(Permission.enterprises_read),
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
@@ -38,6 +46,20 @@ async def list_enterprises(
     status: any_of(EnterpriseStatus) = None,
     enforcement_department_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    """Enterprises (生产经营单位) in the caller's scope, one page at a time: `limit` (default
+    50, at most 500), `cursor` from `next_cursor`, `include_total=true` adds `total`. Scope:
+    the county for admins and county staff; a town sees enterprises whose `region_code` starts
+    with its code; a bureau those of its sectors and those naming it as
+    `enforcement_department_id`; an enterprise user only its own.
+
+    Filters: `sector`, `risk_color` and `status` take several values (repeated or
+    comma-separated, meaning any of them); `region_code` is a prefix; `q` matches the name or
+    the credit code. `sort`: `name` (default), `credit_code`, `created_at`, `updated_at`, `-`
+    for descending.
+
+    Who: every role with `enterprises:read`. Errors: 422 `validation_error`,
+    `unknown_parameter`, `repeated_parameter`.
+    """
     page, _ = await service.list_enterprises(
         session,
         p,
@@ -49,28 +71,60 @@ async def list_enterprises(
         status=status,
         enforcement_department_id=enforcement_department_id,
     )
-    return page_response(EnterprisePage, [service.to_out(r) for r in page.rows], page)
+    en = wants_english(request)
+    return page_response(EnterprisePage, [service.row_out(r, en) for r in page.rows], page)
 
 
 @router.get(
-    "/enterprises/{enterprise_id}", operation_id="get_enterprise", response_model=EnterpriseOut
+    "/enterprises/{enterprise_id}",
+    operation_id="get_enterprise",
+    response_model=EnterpriseOut,
+    summary="Get an enterprise",
 )
 async def get_enterprise(
-    session: SessionDep, p: Requires(Permission.enterprises_read), enterprise_id: EnterpriseId
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.enterprises_read),
+    enterprise_id: EnterpriseId,
 ) -> Response:
+    """One enterprise's record (企业档案): credit code, region, sector, enforcement department,
+    scale, risk colour (红橙黄蓝), standardisation grade, contacts. The `ETag` is its version,
+    for `If-Match` on a PATCH.
+
+    Who: every role with `enterprises:read`. Errors: 404 `not_found` when it does not exist or
+    lies outside the caller's scope (the two are indistinguishable).
+    """
     ent = await service.get_visible(session, p, enterprise_id)
-    return json_response(service.to_out(ent), version=ent.version)
+    out = await service.to_out(session, ent, wants_english(request))
+    return json_response(out, version=ent.version)
 
 
 @router.post(
-    "/enterprises", operation_id="create_enterprise", response_model=EnterpriseOut, status_code=201
+    "/enterprises",
+    operation_id="create_enterprise",
+    response_model=EnterpriseOut,
+    status_code=201,
+    summary="Register an enterprise",
 )
 async def create_enterprise(
-    session: SessionDep, p: Requires(Permission.enterprises_create), body: EnterpriseCreate
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.enterprises_create),
+    body: Annotated[EnterpriseCreate, Body(openapi_examples=examples.ENTERPRISE_CREATE)],
 ) -> Response:
+    """Registers an enterprise (企业登记) by its unified social credit code (统一社会信用代码,
+    GB 32100-2015, check character verified). The 12-digit `region_code` must lie in the
+    caller's county, `enforcement_department_id` must be a bureau of the county, and the new
+    enterprise must fall inside the caller's own scope. Answers 201 with the record, `ETag`
+    and `Location`.
+
+    Who: officers, managers and admins (`enterprises:create`). Errors: 403 `outside_scope`
+    (it would lie outside the caller's jurisdiction); 409 `duplicate_credit_code` (naming no
+    other record); 422 `region_outside_county`, `validation_error` (e.g. a bad credit code).
+    """
     ent = await service.create_enterprise(session, p, body)
     return json_response(
-        service.to_out(ent),
+        await service.to_out(session, ent, wants_english(request)),
         status_code=201,
         version=ent.version,
         location=f"/api/v1/enterprises/{ent.id}",
@@ -78,17 +132,31 @@ async def create_enterprise(
 
 
 @router.patch(
-    "/enterprises/{enterprise_id}", operation_id="update_enterprise", response_model=EnterpriseOut
+    "/enterprises/{enterprise_id}",
+    operation_id="update_enterprise",
+    response_model=EnterpriseOut,
+    summary="Update an enterprise",
 )
 async def update_enterprise(
     request: Request,
     session: SessionDep,
     p: Requires(Permission.enterprises_read),
     enterprise_id: EnterpriseId,
-    body: EnterpriseUpdate,
+    body: Annotated[EnterpriseUpdate, Body(openapi_examples=examples.ENTERPRISE_UPDATE)],
 ) -> Response:
-    """Government staff with ``enterprises:update``; the enterprise's own users for contact fields."""
+    """Changes the fields sent (partial update; a field omitted stays, `null` clears only an
+    optional field). Send `If-Match` with the `ETag` you read (412 `precondition_failed` if it
+    changed since). A change of region, sector or department must keep the enterprise inside
+    the caller's scope.
+
+    Who: government staff with `enterprises:update` (officers, managers, admins) change any
+    field; the enterprise's own 企业负责人 (`enterprises:update_contact`) changes `principal`
+    and `actual_controller` only. Errors: 404 `not_found` (missing or outside scope); 403
+    `outside_scope`; 409 `duplicate_credit_code`, `conflict`; 422 `field_not_writable`
+    (naming each field), `region_outside_county`, `validation_error`.
+    """
     ent = await service.get_visible(session, p, enterprise_id)
     check_if_match(request, ent.version)
     ent = await service.update_enterprise(session, p, ent, body)
-    return json_response(service.to_out(ent), version=ent.version)
+    out = await service.to_out(session, ent, wants_english(request))
+    return json_response(out, version=ent.version)

@@ -5,11 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
+from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.hazards import (
@@ -89,7 +91,9 @@ def hazard_filters(
 Filters = Annotated[HazardFilters, Depends(hazard_filters)]
 
 
-@router.get("/hazards", operation_id="list_hazards", response_model=HazardPage)
+@router.get(
+    "/hazards", operation_id="list_hazards", response_model=HazardPage, summary="List hazards"
+)
 async def list_hazards(
     request: Request,
     session: SessionDep,
@@ -97,67 +101,134 @@ async def list_hazards(
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     filters: Filters,
 ) -> Response:
-    """Sort on `found_at`, `deadline` or `updated_at` (prefix `-` for descending); default `-found_at`."""
+    """Hazards (隐患) in the caller's scope, one page at a time: `limit` (default 50, at most
+    500), `cursor` from `next_cursor`, `include_total=true` adds `total`. Scope: the hazards of
+    the enterprises the caller may see (the county for admins and county staff, a town's
+    enterprises, a bureau's sectors and designated enterprises, an enterprise's own); nothing
+    else is listed or counted.
+
+    Filters combine with AND. Enumeration filters (`status`, `level`, `source`, `category`,
+    `sector`, `escalation`) take several values, repeated or comma-separated, meaning any of
+    them; voided hazards appear only when `status` names `voided`. `region_code` is a prefix
+    (via the enterprise); `found_at_from`/`_to` and `deadline_from`/`_to` are inclusive; `q`
+    searches title, number, location and enterprise name. `sort`: `found_at`, `deadline` or
+    `updated_at`, `-` for descending; default `-found_at`. Each item carries the caller's
+    `allowed_actions`.
+
+    Who: every role with `hazards:read` (enterprise users see their own enterprise's).
+    Errors: 422 `validation_error` (a bad value, naming the parameter), `unknown_parameter`,
+    `repeated_parameter`.
+    """
     settings = request.app.state.settings
     page, _, today = await service.list_hazards(session, p, settings, params, filters)
+    en = wants_english(request)
     return page_response(
-        HazardPage, [service.summary(r, p, settings, today) for r in page.rows], page
+        HazardPage, [service.summary(r, p, settings, today, en) for r in page.rows], page
     )
 
 
-@router.post("/hazards", operation_id="create_hazard", response_model=HazardOut, status_code=201)
+@router.post(
+    "/hazards",
+    operation_id="create_hazard",
+    response_model=HazardOut,
+    status_code=201,
+    summary="Register a hazard",
+)
 async def create_hazard(
     request: Request,
     session: SessionDep,
     p: Requires(Permission.hazards_create),
-    body: HazardCreate,
+    body: Annotated[HazardCreate, Body(openapi_examples=examples.HAZARD_CREATE)],
 ) -> Response:
+    """Registers a hazard (隐患登记) of an enterprise in the caller's scope; it starts
+    `registered` with the next number of the county's year (`number`). Answers 201 with the
+    hazard, its `ETag` and `Location`.
+
+    `source` defaults to `self_inspection` for enterprise users (the only source they may
+    use) and `inspection` for government (`inspection`, `assigned` or `public_report`).
+    `found_at` defaults to now and is never in the future; enterprise users register findings
+    of the last 30 days. The deadline defaults to 30 days and is at most 180 (general) or 365
+    (major) days after discovery; government may set a later one with `deadline_reason`. A
+    major hazard needs its `judgment` (重大事故隐患判定标准). `attachment_ids` are the
+    caller's own unbound uploads (discovery photos).
+
+    Who: roles with `hazards:create` (officers, inspectors, managers, admins, enterprise
+    users). Errors: 422 `unknown_enterprise` (missing or outside scope), `judgment_required`,
+    `found_at_too_early`, `deadline_too_late`, `deadline_reason_required`,
+    `field_not_writable`, `invalid_attachment`, `validation_error`.
+    """
     settings = request.app.state.settings
     hazard = await service.create_hazard(session, p, settings, body)
-    out = await service.detail(session, p, settings, hazard)
+    out = await service.detail(session, p, settings, hazard, wants_english(request))
     return json_response(
         out, status_code=201, version=hazard.version, location=f"/api/v1/hazards/{hazard.id}"
     )
 
 
-@router.get("/hazards/{hazard_id}", operation_id="get_hazard", response_model=HazardOut)
+@router.get(
+    "/hazards/{hazard_id}",
+    operation_id="get_hazard",
+    response_model=HazardOut,
+    summary="Get a hazard",
+)
 async def get_hazard(
     request: Request, session: SessionDep, p: Requires(Permission.hazards_read), hazard_id: HazardId
 ) -> Response:
+    """One hazard with everything a detail screen shows: the plan (五落实), supervision,
+    escalation history, attachments with short-lived signed `download_url`/`thumbnail_url`,
+    and `allowed_actions` (the transitions this caller may take now). The `ETag` is the
+    hazard's version, for `If-Match` on a transition.
+
+    Who: every role with `hazards:read`. Errors: 404 `not_found` when the hazard does not
+    exist or lies outside the caller's scope (the two are indistinguishable).
+    """
     hazard = await service.get_visible(session, p, hazard_id)
-    out = await service.detail(session, p, request.app.state.settings, hazard)
+    out = await service.detail(
+        session, p, request.app.state.settings, hazard, wants_english(request)
+    )
     return json_response(out, version=hazard.version)
 
 
 @router.post(
-    "/hazards/{hazard_id}/transitions", operation_id="transition_hazard", response_model=HazardOut
+    "/hazards/{hazard_id}/transitions",
+    operation_id="transition_hazard",
+    response_model=HazardOut,
+    summary="Take a lifecycle action on a hazard",
+    description=examples.TRANSITION_DESCRIPTION,
 )
 async def transition_hazard(
     request: Request,
     session: SessionDep,
     p: Requires(Permission.hazards_read),
     hazard_id: HazardId,
-    body: Annotated[Transition, Body()],
+    body: Annotated[Transition, Body(openapi_examples=examples.TRANSITION_EXAMPLES)],
 ) -> Response:
-    """Lifecycle actions; `allowed_actions` on the hazard lists those the caller may take now.
-
-    403: not yours to take; 409: not possible in the hazard's current state; 412: stale `If-Match`.
-    """
+    """One action of the hazard lifecycle; the description comes from the workflow table."""
     settings = request.app.state.settings
     hazard = await service.get_visible(session, p, hazard_id)
     check_if_match(request, hazard.version)
     hazard = await service.transition(session, p, settings, hazard, body)
-    out = await service.detail(session, p, settings, hazard)
+    out = await service.detail(session, p, settings, hazard, wants_english(request))
     return json_response(out, version=hazard.version)
 
 
 @router.get(
-    "/hazards/{hazard_id}/events", operation_id="list_hazard_events", response_model=HazardEventList
+    "/hazards/{hazard_id}/events",
+    operation_id="list_hazard_events",
+    response_model=HazardEventList,
+    summary="List a hazard's history",
 )
 async def list_hazard_events(
     session: SessionDep, p: Requires(Permission.hazards_read), hazard_id: HazardId
 ) -> Response:
-    """The complete history, oldest first."""
+    """The complete history (办理记录) of one hazard, oldest first and never paged
+    (`next_cursor` is always null): its registration, every transition, each overdue mark and
+    each upload bound to it (`attach`), with who acted, when, the status before and after, the
+    note and the action's details.
+
+    Who: every role with `hazards:read`. Errors: 404 `not_found` when the hazard does not
+    exist or lies outside the caller's scope.
+    """
     hazard = await service.get_visible(session, p, hazard_id)
     return json_response(
         HazardEventList.model_construct(items=await service.events(session, hazard))
@@ -169,6 +240,7 @@ async def list_hazard_events(
     operation_id="hazard_statistics",
     response_model=HazardStats,
     tags=["statistics"],
+    summary="Hazard statistics",
 )
 async def get_hazard_statistics(
     request: Request,
@@ -183,9 +255,20 @@ async def get_hazard_statistics(
         ),
     ] = None,
 ) -> Response:
+    """Dashboard figures (统计) over the hazards in the caller's scope: found, closed, open,
+    overdue, rectification rate, major open and under supervision, stock open and cleared,
+    median days to close. The same filters as `GET /api/v1/hazards` select the hazards, so the
+    figures agree with the list. `group_by` (one or two of `town`, `sector`, `level`, `source`,
+    `month`; comma-separated or repeated) adds one row per group with its `key`, its labels
+    (`Accept-Language: en` for English) and each dimension as a field; `totals` is always sent.
+
+    Who: government roles and machine clients with `statistics:read` (not enterprise users:
+    403 `forbidden`). Errors: 422 `validation_error` (a bad grouping names the valid ones),
+    `unknown_parameter`, `repeated_parameter`.
+    """
     groups_wanted = list(dict.fromkeys(group_by)) if group_by else []
     assert all(g in GROUPS for g in groups_wanted)
     groups, totals = await hazard_statistics(
-        session, p, request.app.state.settings, groups_wanted, filters
+        session, p, request.app.state.settings, groups_wanted, filters, wants_english(request)
     )
     return json_response(HazardStats(group_by=groups_wanted, groups=groups, totals=totals))

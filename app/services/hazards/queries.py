@@ -7,12 +7,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises
 from app.core.clock import start_of_local_day
 from app.core.config import Settings
-from app.models import Enterprise, Hazard
+from app.models import Enterprise, Hazard, OrgUnit
 from app.services.hazards.workflow import OPEN
 
 OPEN_STATES = tuple(sorted(OPEN))
@@ -120,11 +121,18 @@ def conditions(
     return out
 
 
+# The enterprise's enforcement department, joined for its name; an alias, so that no scope
+# subquery over ``org_units`` is ever correlated with it.
+Department = aliased(OrgUnit, name="department")
+
 LIST_COLUMNS = (
     Hazard.id,
     Hazard.number,
     Hazard.enterprise_id,
     Enterprise.name.label("enterprise_name"),
+    Enterprise.enforcement_department_id,
+    Department.name.label("department_name"),
+    Department.name_en.label("department_name_en"),
     Enterprise.region_code,
     Enterprise.sector,
     Hazard.title,
@@ -149,5 +157,6 @@ def list_statement(p: Principal, f: HazardFilters, settings: Settings, today: da
         select(*LIST_COLUMNS)
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+        .join(Department, Department.id == Enterprise.enforcement_department_id)
         .where(*conditions(p, f, settings, today))
     )

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.deps import ensure
 from app.auth.permissions import Permission
@@ -17,10 +18,11 @@ from app.auth.scope import visible_enterprises
 from app.core.clock import local_date, local_today
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
-from app.models import Attachment, Enterprise, Hazard, HazardEvent, User
+from app.models import Attachment, Enterprise, Hazard, HazardEvent, OrgUnit, User
 from app.models.base import utcnow
-from app.schemas.common import ListParams, NamedRef
+from app.schemas.common import ListParams, NamedRef, UserRef
 from app.schemas.hazards import (
     EscalationStep,
     HazardCreate,
@@ -28,19 +30,28 @@ from app.schemas.hazards import (
     HazardOut,
     HazardSummary,
     Judgment,
+    JudgmentOut,
     Plan,
     Supervision,
 )
 from app.services import attachments as attachment_service
 from app.services.hazards import workflow
 from app.services.hazards.numbering import next_number
-from app.services.hazards.queries import HazardFilters, list_statement, stock_cutoff_instant
+from app.services.hazards.queries import (
+    Department,
+    HazardFilters,
+    list_statement,
+    stock_cutoff_instant,
+)
 from app.services.hazards.workflow import OPEN, Facts, Refusal
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
 DEFAULT_SORT = "-found_at"
 DEFAULT_DEADLINE_DAYS = 30
 GOVERNMENT_SOURCES = frozenset({"inspection", "assigned", "public_report"})
+# The supervising unit and official of a listed hazard, joined for their names.
+SupervisingUnit = aliased(OrgUnit, name="supervising_unit")
+Supervisor = aliased(User, name="supervisor")
 
 
 # ---- shaping ---------------------------------------------------------------------------------
@@ -61,7 +72,9 @@ def _facts(get: Any, today: date, settings: Settings) -> Facts:
     )
 
 
-def summary(row: Any, p: Principal, settings: Settings, today: date) -> HazardSummary:
+def summary(
+    row: Any, p: Principal, settings: Settings, today: date, english: bool = False
+) -> HazardSummary:
     """From a list row (mapping); no validation pass, the row is already typed by the database."""
     get = row.__getitem__
     facts = _facts(get, today, settings)
@@ -69,6 +82,10 @@ def summary(row: Any, p: Principal, settings: Settings, today: date) -> HazardSu
         id=get("id"),
         number=get("number"),
         enterprise=NamedRef.model_construct(id=get("enterprise_id"), name=get("enterprise_name")),
+        enforcement_department=NamedRef.model_construct(
+            id=get("enforcement_department_id"),
+            name=unit_name(get("department_name"), get("department_name_en"), english),
+        ),
         region_code=get("region_code"),
         sector=get("sector"),
         title=get("title"),
@@ -107,13 +124,29 @@ def _plan(h: Hazard) -> Plan | None:
     return Plan.model_construct(**values) if any(v is not None for v in values.values()) else None
 
 
-async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Hazard) -> HazardOut:
+async def detail(
+    session: AsyncSession, p: Principal, settings: Settings, h: Hazard, english: bool = False
+) -> HazardOut:
     today = local_today(settings.timezone)
+    # The enterprise, its department and (when listed) the supervising unit and official: one
+    # statement, names readable by whoever may read the hazard.
     ent = (
         await session.execute(
-            select(Enterprise.name, Enterprise.region_code, Enterprise.sector).where(
-                Enterprise.id == h.enterprise_id
+            select(
+                Enterprise.name,
+                Enterprise.region_code,
+                Enterprise.sector,
+                Enterprise.enforcement_department_id,
+                Department.name.label("department_name"),
+                Department.name_en.label("department_name_en"),
+                SupervisingUnit.name.label("supervising_unit_name"),
+                SupervisingUnit.name_en.label("supervising_unit_name_en"),
+                Supervisor.display_name.label("supervisor_name"),
             )
+            .join(Department, Department.id == Enterprise.enforcement_department_id)
+            .outerjoin(SupervisingUnit, SupervisingUnit.id == h.supervision_org_unit_id)
+            .outerjoin(Supervisor, Supervisor.id == h.supervision_supervisor_user_id)
+            .where(Enterprise.id == h.enterprise_id)
         )
     ).one()
     attachments = (
@@ -156,8 +189,15 @@ async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Haz
             "closed_at",
         )
     }
-    row.update(enterprise_name=ent.name, region_code=ent.region_code, sector=ent.sector)
-    base = summary(row, p, settings, today)
+    row.update(
+        enterprise_name=ent.name,
+        region_code=ent.region_code,
+        sector=ent.sector,
+        enforcement_department_id=ent.enforcement_department_id,
+        department_name=ent.department_name,
+        department_name_en=ent.department_name_en,
+    )
+    base = summary(row, p, settings, today, english)
     return HazardOut.model_construct(
         **{name: getattr(base, name) for name in HazardSummary.model_fields},
         enterprise_id=h.enterprise_id,
@@ -165,7 +205,7 @@ async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Haz
         found_by=NamedRef.model_construct(id=h.found_by_id, name=h.found_by_name or "")
         if h.found_by_id
         else None,
-        judgment=Judgment.model_construct(
+        judgment=JudgmentOut.model_construct(
             standard=h.judgment_standard, clause=h.judgment_clause, text=h.judgment_text
         )
         if h.judgment_standard
@@ -173,7 +213,16 @@ async def detail(session: AsyncSession, p: Principal, settings: Settings, h: Haz
         plan=_plan(h),
         supervision=Supervision.model_construct(
             org_unit_id=h.supervision_org_unit_id,
+            org_unit=NamedRef.model_construct(
+                id=h.supervision_org_unit_id,
+                name=unit_name(
+                    ent.supervising_unit_name or "", ent.supervising_unit_name_en, english
+                ),
+            ),
             supervisor_user_id=h.supervision_supervisor_user_id,
+            supervisor=UserRef.model_construct(
+                id=h.supervision_supervisor_user_id, display_name=ent.supervisor_name or ""
+            ),
             listed_at=h.supervision_listed_at,
             disclosed=bool(h.supervision_disclosed),
         )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.clock import local_today
 from app.core.config import Settings
+from app.core.i18n import unit_name
 from app.models import Enterprise, Hazard, OrgUnit
 from app.schemas.hazards import HazardStatsRow
 from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
@@ -35,10 +36,14 @@ MEASURES = (
     "stock_open",
     "stock_cleared",
 )
-_LABELS = {
-    "sector": {s.code: s.name_zh for s in SECTORS},
-    "level": {e.code: e.name_zh for e in HAZARD_LEVELS},
-    "source": {e.code: e.name_zh for e in HAZARD_SOURCES},
+# Labels by language (English under ``Accept-Language: en``), from the catalogue itself.
+_LABELS: dict[bool, dict[str, dict[str, str]]] = {
+    english: {
+        "sector": {s.code: s.name_en if english else s.name_zh for s in SECTORS},
+        "level": {e.code: e.name_en if english else e.name_zh for e in HAZARD_LEVELS},
+        "source": {e.code: e.name_en if english else e.name_zh for e in HAZARD_SOURCES},
+    }
+    for english in (False, True)
 }
 
 
@@ -67,6 +72,7 @@ async def hazard_statistics(
     settings: Settings,
     group_by: list[str],
     filters: HazardFilters,
+    english: bool = False,
 ) -> tuple[list[HazardStatsRow], HazardStatsRow]:
     dialect = session.bind.dialect.name
     today = local_today(settings.timezone)
@@ -93,11 +99,11 @@ async def hazard_statistics(
     )
     rows = (await session.execute(base.group_by(*keys) if keys else base)).mappings().all()
     medians = await _medians(session, p, settings, filters, group_by, today, dialect)
-    names = await _town_names(session, p) if "town" in group_by else {}
+    names = await _town_names(session, p, english) if "town" in group_by else {}
 
     def make(row: Any, key: dict[str, str]) -> HazardStatsRow:
         found, closed = int(row["found"]), int(row["closed"])
-        labels = {g: _label(g, v, names) for g, v in key.items()}
+        labels = {g: _label(g, v, names, english) for g, v in key.items()}
         return HazardStatsRow(
             key=key,
             labels=labels,
@@ -126,17 +132,17 @@ async def hazard_statistics(
     return groups, totals
 
 
-def _label(group: str, value: str, towns: dict[str, str]) -> str:
+def _label(group: str, value: str, towns: dict[str, str], english: bool) -> str:
     if group == "town":
         return towns.get(value, value)
-    return _LABELS.get(group, {}).get(value, value)
+    return _LABELS[english].get(group, {}).get(value, value)
 
 
-async def _town_names(session: AsyncSession, p: Principal) -> dict[str, str]:
+async def _town_names(session: AsyncSession, p: Principal, english: bool) -> dict[str, str]:
     rows = await session.execute(
-        select(OrgUnit.region_code, OrgUnit.name).where(OrgUnit.kind == "town")
+        select(OrgUnit.region_code, OrgUnit.name, OrgUnit.name_en).where(OrgUnit.kind == "town")
     )
-    return {code: name for code, name in rows if code}
+    return {code: unit_name(name, name_en, english) for code, name, name_en in rows if code}
 
 
 async def _medians(

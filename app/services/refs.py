@@ -1,0 +1,48 @@
+"""Names of rows that an answer references (a user's unit, an enterprise's department).
+
+They are read in the statement that loads or checks the referencing row, and remembered for the
+request's session, so shaping the answer sends no statement of its own (the statement-count
+test in tests/test_references.py fails if one is sent). Names, not entities: an extra versioned
+row in the unit of work would confuse the lost-race handler (``app/core/db.py``), which looks
+for the one row of the stale table."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Enterprise, OrgUnit
+
+_KEY = "reference_names"
+
+
+def remember(
+    session: AsyncSession, row_id: str | None, name: str | None, name_en: str | None = None
+) -> None:
+    """Keeps the names of ``row_id`` (ids are unique across tables) for this session."""
+    if row_id is not None and name is not None:
+        session.info.setdefault(_KEY, {})[row_id] = (name, name_en)
+
+
+async def unit_names(session: AsyncSession, unit_id: str) -> tuple[str, str | None]:
+    """An org unit's (name, name_en): remembered, or else read (one statement)."""
+    known = session.info.get(_KEY, {}).get(unit_id)
+    if known is None:
+        row = (
+            await session.execute(
+                select(OrgUnit.name, OrgUnit.name_en).where(OrgUnit.id == unit_id)
+            )
+        ).one_or_none()
+        known = (row.name, row.name_en) if row else ("", None)
+    return known
+
+
+async def enterprise_name(session: AsyncSession, enterprise_id: str) -> str:
+    """An enterprise's name: remembered, or else read (one statement)."""
+    known = session.info.get(_KEY, {}).get(enterprise_id)
+    if known is None:
+        name = (
+            await session.execute(select(Enterprise.name).where(Enterprise.id == enterprise_id))
+        ).scalar_one_or_none()
+        return name or ""
+    return known[0]
