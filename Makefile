@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Browser origins `make run` allows (local frontend dev servers: Vite, CRA/Next, Vue CLI).
 DEV_ORIGINS ?= http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000,http://127.0.0.1:3000,http://localhost:8080,http://127.0.0.1:8080
 
-.PHONY: install run test lint format openapi clean
+.PHONY: install run test lint format openapi clean bench
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,12 @@ format: install
 
 openapi: install
 	$(BIN)/anjian openapi --output openapi.json
+
+# Service against a bare Starlette+asyncpg reference sending the same SQL (issue 10): loads
+# anjian_bench_make once (BENCH_HAZARDS, default 1000000), wrk rounds of BENCH_DURATION seconds;
+# prints the table and writes bench/results/latest.json. Quick: BENCH_HAZARDS=100000 make bench
+bench: install
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

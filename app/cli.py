@@ -110,6 +110,14 @@ def _jobs_run_once(_: argparse.Namespace) -> int:
     return 0
 
 
+def _stats_rebuild(_: argparse.Namespace) -> int:
+    from app.services.hazards.rollup import rebuild
+
+    rows = asyncio.run(_with_session(rebuild))
+    print(f"hazard rollup rebuilt: {rows} rows")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anjian", description="安监 work-safety supervision service"
@@ -146,9 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs = sub.add_parser("jobs", help="background jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
-    jobs_sub.add_parser("run-once", help="run every periodic job once (for cron)").set_defaults(
-        func=_jobs_run_once
-    )
+    jobs_sub.add_parser(
+        "run-once", help="enqueue the due periodic jobs and run the queue once (for cron)"
+    ).set_defaults(func=_jobs_run_once)
+
+    stats = sub.add_parser("stats", help="the statistics rollup")
+    stats_sub = stats.add_subparsers(dest="stats_command", required=True)
+    stats_sub.add_parser(
+        "rebuild", help="recompute the hazard rollup from the hazards (after a bulk load)"
+    ).set_defaults(func=_stats_rebuild)
     return parser
 
 

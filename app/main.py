@@ -18,13 +18,15 @@ from app.api.v1 import (
     catalogs,
     enterprises,
     hazards,
+    jobs,
     me,
     org_units,
     reminders,
     users,
 )
+from app.auth.principal_cache import PrincipalCache, poll_loop
 from app.core.config import Settings, get_settings
-from app.core.db import make_engine, make_sessionmaker
+from app.core.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import (
     CORS_EXPOSED_HEADERS,
@@ -50,6 +52,7 @@ API_ROUTERS = (
     hazards.router,
     attachments.router,
     reminders.router,
+    jobs.router,
 )
 
 DESCRIPTION = """
@@ -69,13 +72,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
+        tasks = [
+            asyncio.create_task(poll_loop(app.state.poll_sessionmaker, app.state.principal_cache))
+        ]
         if settings.scheduler_enabled:
-            task = asyncio.create_task(scheduler_loop(app.state.sessionmaker, settings))
+            tasks.append(asyncio.create_task(scheduler_loop(app.state.sessionmaker, settings)))
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
         await app.state.engine.dispose()
+        if app.state.read_engine is not None:
+            await app.state.read_engine.dispose()
 
     app = FastAPI(
         title="anjian 安监 API",
@@ -86,8 +93,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.resolved_database_url)
+    pgbouncer = settings.database_pgbouncer
+    app.state.engine = make_engine(settings.resolved_database_url, pgbouncer=pgbouncer)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    # The caller-change poll reads and prunes on the primary, never on a replica.
+    app.state.poll_sessionmaker = make_read_sessionmaker(app.state.engine)
+    # GET/HEAD on the read replica when ANJIAN_DATABASE_READ_URL is set (it may lag the primary).
+    read_url = settings.database_read_url
+    app.state.read_engine = make_engine(read_url, pgbouncer=pgbouncer) if read_url else None
+    app.state.read_sessionmaker = (
+        make_read_sessionmaker(app.state.read_engine)
+        if app.state.read_engine is not None
+        else app.state.poll_sessionmaker
+    )
+    app.state.principal_cache = PrincipalCache(settings.principal_cache_seconds)
     app.state.storage = LocalStorage(settings.data_dir / "files")
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, replay_handler)

@@ -17,6 +17,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.config import Settings, get_settings
+from app.core.logging import logging_config
 
 _TIMEOUT_BODY = json.dumps(
     {
@@ -101,6 +102,7 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
-        access_log=False,
+        log_config=logging_config(settings.log_json),
+        access_log=False,  # the service writes its own line per request (app/core/middleware.py)
         **uvicorn_options(settings),
     )

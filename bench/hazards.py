@@ -62,9 +62,10 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
 
-from app.auth.deps import _unit_info  # noqa: E402
-from app.auth.permissions import ROLE_PERMISSIONS, Role  # noqa: E402
+from app.auth.deps import _resolve as resolve_principal  # noqa: E402
+from app.auth.permissions import Role  # noqa: E402
 from app.auth.principal import Principal  # noqa: E402
 from app.auth.tokens import issue_token  # noqa: E402
 from app.core.clock import local_today  # noqa: E402
@@ -73,10 +74,11 @@ from app.core.credit_code import make_credit_code  # noqa: E402
 from app.core.db import make_engine, make_sessionmaker  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
 from app.core.pagination import encode_cursor, parse_sort  # noqa: E402
-from app.models import OrgUnit, User  # noqa: E402
+from app.models import User  # noqa: E402
 from app.schemas.common import ListParams  # noqa: E402
 from app.services.demo import BUREAUS, FALLBACK_BUREAU, MIX, SURNAMES, TOWNS, ZIHAO  # noqa: E402
 from app.services.demo_hazards import FIRE, MAJOR, PLACES, TITLES  # noqa: E402
+from app.services.hazards import rollup  # noqa: E402
 from app.services.hazards import service as hazard_service  # noqa: E402
 from app.services.hazards.queries import HazardFilters  # noqa: E402
 from app.services.hazards.service import SORTS  # noqa: E402
@@ -614,6 +616,17 @@ async def drop_plain_indexes(conn: asyncpg.Connection, tables: tuple[str, ...]) 
     return [r["indexdef"] for r in rows]
 
 
+async def rebuild_rollup(url: str) -> int:
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    try:
+        async with async_sessionmaker(engine)() as session:
+            rows = await rollup.rebuild(session)
+            await session.commit()
+            return rows
+    finally:
+        await engine.dispose()
+
+
 async def load(args: argparse.Namespace, url: str) -> World:
     rng = random.Random(args.seed)
     conn = await asyncpg.connect(url)
@@ -654,8 +667,15 @@ async def load(args: argparse.Namespace, url: str) -> World:
         for d in defs:
             await conn.execute(d)
         index_s = time.perf_counter() - i0
+        r0 = time.perf_counter()
+        rollup_rows = await rebuild_rollup(url)  # COPY went past the services' rollup writes
+        print(
+            f"  statistics rollup rebuilt: {rollup_rows:,} rows in {time.perf_counter() - r0:.1f}s"
+        )
         v0 = time.perf_counter()
-        await conn.execute("VACUUM (ANALYZE) enterprises, hazards, hazard_events, org_units, users")
+        await conn.execute(
+            "VACUUM (ANALYZE) enterprises, hazards, hazard_events, org_units, users, hazard_rollup"
+        )
         vacuum_s = time.perf_counter() - v0
         total = time.perf_counter() - t0
         rows = stats.hazards + stats.events
@@ -811,24 +831,13 @@ async def build_scenarios(url: str, sample: int) -> list[Scenario]:
 
 
 async def principal_for(session: Any, user_id: str) -> Principal:
-    user, unit = (
-        await session.execute(
-            select(User, OrgUnit)
-            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(User.id == user_id)
-        )
-    ).one()
-    role = Role(user.role)
-    return Principal(
-        kind="user",
-        id=user.id,
-        name=user.username,
-        role=role,
-        permissions=ROLE_PERMISSIONS[role],
-        unit=_unit_info(unit) if unit else None,
-        enterprise_id=user.enterprise_id,
-        display_name=user.display_name,
-    )
+    """The caller exactly as the service resolves it (app/auth/deps.py)."""
+    cv = (
+        await session.execute(select(User.credential_version).where(User.id == user_id))
+    ).scalar_one()
+    principal = await resolve_principal(session, {"knd": "user", "sub": user_id, "cv": cv})
+    assert principal is not None, user_id
+    return principal
 
 
 async def capture_sql(

@@ -101,6 +101,7 @@ def credit(n: int) -> str:
 
 
 async def _truncate(app) -> None:  # type: ignore[no-untyped-def]
+    app.state.principal_cache.clear()  # callers of the previous world are gone with it
     async with app.state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -132,11 +132,34 @@ async def test_token_errors_carry_the_rfc_6749_fields_beside_the_problem(
         "/api/v1/auth/token", content=b"{nope", headers={"Content-Type": "application/json"}
     )
     assert broken.status_code == 400 and broken.json()["error"] == "invalid_request"
+    # RFC 6749 §3.2: unknown parameters are ignored, empty ones are as if omitted, and a
+    # parameter sent twice is invalid_request.
     extra = await client.post(
         "/api/v1/auth/token",
         json={"grant_type": "password", "username": "a", "password": "b", "x": 1},
     )
-    assert extra.status_code == 422
+    assert extra.status_code == 401 and extra.json()["error"] == "invalid_grant"
+    empty = await client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": "nope", "client_secret": ""},
+    )
+    assert empty.status_code == 422 and empty.json()["error"] == "invalid_request"
+    assert empty.json()["code"] != "login_throttled"  # refused as missing, before any check
+    twice = await client.post(
+        "/api/v1/auth/token",
+        content=b"grant_type=password&username=a&username=b&password=c",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert twice.status_code == 422 and twice.json()["error"] == "invalid_request"
+    assert twice.json()["errors"][0]["field"] == "username"
+    twice_json = await client.post(
+        "/api/v1/auth/token",
+        content=b'{"grant_type": "password", "username": "a", "username": "b", "password": "c"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert twice_json.status_code == 422 and twice_json.json()["code"] == "repeated_parameter"
+    not_an_object = await client.post("/api/v1/auth/token", json=[["grant_type", "password"]])
+    assert not_an_object.status_code == 422
 
 
 async def test_a_token_request_without_a_body_is_422_and_of_another_type_415(

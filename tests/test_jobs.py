@@ -1,4 +1,5 @@
-"""The periodic job: overdue hazards are marked once, reminded once a day, and runs never double up."""
+"""The periodic jobs on the queue: overdue hazards are marked once, reminded once a day (one
+overdue job per local day), and runs never double up."""
 
 from __future__ import annotations
 
@@ -72,9 +73,10 @@ async def test_overdue_hazards_are_marked_once_and_reminded_once_a_day(  # type:
         assert "2025-02-01" in mark["note"]
     for name in ("on_time", "late_voided", "late_closed"):
         assert await marks(client, world, hz[name]["id"]) == [], name
-    # another slot on the same day: nothing new
+    # another slot on the same day: the day's overdue job is not enqueued again; nothing new
     second = await run_jobs(app.state.sessionmaker, settings, "t-noon")
-    assert second["overdue"] == {"marked": 0, "reminders": 0}
+    assert second["overdue"].startswith("skipped")
+    assert isinstance(second["housekeeping"], dict)
     assert len(await marks(client, world, hz["late_a1"]["id"])) == 1
     assert len(await reminders(client, world, "county_officer")) == 2
     # the same slot again: another worker already ran it
@@ -129,7 +131,7 @@ async def test_each_day_brings_one_new_reminder_per_hazard(
     report = await run_jobs(app.state.sessionmaker, settings, "t-day2", now=tomorrow)
     assert report["overdue"] == {"marked": 0, "reminders": 2}
     report = await run_jobs(app.state.sessionmaker, settings, "t-day2b", now=tomorrow)
-    assert report["overdue"] == {"marked": 0, "reminders": 0}
+    assert report["overdue"].startswith("skipped")  # one overdue job per day
     got = await reminders(client, world, "county_officer", f"hazard_id={hz['late_a1']['id']}")
     assert sorted(r["on_date"] for r in got) == [
         datetime.now(SHANGHAI).date().isoformat(),
@@ -159,17 +161,19 @@ async def test_extension_resets_overdue_so_a_later_run_marks_again(
 ) -> None:  # type: ignore[no-untyped-def]
     hz = await build(client, world)
     hid = hz["late_a1"]["id"]
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    day_after = tomorrow + timedelta(days=1)
     await run_jobs(app.state.sessionmaker, settings, "t-1")
     assert len(await marks(client, world, hid)) == 1
-    # extended, but still in the past: overdue again under the new deadline, marked again today;
-    # the reminder for today was already sent
+    # extended, but still in the past: overdue again under the new deadline, marked again by
+    # the next day's run (one overdue job per day), which also reminds of both late hazards
     await ok(
         await act(
             client, world, "town_a_officer", hid, "extend", deadline="2025-03-01", reason="延期"
         )
     )
-    report = await run_jobs(app.state.sessionmaker, settings, "t-2")
-    assert report["overdue"] == {"marked": 1, "reminders": 0}
+    report = await run_jobs(app.state.sessionmaker, settings, "t-2", now=tomorrow)
+    assert report["overdue"] == {"marked": 1, "reminders": 2}
     assert [m["details"] for m in await marks(client, world, hid)] == [
         {"deadline": "2025-02-01"},
         {"deadline": "2025-03-01"},
@@ -181,8 +185,8 @@ async def test_extension_resets_overdue_so_a_later_run_marks_again(
         )
     )
     assert h["is_overdue"] is False
-    report = await run_jobs(app.state.sessionmaker, settings, "t-3")
-    assert report["overdue"] == {"marked": 0, "reminders": 0}
+    report = await run_jobs(app.state.sessionmaker, settings, "t-3", now=day_after)
+    assert report["overdue"] == {"marked": 0, "reminders": 1}  # late_b1 only
     assert len(await marks(client, world, hid)) == 2
     # once the new deadline has passed as well
     later = datetime(2100, 1, 5, 2, 0, tzinfo=UTC)
@@ -214,7 +218,7 @@ async def test_run_once_for_cron_deployments(client, world: World, settings: Set
     report = await run_all_once(settings)
     assert report["overdue"] == {"marked": 2, "reminders": 2}
     report = await run_all_once(settings)
-    assert report["overdue"] == {"marked": 0, "reminders": 0}
+    assert report["overdue"].startswith("skipped")  # the day's overdue job already ran
     assert len(await marks(client, world, hz["late_b1"]["id"])) == 1
 
 

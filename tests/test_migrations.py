@@ -317,3 +317,23 @@ def test_upgrade_to_0005_names_the_demo_county_in_english_and_keeps_every_row(
     after = asyncio.run(_query(url, counts_sql))
     assert after[0][0] == before[0][0] + 1 and after[0][1:] == before[0][1:]
     assert asyncio.run(_query(url, "SELECT count(*) FROM refresh_tokens")) == [(0,)]
+
+
+def test_upgrade_to_0007_backfills_the_hazard_rollup_as_the_write_path_keeps_it(
+    fresh_database: str,
+) -> None:
+    """The demo county loaded at head (the rollup kept by the write path), taken back to 0006
+    (the rollup dropped) and upgraded again: the backfill equals what the writes had kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    rollup_sql = (
+        "SELECT * FROM hazard_rollup WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
+    )
+    kept = asyncio.run(_query(url, rollup_sql))
+    hazards = asyncio.run(_query(url, "SELECT count(*) FROM hazards"))[0][0]
+    assert kept and sum(row[-1] for row in kept) == hazards
+    command.downgrade(cfg, "0006")
+    command.upgrade(cfg, "head")
+    assert asyncio.run(_query(url, rollup_sql)) == kept

@@ -14,6 +14,7 @@ SOMETIMES_ABSENT = {
     ("ClientPage", "total"),
     ("EnterprisePage", "total"),
     ("HazardPage", "total"),
+    ("JobPage", "total"),
     ("OrgUnitPage", "total"),
     ("ReminderPage", "total"),
     ("UserPage", "total"),

@@ -137,3 +137,34 @@ async def test_both_forms_or_neither_is_a_422_on_plan_saying_why(client, world: 
         assert r.status_code == 422, body
     hazard = await client.get(f"/api/v1/hazards/{h['id']}", headers=en)
     assert hazard.json()["status"] == "registered"
+
+
+async def test_values_the_schema_refuses_the_server_refuses_too(  # type: ignore[no-untyped-def]
+    client, world: World, schema_validator
+) -> None:
+    """Where schema and server used to disagree: a bool given as text or a number, a sum with
+    an exponent or three decimals, a text of spaces only."""
+    h = await register(client, world)
+    odd = [
+        {**GENERAL_PLAN, "equipment_out_of_service": "yes"},
+        {**GENERAL_PLAN, "equipment_out_of_service": 1},
+        {**GENERAL_PLAN, "funds_yuan": "1e2"},
+        {**GENERAL_PLAN, "funds_yuan": "abc"},
+        {**GENERAL_PLAN, "funds_yuan": " 12"},
+        {**GENERAL_PLAN, "measures": "   "},
+    ]
+    for items in odd:
+        body = {"action": "plan", "plan": items}
+        assert not schema_validator.is_valid(body), items
+        r = await act(client, world, "ent_a1_manager", h["id"], "plan", plan=items)
+        assert r.status_code == 422, (items, r.text)
+    r = await act(
+        client,
+        world,
+        "ent_a1_manager",
+        h["id"],
+        "plan",
+        plan={**GENERAL_PLAN, "funds_yuan": "120.5"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["plan"]["funds_yuan"] == 120.5

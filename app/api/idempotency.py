@@ -25,7 +25,9 @@ dependency could read it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -33,17 +35,22 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.api.routing import check_query, declared_query_params
 from app.auth.deps import get_principal
 from app.auth.principal import Principal
-from app.core.db import SessionDep, before_commit, on_failure
+from app.core.db import READ_METHODS, SessionDep, before_commit, on_failure
 from app.core.errors import Conflict, ValidationFailed
 from app.core.middleware import IDEMPOTENCY_STATE
 from app.models import IdempotencyRecord
 from app.models.base import utcnow
+
+log = logging.getLogger("anjian.db")
+# Where FastAPI keeps the exit stack of ``scope="function"`` dependencies (read per call).
+_FUNCTION_STACK = "fastapi_function_astack"
 
 _KEPT_HEADERS = frozenset({"content-type", "location", "etag"})
 
@@ -231,8 +238,31 @@ class ApiRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             check_query(request, declared)
-            response = await handler(request)
-            request.state.response = response
-            return response
+            outer = request.scope.get(_FUNCTION_STACK)
+            try:
+                for attempt in (1, 2):
+                    try:
+                        # Each attempt closes its own function-scoped dependencies (the unit of
+                        # work), so a failed attempt rolls back before the next one begins.
+                        async with AsyncExitStack() as stack:
+                            request.scope[_FUNCTION_STACK] = stack
+                            response = await handler(request)
+                            request.state.response = response
+                        return response
+                    except DBAPIError as exc:
+                        # A read that met a connection the server had closed (there is no
+                        # pre-ping): once more on a fresh one. Writes are not repeated here; they
+                        # answer 503 and the client retries with its Idempotency-Key.
+                        retry = (
+                            attempt == 1
+                            and request.method in READ_METHODS
+                            and exc.connection_invalidated
+                        )
+                        if not retry:
+                            raise
+                        log.info("read retried on a fresh connection", extra={"error": str(exc)})
+                raise AssertionError("unreachable")
+            finally:
+                request.scope[_FUNCTION_STACK] = outer
 
         return handle

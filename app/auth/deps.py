@@ -3,32 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from app.auth.principal import Principal, UnitInfo
+from app.auth.principal_cache import PrincipalCache
 from app.auth.tokens import read_token
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
-from app.models import ApiClient, OrgUnit, User
+from app.models import ApiClient, Enterprise, OrgUnit, User
 from app.models.users import RefreshToken
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def _unit_info(unit: OrgUnit) -> UnitInfo:
+# Only what a Principal holds: no password hash, no ORM identity (issue 10).
+_UNIT_COLUMNS = (
+    OrgUnit.id.label("unit_id"),
+    OrgUnit.kind.label("unit_kind"),
+    OrgUnit.name.label("unit_name"),
+    OrgUnit.name_en.label("unit_name_en"),
+    OrgUnit.region_code.label("unit_region_code"),
+    OrgUnit.county_code.label("unit_county_code"),
+    OrgUnit.sectors.label("unit_sectors"),
+)
+
+
+def _unit_info(row: Any) -> UnitInfo | None:
+    if row.unit_id is None:
+        return None
     return UnitInfo(
-        id=unit.id,
-        kind=unit.kind,
-        name=unit.name,
-        region_code=unit.region_code,
-        county_code=unit.county_code,
-        sectors=tuple(unit.sectors or ()),
-        name_en=unit.name_en,
+        id=row.unit_id,
+        kind=row.unit_kind,
+        name=row.unit_name,
+        region_code=row.unit_region_code,
+        county_code=row.unit_county_code,
+        sectors=tuple(row.unit_sectors or ()),
+        name_en=row.unit_name_en,
     )
 
 
@@ -41,70 +57,103 @@ def _unauthorized() -> Unauthorized:
     )
 
 
-def _current(row: User | ApiClient, claims: dict[str, object]) -> bool:
-    """Active, and the token was issued at the row's credential version: a password change,
-    (de)activation or role change bumps it, which ends every token issued before."""
-    return row.is_active and claims["cv"] == row.credential_version
+async def _load_user(session: AsyncSession, subject: str, cv: object, sid: object) -> Any:
+    """Active, issued at the row's credential version (a password change, (de)activation or role
+    change bumps it, ending every token issued before), and its session not revoked: one
+    statement."""
+    query = (
+        select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            User.enterprise_id,
+            Enterprise.name.label("enterprise_name"),
+            Enterprise.region_code.label("enterprise_region_code"),
+            *_UNIT_COLUMNS,
+        )
+        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .outerjoin(Enterprise, Enterprise.id == User.enterprise_id)
+        .where(User.id == subject, User.is_active.is_(True), User.credential_version == cv)
+    )
+    if isinstance(sid, str):
+        # A token of a session answers 401 once the session is revoked (sign-out, a reused
+        # refresh token). The session's first refresh row carries its id and is marked on
+        # revocation: a primary-key probe in the same statement, no extra round trip.
+        query = query.where(
+            ~exists().where(RefreshToken.id == sid, RefreshToken.revoked_at.is_not(None))
+        )
+    return (await session.execute(query)).first()
+
+
+async def _resolve(session: AsyncSession, claims: dict[str, Any]) -> Principal | None:
+    subject, cv = str(claims["sub"]), claims["cv"]
+    if claims["knd"] == "user":
+        row = await _load_user(session, subject, cv, claims.get("sid"))
+        if row is None:
+            return None
+        role = Role(row.role)
+        return Principal(
+            kind="user",
+            id=row.id,
+            name=row.username,
+            role=role,
+            permissions=ROLE_PERMISSIONS[role],
+            unit=_unit_info(row),
+            enterprise_id=row.enterprise_id,
+            display_name=row.display_name,
+            enterprise_name=row.enterprise_name,
+            enterprise_region_code=row.enterprise_region_code,
+        )
+    crow = (
+        await session.execute(
+            select(ApiClient.id, ApiClient.client_id, ApiClient.name, ApiClient.permissions)
+            .add_columns(*_UNIT_COLUMNS)
+            .join(OrgUnit, OrgUnit.id == ApiClient.org_unit_id)
+            .where(
+                ApiClient.id == subject,
+                ApiClient.is_active.is_(True),
+                ApiClient.credential_version == cv,
+            )
+        )
+    ).first()
+    if crow is None:
+        return None
+    return Principal(
+        kind="client",
+        id=crow.id,
+        name=crow.client_id,
+        role=None,
+        permissions=frozenset(Permission(p) for p in crow.permissions),
+        unit=_unit_info(crow),
+        display_name=crow.name,
+    )
 
 
 async def get_principal(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
+    """The caller, from this worker's cache (app/auth/principal_cache.py) or one statement."""
     if not token:
         raise _unauthorized()
     claims = read_token(request.app.state.settings, token)
     if claims is None:
         raise _unauthorized()
-    subject = str(claims["sub"])
-    if claims["knd"] == "user":
-        query = (
-            select(User, OrgUnit)
-            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(User.id == subject)
-        )
-        sid = claims.get("sid")
-        if isinstance(sid, str):
-            # A token of a session answers 401 once the session is revoked (sign-out, a reused
-            # refresh token). The session's first refresh row carries its id and is marked on
-            # revocation: a primary-key probe in the same statement, no extra round trip.
-            query = query.where(
-                ~exists().where(RefreshToken.id == sid, RefreshToken.revoked_at.is_not(None))
-            )
-        row = (await session.execute(query)).first()
-        if row is None or not _current(row[0], claims):
+    sid = claims.get("sid")
+    key = (
+        str(claims["knd"]),
+        str(claims["sub"]),
+        int(claims["cv"]),  # type: ignore[call-overload]
+        sid if isinstance(sid, str) else None,
+    )
+    cache: PrincipalCache | None = getattr(request.app.state, "principal_cache", None)
+    principal = cache.get(key) if cache is not None else None
+    if principal is None:
+        principal = await _resolve(session, claims)
+        if principal is None:
             raise _unauthorized()
-        user, unit = row
-        role = Role(user.role)
-        principal = Principal(
-            kind="user",
-            id=user.id,
-            name=user.username,
-            role=role,
-            permissions=ROLE_PERMISSIONS[role],
-            unit=_unit_info(unit) if unit else None,
-            enterprise_id=user.enterprise_id,
-            display_name=user.display_name,
-        )
-    else:
-        crow = (
-            await session.execute(
-                select(ApiClient, OrgUnit)
-                .join(OrgUnit, OrgUnit.id == ApiClient.org_unit_id)
-                .where(ApiClient.id == subject)
-            )
-        ).first()
-        if crow is None or not _current(crow[0], claims):
-            raise _unauthorized()
-        client, unit = crow
-        principal = Principal(
-            kind="client",
-            id=client.id,
-            name=client.client_id,
-            role=None,
-            permissions=frozenset(Permission(p) for p in client.permissions),
-            unit=_unit_info(unit),
-            display_name=client.name,
-        )
+        if cache is not None:
+            cache.put(key, principal)
     request.state.principal_id = principal.audit_id
     return principal
 

@@ -47,6 +47,7 @@ class Permission(StrEnum):
     attachments_read = "attachments:read"
     attachments_write = "attachments:write"
     statistics_read = "statistics:read"
+    jobs_read = "jobs:read"
 
 
 P = Permission
@@ -78,7 +79,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # What a machine client may be granted: never user or client management.
-CLIENT_GRANTABLE = frozenset(Permission) - {P.users_write, P.clients_manage, P.org_units_write}
+CLIENT_GRANTABLE = frozenset(Permission) - {
+    P.users_write,
+    P.clients_manage,
+    P.org_units_write,
+    P.jobs_read,  # the background queue is the county administrator's to watch
+}
 
 PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.me_read: ("查看本人信息", "Read own identity"),
@@ -98,4 +104,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.attachments_read: ("查看附件", "Read attachments"),
     P.attachments_write: ("上传附件", "Upload attachments"),
     P.statistics_read: ("查看统计", "Read statistics"),
+    P.jobs_read: ("查看后台任务", "Read background jobs"),
 }

@@ -28,6 +28,9 @@ class Principal:
     unit: UnitInfo | None = None
     enterprise_id: str | None = None
     display_name: str = ""
+    # An enterprise user's enterprise, read with the caller (for /me and the catalogue's county).
+    enterprise_name: str | None = None
+    enterprise_region_code: str | None = None
 
     @property
     def is_government(self) -> bool:

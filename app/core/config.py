@@ -19,12 +19,20 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
+    # Many instances (issue 10): GET/HEAD on a read replica when set (the primary otherwise);
+    # ``database_pgbouncer`` when the URLs point at PgBouncer in transaction mode (no named
+    # prepared statements, no startup settings; app/core/db.py).
+    database_read_url: str | None = None
+    database_pgbouncer: bool = False
     secret_key: str | None = None
     # Access tokens are short (issue 9, item 10): a client keeps its session by refreshing.
     token_lifetime_seconds: int = Field(default=30 * 60, ge=60)
     # A refresh token is good this long from its issue; every rotation issues one with a fresh
     # lifetime, so a session lives while it is used at least this often.
     refresh_token_lifetime_seconds: int = Field(default=30 * 24 * 3600, ge=60, le=366 * 24 * 3600)
+    # Callers are cached per worker this long (app/auth/principal_cache.py; 0 turns it off);
+    # changes reach other workers within about a second, so the bound is only a fallback.
+    principal_cache_seconds: float = Field(default=5, ge=0, le=20)
     # Sign-in and credentials (issue 8, items 1-4, 12-14).
     token_issuer: str = Field(default="anjian", min_length=1)
     token_audience: str = Field(default="anjian-api", min_length=1)

@@ -17,15 +17,18 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.auth.principal_cache import committed_changes
 from app.core.errors import version_conflict
 
 log = logging.getLogger("anjian.db")
 
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 10
+POOL_RECYCLE_SECONDS = 1800
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def make_engine(url: str, **kwargs: object) -> AsyncEngine:
+def make_engine(url: str, *, pgbouncer: bool | None = None, **kwargs: object) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -50,19 +53,54 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
         if "asyncpg" in url
         else {}
     )
+    if pgbouncer is None:  # the commands (`anjian init`, `jobs run-once`) pass no settings
+        from app.core.config import get_settings
+
+        pgbouncer = get_settings().database_pgbouncer
+    if pgbouncer and "asyncpg" in url:
+        connect_args = pgbouncer_connect_args()
+    # No pre-ping (it cost a round trip on every checkout, issue 10): connections are recycled
+    # before a server or proxy idle timeout would close them, and a read that meets a dead one
+    # anyway is retried once on a fresh connection (``app.api.idempotency.ApiRoute``; the
+    # disconnect invalidates the whole pool, so the retry cannot meet another dead one).
     return create_async_engine(
         url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args=connect_args,
         **kwargs,
     )
 
 
+def pgbouncer_connect_args() -> dict[str, Any]:
+    """asyncpg behind PgBouncer in transaction mode (``ANJIAN_DATABASE_PGBOUNCER``).
+
+    Consecutive statements of one client may run on different server connections, so a named
+    prepared statement made on one is missing on the next (or its name is taken there by another
+    client's). With asyncpg's own cache off, SQLAlchemy's ``prepare()`` makes *unnamed*
+    statements, and asyncpg sends Parse again with every Bind, in the same message batch: nothing
+    outlives a statement on the server. SQLAlchemy's cache of those statement objects stays on
+    (it holds their result types, not server state). ``plan_cache_mode`` is not sent at connect:
+    PgBouncer refuses unknown startup parameters; a statement parsed afresh for each execution is
+    planned with its values anyway (PostgreSQL tries five custom plans before a generic one), and
+    the setting belongs on the database (``ALTER DATABASE … SET plan_cache_mode =
+    force_custom_plan``) for anything else.
+    """
+    return {"statement_cache_size": 0, "timeout": CONNECT_TIMEOUT_SECONDS}
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for GET and HEAD: the connection in autocommit, so a read sends no BEGIN and
+    no COMMIT, only its statements (reads write nothing; PostgreSQL's default isolation, read
+    committed, already gives each statement its own snapshot)."""
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
@@ -115,7 +153,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     The commit happens before the response is sent (``scope="function"``), so a failed commit
     is an error answer, never an acknowledgement of lost data.
     """
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    maker: async_sessionmaker[AsyncSession] = (
+        state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
+    )
     async with maker() as session:
         try:
             yield session
@@ -134,6 +175,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             for hook in session.info.pop(_FAILURE_HOOKS, ()):
                 await hook(session, exc)
             raise
+        finally:
+            # After the commit (or rollback): callers this request changed are dropped from this
+            # worker's cache; dropping one whose change rolled back only costs a lookup.
+            changed = committed_changes(session)
+            cache = getattr(request.app.state, "principal_cache", None)
+            if changed and cache is not None:
+                cache.evict(changed)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 from datetime import UTC, datetime
+from typing import Any
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -15,6 +17,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker, when several serve
             "msg": record.getMessage(),
         }
         data.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
@@ -23,12 +26,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
+def logging_config(json_lines: bool = True, level: int = logging.INFO) -> dict[str, Any]:
+    """A ``dictConfig`` for the service's loggers. Given to uvicorn as ``log_config``, which
+    applies it in every worker process: with ``--workers 2`` the workers are new processes, and
+    logging set up in the parent alone wrote no line at all (issue 10)."""
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter} if json_lines else {"format": "%(levelname)s %(name)s %(message)s"}
     )
-    root = logging.getLogger("anjian")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"anjian": formatter},
+        "handlers": {"anjian": {"class": "logging.StreamHandler", "formatter": "anjian"}},
+        "loggers": {
+            "anjian": {"handlers": ["anjian"], "level": level, "propagate": False},
+            # uvicorn's own errors (a worker failing to start, say) in the same shape
+            "uvicorn": {"handlers": ["anjian"], "level": logging.WARNING, "propagate": False},
+        },
+    }
+
+
+def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:
+    logging.config.dictConfig(logging_config(json_lines, level))

@@ -2,9 +2,25 @@
 
 from app.models.base import Base
 from app.models.enterprises import Enterprise
-from app.models.hazards import Attachment, Hazard, HazardCounter, HazardEvent, JobRun, Reminder
+from app.models.hazards import (
+    Attachment,
+    Hazard,
+    HazardCounter,
+    HazardEvent,
+    HazardRollup,
+    JobRun,
+    Reminder,
+)
+from app.models.jobs import Job as Job
 from app.models.org_units import OrgUnit
-from app.models.users import ApiClient, IdempotencyRecord, LoginThrottle, RefreshToken, User
+from app.models.users import (
+    ApiClient,
+    IdempotencyRecord,
+    LoginThrottle,
+    PrincipalChange,
+    RefreshToken,
+    User,
+)
 
 __all__ = [
     "ApiClient",
@@ -14,10 +30,12 @@ __all__ = [
     "Hazard",
     "HazardCounter",
     "HazardEvent",
+    "HazardRollup",
     "IdempotencyRecord",
     "JobRun",
     "LoginThrottle",
     "OrgUnit",
+    "PrincipalChange",
     "RefreshToken",
     "Reminder",
     "User",

@@ -148,3 +148,28 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class HazardRollup(Base):
+    """Maintained counts of hazards for the statistics (services/hazards/rollup.py writes it).
+
+    One row per combination of what the caller's scope and the served filters need; ``deadline``
+    is the deadline day for open hazards (``NOT_OPEN`` otherwise), so ``overdue`` is a range sum
+    at query time and is never stored. Every column is part of the key, so an upsert adds to one
+    row atomically.
+    """
+
+    __tablename__ = "hazard_rollup"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    town_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    sector: Mapped[str] = mapped_column(String(40), primary_key=True)
+    department_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    found_month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(24), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    escalation: Mapped[str] = mapped_column(String(16), primary_key=True)
+    supervised: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    deadline: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

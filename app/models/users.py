@@ -72,6 +72,18 @@ class RefreshToken(IdMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class PrincipalChange(Base):
+    """A change that ends cached callers (app/auth/principal_cache.py): a user, client, org unit
+    or session (`subject_id`) whose caller representation changed. Every worker polls the recent
+    rows each second and drops what they name; rows older than the poll window are pruned."""
+
+    __tablename__ = "principal_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(String(36))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class LoginThrottle(Base):
     """One counter per throttle key (a username from one address, a username, an address), in
     the database so throttling holds across workers and restarts. A sign-in reserves an attempt

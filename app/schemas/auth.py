@@ -23,7 +23,8 @@ class TokenRequest(BaseModel):
     `refresh_token`. Others are ignored (a public client such as AppAuth sends its `client_id`
     with every request). Passwords are taken exactly as typed."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Unknown parameters are ignored (RFC 6749 §3.2), so the schema does not forbid them.
+    model_config = ConfigDict(extra="ignore")
 
     grant_type: Literal["password", "client_credentials", "refresh_token"]
     username: str | None = Field(default=None, min_length=1, max_length=128)
@@ -44,7 +45,8 @@ class TokenRequest(BaseModel):
 class RevokeRequest(BaseModel):
     """RFC 7009 token revocation (sign-out), form-encoded or JSON."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Unknown parameters are ignored (RFC 6749 §3.2), so the schema does not forbid them.
+    model_config = ConfigDict(extra="ignore")
 
     token: str = Field(
         min_length=1,

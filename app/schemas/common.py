@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, sort_values
+
+# Texts are stripped before they are checked, so a required text must hold a visible character:
+# the schema says so, or a client's "   " would be valid by the schema and refused by the server.
+NON_BLANK = r"\S"
 
 
 class RequestModel(BaseModel):
@@ -62,14 +66,14 @@ def any_of(values: Any, description: str | None = None) -> Any:
     ]
 
 
-def list_params_for(sorts: Iterable[str], default: str) -> Callable[..., ListParams]:
+def list_params_for(sorts: Iterable[str], default: str) -> Callable[..., Awaitable[ListParams]]:
     """The paging dependency of one list: ``sort`` is the enumeration of that list's sort keys
     (each also with ``-`` for descending), built from the service's ``SORTS`` dict."""
     choices = sort_values(sorts)
     assert default in choices, default
     sort_type = Literal[tuple(choices)]  # type: ignore[valid-type]
 
-    def list_params(
+    async def list_params(
         limit: int, cursor: str | None, include_total: bool, sort: str | None
     ) -> ListParams:
         return ListParams(limit=limit, cursor=cursor, include_total=include_total, sort=sort)

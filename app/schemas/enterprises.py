@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.credit_code import is_valid_credit_code
-from app.schemas.common import NamedRef, RequestModel, ResponseModel
+from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.org_units import SectorCode
 from app.schemas.users import Phone
 
@@ -21,7 +21,7 @@ IndustryCode = Annotated[str, Field(pattern=r"^([A-T]|[A-T]?\d{2,4})$", descript
 
 
 class Contact(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=50)]
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=50)]
     phone: Phone | None = None
 
     model_config = {"extra": "forbid", "str_strip_whitespace": True}
@@ -61,7 +61,7 @@ def _check_credit_code(value: str) -> str:
 
 
 class EnterpriseCreate(EnterpriseFields):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=200)]
     credit_code: Annotated[str, Field(min_length=18, max_length=18)]
     region_code: RegionCode12
     sector: SectorCode  # type: ignore[valid-type]
@@ -72,7 +72,9 @@ class EnterpriseCreate(EnterpriseFields):
 
 
 class EnterpriseUpdate(EnterpriseFields):
-    name: Annotated[str, Field(min_length=1, max_length=200)] = None  # may be omitted, never null
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=200)] = (
+        None  # may be omitted, never null
+    )
     credit_code: Annotated[str, Field(min_length=18, max_length=18)] = (
         None  # may be omitted, never null
     )

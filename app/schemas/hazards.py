@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
@@ -10,11 +11,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    WithJsonSchema,
     model_validator,
 )
 
 from app.core.errors import UNION_DISCRIMINATORS, UNION_TAGS
-from app.schemas.common import NamedRef, RequestModel, ResponseModel, UserRef
+from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel, UserRef
 from app.schemas.dates import StrictDate, StrictDateTime
 from app.schemas.org_units import SectorCode
 from app.services.attachment_content import ALLOWED_TYPES
@@ -53,16 +56,46 @@ HazardAction = Literal[
 # What a history event records: every transition action, plus the registration, the overdue
 # job's mark and `attach` (evidence uploaded straight onto the hazard, outside any action).
 HazardEventAction = Literal[HazardAction, "register", "mark_overdue", "attach"]
-Text200 = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(min_length=1, max_length=4000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+Text200 = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=4000)]
+Reason = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=2000)]
 Note = Annotated[str, Field(max_length=2000)]
 AttachmentIds = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=20)]
+_YUAN_TEXT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+
+
+def _yuan_text(value: Any) -> Any:
+    """A sum given as text is plain decimal digits (``"52000.50"``), as the schema says: no
+    exponent, sign, spaces or separators that ``Decimal`` would otherwise take."""
+    if isinstance(value, str) and not _YUAN_TEXT.match(value):
+        raise ValueError(
+            "A sum in yuan: digits with at most two decimals, e.g. 52000.50"
+            "|金额（元）：数字，最多两位小数，例如 52000.50"
+        )
+    return value
+
+
 # Money is exact: stored in fen, shown in yuan with two decimals.
 Yuan = Annotated[
     Decimal,
+    BeforeValidator(_yuan_text),
     Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2),
     PlainSerializer(lambda v: float(v), return_type=float, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 999999999999.99,
+                    "description": "At most two decimals",
+                },
+                {"type": "string", "pattern": _YUAN_TEXT.pattern},
+            ]
+        },
+        mode="validation",
+    ),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
 ]
 
 
@@ -70,7 +103,10 @@ class Judgment(BaseModel):
     model_config = {"extra": "forbid", "str_strip_whitespace": True}
 
     standard: JudgmentStandard
-    clause: Annotated[str, Field(min_length=1, max_length=100, description="e.g. 第四条第（三）项")]
+    clause: Annotated[
+        str,
+        Field(min_length=1, pattern=NON_BLANK, max_length=100, description="e.g. 第四条第（三）项"),
+    ]
     text: Annotated[str, Field(max_length=2000)] | None = None
 
 
@@ -80,7 +116,7 @@ class JudgmentOut(Judgment):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-PersonName = Annotated[str, Field(min_length=1, max_length=100)]
+PersonName = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)]
 
 
 class Plan(BaseModel):
@@ -100,7 +136,7 @@ class Plan(BaseModel):
     deadline: StrictDate | None = None
     contingency_plan: LongText | None = None
     interim_measures: LongText | None = None
-    equipment_out_of_service: bool | None = None
+    equipment_out_of_service: StrictBool | None = None
 
 
 PLAN_ITEMS: tuple[str, ...] = tuple(Plan.model_fields)
@@ -276,7 +312,7 @@ class PlanAction(_Action):
     deadline: StrictDate | None = Field(default=None, description="Flat form")
     contingency_plan: LongText | None = Field(default=None, description="Flat form")
     interim_measures: LongText | None = Field(default=None, description="Flat form")
-    equipment_out_of_service: bool | None = Field(default=None, description="Flat form")
+    equipment_out_of_service: StrictBool | None = Field(default=None, description="Flat form")
 
     @model_validator(mode="after")
     def _one_form(self) -> Self:
@@ -353,7 +389,7 @@ class SuperviseAction(_Action):
     supervisor_user_id: Annotated[str, Field(max_length=64)] | None = Field(
         default=None, description="The official tracking it (专人跟踪督办); defaults to the caller"
     )
-    disclosed: bool = False
+    disclosed: StrictBool = False
 
 
 class UnsuperviseAction(_Action):
@@ -362,7 +398,7 @@ class UnsuperviseAction(_Action):
 
 class EscalateAction(_Action):
     action: Literal["escalate"]
-    note: Annotated[str, Field(min_length=1, max_length=2000)]
+    note: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=2000)]
 
 
 UNION_TAGS.update(HazardAction.__args__)  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import NamedRef, RequestModel, ResponseModel
+from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.services.catalog_data import SECTOR_CODES
 
 OrgUnitKind = Literal["county", "town", "bureau"]
@@ -15,6 +15,7 @@ NameEn = Annotated[
     Field(
         min_length=1,
         max_length=200,
+        pattern=NON_BLANK,
         description="English name, shown under `Accept-Language: en` (else the Chinese name)",
     ),
 ]
@@ -22,7 +23,7 @@ NameEn = Annotated[
 
 class OrgUnitCreate(RequestModel):
     kind: Literal["town", "bureau"]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)]
     name_en: NameEn | None = None
     parent_id: str | None = Field(default=None, description="Defaults to the caller's county")
     region_code: Annotated[str | None, Field(pattern=r"^\d{9}$", description="Towns: 9 digits")] = (
@@ -32,7 +33,9 @@ class OrgUnitCreate(RequestModel):
 
 
 class OrgUnitUpdate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] = None  # may be omitted, never null
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)] = (
+        None  # may be omitted, never null
+    )
     name_en: NameEn | None = Field(default=None, description="null clears it")
     sectors: Annotated[list[SectorCode], Field(max_length=40)] | None = None  # type: ignore[valid-type]
 

@@ -3,11 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from app.auth.password_policy import MAX_LENGTH, MIN_LENGTH, check_new_password
 from app.auth.permissions import CLIENT_GRANTABLE, Permission, Role
-from app.schemas.common import NamedRef, RequestModel, ResponseModel
+from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 
 # Enumerations built from the tables in app/auth/permissions.py, so the schema cannot drift from
 # what the server checks; in declaration order, as the catalogue lists them.
@@ -34,7 +41,7 @@ class UserCreate(RequestModel):
         AfterValidator(str.lower),
     ]
     password: Password
-    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    display_name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)]
     phone: Phone | None = None
     role: RoleCode
     org_unit_id: str | None = None
@@ -42,13 +49,13 @@ class UserCreate(RequestModel):
 
 
 class UserUpdate(RequestModel):
-    display_name: Annotated[str, Field(min_length=1, max_length=100)] = (
+    display_name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)] = (
         None  # may be omitted, never null
     )
     phone: Phone | None = None
     role: RoleCode = None  # may be omitted, never null
     password: Password = None  # may be omitted, never null
-    is_active: bool = None  # may be omitted, never null
+    is_active: StrictBool = None  # may be omitted, never null
 
 
 class UserOut(ResponseModel):
@@ -96,15 +103,17 @@ ClientPermissions = Annotated[
 
 
 class ClientCreate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)]
     org_unit_id: str
     permissions: ClientPermissions
 
 
 class ClientUpdate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)] = None  # may be omitted, never null
+    name: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)] = (
+        None  # may be omitted, never null
+    )
     permissions: ClientPermissions = None  # may be omitted, never null
-    is_active: bool = None  # may be omitted, never null
+    is_active: StrictBool = None  # may be omitted, never null
 
 
 class ClientOut(ResponseModel):
@@ -128,7 +137,7 @@ class ClientWithSecret(ClientOut):
 
 
 class ClientSecretRotation(RequestModel):
-    revoke_previous: bool = Field(
+    revoke_previous: StrictBool = Field(
         default=False,
         description=(
             "For a leaked secret: the previous secret stops working at once and every token "

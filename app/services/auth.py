@@ -52,6 +52,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.passwords import hash_password, in_hashing_thread, verify_password
 from app.auth.principal import Principal
+from app.auth.principal_cache import record_change
 from app.auth.tokens import (
     LEEWAY_SECONDS,
     issue_token,
@@ -382,11 +383,18 @@ async def _prune(session: AsyncSession, settings: Settings, user_id: str, now: d
     cutoff = now - timedelta(seconds=settings.token_lifetime_seconds + LEEWAY_SECONDS)
     rt, live = RefreshToken, aliased(RefreshToken)
     family_alive = exists().where(live.family_id == rt.family_id, live.expires_at >= cutoff)
-    await session.execute(
-        delete(rt)
+    # Rows another transaction holds (a claim, a sign-out) are left for the next time: waiting
+    # for them is how concurrent sign-ins, refreshes and sign-outs of one user deadlocked.
+    victims = (
+        select(rt.id)
         .where(
             rt.user_id == user_id, rt.expires_at < cutoff, or_(rt.id != rt.family_id, ~family_alive)
         )
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(
+        delete(RefreshToken)
+        .where(RefreshToken.id.in_(victims.scalar_subquery()))
         .execution_options(synchronize_session=False)
     )
 
@@ -425,12 +433,13 @@ async def _session_tokens(
 
 
 def _revoke_family(family_id: ColumnElement[str] | str, now: datetime) -> Update:
-    """Marks every row of a session not marked yet, its first row included (the one the caller
-    lookup and the refresh claim consult)."""
+    """Marks the session's first row, the one the caller lookup and the refresh claim consult.
+    One row lock per session: marking every row of the family (one per refresh) locked them in
+    different orders in concurrent sign-outs and reuse detections, and deadlocked."""
     rt = RefreshToken
     return (
         update(rt)
-        .where(rt.family_id == family_id, rt.revoked_at.is_(None))
+        .where(rt.id == family_id, rt.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -480,16 +489,17 @@ async def _refuse_refresh(session: AsyncSession, digest: str, now: datetime) -> 
     second time: the legitimate client and a thief hold the same family, and we cannot tell
     which is which, so the whole session ends. The revocation is committed before the 400 is
     raised (the unit of work rolls back when an endpoint raises, which must not undo it)."""
-    rt = RefreshToken
+    rt, first = RefreshToken, aliased(RefreshToken)
     row = (
         await session.execute(
-            select(rt.family_id, rt.user_id, rt.used_at, rt.revoked_at).where(
-                rt.token_hash == digest
-            )
+            select(rt.family_id, rt.user_id, rt.used_at, first.revoked_at.label("revoked_at"))
+            .outerjoin(first, first.id == rt.family_id)
+            .where(rt.token_hash == digest)
         )
     ).first()
     if row is not None and row.used_at is not None and row.revoked_at is None:
         await session.execute(_revoke_family(row.family_id, now))
+        await record_change(session, row.family_id)
         await session.commit()
         log.warning(
             "refresh token reused: session revoked",
@@ -501,20 +511,21 @@ async def _refuse_refresh(session: AsyncSession, digest: str, now: datetime) -> 
 async def revoke(session: AsyncSession, settings: Settings, token: str) -> None:
     """Ends the session of a refresh token, or of an access token carrying ``sid`` (signed by
     us, even if expired). Anything else (unknown, malformed, a machine client's token, a
-    session already ended) changes nothing and is no error (RFC 7009 §2.2). Every row of the
-    family is marked, the first one included, which refuses the session's access tokens."""
+    session already ended) changes nothing and is no error (RFC 7009 §2.2). The session's first
+    row is marked, which refuses its refresh tokens and its access tokens."""
     now = utcnow()
     sid = session_of(settings, token)
+    if sid is None:
+        sid = (
+            await session.execute(
+                select(RefreshToken.family_id).where(
+                    RefreshToken.token_hash == refresh_token_hash(token)
+                )
+            )
+        ).scalar_one_or_none()
     if sid is not None:
         await session.execute(_revoke_family(sid, now))
-        return
-    hashed = aliased(RefreshToken)
-    family = (
-        select(hashed.family_id)
-        .where(hashed.token_hash == refresh_token_hash(token))
-        .scalar_subquery()
-    )
-    await session.execute(_revoke_family(family, now))
+        await record_change(session, sid)  # cached callers of the session end on every worker
 
 
 async def password_grant(
@@ -616,6 +627,7 @@ async def change_own_password(
     )
     user.credential_version += 1  # every other session ends
     await session.flush()
+    await record_change(session, user.id)
     return await _session_tokens(session, settings, user.id, user.credential_version)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password, verify_password
-from app.auth.permissions import Permission, Role
+from app.auth.permissions import CLIENT_GRANTABLE, Permission, Role
 from app.core.credit_code import CHARSET, make_credit_code
 from app.core.ids import new_id
 from app.core.unit_names import DEMO_UNIT_NAMES_EN
@@ -137,8 +137,11 @@ PEOPLE = (
     ("enterprise_staff", Role.enterprise_staff, "enterprise", "何芳"),
 )
 # The provincial exchange reads everything in the county except the user directory.
+# Every read a machine client may be granted (users and the job queue are not for it).
 CLIENT_PERMISSIONS = sorted(
-    p.value for p in Permission if p.value.endswith(":read") and p is not Permission.users_read
+    p.value
+    for p in CLIENT_GRANTABLE
+    if p.value.endswith(":read") and p is not Permission.users_read
 )
 HIGH_RISK = {s.code for s in SECTORS if s.high_risk}
 # Not graded for 安全生产标准化 (it applies to production enterprises).

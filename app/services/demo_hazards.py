@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import local_today, zone
 from app.core.ids import new_id
 from app.models import Enterprise, Hazard, HazardCounter, HazardEvent, User
+from app.services.hazards import rollup
 from app.services.hazards.workflow import ESCALATION_LADDER
 
 SEED = 20240101
@@ -312,6 +313,8 @@ async def load_demo_hazards(
                 )
     session.add_all(hazards)
     await session.flush()
+    by_id = {e.id: rollup.dims_of(e) for e in enterprises}
+    await rollup.apply(session, ((None, rollup.key_of(h, by_id[h.enterprise_id])) for h in hazards))
     session.add_all(events)
     for year, last in per_year.items():
         session.add(HazardCounter(county_code=county, year=year, last=last))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
+from app.auth.principal_cache import record_change
 from app.auth.scope import enterprise_would_be_visible, visible_enterprises
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.i18n import unit_name
@@ -27,6 +28,7 @@ from app.schemas.enterprises import (
     EnterpriseUpdate,
     Location,
 )
+from app.services.hazards import rollup
 from app.services.refs import remember, unit_names
 
 # The enforcement department, joined for its name (an alias: never correlated with a subquery).
@@ -306,6 +308,10 @@ async def update_enterprise(
                 "An enterprise with this credit code already exists",
                 code="duplicate_credit_code",
             )
+    counted_under = rollup.dims_of(ent)
     _apply(ent, data)
     await _flush_unique(session)
+    await rollup.move_enterprise(session, ent.id, counted_under, rollup.dims_of(ent))
+    if {"name", "region_code"} & set(data):
+        await record_change(session, ent.id)  # its users' cached callers carry both
     return ent

@@ -1,8 +1,11 @@
-"""Periodic jobs: overdue marking with reminders, and housekeeping.
+"""Periodic jobs on the one queue (app/services/job_queue.py): overdue marking with reminders,
+and housekeeping.
 
-Safe with several workers or instances: each run first claims its slot in ``job_runs``; the
-primary key lets exactly one claimant win. The work itself is idempotent too (a hazard is marked
-once per deadline, a reminder is unique per hazard, kind and day), so nothing is sent twice.
+The scheduler enqueues each periodic job with a dedupe key (``overdue:<local day>``,
+``housekeeping:<interval slot>``); the key is unique, so with several workers or instances each
+is enqueued once, and a worker claims it once. The work itself is idempotent too (a hazard is
+marked once per deadline, a reminder is unique per hazard, kind and day), so nothing is sent
+twice even if a job is run again after a crash.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import local_today
@@ -25,37 +27,19 @@ from app.models import (
     Hazard,
     HazardEvent,
     IdempotencyRecord,
+    Job,
     JobRun,
     Reminder,
 )
 from app.models.base import utcnow
 from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
+from app.services.job_queue import JobContext, Outcome, Worker, enqueue, register, worker_loop
 from app.services.reminders import overdue_message
 
 log = logging.getLogger("anjian.jobs")
 BATCH = 1000
-
-
-async def claim(maker: async_sessionmaker[AsyncSession], job: str, slot: str) -> bool:
-    async with maker() as session:
-        session.add(JobRun(job=job, slot=slot, started_at=utcnow(), result={}))
-        try:
-            await session.commit()
-        except IntegrityError:
-            return False
-    return True
-
-
-async def _finish(
-    maker: async_sessionmaker[AsyncSession], job: str, slot: str, result: dict[str, Any]
-) -> None:
-    async with maker() as session:
-        run = await session.get(JobRun, (job, slot))
-        if run is not None:
-            run.finished_at = utcnow()
-            run.result = result
-            await session.commit()
+KEEP_FINISHED_DAYS = 30
 
 
 async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -> dict[str, int]:
@@ -146,35 +130,102 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
     )
     logins = await purge_old_failures(session, settings)
     runs = await session.execute(delete(JobRun).where(JobRun.started_at < now - timedelta(days=30)))
+    # Finished jobs are kept a month (their dedupe keys with them: a day's overdue job is never
+    # enqueued again after its day, so nothing depends on a key older than that).
+    jobs = await session.execute(
+        delete(Job).where(
+            Job.status.in_(("succeeded", "dead")),
+            Job.finished_at < now - timedelta(days=KEEP_FINISHED_DAYS),
+        )
+    )
     return {
         "idempotency_records": idem.rowcount or 0,
         "login_throttles": logins,
         "job_runs": runs.rowcount or 0,
+        "jobs": jobs.rowcount or 0,
     }
+
+
+async def _overdue_job(ctx: JobContext) -> dict[str, Any]:
+    """The local day is the payload's: a retry after midnight still finishes that day's run."""
+    return await mark_overdue(ctx.session, ctx.settings, date.fromisoformat(ctx.payload["today"]))
+
+
+async def _housekeeping_job(ctx: JobContext) -> dict[str, Any]:
+    return await housekeeping(ctx.session, ctx.settings)
+
+
+register("overdue", _overdue_job)
+register("housekeeping", _housekeeping_job)
+
+
+def interval_slot(settings: Settings, now: datetime | None = None) -> str:
+    seconds = settings.scheduler_interval_seconds
+    ts = now.timestamp() if now is not None else time.time()
+    return f"every{seconds}-{int(ts) // seconds}"
+
+
+def periodic_jobs(
+    settings: Settings, now: datetime | None = None, slot: str | None = None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, dedupe key, payload) of each periodic job due at ``now``: overdue once per local
+    day, housekeeping once per scheduler interval (or per ``slot`` when given)."""
+    today = local_today(settings.timezone, now).isoformat()
+    return [
+        ("overdue", f"overdue:{today}", {"today": today}),
+        ("housekeeping", f"housekeeping:{slot or interval_slot(settings, now)}", {}),
+    ]
+
+
+async def schedule(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: datetime | None = None,
+    slot: str | None = None,
+) -> dict[str, str | None]:
+    """Enqueues the periodic jobs due at ``now``; per kind the new job's id, or None when
+    another scheduler (or an earlier tick) already enqueued it."""
+    ids: dict[str, str | None] = {}
+    async with maker() as session:
+        for kind, key, payload in periodic_jobs(settings, now, slot):
+            ids[kind] = await enqueue(session, kind, payload, dedupe_key=key)
+        await session.commit()
+    return ids
+
+
+def _report(
+    settings: Settings,
+    now: datetime | None,
+    slot: str | None,
+    enqueued: dict[str, str | None],
+    outcomes: list[Outcome],
+) -> dict[str, Any]:
+    ran = {o.job.dedupe_key: o for o in outcomes if o.job.dedupe_key}
+    report: dict[str, Any] = {"slot": slot, "jobs_run": len(outcomes)}
+    for kind, key, _ in periodic_jobs(settings, now, slot):
+        outcome = ran.get(key)
+        if outcome is not None and outcome.status == "succeeded":
+            report[kind] = outcome.result
+        elif outcome is not None:
+            report[kind] = f"{outcome.status}: {outcome.error or key}"
+        elif enqueued.get(kind) is not None:
+            report[kind] = f"skipped: {key} run by another worker"
+        else:
+            report[kind] = f"skipped: {key} already enqueued"
+    return report
 
 
 async def run_jobs(
     maker: async_sessionmaker[AsyncSession],
     settings: Settings,
-    slot: str,
+    slot: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Runs every job for ``slot`` unless another worker already claimed it."""
-    report: dict[str, Any] = {"slot": slot}
-    today = local_today(settings.timezone, now)
-    for job, work in (
-        ("overdue", lambda s: mark_overdue(s, settings, today)),
-        ("housekeeping", lambda s: housekeeping(s, settings)),
-    ):
-        if not await claim(maker, job, slot):
-            report[job] = "skipped: claimed by another worker"
-            continue
-        async with maker() as session:
-            result = await work(session)
-            await session.commit()
-        await _finish(maker, job, slot, result)
-        report[job] = result
-    return report
+    """Enqueues the periodic jobs due at ``now`` and drains the queue once; per periodic kind
+    its result when this call ran it, else why not."""
+    enqueued = await schedule(maker, settings, now, slot)
+    outcomes = await Worker(maker, settings).drain()
+    return _report(settings, now, slot, enqueued, outcomes)
 
 
 async def run_all_once(settings: Settings) -> dict[str, Any]:
@@ -183,22 +234,29 @@ async def run_all_once(settings: Settings) -> dict[str, Any]:
 
     engine = make_engine(settings.resolved_database_url)
     try:
-        return await run_jobs(make_sessionmaker(engine), settings, f"once-{utcnow().isoformat()}")
+        return await run_jobs(make_sessionmaker(engine), settings)
     finally:
         await engine.dispose()
 
 
-def interval_slot(settings: Settings) -> str:
-    return f"every{settings.scheduler_interval_seconds}-{int(time.time()) // settings.scheduler_interval_seconds}"
+async def _schedule_loop(maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    while True:
+        try:
+            enqueued = await schedule(maker, settings)
+            log.info("jobs scheduled", extra={"report": enqueued})
+        except Exception:
+            log.exception("scheduling periodic jobs failed")
+        await asyncio.sleep(settings.scheduler_interval_seconds)
 
 
 async def scheduler_loop(maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """Started with the server; each worker tries every slot, one wins it through the database."""
+    """Started with the server: every process enqueues the periodic jobs each interval (the
+    dedupe keys keep one of each) and works the queue (claims keep each job to one worker)."""
     await asyncio.sleep(random.uniform(1, 5))
-    while True:
-        try:
-            report = await run_jobs(maker, settings, interval_slot(settings))
-            log.info("jobs", extra={"report": report})
-        except Exception:
-            log.exception("periodic jobs failed")
-        await asyncio.sleep(settings.scheduler_interval_seconds)
+    worker = Worker(maker, settings)
+    tasks = [asyncio.create_task(_schedule_loop(maker, settings))]
+    try:
+        await worker_loop(worker)
+    finally:
+        for task in tasks:
+            task.cancel()

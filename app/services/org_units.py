@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
+from app.auth.principal_cache import record_change
 from app.auth.scope import visible_org_units
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.i18n import unit_name
@@ -181,4 +182,5 @@ async def update_unit(session: AsyncSession, unit: OrgUnit, body: OrgUnitUpdate)
             )
         unit.sectors = list(dict.fromkeys(data["sectors"] or []))
     await session.flush()
+    await record_change(session, unit.id)  # its staff's cached callers carry its sectors
     return unit

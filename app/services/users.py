@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from app.auth.passwords import hash_password, in_hashing_thread
 from app.auth.permissions import CLIENT_GRANTABLE, ENTERPRISE_ROLES, Role
 from app.auth.principal import Principal
+from app.auth.principal_cache import record_change
 from app.auth.scope import visible_enterprises, visible_org_units, visible_users
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -300,6 +301,7 @@ async def update_user(
     if ends_sessions:
         end_sessions(user)
     await session.flush()
+    await record_change(session, user.id)  # cached callers drop it (name, role, activation)
     return user
 
 
@@ -438,6 +440,7 @@ async def update_client(session: AsyncSession, client: ApiClient, body: ClientUp
             end_sessions(client)
         client.is_active = data["is_active"]
     await session.flush()
+    await record_change(session, client.id)  # its permissions and activation apply at once
     return client
 
 
@@ -459,4 +462,6 @@ async def rotate_client_secret(
         end_sessions(client)
     client.secret_hash = await _hash(settings, secret)
     await session.flush()
+    if body.revoke_previous:
+        await record_change(session, client.id)
     return client, secret

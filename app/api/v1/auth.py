@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -81,24 +82,48 @@ _REVOKE_EXAMPLES = {
 }
 
 
-async def _fields(request: Request) -> dict[str, Any]:
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its key/value pairs in order, so a repeated key can be told."""
+
+
+def _repeated(pairs: list[tuple[str, Any]]) -> str | None:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
+def _oauth_parameters(pairs: list[tuple[str, Any]], model: type[BaseModel]) -> dict[str, Any]:
+    """RFC 6749 §3.2: a parameter is sent at most once (else ``invalid_request``), one sent
+    without a value is as if omitted, and parameters the endpoint does not know are ignored
+    (an OAuth library may add ``redirect_uri``, ``nonce`` …)."""
+    twice = _repeated(pairs)
+    if twice is not None:
+        raise ValidationFailed.field(
+            twice, "参数重复", "The parameter is sent more than once", code="repeated_parameter"
+        )
+    return {k: v for k, v in pairs if k in model.model_fields and v not in ("", None)}
+
+
+async def _fields(request: Request, model: type[BaseModel]) -> dict[str, Any]:
     """The body's fields, form-encoded (OAuth 2.0) or JSON (API.md): the same fields either way."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    data: Any
     if not media and not await request.body():
         return {}  # no body at all: the fields are missing (422), not of a wrong type
     if media in _FORM:
-        return dict((await request.form()).items())
+        return _oauth_parameters(list((await request.form()).multi_items()), model)
     if media == "application/json" or media.endswith("+json"):
         try:
-            data = await request.json()
+            data = json.loads(await request.body(), object_pairs_hook=_Pairs)
         except ValueError:
             raise BadRequest(
                 "请求体不是有效的 JSON", "The body is not valid JSON", code="malformed_body"
             ) from None
-        if not isinstance(data, dict):
+        if not isinstance(data, _Pairs):
             raise ValidationFailed.field("body", "请求体应为对象", "The body must be an object")
-        return data
+        return _oauth_parameters(data, model)
     raise UnsupportedMediaType(
         "请求体类型应为 application/x-www-form-urlencoded 或 application/json",
         "The request body must be application/x-www-form-urlencoded or application/json",
@@ -135,7 +160,22 @@ def _required(field: str, zh: str, en: str) -> ValidationFailed:
     response_model=TokenOut,
     dependencies=[Depends(public)],
     summary="Sign in or refresh: the OAuth 2.0 token endpoint",
-    responses={200: {"description": "The tokens; `Cache-Control: no-store`"}},
+    responses={
+        200: {
+            "description": "The tokens",
+            "headers": {
+                "Cache-Control": {
+                    "description": "Always `no-store`: tokens are never cached",
+                    "schema": {"type": "string", "enum": ["no-store"]},
+                    "required": True,
+                }
+            },
+        },
+        400: {
+            "description": "A malformed body (`malformed_body`), or a refresh token that is "
+            "unknown, expired, used or revoked (`invalid_refresh_token`, `error: invalid_grant`)"
+        },
+    },
     openapi_extra=_request_body("TokenRequest", _TOKEN_EXAMPLES),
 )
 async def issue_token(request: Request, session: SessionDep) -> Response:
@@ -163,7 +203,7 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
 
 async def _issue(request: Request, session: SessionDep) -> Response:
     settings = request.app.state.settings
-    data = await _fields(request)
+    data = await _fields(request, TokenRequest)
     if data.get("grant_type") not in (None, *_GRANTS):
         raise ValidationFailed.field(
             "grant_type",
@@ -236,7 +276,7 @@ async def revoke_token(request: Request, session: SessionDep) -> Response:
     §2.2 says: the client discards its tokens either way. Only a malformed request is an error
     (problem with RFC 6749 `error` fields)."""
     try:
-        body = _validated(RevokeRequest, await _fields(request))
+        body = _validated(RevokeRequest, await _fields(request, RevokeRequest))
         await service.revoke(session, request.app.state.settings, body.token)
     except AppError as exc:
         _with_oauth_error(exc)

@@ -13,7 +13,7 @@ from app.auth.permissions import PERMISSION_LABELS, ROLE_LABELS, Permission
 from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.problem_codes import PROBLEM_CODES
-from app.models import Enterprise, OrgUnit
+from app.models import OrgUnit
 from app.schemas.catalogs import (
     BureauEntry,
     CatalogEntry,
@@ -61,13 +61,8 @@ async def get_catalogs(
 
 async def _catalogs(session: AsyncSession, p: Principal) -> CatalogsOut:
     county = p.county_code
-    if county is None and p.enterprise_id:
-        region = (
-            await session.execute(
-                select(Enterprise.region_code).where(Enterprise.id == p.enterprise_id)
-            )
-        ).scalar_one()
-        county = region[:6]
+    if county is None and p.enterprise_region_code:
+        county = p.enterprise_region_code[:6]  # read with the caller: no statement of its own
     towns: list[TownEntry] = []
     bureaus: list[BureauEntry] = []
     if county:  # towns by region code, bureaus by name: one statement for both

@@ -41,7 +41,7 @@ def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(values) if values else None
 
 
-def hazard_filters(
+async def hazard_filters(
     status: any_of(HazardStatus, "Voided hazards appear only when status names voided") = None,
     level: any_of(HazardLevel) = None,
     source: any_of(HazardSource) = None,
@@ -182,11 +182,10 @@ async def get_hazard(
     Who: every role with `hazards:read`. Errors: 404 `not_found` when the hazard does not
     exist or lies outside the caller's scope (the two are indistinguishable).
     """
-    hazard = await service.get_visible(session, p, hazard_id)
-    out = await service.detail(
-        session, p, request.app.state.settings, hazard, wants_english(request)
+    out, version = await service.read_detail(
+        session, p, request.app.state.settings, hazard_id, wants_english(request)
     )
-    return json_response(out, version=hazard.version)
+    return json_response(out, version=version)
 
 
 @router.post(
@@ -229,9 +228,8 @@ async def list_hazard_events(
     Who: every role with `hazards:read`. Errors: 404 `not_found` when the hazard does not
     exist or lies outside the caller's scope.
     """
-    hazard = await service.get_visible(session, p, hazard_id)
     return json_response(
-        HazardEventList.model_construct(items=await service.events(session, hazard))
+        HazardEventList.model_construct(items=await service.events(session, p, hazard_id))
     )
 
 

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.i18n import localized_unit_name
-from app.models import Enterprise
 from app.schemas.auth import MeOut, MeUnit, PasswordChange, TokenOut
 from app.schemas.common import NamedRef
 from app.services import auth as auth_service
@@ -38,12 +36,9 @@ async def get_me(request: Request, session: SessionDep, p: Requires(Permission.m
         if p.unit
         else None
     )
-    enterprise = None
-    if p.enterprise_id:
-        name = (
-            await session.execute(select(Enterprise.name).where(Enterprise.id == p.enterprise_id))
-        ).scalar_one()
-        enterprise = NamedRef(id=p.enterprise_id, name=name)
+    enterprise = (
+        NamedRef(id=p.enterprise_id, name=p.enterprise_name or "") if p.enterprise_id else None
+    )
     return MeOut(
         id=p.id,
         kind=p.kind,  # type: ignore[arg-type]

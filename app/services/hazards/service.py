@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import String, literal, null, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,7 +35,7 @@ from app.schemas.hazards import (
     Supervision,
 )
 from app.services import attachments as attachment_service
-from app.services.hazards import workflow
+from app.services.hazards import rollup, workflow
 from app.services.hazards.numbering import next_number
 from app.services.hazards.queries import (
     Department,
@@ -124,49 +124,118 @@ def _plan(h: Hazard) -> Plan | None:
     return Plan.model_construct(**values) if any(v is not None for v in values.values()) else None
 
 
+# The enterprise, its department and (when listed) the supervising unit and official: names
+# readable by whoever may read the hazard, joined in the statement that reads it.
+_NAME_COLUMNS = (
+    Enterprise.name.label("enterprise_name"),
+    Enterprise.region_code,
+    Enterprise.sector,
+    Enterprise.enforcement_department_id,
+    Department.name.label("department_name"),
+    Department.name_en.label("department_name_en"),
+    SupervisingUnit.name.label("supervising_unit_name"),
+    SupervisingUnit.name_en.label("supervising_unit_name_en"),
+    Supervisor.display_name.label("supervisor_name"),
+)
+
+
+def _with_names(stmt: Any, supervision_unit: Any, supervisor: Any) -> Any:
+    return (
+        stmt.join(Department, Department.id == Enterprise.enforcement_department_id)
+        .outerjoin(SupervisingUnit, SupervisingUnit.id == supervision_unit)
+        .outerjoin(Supervisor, Supervisor.id == supervisor)
+    )
+
+
+async def _attachments_and_steps(
+    session: AsyncSession, hazard_id: str
+) -> tuple[list[Any], list[Any]]:
+    """The hazard's attachments and escalation steps in one statement (``UNION ALL``), oldest
+    first: a detail costs two statements in all (issue 10)."""
+    text, number, js = String(), Attachment.size.type, HazardEvent.payload.type
+    files = select(
+        literal("file").label("row_kind"),
+        Attachment.id,
+        Attachment.created_at,
+        Attachment.hazard_id,
+        Attachment.phase,
+        Attachment.filename,
+        Attachment.content_type,
+        Attachment.size,
+        Attachment.sha256,
+        Attachment.thumbnail_key,
+        type_coerce(null(), js).label("payload"),
+        type_coerce(null(), text).label("actor_id"),
+        type_coerce(null(), text).label("actor_name"),
+        type_coerce(null(), text).label("note"),
+    ).where(Attachment.hazard_id == hazard_id)
+    steps = select(
+        literal("step"),
+        HazardEvent.id,
+        HazardEvent.created_at,
+        type_coerce(null(), text),
+        type_coerce(null(), text),
+        type_coerce(null(), text),
+        type_coerce(null(), text),
+        type_coerce(null(), number),
+        type_coerce(null(), text),
+        type_coerce(null(), text),
+        HazardEvent.payload,
+        HazardEvent.actor_id,
+        HazardEvent.actor_name,
+        HazardEvent.note,
+    ).where(HazardEvent.hazard_id == hazard_id, HazardEvent.action == "escalate")
+    both = union_all(files, steps).subquery()
+    rows = (await session.execute(select(both).order_by(both.c.created_at, both.c.id))).all()
+    return [r for r in rows if r.row_kind == "file"], [r for r in rows if r.row_kind == "step"]
+
+
+async def read_detail(
+    session: AsyncSession, p: Principal, settings: Settings, hazard_id: str, english: bool
+) -> tuple[HazardOut, int]:
+    """``GET /hazards/{id}``: the hazard with its names in one statement (scope included), its
+    attachments and escalation steps in a second. Answers the representation and the version
+    (for the ``ETag``)."""
+    stmt = _with_names(
+        select(Hazard, *_NAME_COLUMNS).join(Enterprise, Enterprise.id == Hazard.enterprise_id),
+        Hazard.supervision_org_unit_id,
+        Hazard.supervision_supervisor_user_id,
+    ).where(Hazard.id == hazard_id, visible_enterprises(p))
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise NotFound("隐患不存在", "Hazard not found")
+    h = row[0]
+    attachments, steps = await _attachments_and_steps(session, h.id)
+    return _shape(p, settings, h, row, attachments, steps, english), h.version
+
+
 async def detail(
     session: AsyncSession, p: Principal, settings: Settings, h: Hazard, english: bool = False
 ) -> HazardOut:
-    today = local_today(settings.timezone)
-    # The enterprise, its department and (when listed) the supervising unit and official: one
-    # statement, names readable by whoever may read the hazard.
+    """The representation of a hazard already loaded (after a create or a transition)."""
     ent = (
         await session.execute(
-            select(
-                Enterprise.name,
-                Enterprise.region_code,
-                Enterprise.sector,
-                Enterprise.enforcement_department_id,
-                Department.name.label("department_name"),
-                Department.name_en.label("department_name_en"),
-                SupervisingUnit.name.label("supervising_unit_name"),
-                SupervisingUnit.name_en.label("supervising_unit_name_en"),
-                Supervisor.display_name.label("supervisor_name"),
-            )
-            .join(Department, Department.id == Enterprise.enforcement_department_id)
-            .outerjoin(SupervisingUnit, SupervisingUnit.id == h.supervision_org_unit_id)
-            .outerjoin(Supervisor, Supervisor.id == h.supervision_supervisor_user_id)
-            .where(Enterprise.id == h.enterprise_id)
+            _with_names(
+                select(*_NAME_COLUMNS),
+                h.supervision_org_unit_id,
+                h.supervision_supervisor_user_id,
+            ).where(Enterprise.id == h.enterprise_id)
         )
     ).one()
-    attachments = (
-        (
-            await session.execute(
-                select(Attachment)
-                .where(Attachment.hazard_id == h.id)
-                .order_by(Attachment.created_at, Attachment.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    steps = (
-        await session.execute(
-            select(HazardEvent)
-            .where(HazardEvent.hazard_id == h.id, HazardEvent.action == "escalate")
-            .order_by(HazardEvent.created_at, HazardEvent.id)
-        )
-    ).scalars()
+    attachments, steps = await _attachments_and_steps(session, h.id)
+    return _shape(p, settings, h, ent, attachments, steps, english)
+
+
+def _shape(
+    p: Principal,
+    settings: Settings,
+    h: Hazard,
+    ent: Any,
+    attachments: list[Any],
+    steps: list[Any],
+    english: bool,
+) -> HazardOut:
+    today = local_today(settings.timezone)
     row = {
         c: getattr(h, c)
         for c in (
@@ -190,7 +259,7 @@ async def detail(
         )
     }
     row.update(
-        enterprise_name=ent.name,
+        enterprise_name=ent.enterprise_name,
         region_code=ent.region_code,
         sector=ent.sector,
         enforcement_department_id=ent.enforcement_department_id,
@@ -230,7 +299,7 @@ async def detail(
         else None,
         escalation_history=[
             EscalationStep.model_construct(
-                level=e.payload.get("level"),
+                level=(e.payload or {}).get("level"),
                 at=e.created_at,
                 actor=NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
                 if e.actor_id
@@ -280,14 +349,25 @@ async def list_hazards(
     return page, sort, today
 
 
-async def events(session: AsyncSession, hazard: Hazard) -> list[HazardEventOut]:
+async def events(session: AsyncSession, p: Principal, hazard_id: str) -> list[HazardEventOut]:
+    """The whole history in one statement, scope included. Every hazard has at least its
+    registration event; only when none is found does a second statement tell an empty
+    history from a hazard outside the caller's scope (404)."""
     rows = (
-        await session.execute(
-            select(HazardEvent)
-            .where(HazardEvent.hazard_id == hazard.id)
-            .order_by(HazardEvent.created_at, HazardEvent.id)
+        (
+            await session.execute(
+                select(HazardEvent)
+                .join(Hazard, Hazard.id == HazardEvent.hazard_id)
+                .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+                .where(HazardEvent.hazard_id == hazard_id, visible_enterprises(p))
+                .order_by(HazardEvent.created_at, HazardEvent.id)
+            )
         )
-    ).scalars()
+        .scalars()
+        .all()
+    )
+    if not rows:
+        await get_visible(session, p, hazard_id)  # 404 unless it exists in scope
     return [
         HazardEventOut.model_construct(
             id=e.id,
@@ -463,6 +543,9 @@ async def create_hazard(
     )
     session.add(hazard)
     await session.flush()
+    await rollup.apply(
+        session, [(None, rollup.key_of(hazard, await rollup.enterprise_dims(session, ent.id)))]
+    )
     await attachment_service.bind(session, p, hazard.id, body.attachment_ids, "discovery")
     details = {"deadline_reason": body.deadline_reason} if body.deadline_reason else None
     session.add(
@@ -618,6 +701,8 @@ async def transition(
         raise error from None
 
     from_status = hazard.status
+    dims = await rollup.enterprise_dims(session, hazard.enterprise_id)
+    counted_as = rollup.key_of(hazard, dims)
     note: str | None = getattr(body, "note", None)
     details: dict[str, Any] = {}
     bound: list[str] = list(dict.fromkeys(getattr(body, "attachment_ids", []) or []))
@@ -711,4 +796,5 @@ async def transition(
         _event(hazard, p, action, from_status, note=note, details=details, attachment_ids=bound)
     )
     await session.flush()
+    await rollup.apply(session, [(counted_as, rollup.key_of(hazard, dims))])
     return hazard

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import statistics as stats
 from collections import defaultdict
-from datetime import date
+from dataclasses import fields
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, tuple_
+from sqlalchemy import and_, case, func, not_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from app.auth.principal import Principal
+from app.auth.scope import visible_enterprises
 from app.core.clock import local_today
 from app.core.config import Settings
 from app.core.i18n import unit_name
-from app.models import Enterprise, Hazard, OrgUnit
+from app.models import Enterprise, Hazard, HazardRollup, OrgUnit
 from app.schemas.hazards import HazardStatsRow
 from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
 from app.services.hazards.queries import (
@@ -91,13 +95,18 @@ async def hazard_statistics(
         _count(and_(stock, is_open)).label("stock_open"),
         _count(and_(stock, is_closed)).label("stock_cleared"),
     ]
-    base = (
-        select(*keys, *measures)
-        .select_from(Hazard)
-        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(*conditions(p, filters, settings, today))
-    )
-    rows = (await session.execute(base.group_by(*keys) if keys else base)).mappings().all()
+    served = _rollup_conditions(p, filters, settings, today)
+    if served is None:
+        base = (
+            select(*keys, *measures)
+            .select_from(Hazard)
+            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+            .where(*conditions(p, filters, settings, today))
+        )
+        stmt = base.group_by(*keys) if keys else base
+    else:
+        stmt = _rollup_statement(group_by, served, settings, today)
+    rows = (await session.execute(stmt)).mappings().all()
     medians = await _medians(session, p, settings, filters, group_by, today, dialect)
     names = await _town_names(session, p, english) if "town" in group_by else {}
 
@@ -193,3 +202,135 @@ async def _medians(
     if group_by and every:
         buckets[()] = every
     return {k: round(stats.median(v), 2) for k, v in buckets.items() if v}
+
+
+# ---- from the rollup (services/hazards/rollup.py) -------------------------------------------
+R = HazardRollup
+# The filters the rollup answers (with the limits in ``_rollup_conditions``); any other filter
+# set, including one added later to HazardFilters, sends the request to the direct query.
+ROLLUP_FILTERS = frozenset(
+    {
+        "status",
+        "level",
+        "source",
+        "region_code",
+        "sector",
+        "escalation",
+        "overdue",
+        "stock",
+        "supervised",
+        "found_at_from",
+        "found_at_to",
+    }
+)
+_ROLLUP_COLUMNS = {
+    "region_code": R.__table__.c.town_code,
+    "sector": R.__table__.c.sector,
+    "enforcement_department_id": R.__table__.c.department_id,
+}
+
+
+def _swap(element: Any) -> Any:
+    if isinstance(element, ColumnClause) and element.table is Enterprise.__table__:
+        return _ROLLUP_COLUMNS.get(element.name)
+    return None
+
+
+def _reads_hazards_or_enterprises(expr: Any) -> bool:
+    tables = (Enterprise.__table__, Hazard.__table__)
+    return any(
+        any(t is (e.table if isinstance(e, ColumnClause) else e) for t in tables)
+        for e in iterate(expr)
+    )
+
+
+_ROLLUP_GROUPS = {
+    "town": R.town_code,
+    "sector": R.sector,
+    "level": R.level,
+    "source": R.source,
+    "month": R.found_month,
+}
+
+
+def _month(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def _rollup_scope(p: Principal) -> Any | None:
+    """The caller's scope (``visible_enterprises``, the one rule) over the rollup's columns, or
+    None when it needs what the rollup does not keep (an enterprise, a region finer than a town)."""
+    if p.enterprise_id is not None or (p.unit and len(p.unit.region_code or "") > 9):
+        return None
+    scope = replacement_traverse(visible_enterprises(p), {}, _swap)
+    if _reads_hazards_or_enterprises(scope):  # a rule on a column the rollup does not keep
+        return None
+    return scope
+
+
+def _rollup_conditions(
+    p: Principal, f: HazardFilters, settings: Settings, today: date
+) -> list[Any] | None:
+    """The same WHERE as ``queries.conditions`` over the rollup, or None: the direct query."""
+    if any(getattr(f, x.name) is not None for x in fields(f) if x.name not in ROLLUP_FILTERS):
+        return None
+    cutoff = settings.stock_cutoff
+    if cutoff.day != 1:  # stock is then decided within a month: the rollup keeps months
+        return None
+    if f.region_code and len(f.region_code) > 9:
+        return None
+    start, end = f.found_at_from, f.found_at_to
+    if start is not None and (isinstance(start, datetime) or start.day != 1):
+        return None
+    if end is not None and (isinstance(end, datetime) or (end + timedelta(days=1)).day != 1):
+        return None
+    scope = _rollup_scope(p)
+    if scope is None:
+        return None
+    out = [scope, R.status.in_(f.status) if f.status else R.status != "voided"]
+    for name in ("level", "source", "sector", "escalation"):
+        if getattr(f, name):
+            out.append(getattr(R, name).in_(getattr(f, name)))
+    if f.region_code:
+        out.append(R.town_code.startswith(f.region_code))
+    if f.overdue is not None:
+        overdue = _rollup_overdue(today)
+        out.append(overdue if f.overdue else not_(overdue))
+    if f.stock is not None:
+        stock = R.found_month < _month(cutoff)
+        out.append(stock if f.stock else not_(stock))
+    if f.supervised is not None:
+        out.append(R.supervised.is_(True) if f.supervised else R.supervised.is_(False))
+    if start is not None:
+        out.append(R.found_month >= _month(start))
+    if end is not None:
+        out.append(R.found_month <= _month(end))
+    return out
+
+
+def _rollup_overdue(today: date) -> Any:
+    return and_(R.status.in_(OPEN_STATES), R.deadline < today)
+
+
+def _rollup_statement(
+    group_by: list[str], where: list[Any], settings: Settings, today: date
+) -> Any:
+    def total(cond: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, R.n), else_=0)), 0)
+
+    is_open = R.status.in_(OPEN_STATES)
+    is_closed = R.status == "closed"
+    stock = R.found_month < _month(settings.stock_cutoff)
+    keys = [_ROLLUP_GROUPS[g].label(f"g_{g}") for g in group_by]
+    stmt = select(
+        *keys,
+        func.coalesce(func.sum(R.n), 0).label("found"),
+        total(is_closed).label("closed"),
+        total(is_open).label("open"),
+        total(_rollup_overdue(today)).label("overdue"),
+        total(and_(R.level == "major", is_open)).label("major_open"),
+        total(and_(R.level == "major", is_open, R.supervised.is_(True))).label("major_supervised"),
+        total(and_(stock, is_open)).label("stock_open"),
+        total(and_(stock, is_closed)).label("stock_cleared"),
+    ).where(*where)
+    return stmt.group_by(*keys) if keys else stmt

@@ -164,6 +164,34 @@ TRANSITIONS: dict[str, Transition] = {
 
 
 def allowed_actions(p: Principal, h: Facts) -> list[str]:
+    """The actions ``p`` may take on ``h`` now. A page of hazards repeats a handful of cases, so
+    the answer is kept per case: the caller and the facts the rules read, with the enterprise
+    reduced to "the caller's own or not" and the extensions left to "any or none" (exactly what
+    the rules look at), and ``ALLOWED_CASES`` bounded."""
+    key = (
+        p,
+        h.status,
+        h.level,
+        h.source,
+        h.is_overdue,
+        h.supervised,
+        h.escalation,
+        h.enterprise_extensions_left > 0,
+        p.enterprise_id is not None and p.enterprise_id == h.enterprise_id,
+    )
+    known = _ALLOWED.get(key)
+    if known is None:
+        known = _ALLOWED[key] = tuple(_allowed(p, h))
+        if len(_ALLOWED) > ALLOWED_CASES:
+            _ALLOWED.pop(next(iter(_ALLOWED)))
+    return list(known)
+
+
+ALLOWED_CASES = 50_000
+_ALLOWED: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
+def _allowed(p: Principal, h: Facts) -> list[str]:
     return [
         t.action
         for t in TRANSITIONS.values()

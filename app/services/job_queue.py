@@ -1,0 +1,385 @@
+"""The one jobs mechanism: a table of jobs, enqueued in the caller's transaction, claimed by
+workers, retried with back-off, visible to admins.
+
+- ``enqueue`` writes in the session it is given, so a job commits or rolls back with its cause
+  (no second connection, nothing sent before the commit).
+- A worker claims one due job at a time: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (many
+  workers and instances), then a conditional ``UPDATE`` guarded by the status and ``attempts``
+  it read, whose row count decides on SQLite (one process; the update is atomic there). The
+  claim sets a lease (``locked_until``): a job still ``running`` after its lease ran out (its
+  worker crashed) is claimed again.
+- The handler runs in a unit of work of its own and the job is marked ``succeeded`` in that same
+  transaction, guarded by the ``attempts`` the worker claimed: a worker that lost its lease to
+  another cannot commit its work as well (its transaction is rolled back).
+- A failure is recorded in a new transaction: ``failed`` with a later ``run_at`` (exponential
+  back-off with jitter), or ``dead`` after ``max_attempts``.
+
+Kinds are registered once (``register("overdue", handler)``); later domains (imports, exports,
+webhook deliveries) add theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.principal import Principal
+from app.core.config import Settings
+from app.core.errors import NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageResult, fetch_page, parse_sort
+from app.models.base import utcnow
+from app.models.jobs import Job
+from app.schemas.common import ListParams
+
+log = logging.getLogger("anjian.jobs")
+
+STATUSES = ("queued", "running", "succeeded", "failed", "dead")
+DUE_STATUSES = ("queued", "failed")  # failed: waiting for its retry at ``run_at``
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_LEASE_SECONDS = 300
+BACKOFF_BASE_SECONDS = 30.0
+BACKOFF_CAP_SECONDS = 3600.0
+POLL_SECONDS = 2.0
+ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler gets: its own unit of work (flush, never commit), the payload, the
+    settings, and which attempt this is."""
+
+    session: AsyncSession
+    payload: dict[str, Any]
+    settings: Settings
+    job_id: str
+    attempt: int
+
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    handler: Handler
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(
+    kind: str,
+    handler: Handler,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+) -> None:
+    """Registers the handler of ``kind``. The lease must outlast a normal run: a job still
+    running after it is taken by another worker (and the first one's commit is refused)."""
+    REGISTRY[kind] = Kind(kind, handler, max_attempts, lease_seconds)
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> str | None:
+    """Adds a job in the caller's transaction; the id, or None when a job with ``dedupe_key``
+    already exists (``ON CONFLICT DO NOTHING``: one wins however many schedulers tick)."""
+    if kind not in REGISTRY:
+        raise LookupError(f"no handler registered for job kind {kind!r}")
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "kind": kind,
+        "payload": payload or {},
+        "status": "queued",
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts or REGISTRY[kind].max_attempts,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+    }
+    if dedupe_key is None:
+        await session.execute(insert(Job).values(**values))
+        return str(values["id"])
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(Job) if dialect == "postgresql" else sqlite_insert(Job)
+    stmt = ins.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    inserted = (await session.execute(stmt.returning(Job.id))).scalar_one_or_none()
+    return None if inserted is None else str(inserted)
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds before the retry after the ``attempts``-th failure: 30 s, 60 s, 120 s … capped at
+    an hour, plus up to a quarter more at random, so failed jobs do not retry in lockstep."""
+    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return base + (rng or random).uniform(0, base / 4)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    dedupe_key: str | None
+
+
+@dataclass
+class Outcome:
+    job: Claimed
+    status: str  # succeeded, failed, dead, lease_lost
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class LeaseLost(Exception):
+    """Another worker claimed the job after this one's lease ran out."""
+
+
+def _error_text(exc: BaseException) -> str:
+    """For admins only (``GET /api/v1/jobs``): the exception's class and message, cut short."""
+    return f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+
+
+@dataclass
+class Worker:
+    """Claims and runs due jobs with sessions of its own (never a request's)."""
+
+    maker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    name: str = field(
+        default_factory=lambda: f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    )
+
+    async def claim(self) -> Claimed | None:
+        """The next due job, now leased to this worker; None when nothing is due."""
+        while True:
+            async with self.maker() as session:
+                now = utcnow()
+                due = or_(
+                    and_(Job.status.in_(DUE_STATUSES), Job.run_at <= now),
+                    and_(Job.status == "running", Job.locked_until < now),
+                )
+                stmt = (
+                    select(
+                        Job.id,
+                        Job.kind,
+                        Job.status,
+                        Job.attempts,
+                        Job.max_attempts,
+                        Job.payload,
+                        Job.dedupe_key,
+                    )
+                    .where(due)
+                    .order_by(Job.run_at, Job.id)
+                    .limit(1)
+                )
+                if session.get_bind().dialect.name == "postgresql":
+                    stmt = stmt.with_for_update(skip_locked=True)
+                row = (await session.execute(stmt)).first()
+                if row is None:
+                    await session.rollback()
+                    return None
+                guard = and_(
+                    Job.id == row.id, Job.status == row.status, Job.attempts == row.attempts
+                )
+                if row.status == "running" and row.attempts >= row.max_attempts:
+                    # Its last attempt's worker vanished: no attempt left to give it.
+                    await session.execute(
+                        update(Job)
+                        .where(guard)
+                        .values(
+                            status="dead",
+                            last_error="lease expired on the last attempt",
+                            finished_at=now,
+                            locked_by=None,
+                            locked_until=None,
+                        )
+                    )
+                    await session.commit()
+                    continue
+                kind = REGISTRY.get(row.kind)
+                lease = kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+                done = await session.execute(
+                    update(Job)
+                    .where(guard)
+                    .values(
+                        status="running",
+                        attempts=row.attempts + 1,
+                        locked_by=self.name,
+                        locked_until=now + timedelta(seconds=lease),
+                        started_at=now,
+                    )
+                )
+                await session.commit()
+                if done.rowcount != 1:  # SQLite: another claimant was first; look again
+                    continue
+                return Claimed(
+                    id=row.id,
+                    kind=row.kind,
+                    payload=dict(row.payload or {}),
+                    attempt=row.attempts + 1,
+                    max_attempts=row.max_attempts,
+                    dedupe_key=row.dedupe_key,
+                )
+
+    def _mine(self, job: Claimed) -> Any:
+        return and_(
+            Job.id == job.id,
+            Job.status == "running",
+            Job.attempts == job.attempt,
+            Job.locked_by == self.name,
+        )
+
+    async def run(self, job: Claimed) -> Outcome:
+        """Runs the handler and marks the job succeeded in the handler's own transaction."""
+        try:
+            async with self.maker() as session:
+                kind = REGISTRY.get(job.kind)
+                if kind is None:
+                    raise LookupError(f"no handler registered for job kind {job.kind!r}")
+                ctx = JobContext(session, job.payload, self.settings, job.id, job.attempt)
+                result = (await kind.handler(ctx)) or {}
+                done = await session.execute(
+                    update(Job)
+                    .where(self._mine(job))
+                    .values(
+                        status="succeeded",
+                        result=result,
+                        finished_at=utcnow(),
+                        locked_by=None,
+                        locked_until=None,
+                    )
+                )
+                if done.rowcount != 1:
+                    raise LeaseLost(job.id)
+                await session.commit()
+            return Outcome(job, "succeeded", result=result)
+        except LeaseLost:
+            log.warning("job lease lost; its work was rolled back", extra={"job_id": job.id})
+            return Outcome(job, "lease_lost")
+        except Exception as exc:
+            log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
+            return await self._failed(job, exc)
+
+    async def _failed(self, job: Claimed, exc: BaseException) -> Outcome:
+        now = utcnow()
+        error = _error_text(exc)
+        dead = job.attempt >= job.max_attempts
+        values: dict[str, Any] = {"last_error": error, "locked_by": None, "locked_until": None}
+        if dead:
+            values |= {"status": "dead", "finished_at": now}
+        else:
+            retry_at = now + timedelta(seconds=backoff_seconds(job.attempt))
+            values |= {"status": "failed", "run_at": retry_at}
+        async with self.maker() as session:
+            await session.execute(update(Job).where(self._mine(job)).values(**values))
+            await session.commit()
+        return Outcome(job, "dead" if dead else "failed", error=error)
+
+    async def drain(self, max_jobs: int = 1000) -> list[Outcome]:
+        """Runs due jobs one after another until none is due (or ``max_jobs`` ran)."""
+        outcomes: list[Outcome] = []
+        while len(outcomes) < max_jobs:
+            job = await self.claim()
+            if job is None:
+                break
+            outcomes.append(await self.run(job))
+        return outcomes
+
+
+async def worker_loop(worker: Worker, poll_seconds: float = POLL_SECONDS) -> None:
+    """Drains the queue every few seconds (with jitter, so instances do not poll in step)."""
+    while True:
+        try:
+            for outcome in await worker.drain():
+                log.info(
+                    "job",
+                    extra={
+                        "job_id": outcome.job.id,
+                        "kind": outcome.job.kind,
+                        "outcome": outcome.status,
+                    },
+                )
+        except Exception:
+            log.exception("job worker failed")
+        await asyncio.sleep(poll_seconds * random.uniform(0.75, 1.25))
+
+
+# ---- the admin view ---------------------------------------------------------------------------
+
+SORTS = {"created_at": Job.created_at, "run_at": Job.run_at}
+DEFAULT_SORT = "-created_at"
+COLUMNS = (
+    Job.id,
+    Job.kind,
+    Job.status,
+    Job.payload,
+    Job.run_at,
+    Job.attempts,
+    Job.max_attempts,
+    Job.last_error,
+    Job.locked_by,
+    Job.locked_until,
+    Job.dedupe_key,
+    Job.created_at,
+    Job.started_at,
+    Job.finished_at,
+    Job.result,
+)
+
+
+async def list_jobs(
+    session: AsyncSession,
+    p: Principal,
+    params: ListParams,
+    *,
+    status: list[str] | None = None,
+    kind: list[str] | None = None,
+) -> PageResult:
+    """Every job, whatever unit caused it: the queue is the system's, and only administrators
+    (checked by the route's permission) see it."""
+    stmt = select(*COLUMNS)
+    if status:
+        stmt = stmt.where(Job.status.in_(status))
+    if kind:
+        stmt = stmt.where(Job.kind.in_(kind))
+    sort = parse_sort(params.sort, SORTS, DEFAULT_SORT)
+    return await fetch_page(
+        session,
+        stmt,
+        sort=sort,
+        id_column=Job.id,
+        limit=params.limit,
+        cursor=params.cursor,
+        include_total=params.include_total,
+    )
+
+
+async def get_job(session: AsyncSession, p: Principal, job_id: str) -> Any:
+    row = (await session.execute(select(*COLUMNS).where(Job.id == job_id))).mappings().first()
+    if row is None:
+        raise NotFound("任务不存在", "Job not found")
+    return row

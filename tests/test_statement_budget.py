@@ -1,0 +1,96 @@
+"""The statement budget of every read (issue 10): a list page is one data statement, a detail at
+most two, plus one for the caller when this worker has not cached it yet. Counted with
+SQLAlchemy's cursor events, for every role that may make the request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from app.services.jobs import run_jobs
+from tests.conftest import World
+from tests.hazard_helpers import act, register, upload
+
+PAST = {"found_at": "2025-01-01T08:00:00+08:00", "deadline": "2025-02-01"}
+ROLES = (
+    "admin",
+    "county_officer",
+    "town_a_officer",
+    "town_a_manager",
+    "bureau_e_officer",
+    "ent_a1_manager",
+    "ent_a1_staff",
+    "machine",
+)
+LIST, DETAIL = 1, 2
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """Every list and detail endpoint, against a hazard with a photo and an escalation step."""
+    photo = await upload(client, world, "town_a_officer")
+    h = await register(client, world, "town_a_officer", "ent_a1", attachment_ids=[photo], **PAST)
+    await run_jobs(app.state.sessionmaker, settings, "t-budget")  # overdue, with a reminder
+    r = await act(client, world, "admin", h["id"], "escalate", note="函告企业限期整改")
+    assert r.status_code == 200, r.text
+    v1 = "/api/v1"
+    return {
+        "hazards": (f"{v1}/hazards", LIST),
+        "hazards filtered": (f"{v1}/hazards?status=registered,rectifying&overdue=true", LIST),
+        "hazard": (f"{v1}/hazards/{h['id']}", DETAIL),
+        "hazard events": (f"{v1}/hazards/{h['id']}/events", LIST),
+        "attachment": (f"{v1}/attachments/{photo}", DETAIL),
+        "enterprises": (f"{v1}/enterprises", LIST),
+        "enterprise": (f"{v1}/enterprises/{world['ent_a1']}", DETAIL),
+        "users": (f"{v1}/users", LIST),
+        "user": (f"{v1}/users/{world['town_a_officer']}", DETAIL),
+        "clients": (f"{v1}/clients", LIST),
+        "client": (f"{v1}/clients/{world['machine']}", DETAIL),
+        "org units": (f"{v1}/org-units", LIST),
+        "org unit": (f"{v1}/org-units/{world['town_a']}", DETAIL),
+        "reminders": (f"{v1}/reminders", LIST),
+        "catalogs": (f"{v1}/catalogs", LIST),
+        "me": (f"{v1}/me", DETAIL),
+    }
+
+
+async def test_every_read_stays_within_its_statement_budget(
+    app, client, world: World, reads: dict[str, tuple[str, int]]
+) -> None:  # type: ignore[no-untyped-def]
+    over: dict[str, Any] = {}
+    answered = 0
+    for role in ROLES:
+        for name, (url, budget) in reads.items():
+            first = await client.get(url, headers=world.h(role))  # the caller is now cached
+            if first.status_code in (403, 404):
+                continue  # not this role's to read
+            assert first.status_code == 200, (role, name, first.text)
+            with statements(app) as warm:
+                assert (await client.get(url, headers=world.h(role))).status_code == 200
+            app.state.principal_cache.clear()
+            with statements(app) as cold:
+                assert (await client.get(url, headers=world.h(role))).status_code == 200
+            answered += 1
+            if len(warm) > budget or len(cold) > budget + 1:
+                over[f"{role} {name}"] = {"warm": warm, "cold": len(cold), "budget": budget}
+    assert not over, over
+    assert answered >= 60  # most roles read most resources: the budget was really exercised
