@@ -16,6 +16,8 @@ ENUMERATIONS = (
     "risk_colors",
     "standardization_grades",
     "enterprise_statuses",
+    "job_kinds",
+    "job_statuses",
 )
 # The sectors the county's action plans name (DOMAIN.md and the foundation issue).
 NAMED_SECTORS = (
@@ -151,3 +153,12 @@ async def test_permissions_in_me_are_catalogued(client, world, catalogs) -> None
     catalogued = {p["code"] for p in catalogs["permissions"]}
     me = (await client.get("/api/v1/me", headers=world.h("admin"))).json()
     assert set(me["permissions"]) <= catalogued
+
+
+async def test_job_kinds_and_statuses_are_those_of_the_queue(catalogs) -> None:  # type: ignore[no-untyped-def]
+    from app.schemas.jobs import JobKind, JobStatus
+    from app.services.job_queue import REGISTRY
+
+    kinds = {e["code"] for e in catalogs["job_kinds"]}
+    assert kinds == set(JobKind.__args__) == set(REGISTRY)  # type: ignore[attr-defined]
+    assert {e["code"] for e in catalogs["job_statuses"]} == set(JobStatus.__args__)  # type: ignore[attr-defined]

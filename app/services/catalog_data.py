@@ -125,6 +125,17 @@ EVENT_ACTOR_KINDS = (
     Entry("system", "系统", "System"),
 )
 REMINDER_KINDS = (Entry("overdue", "逾期提醒", "Overdue reminder"),)
+JOB_KINDS = (
+    Entry("overdue", "逾期标记与提醒（每日）", "Overdue marking and reminders (daily)"),
+    Entry("housekeeping", "数据清理", "Housekeeping"),
+)
+JOB_STATUSES = (
+    Entry("queued", "排队中", "Queued"),
+    Entry("running", "执行中", "Running"),
+    Entry("succeeded", "已完成", "Succeeded"),
+    Entry("failed", "失败待重试", "Failed, to be retried"),
+    Entry("dead", "已放弃", "Dead (no attempts left)"),
+)
 ESCALATION_LEVELS = (
     Entry("none", "未问责", "None"),
     Entry("notice_letter", "函告", "Notice letter"),
@@ -181,6 +192,8 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "hazard_event_actions": HAZARD_EVENT_ACTIONS,
     "event_actor_kinds": EVENT_ACTOR_KINDS,
     "reminder_kinds": REMINDER_KINDS,
+    "job_kinds": JOB_KINDS,
+    "job_statuses": JOB_STATUSES,
     "escalation_levels": ESCALATION_LEVELS,
     "attachment_phases": ATTACHMENT_PHASES,
     "judgment_standards": JUDGMENT_STANDARDS,
