@@ -157,11 +157,14 @@ class Shaper:
         return self.page(s, [self.hazard(s.who, r) for r in page], last, total)
 
     def hazard_detail(self, s: RefScenario, results: list[list[Any]]) -> Any:
+        # The service's two statements: the hazard with its names, then its attachments and
+        # escalation steps in one UNION ALL (row_kind tells them apart).
         h = results[0][0]
-        ent = next(r[0] for r in results if r and "supervisor_name" in r[0].keys())
-        files = next((r for r in results if r and "storage_key" in r[0].keys()), [])
-        steps = next((r for r in results if r and "action" in r[0].keys()), [])
-        row = {**dict(h), **dict(ent), "enterprise_name": ent["name"]}
+        ent = h
+        extras = [r for rs in results[1:] for r in rs if "row_kind" in r.keys()]
+        files = [r for r in extras if r["row_kind"] == "file"]
+        steps = [r for r in extras if r["row_kind"] == "step"]
+        row = dict(h)
         fen = h["plan_funds_fen"]
         plan = {
             "responsible_person": h["plan_responsible_person"],
