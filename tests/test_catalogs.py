@@ -160,5 +160,6 @@ async def test_job_kinds_and_statuses_are_those_of_the_queue(catalogs) -> None: 
     from app.services.job_queue import REGISTRY
 
     kinds = {e["code"] for e in catalogs["job_kinds"]}
-    assert kinds == set(JobKind.__args__) == set(REGISTRY)  # type: ignore[attr-defined]
+    assert kinds == set(JobKind.__args__)  # type: ignore[attr-defined]
+    assert kinds <= set(REGISTRY)  # every catalogued kind has its handler (tests add their own)
     assert {e["code"] for e in catalogs["job_statuses"]} == set(JobStatus.__args__)  # type: ignore[attr-defined]
