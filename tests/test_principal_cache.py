@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import httpx
-from sqlalchemy import event
 
 from app.auth.principal_cache import poll_loop
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import PASSWORD, World
+from tests.statements import statements
 
 ME = "/api/v1/me"
 
@@ -45,23 +45,9 @@ async def seconds_until(check: Callable[[], Awaitable[bool]], limit: float = 5.0
     return time.monotonic() - start
 
 
-@contextmanager
-def count_statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
-
-
 async def test_a_cached_caller_costs_no_statement(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
     assert (await client.get(ME, headers=world.h("town_a_officer"))).status_code == 200
-    with count_statements(app) as seen:
+    with statements(app) as seen:
         assert (await client.get(ME, headers=world.h("town_a_officer"))).status_code == 200
     assert seen == []
 
@@ -164,7 +150,7 @@ async def test_without_the_poll_an_entry_still_ends_with_its_lifetime(
             assert (await c.get(ME, headers=world.h("town_a_viewer"))).status_code == 200
             assert len(app.state.principal_cache) == 1
             await asyncio.sleep(0.4)
-            with count_statements(app) as seen:
+            with statements(app) as seen:
                 assert (await c.get(ME, headers=world.h("town_a_viewer"))).status_code == 200
             assert len(seen) == 1  # looked up again
     finally:

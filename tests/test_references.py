@@ -4,15 +4,12 @@ user or unit itself), joined in the statement that reads the object (no statemen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import event
 
 from app.services.jobs import run_jobs
 from tests.conftest import World, credit
 from tests.hazard_helpers import act, register
+from tests.statements import statements
 from tests.test_scope_matrix import ENTERPRISE_SCOPE, HOME, ORG_UNIT_SCOPE, USER_SCOPE
 
 ACTORS = [a for a in ENTERPRISE_SCOPE if a != "other_admin"]  # the world's, one per role
@@ -294,21 +291,6 @@ async def test_the_catalogue_lists_the_bureaus_beside_the_towns_for_everyone(
 
 
 # ---- no statement per row, and none added by the names ------------------------------------
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # Data statements per request (besides resolving the caller): lists one, whatever their

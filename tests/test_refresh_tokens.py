@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -18,6 +16,7 @@ from sqlalchemy import event, func, select, update
 from app.models.base import utcnow
 from app.models.users import RefreshToken
 from tests.conftest import PASSWORD, World
+from tests.statements import statements
 from tests.test_users import cheap_password_hashing  # noqa: F401  (autouse fixture)
 
 TOKEN = "/api/v1/auth/token"
@@ -406,21 +405,6 @@ async def test_issuing_prunes_dead_rows_but_keeps_what_a_live_session_needs(  # 
     assert (await me(client, a2["access_token"])).status_code == 401
 
 
-@contextmanager
-def counting_statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def test_a_session_token_costs_no_extra_statement(client, world: World, app) -> None:  # type: ignore[no-untyped-def]
     """The revocation check is part of the one statement that loads the caller."""
     session = (await refresh(client, (await sign_in(client))["refresh_token"])).json()
@@ -434,20 +418,20 @@ async def test_a_session_token_costs_no_extra_statement(client, world: World, ap
         ("session", session["access_token"]),
     ):
         await client.get(url, headers={"Authorization": f"Bearer {access}"})  # warm
-        with counting_statements(app) as seen:
+        with statements(app) as seen:
             r = await client.get(url, headers={"Authorization": f"Bearer {access}"})
         assert r.status_code == 200
         counts[name] = len(seen)
     assert counts["session"] == counts["plain"], counts
     app.state.principal_cache.clear()
-    with counting_statements(app) as seen:
+    with statements(app) as seen:
         assert (await me(client, session["access_token"])).status_code == 200
     assert len(seen) == 1, seen  # /me: the caller's one statement, nothing else
-    with counting_statements(app) as seen:
+    with statements(app) as seen:
         assert (await me(client, session["access_token"])).status_code == 200
     assert seen == []  # then the worker's cache: no statement at all
     assert (await client.post(REVOKE, data={"token": session["access_token"]})).status_code == 200
-    with counting_statements(app) as seen:
+    with statements(app) as seen:
         assert (await me(client, session["access_token"])).status_code == 401
     assert len(seen) == 1, seen
 

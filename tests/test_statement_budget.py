@@ -4,16 +4,14 @@ SQLAlchemy's cursor events, for every role that may make the request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from app.services.jobs import run_jobs
 from tests.conftest import World
 from tests.hazard_helpers import act, register, upload
+from tests.statements import statements
 
 PAST = {"found_at": "2025-01-01T08:00:00+08:00", "deadline": "2025-02-01"}
 ROLES = (
@@ -27,21 +25,6 @@ ROLES = (
     "machine",
 )
 LIST, DETAIL = 1, 2
-
-
-@contextmanager
-def statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
