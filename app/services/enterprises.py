@@ -16,10 +16,9 @@ from app.auth.principal import Principal
 from app.auth.principal_cache import record_change
 from app.auth.scope import enterprise_would_be_visible, visible_enterprises
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import Enterprise, OrgUnit
-from app.schemas.common import ListParams, NamedRef
+from app.schemas.common import ListParams
 from app.schemas.enterprises import (
     CONTACT_FIELDS,
     ContactOut,
@@ -29,7 +28,7 @@ from app.schemas.enterprises import (
     Location,
 )
 from app.services.hazards import rollup
-from app.services.refs import remember, unit_names
+from app.services.refs import remember, unit_names, unit_ref
 
 # The enforcement department, joined for its name (an alias: never correlated with a subquery).
 Department = aliased(OrgUnit, name="department")
@@ -97,9 +96,11 @@ def _out(get: Any, english: bool) -> EnterpriseOut:
         sector=get("sector"),
         industry_code=get("industry_code"),
         enforcement_department_id=get("enforcement_department_id"),
-        enforcement_department=NamedRef.model_construct(
-            id=get("enforcement_department_id"),
-            name=unit_name(get("department_name"), get("department_name_en"), english),
+        enforcement_department=unit_ref(
+            get("enforcement_department_id"),
+            get("department_name"),
+            get("department_name_en"),
+            english,
         ),
         scale=get("scale"),
         risk_color=get("risk_color"),

@@ -14,12 +14,11 @@ from app.auth.principal import Principal
 from app.auth.principal_cache import record_change
 from app.auth.scope import visible_org_units
 from app.core.errors import Conflict, NotFound, ValidationFailed
-from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import OrgUnit
-from app.schemas.common import ListParams, NamedRef
+from app.schemas.common import ListParams
 from app.schemas.org_units import OrgUnitCreate, OrgUnitOut, OrgUnitUpdate
-from app.services.refs import remember, unit_names
+from app.services.refs import remember, unit_names, unit_ref
 
 Parent = aliased(OrgUnit, name="parent_unit")
 OUT_COLUMNS = (
@@ -47,11 +46,7 @@ def _out(get: Any, english: bool) -> OrgUnitOut:
         name=get("name"),
         name_en=get("name_en"),
         parent_id=parent_id,
-        parent=NamedRef.model_construct(
-            id=parent_id, name=unit_name(get("parent_name"), get("parent_name_en"), english)
-        )
-        if parent_id
-        else None,
+        parent=unit_ref(parent_id, get("parent_name"), get("parent_name_en"), english),
         region_code=get("region_code"),
         sectors=list(get("sectors") or []),
         created_at=get("created_at"),

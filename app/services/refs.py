@@ -11,9 +11,21 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.i18n import unit_name
 from app.models import Enterprise, OrgUnit
+from app.schemas.common import NamedRef
 
 _KEY = "reference_names"
+
+
+def unit_ref(
+    unit_id: str | None, name: str | None, name_en: str | None, english: bool
+) -> NamedRef | None:
+    """An org unit as an answer references it: ``{id, name}`` in the caller's language
+    (``name_en`` under English when the unit has one), or None without a unit."""
+    if unit_id is None:
+        return None
+    return NamedRef.model_construct(id=unit_id, name=unit_name(name or "", name_en, english))
 
 
 def remember(

@@ -18,11 +18,11 @@ from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprise_ids
-from app.core.i18n import unit_name
 from app.core.pagination import PageResult, fetch_page, parse_sort
 from app.models import Enterprise, Hazard, OrgUnit, Reminder
 from app.schemas.common import ListParams, NamedRef
 from app.schemas.reminders import HazardRef, ReminderOut
+from app.services.refs import unit_ref
 
 SORTS = {"created_at": Reminder.created_at}
 DEFAULT_SORT = "-created_at"
@@ -92,12 +92,7 @@ def to_out(row: Any, english: bool) -> ReminderOut:
         enterprise_id=row["enterprise_id"],
         enterprise=NamedRef.model_construct(id=row["enterprise_id"], name=row["enterprise_name"]),
         org_unit_id=org_unit_id,
-        org_unit=NamedRef.model_construct(
-            id=org_unit_id,
-            name=unit_name(row["org_unit_name"] or "", row["org_unit_name_en"], english),
-        )
-        if org_unit_id
-        else None,
+        org_unit=unit_ref(org_unit_id, row["org_unit_name"], row["org_unit_name_en"], english),
         kind=row["kind"],
         on_date=row["on_date"],
         message=message(

@@ -19,7 +19,6 @@ from app.auth.principal_cache import record_change
 from app.auth.scope import visible_enterprises, visible_org_units, visible_users
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import ApiClient, Enterprise, OrgUnit, User
 from app.models.base import utcnow
@@ -33,7 +32,7 @@ from app.schemas.users import (
     UserOut,
     UserUpdate,
 )
-from app.services.refs import enterprise_name, remember, unit_names
+from app.services.refs import enterprise_name, remember, unit_names, unit_ref
 
 # The unit and enterprise named by a user or client row, joined for their names. Aliases, so
 # that the scope subqueries over ``org_units``/``enterprises`` are never correlated with them.
@@ -75,12 +74,6 @@ CLIENT_SORTS = {"name": ApiClient.name, "created_at": ApiClient.created_at}
 CLIENT_DEFAULT_SORT = "name"
 
 
-def _unit_ref(unit_id: str | None, name: str | None, name_en: str | None, en: bool) -> Any:
-    if unit_id is None:
-        return None
-    return NamedRef.model_construct(id=unit_id, name=unit_name(name or "", name_en, en))
-
-
 def _user_out(get: Any, english: bool) -> UserOut:
     enterprise_id = get("enterprise_id")
     return UserOut.model_construct(
@@ -90,7 +83,7 @@ def _user_out(get: Any, english: bool) -> UserOut:
         phone=get("phone"),
         role=get("role"),
         org_unit_id=get("org_unit_id"),
-        org_unit=_unit_ref(
+        org_unit=unit_ref(
             get("org_unit_id"), get("org_unit_name"), get("org_unit_name_en"), english
         ),
         enterprise_id=enterprise_id,
@@ -344,7 +337,7 @@ def _client_out(get: Any, english: bool) -> ClientOut:
         client_id=get("client_id"),
         name=get("name"),
         org_unit_id=get("org_unit_id"),
-        org_unit=_unit_ref(
+        org_unit=unit_ref(
             get("org_unit_id"), get("org_unit_name"), get("org_unit_name_en"), english
         ),
         permissions=list(get("permissions") or []),

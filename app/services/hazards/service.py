@@ -18,7 +18,6 @@ from app.auth.scope import visible_enterprises
 from app.core.clock import local_date, local_today
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import Attachment, Enterprise, Hazard, HazardEvent, OrgUnit, User
 from app.models.base import utcnow
@@ -44,6 +43,7 @@ from app.services.hazards.queries import (
     stock_cutoff_instant,
 )
 from app.services.hazards.workflow import OPEN, Facts, Refusal
+from app.services.refs import unit_ref
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
 DEFAULT_SORT = "-found_at"
@@ -82,9 +82,11 @@ def summary(
         id=get("id"),
         number=get("number"),
         enterprise=NamedRef.model_construct(id=get("enterprise_id"), name=get("enterprise_name")),
-        enforcement_department=NamedRef.model_construct(
-            id=get("enforcement_department_id"),
-            name=unit_name(get("department_name"), get("department_name_en"), english),
+        enforcement_department=unit_ref(
+            get("enforcement_department_id"),
+            get("department_name"),
+            get("department_name_en"),
+            english,
         ),
         region_code=get("region_code"),
         sector=get("sector"),
@@ -282,11 +284,11 @@ def _shape(
         plan=_plan(h),
         supervision=Supervision.model_construct(
             org_unit_id=h.supervision_org_unit_id,
-            org_unit=NamedRef.model_construct(
-                id=h.supervision_org_unit_id,
-                name=unit_name(
-                    ent.supervising_unit_name or "", ent.supervising_unit_name_en, english
-                ),
+            org_unit=unit_ref(
+                h.supervision_org_unit_id,
+                ent.supervising_unit_name,
+                ent.supervising_unit_name_en,
+                english,
             ),
             supervisor_user_id=h.supervision_supervisor_user_id,
             supervisor=UserRef.model_construct(
