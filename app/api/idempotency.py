@@ -34,7 +34,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -42,7 +41,7 @@ from starlette.responses import Response
 from app.api.routing import check_query, declared_query_params
 from app.auth.deps import get_principal
 from app.auth.principal import Principal
-from app.core.db import READ_METHODS, SessionDep, before_commit, on_failure
+from app.core.db import READ_METHODS, SessionDep, before_commit, on_failure, upsert_insert
 from app.core.errors import Conflict, ValidationFailed
 from app.core.middleware import IDEMPOTENCY_STATE
 from app.models import IdempotencyRecord
@@ -71,10 +70,6 @@ async def replay_handler(request: Request, exc: Exception) -> Response:
     headers = {**exc.headers, "Idempotent-Replayed": "true"}
     media_type = headers.pop("content-type", None)
     return Response(exc.body, status_code=exc.status_code, headers=headers, media_type=media_type)
-
-
-def _insert(dialect: str):  # type: ignore[no-untyped-def]
-    return (postgresql if dialect == "postgresql" else sqlite).insert(IdempotencyRecord)
 
 
 async def _committed(session: AsyncSession, owner: str, key: str) -> IdempotencyRecord | None:
@@ -129,7 +124,7 @@ def _recorder(
         )
         inserted = (
             await session.execute(
-                _insert(session.get_bind().dialect.name)
+                upsert_insert(session, IdempotencyRecord)
                 .values(
                     owner=owner,
                     key=key,

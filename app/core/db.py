@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -90,6 +91,13 @@ def pgbouncer_connect_args() -> dict[str, Any]:
     force_custom_plan``) for anything else.
     """
     return {"statement_cache_size": 0, "timeout": CONNECT_TIMEOUT_SECONDS}
+
+
+def upsert_insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT`` of the session's dialect, which has ``ON CONFLICT`` (PostgreSQL and SQLite
+    alike): the one way counters, claims and records are written atomically."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -45,7 +45,6 @@ from typing import Literal, NoReturn, TypeVar
 
 import anyio
 from sqlalchemy import Update, bindparam, case, delete, exists, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -61,6 +60,7 @@ from app.auth.tokens import (
     session_of,
 )
 from app.core.config import Settings
+from app.core.db import upsert_insert
 from app.core.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from app.core.ids import new_id
 from app.models import ApiClient, User
@@ -94,10 +94,6 @@ def _throttled(retry_after: int) -> TooManyRequests:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def _insert(dialect: str):  # type: ignore[no-untyped-def]
-    return (postgresql if dialect == "postgresql" else sqlite).insert(LoginThrottle)
 
 
 def _window_start(now: datetime, seconds: int) -> datetime:
@@ -250,7 +246,7 @@ async def reserve_attempt(
         since = LoginThrottle.pending_since
         current = since >= _at(generation)  # (">=": another worker's clock may run ahead)
         previous = since >= _at(generation - _GENERATION)  # becomes the previous generation
-        stmt = _insert(session.get_bind().dialect.name).values(
+        stmt = upsert_insert(session, LoginThrottle).values(
             [
                 {
                     "key": key,

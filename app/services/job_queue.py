@@ -32,12 +32,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
 from app.core.config import Settings
+from app.core.db import upsert_insert
 from app.core.errors import NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageResult, fetch_page, parse_sort
@@ -122,9 +121,11 @@ async def enqueue(
     if dedupe_key is None:
         await session.execute(insert(Job).values(**values))
         return str(values["id"])
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert(Job) if dialect == "postgresql" else sqlite_insert(Job)
-    stmt = ins.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    stmt = (
+        upsert_insert(session, Job)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
     inserted = (await session.execute(stmt.returning(Job.id))).scalar_one_or_none()
     return None if inserted is None else str(inserted)
 

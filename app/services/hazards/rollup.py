@@ -20,12 +20,11 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, case, delete, func, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import local_date
 from app.core.config import Settings
+from app.core.db import upsert_insert
 from app.models import Enterprise, Hazard, HazardRollup
 from app.services.hazards.workflow import OPEN
 
@@ -113,10 +112,9 @@ async def _add(session: AsyncSession, delta: Counter[Key]) -> None:
     if not rows:
         return
     # Sorted keys: concurrent writers lock rollup rows in the same order (no deadlock).
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     table = HazardRollup.__table__
     for start in range(0, len(rows), 500):
-        stmt = insert(table).values(rows[start : start + 500])
+        stmt = upsert_insert(session, table).values(rows[start : start + 500])
         stmt = stmt.on_conflict_do_update(
             index_elements=list(KEY_COLUMNS), set_={"n": table.c.n + stmt.excluded.n}
         )
