@@ -91,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served offline by install_docs (app/api/docs.py)
         redoc_url=None,
+        telemetry=None
+        if settings.opentelemetry_enabled
+        else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     pgbouncer = settings.database_pgbouncer

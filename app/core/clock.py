@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+
+@lru_cache(maxsize=4096)
+def start_of_local_day(day: date, tz: str) -> datetime:
+    """The UTC instant at which ``day`` begins locally (memoised: lists ask it per row)."""
+    return datetime.combine(day, time.min, tzinfo=zone(tz)).astimezone(UTC)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -16,8 +23,3 @@ def local_today(tz: str, now: datetime | None = None) -> date:
 
 def local_date(moment: datetime, tz: str) -> date:
     return moment.astimezone(zone(tz)).date()
-
-
-def start_of_local_day(day: date, tz: str) -> datetime:
-    """The UTC instant at which ``day`` begins locally."""
-    return datetime.combine(day, time.min, tzinfo=zone(tz)).astimezone(UTC)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 300
     log_json: bool = True
+    # FastAPI's own OpenTelemetry spans and metrics (they need an OpenTelemetry provider set up
+    # by the deployment). Off by default: even unconfigured, the check costs every request.
+    opentelemetry_enabled: bool = False
 
     _generated_secret_key: str | None = PrivateAttr(default=None)
 

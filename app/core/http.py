@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -31,22 +33,45 @@ def check_if_match(request: Request, version: int) -> None:
     )
 
 
+def _default(value: Any) -> Any:
+    """What orjson does not know, as pydantic writes it: a model by its own JSON form, a
+    ``Decimal`` as its text (``"1200.00"``)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(body: Any) -> bytes:
+    """An answer shaped as plain dicts (the hot reads), in the same JSON as pydantic's: UTC
+    times with ``Z``, dates as ``YYYY-MM-DD``, models inside by their own serialiser."""
+    return orjson.dumps(body, default=_default, option=orjson.OPT_UTC_Z)
+
+
 def json_response(
-    model: BaseModel,
+    model: BaseModel | dict[str, Any],
     *,
     status_code: int = 200,
     version: int | None = None,
     location: str | None = None,
     exclude: set[str] | None = None,
 ) -> Response:
-    """Serialises once with pydantic-core, skipping FastAPI's second validation pass."""
+    """Serialises once (pydantic-core for a model, orjson for a dict shaped from rows),
+    skipping FastAPI's second validation pass."""
     headers: dict[str, str] = {}
     if version is not None:
         headers["ETag"] = etag_for(version)
     if location is not None:
         headers["Location"] = location
+    if isinstance(model, dict):
+        body: bytes | str = dumps(
+            {k: v for k, v in model.items() if k not in exclude} if exclude else model
+        )
+    else:
+        body = model.model_dump_json(exclude=exclude)
     return Response(
-        model.model_dump_json(exclude=exclude),
+        body,
         status_code=status_code,
         media_type="application/json",
         headers=headers,
@@ -54,6 +79,9 @@ def json_response(
 
 
 def page_response(model: type[BaseModel], items: Sequence[Any], page: PageResult) -> Response:
-    """``{items, next_cursor}``, plus ``total`` only when it was asked for."""
-    out = model.model_construct(items=list(items), next_cursor=page.next_cursor, total=page.total)
-    return json_response(out, exclude={"total"} if page.total is None else None)
+    """``{items, next_cursor}``, plus ``total`` only when it was asked for. ``model`` is the
+    page's schema (``HazardPage``), which the items (dicts or models) follow."""
+    body: dict[str, Any] = {"items": items, "next_cursor": page.next_cursor}
+    if page.total is not None:
+        body["total"] = page.total
+    return json_response(body)

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.core import reads
 from app.core.dates import parse_date, parse_datetime
 from app.core.errors import ValidationFailed
 
@@ -125,9 +126,8 @@ async def fetch_page(
     """``stmt`` selects columns and carries every filter; ordering and the window are added here."""
     total = None
     if include_total:
-        total = (
-            await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        ).scalar_one()
+        count = select(func.count().label("n")).select_from(stmt.order_by(None).subquery())
+        total = (await reads.rows(session, count))[0]["n"]
     if cursor:
         value, row_id = decode_cursor(sort, cursor)
         stmt = stmt.where(_after(sort, id_column, value, row_id))
@@ -136,7 +136,7 @@ async def fetch_page(
         if sort.descending
         else (sort.column.asc(), id_column.asc())
     )
-    rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).mappings().all())
+    rows = await reads.rows(session, stmt.order_by(*order).limit(limit + 1))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -35,6 +35,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
         if value is None:
             return None
+        if value.tzinfo is UTC:  # asyncpg's timestamptz: already what is wanted
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

@@ -15,20 +15,18 @@ from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.principal_cache import record_change
 from app.auth.scope import enterprise_would_be_visible, visible_enterprises
+from app.core import reads
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import Enterprise, OrgUnit
 from app.schemas.common import ListParams
 from app.schemas.enterprises import (
     CONTACT_FIELDS,
-    ContactOut,
     EnterpriseCreate,
-    EnterpriseOut,
     EnterpriseUpdate,
-    Location,
 )
 from app.services.hazards import rollup
-from app.services.refs import remember, unit_names, unit_ref
+from app.services.refs import remember, unit_dict, unit_names
 
 # The enforcement department, joined for its name (an alias: never correlated with a subquery).
 Department = aliased(OrgUnit, name="department")
@@ -65,16 +63,16 @@ SORTS = {
 DEFAULT_SORT = "name"
 
 
-def _contact(name: str | None, phone: str | None) -> ContactOut | None:
-    return ContactOut.model_construct(name=name, phone=phone) if name else None
+def _contact(name: str | None, phone: str | None) -> dict[str, Any] | None:
+    return {"name": name, "phone": phone} if name else None
 
 
-def row_out(row: Any, english: bool) -> EnterpriseOut:
+def row_out(row: Any, english: bool) -> dict[str, Any]:
     """A list row (``COLUMNS``, the department's names joined in the same statement)."""
     return _out(row.__getitem__, english)
 
 
-async def to_out(session: AsyncSession, ent: Enterprise, english: bool) -> EnterpriseOut:
+async def to_out(session: AsyncSession, ent: Enterprise, english: bool) -> dict[str, Any]:
     """An entity. Its department's names were read with it (``get_visible``) or when it was
     checked (``_check_department``, on create and on a change): no statement here."""
     name, name_en = await unit_names(session, ent.enforcement_department_id)
@@ -82,35 +80,56 @@ async def to_out(session: AsyncSession, ent: Enterprise, english: bool) -> Enter
     return _out(lambda k: names[k] if k in names else getattr(ent, k), english)
 
 
-def _out(get: Any, english: bool) -> EnterpriseOut:
+def _out(get: Any, english: bool) -> dict[str, Any]:
+    """``EnterpriseOut`` as the plain dict that is serialised (``app.core.http``)."""
     lat, lng = get("lat"), get("lng")
-    return EnterpriseOut.model_construct(
-        id=get("id"),
-        name=get("name"),
-        credit_code=get("credit_code"),
-        region_code=get("region_code"),
-        address=get("address"),
-        location=Location.model_construct(lat=lat, lng=lng)
-        if lat is not None and lng is not None
-        else None,
-        sector=get("sector"),
-        industry_code=get("industry_code"),
-        enforcement_department_id=get("enforcement_department_id"),
-        enforcement_department=unit_ref(
+    return {
+        "id": get("id"),
+        "name": get("name"),
+        "credit_code": get("credit_code"),
+        "region_code": get("region_code"),
+        "address": get("address"),
+        "location": {"lat": lat, "lng": lng} if lat is not None and lng is not None else None,
+        "sector": get("sector"),
+        "industry_code": get("industry_code"),
+        "enforcement_department_id": get("enforcement_department_id"),
+        "enforcement_department": unit_dict(
             get("enforcement_department_id"),
             get("department_name"),
             get("department_name_en"),
             english,
         ),
-        scale=get("scale"),
-        risk_color=get("risk_color"),
-        standardization_grade=get("standardization_grade"),
-        principal=_contact(get("principal_name"), get("principal_phone")),
-        actual_controller=_contact(get("actual_controller_name"), get("actual_controller_phone")),
-        status=get("status"),
-        created_at=get("created_at"),
-        updated_at=get("updated_at"),
+        "scale": get("scale"),
+        "risk_color": get("risk_color"),
+        "standardization_grade": get("standardization_grade"),
+        "principal": _contact(get("principal_name"), get("principal_phone")),
+        "actual_controller": _contact(
+            get("actual_controller_name"), get("actual_controller_phone")
+        ),
+        "status": get("status"),
+        "created_at": get("created_at"),
+        "updated_at": get("updated_at"),
+    }
+
+
+# Every list and detail selects these columns from this join (built once, app/core/reads.py).
+_BASE = (
+    select(*COLUMNS, Enterprise.version)
+    .select_from(Enterprise)
+    .join(Department, Department.id == Enterprise.enforcement_department_id)
+)
+
+
+async def read_detail(
+    session: AsyncSession, p: Principal, enterprise_id: str, english: bool
+) -> tuple[dict[str, Any], int]:
+    """``GET /enterprises/{id}``: one statement, the scope in it; the answer and the version."""
+    found = await reads.rows(
+        session, _BASE.where(Enterprise.id == enterprise_id, visible_enterprises(p))
     )
+    if not found:
+        raise NotFound("企业不存在", "Enterprise not found")
+    return row_out(found[0], english), found[0]["version"]
 
 
 def filtered(
@@ -123,12 +142,7 @@ def filtered(
     status: Sequence[str] | None = None,
     enforcement_department_id: str | None = None,
 ) -> Select[Any]:
-    stmt = (
-        select(*COLUMNS)
-        .select_from(Enterprise)
-        .join(Department, Department.id == Enterprise.enforcement_department_id)
-        .where(visible_enterprises(p))
-    )
+    stmt = _BASE.where(visible_enterprises(p))
     if q:
         stmt = stmt.where(
             Enterprise.name.icontains(q, autoescape=True) | (Enterprise.credit_code == q.upper())

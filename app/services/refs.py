@@ -28,6 +28,15 @@ def unit_ref(
     return NamedRef.model_construct(id=unit_id, name=unit_name(name or "", name_en, english))
 
 
+def unit_dict(
+    unit_id: str | None, name: str | None, name_en: str | None, english: bool
+) -> dict[str, str] | None:
+    """``unit_ref`` as the plain dict of an answer shaped without models (``app.core.http``)."""
+    if unit_id is None:
+        return None
+    return {"id": unit_id, "name": unit_name(name or "", name_en, english)}
+
+
 def remember(
     session: AsyncSession, row_id: str | None, name: str | None, name_en: str | None = None
 ) -> None:

@@ -94,9 +94,8 @@ async def get_enterprise(
     Who: every role with `enterprises:read`. Errors: 404 `not_found` when it does not exist or
     lies outside the caller's scope (the two are indistinguishable).
     """
-    ent = await service.get_visible(session, p, enterprise_id)
-    out = await service.to_out(session, ent, wants_english(request))
-    return json_response(out, version=ent.version)
+    out, version = await service.read_detail(session, p, enterprise_id, wants_english(request))
+    return json_response(out, version=version)
 
 
 @router.post(

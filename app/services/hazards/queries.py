@@ -152,11 +152,14 @@ LIST_COLUMNS = (
 )
 
 
+# Built once; each list adds its conditions (app/core/reads.py: building costs more than sending).
+_LIST_BASE = (
+    select(*LIST_COLUMNS)
+    .select_from(Hazard)
+    .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+    .join(Department, Department.id == Enterprise.enforcement_department_id)
+)
+
+
 def list_statement(p: Principal, f: HazardFilters, settings: Settings, today: date) -> Select[Any]:
-    return (
-        select(*LIST_COLUMNS)
-        .select_from(Hazard)
-        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .join(Department, Department.id == Enterprise.enforcement_department_id)
-        .where(*conditions(p, f, settings, today))
-    )
+    return _LIST_BASE.where(*conditions(p, f, settings, today))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import String, literal, null, select, type_coerce, union_all
+from sqlalchemy import String, bindparam, literal, null, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -15,6 +15,7 @@ from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises
+from app.core import reads
 from app.core.clock import local_date, local_today
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -26,8 +27,6 @@ from app.schemas.hazards import (
     EscalationStep,
     HazardCreate,
     HazardEventOut,
-    HazardOut,
-    HazardSummary,
     Judgment,
     JudgmentOut,
     Plan,
@@ -43,7 +42,7 @@ from app.services.hazards.queries import (
     stock_cutoff_instant,
 )
 from app.services.hazards.workflow import OPEN, Facts, Refusal
-from app.services.refs import unit_ref
+from app.services.refs import unit_dict, unit_ref
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
 DEFAULT_SORT = "-found_at"
@@ -74,39 +73,41 @@ def _facts(get: Any, today: date, settings: Settings) -> Facts:
 
 def summary(
     row: Any, p: Principal, settings: Settings, today: date, english: bool = False
-) -> HazardSummary:
-    """From a list row (mapping); no validation pass, the row is already typed by the database."""
+) -> dict[str, Any]:
+    """A list item (``HazardSummary``) from a row by column name, as the plain dict that is
+    serialised (``app.core.http``): no model, no validation pass, the row is typed already."""
     get = row.__getitem__
     facts = _facts(get, today, settings)
-    return HazardSummary.model_construct(
-        id=get("id"),
-        number=get("number"),
-        enterprise=NamedRef.model_construct(id=get("enterprise_id"), name=get("enterprise_name")),
-        enforcement_department=unit_ref(
+    found_at = get("found_at")
+    return {
+        "id": get("id"),
+        "number": get("number"),
+        "enterprise": {"id": get("enterprise_id"), "name": get("enterprise_name")},
+        "enforcement_department": unit_dict(
             get("enforcement_department_id"),
             get("department_name"),
             get("department_name_en"),
             english,
         ),
-        region_code=get("region_code"),
-        sector=get("sector"),
-        title=get("title"),
-        location=get("location"),
-        level=get("level"),
-        source=get("source"),
-        category=get("category"),
-        found_at=get("found_at"),
-        deadline=get("deadline"),
-        status=get("status"),
-        is_overdue=facts.is_overdue,
-        stock=get("found_at") < stock_cutoff_instant(settings),
-        escalation=get("escalation"),
-        supervised=facts.supervised,
-        allowed_actions=workflow.allowed_actions(p, facts),
-        created_at=get("created_at"),
-        updated_at=get("updated_at"),
-        closed_at=get("closed_at"),
-    )
+        "region_code": get("region_code"),
+        "sector": get("sector"),
+        "title": get("title"),
+        "location": get("location"),
+        "level": get("level"),
+        "source": get("source"),
+        "category": get("category"),
+        "found_at": found_at,
+        "deadline": get("deadline"),
+        "status": facts.status,
+        "is_overdue": facts.is_overdue,
+        "stock": found_at < stock_cutoff_instant(settings),
+        "escalation": facts.escalation,
+        "supervised": facts.supervised,
+        "allowed_actions": workflow.allowed_actions(p, facts),
+        "created_at": get("created_at"),
+        "updated_at": get("updated_at"),
+        "closed_at": get("closed_at"),
+    }
 
 
 def _yuan(fen: int | None) -> Decimal | None:
@@ -149,12 +150,9 @@ def _with_names(stmt: Any, supervision_unit: Any, supervisor: Any) -> Any:
     )
 
 
-async def _attachments_and_steps(
-    session: AsyncSession, hazard_id: str
-) -> tuple[list[Any], list[Any]]:
-    """The hazard's attachments and escalation steps in one statement (``UNION ALL``), oldest
-    first: a detail costs two statements in all (issue 10)."""
+def _files_and_steps() -> Any:
     text, number, js = String(), Attachment.size.type, HazardEvent.payload.type
+    hazard_id = bindparam("hazard_id", type_=String())
     files = select(
         literal("file").label("row_kind"),
         Attachment.id,
@@ -188,32 +186,50 @@ async def _attachments_and_steps(
         HazardEvent.note,
     ).where(HazardEvent.hazard_id == hazard_id, HazardEvent.action == "escalate")
     both = union_all(files, steps).subquery()
-    rows = (await session.execute(select(both).order_by(both.c.created_at, both.c.id))).all()
+    return select(both).order_by(both.c.created_at, both.c.id)
+
+
+# Built once (a UNION of two selects is the costliest statement of a detail to build).
+_FILES_AND_STEPS = _files_and_steps()
+
+
+async def _attachments_and_steps(
+    session: AsyncSession, hazard_id: str
+) -> tuple[list[Any], list[Any]]:
+    """The hazard's attachments and escalation steps in one statement (``UNION ALL``), oldest
+    first: a detail costs two statements in all (issue 10)."""
+    rows = await reads.rows(session, _FILES_AND_STEPS, {"hazard_id": hazard_id})
     return [r for r in rows if r.row_kind == "file"], [r for r in rows if r.row_kind == "step"]
+
+
+# The hazard with the names of its enterprise, department and supervision (the scope is added
+# per caller): built once, as building a statement of 45 columns costs more than sending it.
+_DETAIL = _with_names(
+    select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
+        Enterprise, Enterprise.id == Hazard.enterprise_id
+    ),
+    Hazard.supervision_org_unit_id,
+    Hazard.supervision_supervisor_user_id,
+)
 
 
 async def read_detail(
     session: AsyncSession, p: Principal, settings: Settings, hazard_id: str, english: bool
-) -> tuple[HazardOut, int]:
+) -> tuple[dict[str, Any], int]:
     """``GET /hazards/{id}``: the hazard with its names in one statement (scope included), its
     attachments and escalation steps in a second. Answers the representation and the version
     (for the ``ETag``)."""
-    stmt = _with_names(
-        select(Hazard, *_NAME_COLUMNS).join(Enterprise, Enterprise.id == Hazard.enterprise_id),
-        Hazard.supervision_org_unit_id,
-        Hazard.supervision_supervisor_user_id,
-    ).where(Hazard.id == hazard_id, visible_enterprises(p))
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
+    found = await reads.rows(session, _DETAIL.where(Hazard.id == hazard_id, visible_enterprises(p)))
+    if not found:
         raise NotFound("隐患不存在", "Hazard not found")
-    h = row[0]
+    h = found[0]
     attachments, steps = await _attachments_and_steps(session, h.id)
-    return _shape(p, settings, h, row, attachments, steps, english), h.version
+    return _shape(p, settings, h, h, attachments, steps, english), h.version
 
 
 async def detail(
     session: AsyncSession, p: Principal, settings: Settings, h: Hazard, english: bool = False
-) -> HazardOut:
+) -> dict[str, Any]:
     """The representation of a hazard already loaded (after a create or a transition)."""
     ent = (
         await session.execute(
@@ -228,54 +244,54 @@ async def detail(
     return _shape(p, settings, h, ent, attachments, steps, english)
 
 
+_SUMMARY_OF_HAZARD = (
+    "id",
+    "number",
+    "enterprise_id",
+    "title",
+    "location",
+    "level",
+    "source",
+    "category",
+    "found_at",
+    "deadline",
+    "status",
+    "escalation",
+    "supervision_org_unit_id",
+    "enterprise_extensions",
+    "created_at",
+    "updated_at",
+    "closed_at",
+)
+_SUMMARY_OF_NAMES = (
+    "enterprise_name",
+    "region_code",
+    "sector",
+    "enforcement_department_id",
+    "department_name",
+    "department_name_en",
+)
+
+
 def _shape(
     p: Principal,
     settings: Settings,
-    h: Hazard,
+    h: Any,
     ent: Any,
     attachments: list[Any],
     steps: list[Any],
     english: bool,
-) -> HazardOut:
+) -> dict[str, Any]:
+    """``HazardOut`` as a dict of the summary's items and the detail's; ``h`` is the hazard (a
+    row or the entity), ``ent`` the names read with it."""
     today = local_today(settings.timezone)
-    row = {
-        c: getattr(h, c)
-        for c in (
-            "id",
-            "number",
-            "enterprise_id",
-            "title",
-            "location",
-            "level",
-            "source",
-            "category",
-            "found_at",
-            "deadline",
-            "status",
-            "escalation",
-            "supervision_org_unit_id",
-            "enterprise_extensions",
-            "created_at",
-            "updated_at",
-            "closed_at",
-        )
-    }
-    row.update(
-        enterprise_name=ent.enterprise_name,
-        region_code=ent.region_code,
-        sector=ent.sector,
-        enforcement_department_id=ent.enforcement_department_id,
-        department_name=ent.department_name,
-        department_name_en=ent.department_name_en,
-    )
-    base = summary(row, p, settings, today, english)
-    return HazardOut.model_construct(
-        **{name: getattr(base, name) for name in HazardSummary.model_fields},
+    row = {c: getattr(h, c) for c in _SUMMARY_OF_HAZARD}
+    row.update({c: getattr(ent, c) for c in _SUMMARY_OF_NAMES})
+    out = summary(row, p, settings, today, english)
+    out.update(
         enterprise_id=h.enterprise_id,
         description=h.description,
-        found_by=NamedRef.model_construct(id=h.found_by_id, name=h.found_by_name or "")
-        if h.found_by_id
-        else None,
+        found_by={"id": h.found_by_id, "name": h.found_by_name or ""} if h.found_by_id else None,
         judgment=JudgmentOut.model_construct(
             standard=h.judgment_standard, clause=h.judgment_clause, text=h.judgment_text
         )
@@ -312,6 +328,7 @@ def _shape(
         ],
         attachments=[attachment_service.to_out(a, p, settings) for a in attachments],
     )
+    return out
 
 
 # ---- reads -------------------------------------------------------------------------------------
