@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app.api import health, problems
 from app.api.docs import install_docs
+from app.api.hot import HotReadMiddleware
 from app.api.idempotency import IdempotentReplay, replay_handler
 from app.api.v1 import (
     attachments,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last = outermost: request ids wrap everything, then limits, then the body hash for
     # Idempotency-Key (its records are kept in the unit of work, app/api/idempotency.py).
     app.state.routes = route_table(app)
+    app.add_middleware(HotReadMiddleware)  # innermost: answers or passes on (app/api/hot.py)
     app.add_middleware(IdempotencyBodyMiddleware)
     app.add_middleware(MediaTypeMiddleware)
     app.add_middleware(BodyLimitMiddleware)

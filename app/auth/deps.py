@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from app.auth.principal import Principal, UnitInfo
@@ -130,6 +131,29 @@ async def _resolve(session: AsyncSession, claims: dict[str, Any]) -> Principal |
     )
 
 
+def _cache_key(claims: dict[str, object]) -> tuple[str, str, int, str | None]:
+    sid = claims.get("sid")
+    return (
+        str(claims["knd"]),
+        str(claims["sub"]),
+        int(claims["cv"]),  # type: ignore[call-overload]
+        sid if isinstance(sid, str) else None,
+    )
+
+
+def cached_principal(request: HTTPConnection) -> Principal | None:
+    """The caller when its bearer token is valid and this worker's cache knows it; None when
+    either is not so (``get_principal`` then answers 401 or resolves it). For the hot reads
+    (``app/api/hot.py``), which send no statement for the caller."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    cache: PrincipalCache | None = getattr(request.app.state, "principal_cache", None)
+    if scheme.lower() != "bearer" or not token or cache is None:
+        return None
+    claims = read_token(request.app.state.settings, token)
+    return None if claims is None else cache.get(_cache_key(claims))
+
+
 async def get_principal(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
@@ -139,13 +163,7 @@ async def get_principal(
     claims = read_token(request.app.state.settings, token)
     if claims is None:
         raise _unauthorized()
-    sid = claims.get("sid")
-    key = (
-        str(claims["knd"]),
-        str(claims["sub"]),
-        int(claims["cv"]),  # type: ignore[call-overload]
-        sid if isinstance(sid, str) else None,
-    )
+    key = _cache_key(claims)
     cache: PrincipalCache | None = getattr(request.app.state, "principal_cache", None)
     principal = cache.get(key) if cache is not None else None
     if principal is None:

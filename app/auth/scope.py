@@ -9,39 +9,88 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    false,
+    or_,
+    select,
+)
 
 from app.auth.principal import Principal
 from app.models import Enterprise, OrgUnit, User
 
+# The caller's scope over enterprises as a shape (which rule; how many sectors) and its values:
+# statements are built once per shape and take the values per call (app/core/reads.py).
+ScopeShape = tuple[object, ...]
 
-def _prefix(column, code: str) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-    # A plain LIKE with a digits-only prefix uses the btree index on both databases.
-    return column.like(code + "%") if code.isdigit() else false()
+
+def enterprise_scope(p: Principal) -> tuple[ScopeShape, dict[str, object]]:
+    """Which enterprises ``p`` may see: the shape of the rule and the values it compares."""
+    if p.enterprise_id is not None:
+        return ("enterprise",), {"scope_enterprise_id": p.enterprise_id}
+    unit = p.unit
+    if unit is None:
+        return ("none",), {}
+    if p.is_admin or unit.kind == "county":
+        return _prefix_scope(unit.county_code)
+    if unit.kind == "town" and unit.region_code:
+        return _prefix_scope(unit.region_code)
+    if unit.kind == "bureau":
+        values: dict[str, object] = {"scope_unit_id": unit.id}
+        # A plain LIKE with a digits-only prefix uses the btree index on both databases.
+        county = unit.county_code.isdigit()
+        sectors = list(unit.sectors) if county else []
+        values.update({f"scope_sector_{i}": sector for i, sector in enumerate(sectors)})
+        if sectors:
+            values["scope_prefix"] = unit.county_code + "%"
+        return ("bureau", len(sectors)), values
+    return ("none",), {}
+
+
+def _prefix_scope(code: str) -> tuple[ScopeShape, dict[str, object]]:
+    if not code.isdigit():
+        return ("none",), {}
+    return ("prefix",), {"scope_prefix": code + "%"}
+
+
+def scope_condition(
+    shape: ScopeShape, values: dict[str, object] | None = None
+) -> ColumnElement[bool]:
+    """The filter over ``Enterprise`` of a scope shape: with ``values`` bound, or (None) with
+    parameters named ``scope_*`` for a statement built once."""
+
+    def value(name: str) -> BindParameter[str]:
+        if values is None:
+            return bindparam(name, type_=String())
+        return bindparam(name, values[name], type_=String(), unique=True)
+
+    kind = shape[0]
+    if kind == "enterprise":
+        return Enterprise.id == value("scope_enterprise_id")
+    if kind == "prefix":
+        return Enterprise.region_code.like(value("scope_prefix"))
+    if kind == "bureau":
+        n = int(shape[1])  # type: ignore[call-overload]
+        in_sectors = (
+            and_(
+                Enterprise.sector.in_([value(f"scope_sector_{i}") for i in range(n)]),
+                Enterprise.region_code.like(value("scope_prefix")),
+            )
+            if n
+            else false()
+        )
+        return or_(in_sectors, Enterprise.enforcement_department_id == value("scope_unit_id"))
+    return false()
 
 
 def visible_enterprises(p: Principal) -> ColumnElement[bool]:
     """A filter over ``Enterprise`` that admits exactly the caller's scope."""
-    if p.enterprise_id is not None:
-        return Enterprise.id == p.enterprise_id
-    unit = p.unit
-    if unit is None:
-        return false()
-    if p.is_admin or unit.kind == "county":
-        return _prefix(Enterprise.region_code, unit.county_code)
-    if unit.kind == "town" and unit.region_code:
-        return _prefix(Enterprise.region_code, unit.region_code)
-    if unit.kind == "bureau":
-        in_sectors = (
-            and_(
-                Enterprise.sector.in_(unit.sectors),
-                _prefix(Enterprise.region_code, unit.county_code),
-            )
-            if unit.sectors
-            else false()
-        )
-        return or_(in_sectors, Enterprise.enforcement_department_id == unit.id)
-    return false()
+    return scope_condition(*enterprise_scope(p))
 
 
 def visible_enterprise_ids(p: Principal) -> Select[tuple[str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from functools import lru_cache
 
 import jwt
@@ -95,9 +96,32 @@ def _decode(settings: Settings, token: str, *, verify_exp: bool) -> dict[str, ob
     return claims
 
 
+# Tokens whose signature and claims were verified, with their expiry: a token is presented on
+# every request of its half hour, and verifying it costs more than the rest of a cached read.
+# Bounded; keyed with the signing settings (tests run apps with different secrets side by side).
+_VERIFIED: OrderedDict[tuple[str, str, str, str], tuple[dict[str, object], float]] = OrderedDict()
+_VERIFIED_MAX = 4096
+
+
 def read_token(settings: Settings, token: str) -> dict[str, object] | None:
-    """The claims of a valid access token, or None."""
-    return _decode(settings, token, verify_exp=True)
+    """The claims of a valid access token, or None. A token verified before is only checked
+    for expiry again (with the same leeway); whether its caller and session still hold is the
+    caller lookup's question (``cv``, ``sid``), answered on every request."""
+    key = (token, settings.resolved_secret_key, settings.token_issuer, settings.token_audience)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        claims, exp = known
+        if time.time() < exp + LEEWAY_SECONDS:
+            return claims
+        _VERIFIED.pop(key, None)
+        return None
+    claims = _decode(settings, token, verify_exp=True)
+    exp = claims.get("exp") if claims is not None else None
+    if claims is not None and isinstance(exp, int | float):
+        _VERIFIED[key] = (claims, float(exp))
+        if len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return claims
 
 
 def session_of(settings: Settings, token: str) -> str | None:

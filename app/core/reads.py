@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.sqltypes import NumericCommon
 from sqlalchemy.util import LRUCache, greenlet_spawn
 
@@ -93,25 +93,90 @@ def _result_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
     return type_._cached_result_processor(dialect, None)
 
 
-async def rows(
-    session: AsyncSession, stmt: Select[Any], params: dict[str, Any] | None = None
-) -> list[Record]:
-    """Every row of ``stmt`` as ``Record`` mappings keyed by the selected columns' names;
-    ``params`` are the values of its unvalued ``bindparam``s (a statement built once)."""
-    conn = await session.connection()
-    fairy = await conn.get_raw_connection()
-    adapted = fairy.dbapi_connection
-    dialect = conn.dialect
-    if dialect.driver != "asyncpg" or not getattr(adapted, "autocommit", False):
-        result = await session.execute(stmt, params)
-        return [Record(m) for m in result.mappings()]
-    compiled, extracted, collected, _ = stmt._compile_w_cache(
-        dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
-    )
+Reader = AsyncSession | AsyncConnection
+
+
+async def _connection(reader: Reader) -> AsyncConnection:
+    return await reader.connection() if isinstance(reader, AsyncSession) else reader
+
+
+def _plan_of(compiled: Any, dialect: Any) -> _Plan:
     plan: _Plan | None = compiled.__dict__.get(_PLAN)
     if plan is None:
         plan = _Plan(compiled, dialect)
         compiled.__dict__[_PLAN] = plan
+    return plan
+
+
+async def rows(
+    reader: Reader, stmt: Select[Any], params: dict[str, Any] | None = None
+) -> list[Record]:
+    """Every row of ``stmt`` as ``Record`` mappings keyed by the selected columns' names;
+    ``params`` are the values of its unvalued ``bindparam``s. ``reader`` is the request's
+    session or a connection."""
+    conn = await _connection(reader)
+    adapted = (await conn.get_raw_connection()).dbapi_connection
+    if not _on_driver(conn, adapted):
+        result = await reader.execute(stmt, params)
+        return [Record(m) for m in result.mappings()]
+    compiled, extracted, collected, _ = stmt._compile_w_cache(
+        conn.dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
+    )
+    return await _fetch(conn, adapted, compiled, extracted, collected, params)
+
+
+class Prepared:
+    """A statement built once, its values left as unvalued ``bindparam``s, and compiled once
+    per dialect: a call costs neither building the statement nor its cache key."""
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        self.stmt = stmt
+        self._compiled: dict[int, tuple[Any, Any, Any]] = {}
+
+    async def rows(self, reader: Reader, params: dict[str, Any]) -> list[Record]:
+        conn = await _connection(reader)
+        adapted = (await conn.get_raw_connection()).dbapi_connection
+        if not _on_driver(conn, adapted):
+            result = await reader.execute(self.stmt, params)
+            return [Record(m) for m in result.mappings()]
+        dialect = conn.dialect
+        done = self._compiled.get(id(dialect))
+        if done is None:
+            compiled, extracted, collected, _ = self.stmt._compile_w_cache(
+                dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
+            )
+            done = self._compiled[id(dialect)] = (compiled, extracted, collected)
+        return await _fetch(conn, adapted, *done, params)
+
+
+class PerShape:
+    """One ``Prepared`` per shape of a statement (e.g. the caller's scope rule), built the
+    first time a shape is met; shapes are few (``app.auth.scope.enterprise_scope``)."""
+
+    def __init__(self, build: Callable[[Any], Select[Any]]) -> None:
+        self._build = build
+        self._prepared: dict[Any, Prepared] = {}
+
+    def __getitem__(self, shape: Any) -> Prepared:
+        prepared = self._prepared.get(shape)
+        if prepared is None:
+            prepared = self._prepared[shape] = Prepared(self._build(shape))
+        return prepared
+
+
+def _on_driver(conn: AsyncConnection, adapted: Any) -> bool:
+    return conn.dialect.driver == "asyncpg" and bool(getattr(adapted, "autocommit", False))
+
+
+async def _fetch(
+    conn: AsyncConnection,
+    adapted: Any,
+    compiled: Any,
+    extracted: Any,
+    collected: Any,
+    params: dict[str, Any] | None,
+) -> list[Record]:
+    plan = _plan_of(compiled, conn.dialect)
     values = compiled.construct_params(
         params, extracted_parameters=extracted, escape_names=False, _collected_params=collected
     )

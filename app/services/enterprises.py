@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -14,7 +14,12 @@ from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.principal_cache import record_change
-from app.auth.scope import enterprise_would_be_visible, visible_enterprises
+from app.auth.scope import (
+    enterprise_scope,
+    enterprise_would_be_visible,
+    scope_condition,
+    visible_enterprises,
+)
 from app.core import reads
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
@@ -120,13 +125,19 @@ _BASE = (
 )
 
 
+_DETAIL = reads.PerShape(
+    lambda shape: _BASE.where(
+        Enterprise.id == bindparam("enterprise_id", type_=String()), scope_condition(shape)
+    )
+)
+
+
 async def read_detail(
-    session: AsyncSession, p: Principal, enterprise_id: str, english: bool
+    session: reads.Reader, p: Principal, enterprise_id: str, english: bool
 ) -> tuple[dict[str, Any], int]:
     """``GET /enterprises/{id}``: one statement, the scope in it; the answer and the version."""
-    found = await reads.rows(
-        session, _BASE.where(Enterprise.id == enterprise_id, visible_enterprises(p))
-    )
+    shape, values = enterprise_scope(p)
+    found = await _DETAIL[shape].rows(session, {"enterprise_id": enterprise_id, **values})
     if not found:
         raise NotFound("企业不存在", "Enterprise not found")
     return row_out(found[0], english), found[0]["version"]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -9,6 +9,7 @@ from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
+from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
@@ -60,19 +61,32 @@ async def list_enterprises(
     Who: every role with `enterprises:read`. Errors: 422 `validation_error`,
     `unknown_parameter`, `repeated_parameter`.
     """
-    page, _ = await service.list_enterprises(
-        session,
-        p,
-        params,
-        q=q,
-        region_code=region_code,
-        sector=sector,
-        risk_color=risk_color,
-        status=status,
-        enforcement_department_id=enforcement_department_id,
-    )
+    filters = {
+        "q": q,
+        "region_code": region_code,
+        "sector": sector,
+        "risk_color": risk_color,
+        "status": status,
+        "enforcement_department_id": enforcement_department_id,
+    }
+    return await render_list(request, session, p, params, filters)
+
+
+async def render_list(
+    request: Request, reader: Any, p: Principal, params: ListParams, filters: dict[str, Any]
+) -> Response:
+    """A page of the list, for the route and for its hot read (app/api/hot.py) alike."""
+    page, _ = await service.list_enterprises(reader, p, params, **filters)
     en = wants_english(request)
     return page_response(EnterprisePage, [service.row_out(r, en) for r in page.rows], page)
+
+
+async def render_detail(
+    request: Request, reader: Any, p: Principal, enterprise_id: str
+) -> Response:
+    """The detail, for the route and for its hot read (app/api/hot.py) alike."""
+    out, version = await service.read_detail(reader, p, enterprise_id, wants_english(request))
+    return json_response(out, version=version)
 
 
 @router.get(
@@ -94,8 +108,7 @@ async def get_enterprise(
     Who: every role with `enterprises:read`. Errors: 404 `not_found` when it does not exist or
     lies outside the caller's scope (the two are indistinguishable).
     """
-    out, version = await service.read_detail(session, p, enterprise_id, wants_english(request))
-    return json_response(out, version=version)
+    return await render_detail(request, session, p, enterprise_id)
 
 
 @router.post(

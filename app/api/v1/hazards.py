@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -9,6 +9,7 @@ from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
+from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
@@ -119,12 +120,27 @@ async def list_hazards(
     Errors: 422 `validation_error` (a bad value, naming the parameter), `unknown_parameter`,
     `repeated_parameter`.
     """
+    return await render_list(request, session, p, params, filters)
+
+
+async def render_list(
+    request: Request, reader: Any, p: Principal, params: ListParams, filters: HazardFilters
+) -> Response:
+    """A page of the list, for the route and for its hot read (app/api/hot.py) alike."""
     settings = request.app.state.settings
-    page, _, today = await service.list_hazards(session, p, settings, params, filters)
+    page, _, today = await service.list_hazards(reader, p, settings, params, filters)
     en = wants_english(request)
     return page_response(
         HazardPage, [service.summary(r, p, settings, today, en) for r in page.rows], page
     )
+
+
+async def render_detail(request: Request, reader: Any, p: Principal, hazard_id: str) -> Response:
+    """The detail, for the route and for its hot read (app/api/hot.py) alike."""
+    out, version = await service.read_detail(
+        reader, p, request.app.state.settings, hazard_id, wants_english(request)
+    )
+    return json_response(out, version=version)
 
 
 @router.post(
@@ -182,10 +198,7 @@ async def get_hazard(
     Who: every role with `hazards:read`. Errors: 404 `not_found` when the hazard does not
     exist or lies outside the caller's scope (the two are indistinguishable).
     """
-    out, version = await service.read_detail(
-        session, p, request.app.state.settings, hazard_id, wants_english(request)
-    )
-    return json_response(out, version=version)
+    return await render_detail(request, session, p, hazard_id)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import visible_enterprises
+from app.auth.scope import enterprise_scope, scope_condition, visible_enterprises
 from app.core import reads
 from app.core.clock import local_date, local_today
 from app.core.config import Settings
@@ -190,36 +190,39 @@ def _files_and_steps() -> Any:
 
 
 # Built once (a UNION of two selects is the costliest statement of a detail to build).
-_FILES_AND_STEPS = _files_and_steps()
+_FILES_AND_STEPS = reads.Prepared(_files_and_steps())
 
 
 async def _attachments_and_steps(
-    session: AsyncSession, hazard_id: str
+    session: reads.Reader, hazard_id: str
 ) -> tuple[list[Any], list[Any]]:
     """The hazard's attachments and escalation steps in one statement (``UNION ALL``), oldest
     first: a detail costs two statements in all (issue 10)."""
-    rows = await reads.rows(session, _FILES_AND_STEPS, {"hazard_id": hazard_id})
+    rows = await _FILES_AND_STEPS.rows(session, {"hazard_id": hazard_id})
     return [r for r in rows if r.row_kind == "file"], [r for r in rows if r.row_kind == "step"]
 
 
-# The hazard with the names of its enterprise, department and supervision (the scope is added
-# per caller): built once, as building a statement of 45 columns costs more than sending it.
-_DETAIL = _with_names(
-    select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
-        Enterprise, Enterprise.id == Hazard.enterprise_id
-    ),
-    Hazard.supervision_org_unit_id,
-    Hazard.supervision_supervisor_user_id,
+# The hazard with the names of its enterprise, department and supervision, within a scope:
+# built once per scope shape, as building a statement of 45 columns costs more than sending it.
+_DETAIL = reads.PerShape(
+    lambda shape: _with_names(
+        select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
+            Enterprise, Enterprise.id == Hazard.enterprise_id
+        ),
+        Hazard.supervision_org_unit_id,
+        Hazard.supervision_supervisor_user_id,
+    ).where(Hazard.id == bindparam("hazard_id", type_=String()), scope_condition(shape))
 )
 
 
 async def read_detail(
-    session: AsyncSession, p: Principal, settings: Settings, hazard_id: str, english: bool
+    session: reads.Reader, p: Principal, settings: Settings, hazard_id: str, english: bool
 ) -> tuple[dict[str, Any], int]:
     """``GET /hazards/{id}``: the hazard with its names in one statement (scope included), its
     attachments and escalation steps in a second. Answers the representation and the version
     (for the ``ETag``)."""
-    found = await reads.rows(session, _DETAIL.where(Hazard.id == hazard_id, visible_enterprises(p)))
+    shape, values = enterprise_scope(p)
+    found = await _DETAIL[shape].rows(session, {"hazard_id": hazard_id, **values})
     if not found:
         raise NotFound("隐患不存在", "Hazard not found")
     h = found[0]
