@@ -396,3 +396,51 @@ async def test_the_server_schedules_and_works_the_queue(maker, settings, monkeyp
         assert {j.kind for j in done} == {"overdue", "housekeeping"}
     finally:
         task.cancel()
+
+
+# ---- leases renewed while a job runs, and handed back on shutdown --------------------------
+
+STARTED = asyncio.Event()
+
+
+async def _slow(ctx: JobContext) -> dict[str, Any]:
+    """Runs for ``seconds``: longer than its kind's one-second lease."""
+    STARTED.set()
+    await asyncio.sleep(float(ctx.payload["seconds"]))
+    return {"slept": ctx.payload["seconds"]}
+
+
+register("test_slow", _slow, lease_seconds=1)
+
+
+async def test_a_long_job_keeps_its_lease_while_it_runs(maker, other_maker, settings) -> None:  # type: ignore[no-untyped-def]
+    async with maker() as s:
+        await enqueue(s, "test_slow", {"seconds": 2.5})
+        await s.commit()
+    runner, other = Worker(maker, settings, name="runner"), Worker(other_maker, settings)
+    job = await runner.claim()
+    assert job is not None
+    running = asyncio.create_task(runner.run(job))
+    for _ in range(5):  # 2.5 s in all, past two and a half leases
+        await asyncio.sleep(0.5)
+        assert await other.claim() is None  # renewed: never free for the taking
+    outcome = await running
+    assert outcome.status == "succeeded"
+    [row] = await jobs(maker, kind="test_slow")
+    assert (row.status, row.attempts, row.locked_by) == ("succeeded", 1, None)
+
+
+async def test_a_job_running_at_shutdown_is_due_again_at_once(maker, other_maker, settings) -> None:  # type: ignore[no-untyped-def]
+    async with maker() as s:
+        await enqueue(s, "test_slow", {"seconds": 30})
+        await s.commit()
+    STARTED.clear()
+    loop = asyncio.create_task(job_queue.worker_loop(Worker(maker, settings, name="stopping")))
+    await asyncio.wait_for(STARTED.wait(), 10)
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+    [row] = await jobs(maker, kind="test_slow")
+    assert (row.status, row.attempts, row.locked_by, row.locked_until) == ("queued", 0, None, None)
+    taken = await Worker(other_maker, settings).claim()  # another worker, right away
+    assert taken is not None and taken.attempt == 1

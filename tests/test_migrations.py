@@ -337,3 +337,80 @@ def test_upgrade_to_0007_backfills_the_hazard_rollup_as_the_write_path_keeps_it(
     command.downgrade(cfg, "0006")
     command.upgrade(cfg, "head")
     assert asyncio.run(_query(url, rollup_sql)) == kept
+
+
+def test_upgrade_to_0009_keeps_the_runs_of_job_runs_as_finished_jobs(fresh_database: str) -> None:
+    """The demo county at head, taken back to 0008 (job_runs again) with two runs of the former
+    scheduler, one finished and one not; upgraded: both are jobs an admin sees, job_runs is
+    gone, and the demo rows are untouched. Downgrading moves them back."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = "SELECT (SELECT count(*) FROM hazards), (SELECT count(*) FROM enterprises)"
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0008")
+    started = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    sqlite = url.startswith("sqlite")
+    at = (lambda t: t.replace(tzinfo=None).isoformat(" ")) if sqlite else (lambda t: t)
+    insert = (
+        "INSERT INTO job_runs (job, slot, started_at, finished_at, result) "
+        "VALUES (:job, :slot, :started, :finished, :result)"
+    )
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (
+                    insert,
+                    {
+                        "job": "overdue",
+                        "slot": "every300-5883840",
+                        "started": at(started),
+                        "finished": at(started + timedelta(seconds=2)),
+                        "result": json.dumps({"marked": 3, "reminders": 6}),
+                    },
+                ),
+                (
+                    insert,
+                    {
+                        "job": "housekeeping",
+                        "slot": "every300-5883841",
+                        "started": at(started + timedelta(minutes=5)),
+                        "finished": None,
+                        "result": "{}",
+                    },
+                ),
+            ],
+        )
+    )
+    command.upgrade(cfg, "head")
+    jobs = asyncio.run(
+        _query(
+            url,
+            "SELECT kind, status, attempts, dedupe_key, last_error IS NULL, finished_at IS NULL "
+            "FROM jobs WHERE dedupe_key LIKE 'legacy:%' ORDER BY kind",
+        )
+    )
+    assert jobs == [
+        ("housekeeping", "dead", 1, "legacy:housekeeping:every300-5883841", False, True),
+        ("overdue", "succeeded", 1, "legacy:overdue:every300-5883840", True, False),
+    ]
+    result = asyncio.run(_query(url, "SELECT result FROM jobs WHERE kind = 'overdue'"))[0][0]
+    assert (json.loads(result) if isinstance(result, str) else result) == {
+        "marked": 3,
+        "reminders": 6,
+    }
+    assert asyncio.run(_query(url, counted)) == before
+    tables = (
+        "SELECT name FROM sqlite_master WHERE name = 'job_runs'"
+        if sqlite
+        else "SELECT tablename FROM pg_tables WHERE tablename = 'job_runs'"
+    )
+    assert asyncio.run(_query(url, tables)) == []
+    command.downgrade(cfg, "0008")
+    assert len(asyncio.run(_query(url, "SELECT job, slot FROM job_runs"))) == 2
+    assert asyncio.run(
+        _query(url, "SELECT count(*) FROM jobs WHERE dedupe_key LIKE 'legacy:%'")
+    ) == [(0,)]
+    command.upgrade(cfg, "head")

@@ -19,9 +19,10 @@ dependency solving, routing and a unit-of-work session it cost several times tha
 It renders with the route's own function (``render_list``/``render_detail`` of the router) on
 a connection of the same read engine. In every other case — another parameter or form, no
 token, a caller to resolve, a missing permission, an object not found or out of scope, a bad
-cursor, a database error, anything raised — it passes the request on untouched to the
-application, whose route answers as it always does (401, 403, 404, 422, 503, the read's retry
-on a fresh connection). A read writes nothing, so doing it again there is safe, and nothing has
+cursor, a connection found dead, anything raised — it passes the request on untouched to the
+application, whose route answers as it always does (401, 403, 404, 422, the read's retry on a
+fresh connection). Only a database that cannot be reached at all (refused, the pool exhausted)
+is answered here, with the route's 503 (``unavailable_response``), rather than waited for twice. A read writes nothing, so doing it again there is safe, and nothing has
 been sent before that decision.
 """
 
@@ -43,6 +44,7 @@ from app.api.v1 import hazards as hazard_routes
 from app.auth.deps import cached_principal
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
+from app.core.errors import is_database_unavailable, unavailable_response
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, sort_values
 from app.schemas.common import ListParams
 from app.schemas.enterprises import EnterpriseStatus, RiskColor
@@ -210,7 +212,12 @@ async def _try(hot: HotRead, request: Request, object_id: str | None) -> Respons
             response = await hot.serve(request, conn, p, object_id)
     except NotCanonical:
         return None
-    except Exception:  # the route answers it (404, 503, ...), with its handlers and retry
+    except Exception as exc:
+        if is_database_unavailable(exc) and not getattr(exc, "connection_invalidated", False):
+            # The database cannot be reached (refused, pool exhausted): the route would only
+            # wait for it a second time. A connection found dead goes to the route's retry.
+            return unavailable_response(request, exc)
+        # Anything else the route answers (404, a bad cursor, ...) with its handlers.
         log.debug("hot read passed to its route", exc_info=True)
         return None
     request.state.principal_id = p.audit_id

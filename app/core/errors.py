@@ -414,7 +414,9 @@ def _allowed_methods(request: Request) -> str | None:
     return ", ".join(sorted(methods)) or None
 
 
-def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+def unavailable_response(request: Request, exc: Exception) -> JSONResponse:
+    """503 ``database_unavailable`` with ``Retry-After`` (also for the hot reads, which answer
+    an outage themselves rather than wait for it a second time in the route)."""
     log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
     body = problem_body(
         request,
@@ -428,7 +430,7 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 async def unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     if is_database_unavailable(exc):
-        return _unavailable(request, exc)
+        return unavailable_response(request, exc)
     log.exception("unhandled error", exc_info=exc)
     body = problem_body(
         request,

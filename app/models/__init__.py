@@ -8,7 +8,6 @@ from app.models.hazards import (
     HazardCounter,
     HazardEvent,
     HazardRollup,
-    JobRun,
     Reminder,
 )
 from app.models.jobs import Job as Job
@@ -32,7 +31,6 @@ __all__ = [
     "HazardEvent",
     "HazardRollup",
     "IdempotencyRecord",
-    "JobRun",
     "LoginThrottle",
     "OrgUnit",
     "PrincipalChange",

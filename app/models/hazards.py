@@ -138,18 +138,6 @@ class Reminder(IdMixin, Base):
     )
 
 
-class JobRun(Base):
-    """Claims one run of a periodic job; the unique key lets exactly one worker win."""
-
-    __tablename__ = "job_runs"
-
-    job: Mapped[str] = mapped_column(String(40), primary_key=True)
-    slot: Mapped[str] = mapped_column(String(40), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    result: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-
-
 class HazardRollup(Base):
     """Maintained counts of hazards for the statistics (services/hazards/rollup.py writes it).
 

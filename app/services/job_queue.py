@@ -255,10 +255,13 @@ class Worker:
         )
 
     async def run(self, job: Claimed) -> Outcome:
-        """Runs the handler and marks the job succeeded in the handler's own transaction."""
+        """Runs the handler and marks the job succeeded in the handler's own transaction. The
+        lease is renewed while the handler runs; a shutdown hands the job back at once."""
+        kind = REGISTRY.get(job.kind)
+        lease = kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+        beat = asyncio.create_task(self._heartbeat(job, lease))
         try:
             async with self.maker() as session:
-                kind = REGISTRY.get(job.kind)
                 if kind is None:
                     raise LookupError(f"no handler registered for job kind {job.kind!r}")
                 ctx = JobContext(session, job.payload, self.settings, job.id, job.attempt)
@@ -281,9 +284,54 @@ class Worker:
         except LeaseLost:
             log.warning("job lease lost; its work was rolled back", extra={"job_id": job.id})
             return Outcome(job, "lease_lost")
+        except asyncio.CancelledError:
+            await self._release(job)
+            raise
         except Exception as exc:
             log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
             return await self._failed(job, exc)
+        finally:
+            beat.cancel()
+
+    async def _heartbeat(self, job: Claimed, lease: int) -> None:
+        """Every third of the lease, extends it while the job is still this worker's: a long
+        handler keeps its job, and only a worker that stopped lets it expire (then another
+        claims it). The renewal is a short transaction of its own, on the worker's engine."""
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                async with self.maker() as session:
+                    done = await session.execute(
+                        update(Job)
+                        .where(self._mine(job))
+                        .values(locked_until=utcnow() + timedelta(seconds=lease))
+                    )
+                    await session.commit()
+            except Exception:
+                log.warning("job lease not renewed", extra={"job_id": job.id}, exc_info=True)
+                continue
+            if done.rowcount != 1:  # finished, or no longer ours
+                return
+
+    async def _release(self, job: Claimed) -> None:
+        """On shutdown (the worker's task cancelled mid-job): the handler's work is rolled back
+        and the job is due again now, its attempt not counted, rather than after its lease."""
+        try:
+            async with self.maker() as session:
+                await session.execute(
+                    update(Job)
+                    .where(self._mine(job))
+                    .values(
+                        status="queued",
+                        attempts=job.attempt - 1,
+                        run_at=utcnow(),
+                        locked_by=None,
+                        locked_until=None,
+                    )
+                )
+                await session.commit()
+        except Exception:  # the lease still ends it
+            log.warning("job not released on shutdown", extra={"job_id": job.id}, exc_info=True)
 
     async def _failed(self, job: Claimed, exc: BaseException) -> Outcome:
         now = utcnow()

@@ -28,7 +28,6 @@ from app.models import (
     HazardEvent,
     IdempotencyRecord,
     Job,
-    JobRun,
     Reminder,
 )
 from app.models.base import utcnow
@@ -129,7 +128,6 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
         )
     )
     logins = await purge_old_failures(session, settings)
-    runs = await session.execute(delete(JobRun).where(JobRun.started_at < now - timedelta(days=30)))
     # Finished jobs are kept a month (their dedupe keys with them: a day's overdue job is never
     # enqueued again after its day, so nothing depends on a key older than that).
     jobs = await session.execute(
@@ -141,7 +139,6 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
     return {
         "idempotency_records": idem.rowcount or 0,
         "login_throttles": logins,
-        "job_runs": runs.rowcount or 0,
         "jobs": jobs.rowcount or 0,
     }
 
