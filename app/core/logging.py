@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.config
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -23,7 +24,8 @@ class JsonFormatter(logging.Formatter):
         data.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        # orjson: a line per request is written on the request's path (UTF-8, not \u escapes).
+        return orjson.dumps(data, default=str).decode()
 
 
 def logging_config(json_lines: bool = True, level: int = logging.INFO) -> dict[str, Any]:

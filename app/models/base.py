@@ -23,6 +23,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+    # asyncpg answers ``timestamptz`` as an aware UTC datetime already: nothing to convert
+    # (app/core/reads.py skips the processor there).
+    passthrough_drivers = frozenset({"asyncpg"})
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
         if value is None:

@@ -130,9 +130,7 @@ async def render_list(
     settings = request.app.state.settings
     page, _, today = await service.list_hazards(reader, p, settings, params, filters)
     en = wants_english(request)
-    return page_response(
-        HazardPage, [service.summary(r, p, settings, today, en) for r in page.rows], page
-    )
+    return page_response(HazardPage, service.summaries(page.rows, p, settings, today, en), page)
 
 
 async def render_detail(request: Request, reader: Any, p: Principal, hazard_id: str) -> Response:
