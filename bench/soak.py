@@ -27,6 +27,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from typing import Any  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -71,7 +72,8 @@ def mix_script(directory: Path, paths: list[str]) -> Path:
 async def writer(base: str, token: str, enterprise_ids: list[str], stop_at: float) -> dict:
     """Registers hazards (each key sent twice every other time) and plans some of them."""
     headers = {"Authorization": f"Bearer {token}"}
-    counts = {"created": 0, "replayed": 0, "planned": 0, "errors": 0}
+    counts: dict[str, Any] = {"created": 0, "replayed": 0, "planned": 0, "errors": 0}
+    refused: dict[str, int] = {}
     n = 0
     async with httpx.AsyncClient(base_url=base, timeout=60) as c:
         while time.monotonic() < stop_at:
@@ -87,6 +89,12 @@ async def writer(base: str, token: str, enterprise_ids: list[str], stop_at: floa
             r = await c.post("/api/v1/hazards", json=body, headers=keyed)
             if r.status_code != 201:
                 counts["errors"] += 1
+                code = (
+                    r.json().get("code", "")
+                    if r.headers.get("content-type", "").endswith("json")
+                    else ""
+                )
+                refused[f"{r.status_code} {code}"] = refused.get(f"{r.status_code} {code}", 0) + 1
                 await asyncio.sleep(0.5)
                 continue
             counts["created"] += 1
@@ -109,7 +117,11 @@ async def writer(base: str, token: str, enterprise_ids: list[str], stop_at: floa
                     headers={**headers, "If-Match": r.headers["etag"]},
                 )
                 counts["planned" if p.status_code == 200 else "errors"] += 1
+                if p.status_code != 200:
+                    key = f"plan {p.status_code} {p.json().get('code', '')}"
+                    refused[key] = refused.get(key, 0) + 1
             await asyncio.sleep(0.05)
+    counts["refused"] = refused
     return counts
 
 
