@@ -131,3 +131,44 @@ async def test_a_deactivated_caller_is_refused_at_once(  # type: ignore[no-untyp
     )
     assert r.status_code == 200, r.text
     assert (await client.get(url, headers=world.h("town_a_officer"))).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/hazards?colour=red",
+        "/api/v1/hazards?limit=abc",
+        "/api/v1/hazards?limit=5&limit=6",
+        "/api/v1/enterprises?sort=bogus",
+        "/api/v1/hazards/some-id?x=1",
+    ],
+)
+async def test_a_request_the_route_refuses_is_refused_even_with_the_database_down(  # type: ignore[no-untyped-def]
+    tmp_path, url: str
+) -> None:
+    """The hot read looks at the query before it takes a connection: 422 as the route answers
+    it, not a 503 (nor a wait for the pool)."""
+    import httpx
+
+    from app.auth.deps import _cache_key
+    from app.auth.permissions import ROLE_PERMISSIONS, Role
+    from app.auth.principal import Principal, UnitInfo
+    from app.auth.tokens import issue_token, read_token
+    from app.core.config import Settings
+    from app.main import create_app
+
+    settings = Settings(
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:1/nothing",  # refused
+        data_dir=tmp_path,
+        secret_key="hot-reads-outage-secret-key-0123456789abcdef",
+        scheduler_enabled=False,
+    )
+    app = create_app(settings)
+    token, _ = issue_token(settings, "u-admin", "user")
+    unit = UnitInfo(id="c", kind="county", name="县", region_code="341302", county_code="341302")
+    p = Principal("user", "u-admin", "admin", Role.admin, ROLE_PERMISSIONS[Role.admin], unit)
+    app.state.principal_cache.put(_cache_key(read_token(settings, token)), p)  # cached before
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422, r.text
+    await app.state.engine.dispose()

@@ -105,3 +105,45 @@ def test_utc_times_keep_their_instant() -> None:
     t = UTCDateTime()
     moment = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     assert t.process_result_value(moment, None) is moment
+
+
+async def _driver_raises(app, monkeypatch, exc: BaseException):  # type: ignore[no-untyped-def]
+    """A read on the driver whose fetch raises ``exc``: what it raises, and whether the
+    connection it used was dropped."""
+    import asyncpg
+
+    async def boom(*_args: object, **_kw: object) -> None:
+        raise exc
+
+    async with app.state.read_sessionmaker.kw["bind"].connect() as conn:
+        if conn.dialect.driver != "asyncpg":
+            pytest.skip("the driver path is asyncpg's")
+        await reads.rows(conn, select(Enterprise.id))  # a live connection first
+        monkeypatch.setattr(asyncpg.Connection, "fetch", boom)
+        try:
+            await reads.rows(conn, select(Enterprise.id))
+        except BaseException as raised:  # the test inspects it
+            caught = raised
+        monkeypatch.undo()
+        return caught, conn.invalidated
+
+
+async def test_a_socket_error_is_an_outage_and_drops_the_connection(
+    app, world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from app.core.errors import is_database_unavailable
+
+    caught, invalidated = await _driver_raises(app, monkeypatch, ConnectionResetError(104, "reset"))
+    assert isinstance(caught, ConnectionResetError)  # as SQLAlchemy's own execution raises it
+    assert is_database_unavailable(caught)  # 503, not 500
+    assert invalidated
+
+
+async def test_a_read_cancelled_mid_statement_drops_its_connection(
+    app, world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    caught, invalidated = await _driver_raises(app, monkeypatch, asyncio.CancelledError())
+    assert isinstance(caught, asyncio.CancelledError)
+    assert invalidated

@@ -121,7 +121,12 @@ def _done(query: dict[str, str]) -> None:
         raise NotCanonical
 
 
-async def _hazard_list(request: Request, conn: Any, p: Principal, _: str | None) -> Response:
+# Each hot read first reads its request (raising NotCanonical for the route) and only then, with
+# a connection, renders: a request the route would refuse never takes a connection here.
+Render = Callable[[Any], Awaitable[Response]]
+
+
+async def _hazard_list(request: Request, p: Principal, _: str | None) -> Render:
     query = _query(request)
     params = _list_params(query, hazards.SORTS)
     enums = {
@@ -136,10 +141,10 @@ async def _hazard_list(request: Request, conn: Any, p: Principal, _: str | None)
         **{name: _any_of(query, name, values) for name, values in enums.items()}
     )
     _done(query)
-    return await hazard_routes.render_list(request, conn, p, params, filters)
+    return lambda conn: hazard_routes.render_list(request, conn, p, params, filters)
 
 
-async def _enterprise_list(request: Request, conn: Any, p: Principal, _: str | None) -> Response:
+async def _enterprise_list(request: Request, p: Principal, _: str | None) -> Render:
     query = _query(request)
     params = _list_params(query, enterprises.SORTS)
     filters = {
@@ -148,29 +153,29 @@ async def _enterprise_list(request: Request, conn: Any, p: Principal, _: str | N
         "status": _any_of(query, "status", EnterpriseStatus),
     }
     _done(query)
-    return await enterprise_routes.render_list(request, conn, p, params, filters)
+    return lambda conn: enterprise_routes.render_list(request, conn, p, params, filters)
 
 
-async def _hazard(request: Request, conn: Any, p: Principal, hazard_id: str | None) -> Response:
+async def _hazard(request: Request, p: Principal, hazard_id: str | None) -> Render:
     if request.scope["query_string"]:
         raise NotCanonical
-    return await hazard_routes.render_detail(request, conn, p, str(hazard_id))
+    return lambda conn: hazard_routes.render_detail(request, conn, p, str(hazard_id))
 
 
-async def _enterprise(request: Request, conn: Any, p: Principal, ent_id: str | None) -> Response:
+async def _enterprise(request: Request, p: Principal, ent_id: str | None) -> Render:
     if request.scope["query_string"]:
         raise NotCanonical
-    return await enterprise_routes.render_detail(request, conn, p, str(ent_id))
+    return lambda conn: enterprise_routes.render_detail(request, conn, p, str(ent_id))
 
 
-Serve = Callable[[Request, Any, Principal, str | None], Awaitable[Response]]
+Read = Callable[[Request, Principal, str | None], Awaitable[Render]]
 
 
 @dataclass(frozen=True, slots=True)
 class HotRead:
     path: re.Pattern[str]  # the route's path; a detail's id captured (at most 64 characters)
     permission: Permission
-    serve: Serve
+    read: Read
 
 
 HOT_READS = (
@@ -208,8 +213,9 @@ async def _try(hot: HotRead, request: Request, object_id: str | None) -> Respons
         p = cached_principal(request)
         if p is None or not p.can(hot.permission):
             return None
+        render = await hot.read(request, p, object_id)
         async with _connect(request) as conn:
-            response = await hot.serve(request, conn, p, object_id)
+            response = await render(conn)
     except NotCanonical:
         return None
     except Exception as exc:

@@ -118,7 +118,7 @@ def read_token(settings: Settings, token: str) -> dict[str, object] | None:
     claims = _decode(settings, token, verify_exp=True)
     exp = claims.get("exp") if claims is not None else None
     if claims is not None and isinstance(exp, int | float):
-        _VERIFIED[key] = (claims, float(exp))
+        _VERIFIED[key] = (claims, float(int(exp)))  # PyJWT compares int(exp)
         if len(_VERIFIED) > _VERIFIED_MAX:
             _VERIFIED.popitem(last=False)
     return claims

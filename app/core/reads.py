@@ -132,7 +132,7 @@ class Prepared:
 
     def __init__(self, stmt: Select[Any]) -> None:
         self.stmt = stmt
-        self._compiled: dict[int, tuple[Any, Any, Any]] = {}
+        self._compiled: dict[Any, tuple[Any, Any, Any]] = {}  # by dialect
 
     async def rows(self, reader: Reader, params: dict[str, Any]) -> list[Record]:
         conn = await _connection(reader)
@@ -141,12 +141,12 @@ class Prepared:
             result = await reader.execute(self.stmt, params)
             return [Record(m) for m in result.mappings()]
         dialect = conn.dialect
-        done = self._compiled.get(id(dialect))
+        done = self._compiled.get(dialect)
         if done is None:
             compiled, extracted, collected, _ = self.stmt._compile_w_cache(
                 dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
             )
-            done = self._compiled[id(dialect)] = (compiled, extracted, collected)
+            done = self._compiled[dialect] = (compiled, extracted, collected)
         return await _fetch(conn, adapted, *done, params)
 
 
@@ -188,21 +188,39 @@ async def _fetch(
         binds = {**binds, **state.processors}
     args = tuple(binds[k](values[k]) if k in binds else values[k] for k in order)
     sync = conn.sync_connection
-    if sync._has_events or sync.engine._has_events:
+    events = sync._has_events or sync.engine._has_events
+    if events:
         sync.dispatch.before_cursor_execute(sync, None, sql, args, None, False)
     try:
         records = await adapted.driver_connection.fetch(sql, *args)
     except Exception as exc:
         await greenlet_spawn(_raise_translated, sync, adapted, exc, sql, args)
         raise  # not reached: the handler always raises
+    except BaseException as exc:  # cancelled mid-statement: as SQLAlchemy, never reuse it
+        await _invalidate(sync, exc)
+        raise
+    if events:
+        sync.dispatch.after_cursor_execute(sync, None, sql, args, None, False)
     return plan.shape(records)
 
 
 def _raise_translated(sync: Any, adapted: Any, exc: Exception, sql: str, args: Any) -> None:
     """The driver's error as SQLAlchemy raises it (``DBAPIError``, pool invalidated on a
-    disconnect), by the adapter's translation and the connection's own handler."""
+    disconnect), by the adapter's translation and the connection's own handler. An error that
+    is not the driver's (a socket reset, say) is raised as it is, as SQLAlchemy's own execution
+    raises it, after the connection it broke is dropped."""
     try:
         adapted._handle_exception(exc)
     except Exception as translated:
+        if not isinstance(translated, sync.dialect.loaded_dbapi.Error):
+            sync.invalidate(translated)
+            raise translated from None
         sync._handle_dbapi_exception(translated, sql, args, None, None)
     raise exc
+
+
+async def _invalidate(sync: Any, exc: BaseException) -> None:
+    try:
+        await greenlet_spawn(sync.invalidate, exc)
+    except Exception:  # the original exception is what matters
+        pass
