@@ -15,7 +15,7 @@ from PIL import Image
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import World
-from tests.hazard_helpers import act, register
+from tests.hazard_helpers import act, png_bytes, register
 
 SMALL_LIMIT = 2048
 
@@ -328,3 +328,36 @@ async def test_evidence_of_a_hazard_of_another_enterprise_is_hidden(client, worl
         "bureau_c_officer",
     ):
         assert await _reads(client, world, actor, photo["id"]) == [404, 404, 404], actor
+
+
+async def test_a_failed_upload_leaves_no_file_behind(  # type: ignore[no-untyped-def]
+    client, world: World, settings, monkeypatch
+) -> None:
+    """The bytes are written before the row; when the transaction does not commit, the file
+    and its thumbnail are taken back (nothing on disk that no row names)."""
+    from app.core.errors import ValidationFailed
+    from app.services import attachments as service
+
+    root = settings.data_dir / "files"
+    before = {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+    def refuse(*_args: object) -> str:  # fails after the file and thumbnail are written
+        raise ValidationFailed.field("file", "文件名无效", "Bad file name")
+
+    monkeypatch.setattr(service, "_clean_filename", refuse)
+    r = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("photo.png", png_bytes(), "image/png")},
+        headers=world.h("town_a_officer"),
+    )
+    assert r.status_code == 422, r.text
+    after = {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+    assert after == before
+    monkeypatch.undo()
+    ok = await client.post(  # and a good upload still keeps its files
+        "/api/v1/attachments",
+        files={"file": ("photo.png", png_bytes(), "image/png")},
+        headers=world.h("town_a_officer"),
+    )
+    assert ok.status_code == 201
+    assert len({p for p in root.rglob("*") if p.is_file()} - before) == 2  # file + thumbnail

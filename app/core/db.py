@@ -130,6 +130,25 @@ def on_failure(session: AsyncSession, hook: OnFailure) -> None:
     session.info.setdefault(_FAILURE_HOOKS, []).append(hook)
 
 
+Release = Callable[[], Awaitable[None]]
+_RELEASE_HOOKS = "release"
+
+
+def on_rollback(session: AsyncSession, release: Release) -> None:
+    """Runs ``release`` when the request's transaction does not commit, whatever the reason (an
+    error, a lost race, a dead connection): what the request put outside the database for it
+    (an uploaded file) is taken back, so nothing is left that no row names."""
+    session.info.setdefault(_RELEASE_HOOKS, []).append(release)
+
+
+async def _release(releases: Any) -> None:
+    for release in releases:
+        try:
+            await release()
+        except Exception:  # never hides the request's own answer
+            log.warning("releasing after a rollback failed", exc_info=True)
+
+
 _STALE_TABLE = re.compile(r"on table '([^']+)'")
 
 
@@ -166,11 +185,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
     )
     async with maker() as session:
+        committed = False
         try:
             yield session
             for hook in session.info.pop(_HOOKS, ()):
                 await hook(session)
             await session.commit()
+            committed = True
         except StaleDataError as exc:
             if_match = "if-match" in request.headers
             raise version_conflict(await _current_version(session, exc), if_match=if_match) from exc
@@ -184,6 +205,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await hook(session, exc)
             raise
         finally:
+            releases = session.info.pop(_RELEASE_HOOKS, ())
+            if not committed:
+                await _release(releases)
             # After the commit (or rollback): callers this request changed are dropped from this
             # worker's cache; dropping one whose change rolled back only costs a lookup.
             changed = committed_changes(session)

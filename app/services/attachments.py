@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprise_ids
 from app.core.config import Settings
+from app.core.db import on_rollback
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
 from app.core.storage import Storage
@@ -153,6 +154,7 @@ async def store_upload(
     attachment_id = new_id()
     key = f"attachments/{attachment_id[:8]}/{attachment_id}.{ALLOWED_TYPES[mime]}"
     await storage.put(key, data)
+    on_rollback(session, lambda: storage.delete(key))  # no file without its row
     thumb_key = None
     # a progressive or multi-scan JPEG over a quarter of the limit would cost more than
     # the bound to decode (see ``inspect``): kept as evidence, without a thumbnail
@@ -161,6 +163,7 @@ async def store_upload(
         if thumb is not None:
             thumb_key = f"thumbnails/{attachment_id[:8]}/{attachment_id}.jpg"
             await storage.put(thumb_key, thumb)
+            on_rollback(session, lambda: storage.delete(str(thumb_key)))
     attachment = Attachment(
         id=attachment_id,
         filename=_clean_filename(filename, mime),
