@@ -35,7 +35,9 @@ _PLAN = "_anjian_read_plan"
 
 
 class Record(dict[str, Any]):
-    """One row by column name, as a mapping (``row["id"]``) and as attributes (``row.id``)."""
+    """One row by column name, as a mapping (``row["id"]``) and as attributes (``row.id``).
+    Attributes lose to the dict's own methods: a column named ``items``, ``keys``, ``values``,
+    ``get`` … is read as ``row["items"]``."""
 
     __slots__ = ()
 
