@@ -48,6 +48,57 @@ async def serving(app: Any, **config: Any) -> AsyncIterator[str]:
         await asyncio.wait_for(task, 10)
 
 
+async def _recreate_postgres(admin_dsn: str, name: str, *, create: bool) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def own_database(prefix: str, sqlite_path: Path) -> Iterator[str]:
+    """A database of the test's own, never the one the other tests truncate: an empty
+    PostgreSQL database beside ``ANJIAN_TEST_DATABASE_URL`` (named ``<prefix>_<pid>``, so
+    concurrent runs never share one; dropped afterwards), or the SQLite file ``sqlite_path``.
+    Yields its SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("ANJIAN_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite+aiosqlite:///{sqlite_path}"
+        return
+    url = make_url(base)
+    name = f"{prefix}_{os.getpid()}"
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    asyncio.run(_recreate_postgres(admin_dsn, name, create=True))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_recreate_postgres(admin_dsn, name, create=False))
+
+
+def wait_until_serving(base: str, path: str = "/healthz", log: Path | None = None) -> None:
+    """Until ``base + path`` answers 200 (a server process starting), at most a minute."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, log.read_text() if log else f"{base} did not start"
+        time.sleep(0.2)
+
+
 def _pg_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,39 +17,17 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.migrations import alembic_config
-
-
-async def _recreate_postgres(admin_dsn: str, name: str, *, create: bool) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+from tests.servers import own_database
 
 
 @pytest.fixture
 def fresh_database(tmp_path: Path) -> Iterator[str]:
     """An empty database of this test's own; never the one the other tests truncate."""
-    base = os.environ.get("ANJIAN_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
-        return
-    url = make_url(base)
-    name = f"anjian_migrations_{os.getpid()}"
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    asyncio.run(_recreate_postgres(admin_dsn, name, create=True))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_recreate_postgres(admin_dsn, name, create=False))
+    with own_database("anjian_migrations", tmp_path / "upgrade.db") as url:
+        yield url
 
 
 async def _execute(url: str, statements: list[tuple[str, dict[str, Any]]]) -> None:

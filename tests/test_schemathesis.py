@@ -10,7 +10,6 @@ a longer hunt.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
@@ -23,7 +22,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
+
+from tests.servers import own_database
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_EXAMPLES = os.environ.get("ANJIAN_SCHEMATHESIS_EXAMPLES", "25")
@@ -62,33 +62,11 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-async def _recreate_postgres(admin_dsn: str, name: str, *, create: bool) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 def database_for_server(tmp_path: Path) -> Iterator[str]:
     """A database of the server's own; never the one the other tests truncate."""
-    base = os.environ.get("ANJIAN_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'schemathesis.db'}"
-        return
-    url = make_url(base)
-    name = f"anjian_schemathesis_{os.getpid()}"  # concurrent runs never share one
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    asyncio.run(_recreate_postgres(admin_dsn, name, create=True))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_recreate_postgres(admin_dsn, name, create=False))
+    with own_database("anjian_schemathesis", tmp_path / "schemathesis.db") as url:
+        yield url
 
 
 def _seed(env: dict[str, str]) -> tuple[str, str]:

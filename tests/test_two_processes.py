@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.services.demo import DEMO_PASSWORD
-from tests.servers import free_port
+from tests.servers import free_port, own_database, wait_until_serving
 
 BASE_URL = os.environ.get("ANJIAN_TEST_DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -30,27 +30,15 @@ pytestmark = pytest.mark.skipif(
 CLI = [sys.executable, "-m", "app.cli"]
 
 
-def _admin_dsn() -> str:
-    return make_url(BASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _recreate(name: str, create: bool) -> None:
-    conn = await asyncpg.connect(_admin_dsn())
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 def instances(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     """Two servers (scheduler on, ticking every second) on a fresh database holding the demo
     county; yields their base URLs and the database's DSN."""
-    name = f"anjian_two_processes_{os.getpid()}"
-    asyncio.run(_recreate(name, create=True))
-    url = make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
+    with own_database("anjian_two_processes", tmp_path / "unused.db") as url:
+        yield from _serving_two(url, tmp_path)
+
+
+def _serving_two(url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     env = {
         **os.environ,
         "ANJIAN_DATABASE_URL": url,
@@ -73,16 +61,8 @@ def instances(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
                 )
             )
             bases.append(f"http://127.0.0.1:{port}")
-        for base in bases:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        for n, base in enumerate(bases):
+            wait_until_serving(base, "/readyz", tmp_path / f"serve{n}.log")
         yield (
             bases[0],
             bases[1],
@@ -96,7 +76,6 @@ def instances(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        asyncio.run(_recreate(name, create=False))
 
 
 def _token(base: str, username: str) -> str:

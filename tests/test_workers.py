@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_serving
 
 
 def test_two_workers_both_write_one_json_line_per_request(tmp_path: Path) -> None:
@@ -34,15 +34,7 @@ def test_two_workers_both_write_one_json_line_per_request(tmp_path: Path) -> Non
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+            wait_until_serving(base, "/healthz", log)
             for _ in range(20):  # new connections: the kernel spreads them over both workers
                 assert httpx.get(f"{base}/api/v1/me", timeout=10).status_code == 401
             time.sleep(0.5)
