@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from app.auth.permissions import Permission, Role
 
@@ -31,6 +31,16 @@ class Principal:
     # An enterprise user's enterprise, read with the caller (for /me and the catalogue's county).
     enterprise_name: str | None = None
     enterprise_region_code: str | None = None
+    # Computed once: a principal keys the per-case memo of allowed actions for every row of a
+    # page (app/services/hazards/workflow.py), and a dataclass hashes all its fields each time.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        values = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        object.__setattr__(self, "_hash", hash(values))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_government(self) -> bool:

@@ -23,9 +23,8 @@ def unit_ref(
 ) -> NamedRef | None:
     """An org unit as an answer references it: ``{id, name}`` in the caller's language
     (``name_en`` under English when the unit has one), or None without a unit."""
-    if unit_id is None:
-        return None
-    return NamedRef.model_construct(id=unit_id, name=unit_name(name or "", name_en, english))
+    ref = unit_dict(unit_id, name, name_en, english)
+    return None if ref is None else NamedRef.model_construct(**ref)
 
 
 def unit_dict(

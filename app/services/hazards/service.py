@@ -20,7 +20,6 @@ from app.core import reads
 from app.core.clock import local_date, local_today
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.core.i18n import unit_name
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import Attachment, Enterprise, Hazard, HazardEvent, OrgUnit, User
 from app.models.base import utcnow
@@ -44,7 +43,7 @@ from app.services.hazards.queries import (
     stock_cutoff_instant,
 )
 from app.services.hazards.workflow import OPEN, Facts, Refusal
-from app.services.refs import unit_ref
+from app.services.refs import unit_dict, unit_ref
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
 DEFAULT_SORT = "-found_at"
@@ -84,66 +83,39 @@ def summary(
 def summaries(
     rows: Sequence[Any], p: Principal, settings: Settings, today: date, english: bool = False
 ) -> list[dict[str, Any]]:
-    """``summary`` of every row of a page, with what is the same for the whole page worked out
-    once: the stock cut-off, and the caller's actions per case (a page repeats a handful)."""
+    """``summary`` of every row of a page, the stock cut-off worked out once for the page."""
     cutoff = stock_cutoff_instant(settings)
-    extensions_max = settings.enterprise_extensions_max
-    own = p.enterprise_id
-    actions: dict[tuple[object, ...], list[str]] = {}
     out = []
     for row in rows:
         get = row.__getitem__
-        status = get("status")
-        is_overdue = status in OPEN and get("deadline") < today
-        supervised = get("supervision_org_unit_id") is not None
-        escalation = get("escalation")
-        level, source, enterprise_id = get("level"), get("source"), get("enterprise_id")
-        left = max(0, extensions_max - (get("enterprise_extensions") or 0))
-        case = (status, level, source, is_overdue, supervised, escalation, left > 0)
-        case += (own is not None and own == enterprise_id,)
-        allowed = actions.get(case)
-        if allowed is None:
-            facts = Facts(
-                enterprise_id=enterprise_id,
-                status=status,
-                level=level,
-                source=source,
-                is_overdue=is_overdue,
-                supervised=supervised,
-                escalation=escalation,
-                enterprise_extensions_left=left,
-            )
-            allowed = actions[case] = workflow.allowed_actions(p, facts)
+        facts = _facts(get, today, settings)
         found_at = get("found_at")
-        department_id = get("enforcement_department_id")
         out.append(
             {
                 "id": get("id"),
                 "number": get("number"),
-                "enterprise": {"id": enterprise_id, "name": get("enterprise_name")},
-                "enforcement_department": None
-                if department_id is None
-                else {
-                    "id": department_id,
-                    "name": unit_name(
-                        get("department_name") or "", get("department_name_en"), english
-                    ),
-                },
+                "enterprise": {"id": facts.enterprise_id, "name": get("enterprise_name")},
+                "enforcement_department": unit_dict(
+                    get("enforcement_department_id"),
+                    get("department_name"),
+                    get("department_name_en"),
+                    english,
+                ),
                 "region_code": get("region_code"),
                 "sector": get("sector"),
                 "title": get("title"),
                 "location": get("location"),
-                "level": level,
-                "source": source,
+                "level": facts.level,
+                "source": facts.source,
                 "category": get("category"),
                 "found_at": found_at,
                 "deadline": get("deadline"),
-                "status": status,
-                "is_overdue": is_overdue,
+                "status": facts.status,
+                "is_overdue": facts.is_overdue,
                 "stock": found_at < cutoff,
-                "escalation": escalation,
-                "supervised": supervised,
-                "allowed_actions": list(allowed),
+                "escalation": facts.escalation,
+                "supervised": facts.supervised,
+                "allowed_actions": workflow.allowed_actions(p, facts),
                 "created_at": get("created_at"),
                 "updated_at": get("updated_at"),
                 "closed_at": get("closed_at"),
