@@ -22,8 +22,9 @@ token, a caller to resolve, a missing permission, an object not found or out of 
 cursor, a connection found dead, anything raised — it passes the request on untouched to the
 application, whose route answers as it always does (401, 403, 404, 422, the read's retry on a
 fresh connection). Only a database that cannot be reached at all (refused, the pool exhausted)
-is answered here, with the route's 503 (``unavailable_response``), rather than waited for twice. A read writes nothing, so doing it again there is safe, and nothing has
-been sent before that decision.
+is answered here, with the route's 503 (``unavailable_response``), rather than waited for
+twice. A read writes nothing, so doing it again there is safe, and nothing has been sent
+before that decision.
 """
 
 from __future__ import annotations

@@ -55,7 +55,6 @@ def json_response(
     status_code: int = 200,
     version: int | None = None,
     location: str | None = None,
-    exclude: set[str] | None = None,
 ) -> Response:
     """Serialises once (pydantic-core for a model, orjson for a dict shaped from rows),
     skipping FastAPI's second validation pass."""
@@ -64,12 +63,7 @@ def json_response(
         headers["ETag"] = etag_for(version)
     if location is not None:
         headers["Location"] = location
-    if isinstance(model, dict):
-        body: bytes | str = dumps(
-            {k: v for k, v in model.items() if k not in exclude} if exclude else model
-        )
-    else:
-        body = model.model_dump_json(exclude=exclude)
+    body = dumps(model) if isinstance(model, dict) else model.model_dump_json()
     return Response(
         body,
         status_code=status_code,

@@ -117,15 +117,7 @@ async def rows(
     """Every row of ``stmt`` as ``Record`` mappings keyed by the selected columns' names;
     ``params`` are the values of its unvalued ``bindparam``s. ``reader`` is the request's
     session or a connection."""
-    conn = await _connection(reader)
-    adapted = (await conn.get_raw_connection()).dbapi_connection
-    if not _on_driver(conn, adapted):
-        result = await reader.execute(stmt, params)
-        return [Record(m) for m in result.mappings()]
-    compiled, extracted, collected, _ = stmt._compile_w_cache(
-        conn.dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
-    )
-    return await _fetch(conn, adapted, compiled, extracted, collected, params)
+    return await _read(reader, stmt, params, lambda dialect: _compile(stmt, dialect))
 
 
 class Prepared:
@@ -137,19 +129,35 @@ class Prepared:
         self._compiled: dict[Any, tuple[Any, Any, Any]] = {}  # by dialect
 
     async def rows(self, reader: Reader, params: dict[str, Any]) -> list[Record]:
-        conn = await _connection(reader)
-        adapted = (await conn.get_raw_connection()).dbapi_connection
-        if not _on_driver(conn, adapted):
-            result = await reader.execute(self.stmt, params)
-            return [Record(m) for m in result.mappings()]
-        dialect = conn.dialect
+        return await _read(reader, self.stmt, params, self._compiled_for)
+
+    def _compiled_for(self, dialect: Any) -> tuple[Any, Any, Any]:
         done = self._compiled.get(dialect)
         if done is None:
-            compiled, extracted, collected, _ = self.stmt._compile_w_cache(
-                dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
-            )
-            done = self._compiled[dialect] = (compiled, extracted, collected)
-        return await _fetch(conn, adapted, *done, params)
+            done = self._compiled[dialect] = _compile(self.stmt, dialect)
+        return done
+
+
+def _compile(stmt: Select[Any], dialect: Any) -> tuple[Any, Any, Any]:
+    """The compiled statement (from the cache by its key), its extracted and collected values."""
+    compiled, extracted, collected, _ = stmt._compile_w_cache(
+        dialect, compiled_cache=_COMPILED, column_keys=[], for_executemany=False
+    )
+    return compiled, extracted, collected
+
+
+async def _read(
+    reader: Reader,
+    stmt: Select[Any],
+    params: dict[str, Any] | None,
+    compiled_for: Callable[[Any], tuple[Any, Any, Any]],
+) -> list[Record]:
+    conn = await _connection(reader)
+    adapted = (await conn.get_raw_connection()).dbapi_connection
+    if not _on_driver(conn, adapted):
+        result = await reader.execute(stmt, params)
+        return [Record(m) for m in result.mappings()]
+    return await _fetch(conn, adapted, *compiled_for(conn.dialect), params)
 
 
 class PerShape:
