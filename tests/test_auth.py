@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from tests.conftest import PASSWORD, World
 
 
@@ -35,7 +40,20 @@ async def test_wrong_password_and_unknown_user_get_the_same_401(client, world: W
     assert strip(a.json()) == strip(b.json())
 
 
-async def test_five_failures_throttle_the_username_even_if_unknown(client, world: World) -> None:
+@pytest.mark.parametrize(
+    "from_boundary", [-20, -3, 60], ids=["before-a-boundary", "across-it", "after-it"]
+)
+async def test_five_failures_throttle_the_username_even_if_unknown(
+    client, world: World, monkeypatch: pytest.MonkeyPatch, from_boundary: int
+) -> None:
+    """The throttle's clock starts ``from_boundary`` seconds from a window boundary and moves on
+    a second per sign-in, so the failures fall on one side of it, or on both."""
+    seconds = world.settings.login_window_seconds
+    boundary = datetime.fromtimestamp(datetime.now(UTC).timestamp() // seconds * seconds, UTC)
+    ticks = itertools.count(from_boundary)
+    monkeypatch.setattr(
+        "app.services.auth.utcnow", lambda: boundary + timedelta(seconds=next(ticks))
+    )
     for name in ("town_a_officer", "ghost-user"):
         for _ in range(5):
             assert (await token(client, name, "bad-password")).status_code == 401

@@ -391,3 +391,50 @@ def test_upgrade_to_0009_keeps_the_runs_of_job_runs_as_finished_jobs(fresh_datab
         _query(url, "SELECT count(*) FROM jobs WHERE dedupe_key LIKE 'legacy:%'")
     ) == [(0,)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0010_starts_the_previous_window_of_every_throttle_counter_at_0(
+    fresh_database: str,
+) -> None:
+    """The demo county at head, taken back to 0009 (one window per throttle counter) with two
+    counters as that code wrote them; upgraded: each keeps its failures and has none for the
+    previous window (they were never kept), and the demo rows are untouched. Downgrading drops
+    the column and keeps the counters."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = "SELECT (SELECT count(*) FROM hazards), (SELECT count(*) FROM users)"
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0009")
+    window = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    sqlite = url.startswith("sqlite")
+    at = (lambda t: t.replace(tzinfo=None).isoformat(" ")) if sqlite else (lambda t: t)
+    insert = (
+        "INSERT INTO login_throttles (key, failures, pending, pending_earlier, pending_since,"
+        " window_start) VALUES (:key, :failures, 0, 0, :since, :window)"
+    )
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (insert, {"key": key, "failures": n, "since": at(window), "window": at(window)})
+                for key, n in (("a" * 64, 3), ("b" * 64, 0))
+            ],
+        )
+    )
+    command.upgrade(cfg, "head")
+    counters = "SELECT key, failures, failures_previous FROM login_throttles ORDER BY key"
+    assert asyncio.run(_query(url, counters)) == [("a" * 64, 3, 0), ("b" * 64, 0, 0)]
+    assert asyncio.run(_query(url, counted)) == before
+    command.downgrade(cfg, "0009")
+    columns = (
+        "SELECT name FROM pragma_table_info('login_throttles')"
+        if sqlite
+        else "SELECT column_name FROM information_schema.columns"
+        " WHERE table_name = 'login_throttles'"
+    )
+    names = {name for (name,) in asyncio.run(_query(url, columns))}
+    assert "failures_previous" not in names and "failures" in names
+    assert len(asyncio.run(_query(url, "SELECT key FROM login_throttles"))) == 2
+    command.upgrade(cfg, "head")

@@ -445,3 +445,135 @@ async def test_an_attempt_settled_in_the_next_generation_gives_its_own_slot_back
         assert await _rows(app) == [(1, 1, 0)] * 3
         await second.succeed(s)
         assert await _rows(app) == [(1, 0, 0)] * 3  # (that failure raced with it: kept)
+
+
+# ---- the sliding window: failures on both sides of a window boundary count together ------------
+
+
+def _boundary(settings) -> datetime:  # type: ignore[no-untyped-def]
+    """The start of the current aligned throttle window (a boundary in the recent past)."""
+    seconds = settings.login_window_seconds
+    return datetime.fromtimestamp(datetime.now(UTC).timestamp() // seconds * seconds, UTC)
+
+
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The throttle's clock stands at ``at[0]``, set by the test."""
+    at = [datetime.now(UTC)]
+    monkeypatch.setattr("app.services.auth.utcnow", lambda: at[0])
+    return at
+
+
+async def test_failures_straddling_a_window_boundary_still_refuse(
+    app, world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """3 failures 10 s before a boundary and 2 just after it: the previous window's 3 still count
+    (3 * 898/900, rounded up), so the right password is refused until their weight falls to
+    2/3 (300 s into the window: Retry-After 298 from 2 s in), and accepted from then on."""
+    boundary, at = _boundary(world.settings), _fixed_clock(monkeypatch)
+    async with from_address(app, "203.0.113.100") as c:
+        at[0] = boundary - timedelta(seconds=10)
+        for _ in range(3):
+            assert (await sign_in(c, "town_a_officer", "bad-password")).status_code == 401
+        at[0] = boundary + timedelta(seconds=1)
+        for _ in range(2):
+            assert (await sign_in(c, "town_a_officer", "bad-password")).status_code == 401
+        at[0] = boundary + timedelta(seconds=2)
+        r = await sign_in(c, "town_a_officer")
+        assert r.status_code == 429
+        assert r.json()["code"] == "login_throttled"
+        retry_after = int(r.headers["Retry-After"])
+        assert retry_after == 298
+        at[0] += timedelta(seconds=retry_after - 1)
+        assert (await sign_in(c, "town_a_officer")).status_code == 429
+        at[0] += timedelta(seconds=1)
+        assert (await sign_in(c, "town_a_officer")).status_code == 200
+
+
+async def test_five_guesses_before_a_boundary_buy_no_more_after_it(
+    app, world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """5 wrong guesses just before a boundary: just after it even a wrong guess is refused (a
+    fixed window gave 5 more). They weigh less as the window slides: the right password is
+    accepted once they count 4 (180 s into the window), or more than a window later."""
+    boundary, at = _boundary(world.settings), _fixed_clock(monkeypatch)
+    async with from_address(app, "203.0.113.101") as c, from_address(app, "203.0.113.102") as d:
+        at[0] = boundary - timedelta(seconds=10)
+        for _ in range(5):
+            assert (await sign_in(c, "admin", "guess-password")).status_code == 401
+            assert (await sign_in(d, "county_officer", "guess-password")).status_code == 401
+        at[0] = boundary + timedelta(seconds=1)
+        r = await sign_in(c, "admin", "another-guess")
+        assert r.status_code == 429
+        assert int(r.headers["Retry-After"]) == 179  # ceil(5 * w) <= 4 once w <= 4/5
+        at[0] = boundary + timedelta(seconds=179)
+        assert (await sign_in(c, "admin")).status_code == 429
+        at[0] = boundary + timedelta(seconds=180)
+        assert (await sign_in(c, "admin")).status_code == 200
+        at[0] = boundary + timedelta(seconds=world.settings.login_window_seconds + 1)
+        assert (await sign_in(d, "county_officer")).status_code == 200
+
+
+async def test_a_success_forgets_the_typos_of_the_previous_window_too(
+    app, world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """4 typos before a boundary, the right password after it: the address has 5 guesses again,
+    not one (the typos would otherwise still count 4 from the previous window), and the
+    username's count forgets them too; the address's count keeps them."""
+    from sqlalchemy import select
+
+    from app.models import LoginThrottle
+
+    boundary, at = _boundary(world.settings), _fixed_clock(monkeypatch)
+    async with from_address(app, "203.0.113.103") as c:
+        at[0] = boundary - timedelta(seconds=10)
+        for _ in range(4):
+            assert (await sign_in(c, "town_a_officer", "typo-password")).status_code == 401
+        at[0] = boundary + timedelta(seconds=1)
+        assert (await sign_in(c, "town_a_officer")).status_code == 200
+        for _ in range(5):
+            assert (await sign_in(c, "town_a_officer", "typo-password")).status_code == 401
+        assert (await sign_in(c, "town_a_officer")).status_code == 429
+    async with app.state.sessionmaker() as s:
+        rows = (
+            await s.execute(select(LoginThrottle.failures, LoginThrottle.failures_previous))
+        ).all()
+    # the pair and the username; the address
+    assert sorted(tuple(row) for row in rows) == [(5, 0), (5, 0), (5, 4)]
+
+
+async def test_a_success_settled_after_the_window_rolled_over_forgets_what_it_saw(
+    app, world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """An attempt reserved just before a boundary succeeds after another attempt of the pair
+    rolled the window over: the 2 typos it saw are now the previous window's, and are forgotten
+    there; the failure that raced with it (in the new window) stays counted."""
+    from sqlalchemy import select
+
+    from app.models import LoginThrottle, User
+    from app.services.auth import reserve_attempt
+
+    boundary, at = _boundary(world.settings), _fixed_clock(monkeypatch)
+    settings = world.settings
+    address = "203.0.113.104"
+
+    async def load(s):  # type: ignore[no-untyped-def]
+        return (await s.execute(select(User).where(User.username == "admin"))).scalar_one()
+
+    async def counts() -> list[tuple[int, int]]:
+        query = select(LoginThrottle.failures, LoginThrottle.failures_previous)
+        async with app.state.sessionmaker() as s:
+            return sorted(tuple(row) for row in (await s.execute(query)).all())  # type: ignore[misc]
+
+    async with app.state.sessionmaker() as s:
+        at[0] = boundary - timedelta(seconds=10)
+        for _ in range(2):
+            typo, _ = await reserve_attempt(s, settings, "user", "admin", address, load)
+            await typo.fail(s)
+        at[0] = boundary - timedelta(seconds=1)
+        right, _ = await reserve_attempt(s, settings, "user", "admin", address, load)
+        at[0] = boundary + timedelta(seconds=1)
+        racing, _ = await reserve_attempt(s, settings, "user", "admin", address, load)
+        await racing.fail(s)
+        assert await counts() == [(1, 2)] * 3
+        await right.succeed(s)
+    assert await counts() == [(1, 0), (1, 0), (1, 2)]  # the pair, the username; the address

@@ -91,13 +91,17 @@ class LoginThrottle(Base):
     (a failure moves it to ``failures``), so concurrent attempts cannot overrun the limit.
     Reservations are counted in two aligned generations (the one that began at
     ``pending_since`` and the one before it), so a reservation that is never settled (a crash, a
-    failed commit) stops counting after one to two generations instead of the whole window."""
+    failed commit) stops counting after one to two generations instead of the whole window.
+    ``failures`` are those of the aligned window that began at ``window_start``,
+    ``failures_previous`` those of the aligned window just before it: together they make the
+    sliding count (app/services/auth.py)."""
 
     __tablename__ = "login_throttles"
 
     # SHA-256 of the key: a username field often holds a mistyped password, never kept in clear.
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    failures_previous: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pending: Mapped[int] = mapped_column(Integer, default=0)  # reserved since pending_since
     pending_earlier: Mapped[int] = mapped_column(Integer, default=0)  # in the generation before
     pending_since: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,12 +17,18 @@ one of the two presenters is a thief). The family's first row has the family's i
 session revoked" is one primary-key lookup, which the caller lookup (app/auth/deps.py) folds
 into its statement; that first row is kept while any row of the family may still matter.
 
+Failures are counted in a sliding window of ``login_window_seconds``, approximated per key from
+two aligned windows: the failures of the current one plus those of the previous one weighted by
+the share of it still inside the last ``login_window_seconds``, rounded up (toward refusing). So
+failures on both sides of a boundary count together (a fixed window restarted at 0 there and let
+twice the limit through), and a refusal lasts until that count falls below the limit.
+
 A reservation that is never settled (the process died, the settling commit failed) does not
 count for the rest of the window: reservations are counted in aligned generations of
 ``RESERVATION_SECONDS``, and only the current and the previous generation count, so such a
 slot lapses after one to two generations. A real check never takes that long.
 
-Refused when, within the window (failures and attempts in flight both count):
+Refused when, in the sliding count (failures and attempts in flight both count):
 - the address has ``login_max_failures_per_address`` (spraying many usernames);
 - the username from this address has ``login_max_failures`` (guessing one account);
 - the username has ``login_max_failures`` from other addresses *and* this address has failed
@@ -41,7 +47,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NoReturn, TypeVar
+from fractions import Fraction
+from typing import NoReturn, TypeVar
 
 import anyio
 from sqlalchemy import Update, bindparam, case, delete, exists, insert, or_, select, update
@@ -106,6 +113,10 @@ def _at(value: datetime) -> ColumnElement[datetime]:
     return bindparam(None, value, type_=UTCDateTime())
 
 
+def _minus(column: ColumnElement[int], n: int) -> ColumnElement[int]:
+    return case((column > n, column - n), else_=0)
+
+
 # Throttle writes take a gate (per process): on SQLite one writer at a time (writers queue here,
 # holding no connection, instead of holding one each while SQLite makes them wait for its lock);
 # on PostgreSQL a few. Sign-in bookkeeping thus never takes more than that share of the pool.
@@ -142,7 +153,9 @@ class Attempt:
     subject: str  # the username anywhere
     address: str  # the address, any username
     window_start: datetime
-    pair_failures: int  # the pair's failures settled before this attempt began
+    window_seconds: int  # its length
+    pair_failures: int  # the pair's failures settled in this window before this attempt began
+    pair_previous: int  # and in the previous window
     generations: tuple[tuple[str, datetime], ...]  # per key, the generation our slot is in
 
     def _keys(self) -> list[str]:
@@ -200,21 +213,27 @@ class Attempt:
 
     async def succeed(self, session: AsyncSession) -> None:
         """Gives the slots back and forgets this address's failures for the username that had
-        been settled before this attempt began; failures that raced with it stay counted."""
-        same_window = LoginThrottle.window_start == _at(self.window_start)
-        forgotten = case(
-            (
-                same_window & (LoginThrottle.failures > self.pair_failures),
-                LoginThrottle.failures - self.pair_failures,
+        been settled before this attempt began, in this window and the previous one: on the
+        pair (which keeps none of them) and on the username (whose counts include the pair's,
+        the windows being aligned). Failures that raced with it stay counted. If the window
+        rolled over meanwhile, this window's share is taken from the previous window's count
+        (the earlier window's share is gone already)."""
+        t = LoginThrottle
+        same = t.window_start == _at(self.window_start)
+        rolled = t.window_start == _at(self.window_start + timedelta(seconds=self.window_seconds))
+        forgotten = {
+            "failures": case((same, _minus(t.failures, self.pair_failures)), else_=t.failures),
+            "failures_previous": case(
+                (same, _minus(t.failures_previous, self.pair_previous)),
+                (rolled, _minus(t.failures_previous, self.pair_failures)),
+                else_=t.failures_previous,
             ),
-            (same_window, 0),
-            else_=LoginThrottle.failures,
-        )
+        }
         async with _gate(session):
             for key in self._keys():
                 values: dict[str, object] = dict(self._release(key))
-                if key in (self.pair, self.subject) and self.pair_failures:
-                    values["failures"] = forgotten
+                if key in (self.pair, self.subject) and (self.pair_failures or self.pair_previous):
+                    values.update(forgotten)
                 await session.execute(
                     update(LoginThrottle).where(LoginThrottle.key == key).values(**values)
                 )
@@ -240,9 +259,14 @@ async def reserve_attempt(
         _digest(kind, subject),
         _digest("address", address),
     )
+    window = timedelta(seconds=seconds)
+    left = (window_start + window - now) // timedelta(microseconds=1)
+    slide = _Slide(seconds, Fraction(left, 1_000_000))
     generation = _window_start(now, RESERVATION_SECONDS)
     async with _gate(session):
         stale = LoginThrottle.window_start < _at(window_start)
+        # (">=": a window of another length, before a change of settings, rolls over too)
+        previous_window = LoginThrottle.window_start >= _at(window_start - window)
         since = LoginThrottle.pending_since
         current = since >= _at(generation)  # (">=": another worker's clock may run ahead)
         previous = since >= _at(generation - _GENERATION)  # becomes the previous generation
@@ -251,6 +275,7 @@ async def reserve_attempt(
                 {
                     "key": key,
                     "failures": 0,
+                    "failures_previous": 0,
                     "pending": 1,
                     "pending_earlier": 0,
                     "pending_since": generation,
@@ -262,7 +287,13 @@ async def reserve_attempt(
         stmt = stmt.on_conflict_do_update(
             index_elements=["key"],
             set_={
+                # The window rolls over: the last one's failures become the previous ones.
                 "failures": case((stale, 0), else_=LoginThrottle.failures),
+                "failures_previous": case(
+                    (stale & previous_window, LoginThrottle.failures),
+                    (stale, 0),
+                    else_=LoginThrottle.failures_previous,
+                ),
                 # Older generations lapse here, in the statement that counts and decides.
                 "pending": case((stale, 1), (current, LoginThrottle.pending + 1), else_=1),
                 "pending_earlier": case(
@@ -279,53 +310,106 @@ async def reserve_attempt(
         ).returning(
             LoginThrottle.key,
             LoginThrottle.failures,
+            LoginThrottle.failures_previous,
             LoginThrottle.pending + LoginThrottle.pending_earlier,
             LoginThrottle.pending_since,
         )
         rows = (await session.execute(stmt)).all()
-        # (failures, attempts in flight) on each key before this attempt
-        before = {key: (failures, in_flight - 1) for key, failures, in_flight, _ in rows}
-        generations = tuple((key, since_) for key, _, _, since_ in rows)
-        retry_after = _refusal(settings, before, pair, subject_key, address_key)
+        # each key's counts before this attempt
+        before = {
+            key: _Counts(failures, previous_failures, in_flight - 1)
+            for key, failures, previous_failures, in_flight, _ in rows
+        }
+        generations = tuple((key, since_) for key, *_, since_ in rows)
+        retry_after = _refusal(settings, slide, before, pair, subject_key, address_key)
         if retry_after is not None:
             await session.rollback()  # the reservation is undone: a refused attempt costs nothing
-            end = window_start + timedelta(seconds=seconds)
-            wait = (end - now).total_seconds() if retry_after == "window" else 1
-            raise _throttled(max(1, math.ceil(wait)))
+            raise _throttled(retry_after)
         loaded = await load(session)
         # The reservation becomes visible to concurrent attempts, and the connection goes back to
         # the pool while the hash is checked (a queue of sign-ins must not hold connections).
         await session.commit()
-    attempt = Attempt(pair, subject_key, address_key, window_start, before[pair][0], generations)
+    attempt = Attempt(
+        pair,
+        subject_key,
+        address_key,
+        window_start,
+        seconds,
+        before[pair].failures,
+        before[pair].previous,
+        generations,
+    )
     return attempt, loaded
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A key's settled failures (of this window, of the previous one) and attempts in flight."""
+
+    failures: int
+    previous: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class _Slide:
+    """The sliding count at one moment: this window's failures plus the previous window's,
+    weighted by the share of the previous window still inside the last ``length`` seconds."""
+
+    length: int  # seconds
+    left: Fraction  # seconds until this aligned window ends
+
+    def count(self, failures: int, previous: int) -> int:
+        # Rounded up, toward refusing: just after a boundary the previous window counts whole.
+        return failures + math.ceil(previous * self.left / self.length)
+
+    def wait(self, failures: int, previous: int, limit: int) -> Fraction:
+        """Seconds until ``count`` falls below ``limit`` if nothing more fails: in this window, as
+        the previous one's weight falls, or else in the next, as this one's does (at most
+        ``left + length``). From ``ceil(previous * w) <= limit - 1 - failures``."""
+        if failures >= limit:  # in the next window: ceil(failures * w) <= limit - 1
+            return self.left + self.length - Fraction((limit - 1) * self.length, failures)
+        if self.count(failures, previous) < limit:
+            return Fraction(0)
+        return self.left - Fraction((limit - 1 - failures) * self.length, previous)
 
 
 def _refusal(
     settings: Settings,
-    before: dict[str, tuple[int, int]],
+    slide: _Slide,
+    before: dict[str, _Counts],
     pair: str,
     subject: str,
     address: str,
-) -> Literal["window", "moment"] | None:
-    """Why the attempt is refused: failures already settled ("window": wait for its end), or
-    attempts still in flight that would reach the limit ("moment": they settle at once, or
-    lapse within ``2 * RESERVATION_SECONDS`` if they never do)."""
+) -> int | None:
+    """The seconds to wait (``Retry-After``) when the attempt is refused, else None. A limit is
+    reached by failures already settled and attempts in flight together; the wait is until the
+    settled failures alone no longer reach it, or 1 s when attempts in flight are what refuses
+    (they settle at once, or lapse within ``2 * RESERVATION_SECONDS`` if they never do)."""
     limit = settings.login_max_failures
-    a_failures, a_pending = before[address]
-    p_failures, p_pending = before[pair]
-    s_failures, s_pending = before[subject]
-    reasons: list[bool] = []  # True when settled failures alone refuse
-    if a_failures + a_pending >= settings.login_max_failures_per_address:
-        reasons.append(a_failures >= settings.login_max_failures_per_address)
-    if p_failures + p_pending >= limit:
-        reasons.append(p_failures >= limit)
+    per_address = settings.login_max_failures_per_address
+    a, p, s = before[address], before[pair], before[subject]
+    a_failures, p_failures, s_failures = (slide.count(c.failures, c.previous) for c in (a, p, s))
+    waits: list[Fraction] = []  # per limit reached
+    if a_failures + a.pending >= per_address:
+        waits.append(slide.wait(a.failures, a.previous, per_address))
+    if p_failures + p.pending >= limit:
+        waits.append(slide.wait(p.failures, p.previous, limit))
     # The username under attack from elsewhere: only addresses that have not failed may try.
-    elsewhere = (s_failures + s_pending) - (p_failures + p_pending)
-    if elsewhere >= limit and p_failures + p_pending > 0:
-        reasons.append(s_failures - p_failures >= limit and p_failures > 0)
-    if not reasons:
+    elsewhere = (s_failures + s.pending) - (p_failures + p.pending)
+    if elsewhere >= limit and p_failures + p.pending > 0:
+        settled = Fraction(0)
+        if s_failures - p_failures >= limit and p_failures > 0:
+            # Until the other addresses' count falls below the limit (counted as one key, which
+            # rounds up at least as much) or this address's count reaches 0, whichever is first.
+            others = slide.wait(
+                max(0, s.failures - p.failures), max(0, s.previous - p.previous), limit
+            )
+            settled = min(others, slide.wait(p.failures, p.previous, 1))
+        waits.append(settled)
+    if not waits:
         return None
-    return "window" if any(reasons) else "moment"
+    return max(1, math.ceil(max(waits)))
 
 
 def _address(address: str | None) -> str:
@@ -628,7 +712,9 @@ async def change_own_password(
 
 
 async def purge_old_failures(session: AsyncSession, settings: Settings) -> int:
-    """Housekeeping: a counter whose window has ended is the same as no counter."""
-    cutoff = utcnow() - timedelta(seconds=settings.login_window_seconds)
+    """Housekeeping: a counter of a window older than the previous one is the same as no
+    counter (the previous window's failures still count, so its counters stay)."""
+    seconds = settings.login_window_seconds
+    cutoff = _window_start(utcnow(), seconds) - timedelta(seconds=seconds)
     result = await session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < cutoff))
     return result.rowcount or 0
