@@ -14,6 +14,7 @@ from app.api.docs import install_docs
 from app.api.hot import HotReadMiddleware
 from app.api.idempotency import IdempotentReplay, replay_handler
 from app.api.v1 import (
+    accountability,
     attachments,
     auth,
     catalogs,
@@ -23,6 +24,7 @@ from app.api.v1 import (
     me,
     org_units,
     reminders,
+    unit_statistics,
     users,
 )
 from app.auth.principal_cache import PrincipalCache, poll_loop
@@ -54,6 +56,8 @@ API_ROUTERS = (
     attachments.router,
     reminders.router,
     jobs.router,
+    unit_statistics.router,
+    accountability.router,
 )
 
 DESCRIPTION = """

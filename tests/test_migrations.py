@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.migrations import alembic_config
@@ -438,3 +439,93 @@ def test_upgrade_to_0010_starts_the_previous_window_of_every_throttle_counter_at
     assert "failures_previous" not in names and "failures" in names
     assert len(asyncio.run(_query(url, "SELECT key FROM login_throttles"))) == 2
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0012_adds_accountability_to_a_demo_county_and_keeps_every_row(
+    fresh_database: str,
+) -> None:
+    """The demo county at head, taken back to 0009 (no accountability table, no
+    `attachments.accountability_id`) with an evidence file of a demo hazard, then upgraded: every
+    row is kept, the file is still its hazard's (accountability_id NULL), the new table is empty
+    and takes a record about a demo town that binds a file, and refuses one with two targets."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = (
+        "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
+        "(SELECT count(*) FROM hazards), (SELECT count(*) FROM hazard_events), "
+        "(SELECT count(*) FROM attachments)"
+    )
+    command.downgrade(cfg, "0009")
+    sqlite = url.startswith("sqlite")
+    now = datetime.now(UTC)
+    ts = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
+    hazard = asyncio.run(_query(url, "SELECT id FROM hazards ORDER BY id LIMIT 1"))[0][0]
+    attachment = (
+        "INSERT INTO attachments (id, hazard_id, phase, filename, content_type, size, sha256, "
+        "storage_key, thumbnail_key, uploaded_by, created_at) VALUES (:id, :hazard, :phase, "
+        "'photo.png', 'image/png', 10, :sha, :key, NULL, 'user:u', :ts)"
+    )
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (
+                    attachment,
+                    {
+                        "id": "f-old",
+                        "hazard": hazard,
+                        "phase": "discovery",
+                        "sha": "0" * 64,
+                        "key": "attachments/f-old.png",
+                        "ts": ts,
+                    },
+                ),
+                (
+                    attachment,
+                    {
+                        "id": "f-new",
+                        "hazard": None,
+                        "phase": None,
+                        "sha": "1" * 64,
+                        "key": "attachments/f-new.png",
+                        "ts": ts,
+                    },
+                ),
+            ],
+        )
+    )
+    before = asyncio.run(_query(url, counted))
+
+    command.upgrade(cfg, "head")
+
+    assert asyncio.run(_query(url, counted)) == before
+    assert asyncio.run(
+        _query(url, "SELECT id, hazard_id, accountability_id FROM attachments ORDER BY id")
+    ) == [("f-new", None, None), ("f-old", hazard, None)]
+    assert asyncio.run(_query(url, "SELECT count(*) FROM accountability_records")) == [(0,)]
+    town = asyncio.run(_query(url, "SELECT id FROM org_units WHERE kind = 'town' LIMIT 1"))[0][0]
+    ent = asyncio.run(_query(url, "SELECT id FROM enterprises LIMIT 1"))[0][0]
+    insert = (
+        "INSERT INTO accountability_records (id, target_org_unit_id, target_enterprise_id, rung, "
+        "ladder_year, ladder_seq, reason, basis, hazards, attachment_ids, decided_by_kind, "
+        "decided_by_id, decided_by_name, decided_at, created_at) VALUES (:id, :unit, :ent, "
+        "'notice_letter', 2026, 1, '逾期', '{}', '[]', '[\"f-new\"]', 'user', 'u', 'admin', :ts, :ts)"
+    )
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (insert, {"id": "r-1", "unit": town, "ent": None, "ts": ts}),
+                ("UPDATE attachments SET accountability_id = 'r-1' WHERE id = 'f-new'", {}),
+            ],
+        )
+    )
+    assert asyncio.run(
+        _query(url, "SELECT accountability_id FROM attachments WHERE id = 'f-new'")
+    ) == [("r-1",)]
+    with pytest.raises(IntegrityError, match=r"(?i)check|constraint"):
+        asyncio.run(_execute(url, [(insert, {"id": "r-2", "unit": town, "ent": ent, "ts": ts})]))
+    with pytest.raises(IntegrityError, match=r"(?i)unique|duplicate"):
+        asyncio.run(_execute(url, [(insert, {"id": "r-3", "unit": town, "ent": None, "ts": ts})]))

@@ -29,7 +29,14 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 # Every operation that creates something from a JSON body; each has examples. An upload's body
 # is a file (multipart), which an example in the schema cannot carry.
-CREATES = {"create_hazard", "create_enterprise", "create_org_unit", "create_user", "create_client"}
+CREATES = {
+    "create_hazard",
+    "create_enterprise",
+    "create_org_unit",
+    "create_user",
+    "create_client",
+    "create_accountability",
+}
 ACTIONS = set(get_args(HazardAction))
 
 

@@ -11,6 +11,7 @@ import pytest
 # Properties of response schemas that are truly sometimes absent. Keep each one explained.
 SOMETIMES_ABSENT = {
     # API.md: "include_total=true adds total"; without it the key is left out.
+    ("AccountabilityPage", "total"),
     ("ClientPage", "total"),
     ("EnterprisePage", "total"),
     ("HazardPage", "total"),
@@ -162,6 +163,10 @@ SAME_AS_FILTER = {
     ("HazardStatsRow", "source"): ("hazard_statistics", "source"),
     ("HazardStats", "group_by"): ("hazard_statistics", "group_by"),
     ("BureauEntry", "sectors"): ("list_hazards", "sector"),
+    ("AccountabilitySummary", "rung"): ("list_accountability", "rung"),
+    ("AccountabilityOut", "rung"): ("list_accountability", "rung"),
+    ("TargetOut", "type"): ("list_accountability", "target_type"),
+    ("UnitFigures", "kind"): ("unit_statistics", "kind"),
 }
 SAME_AS_INPUT = [
     (("EnterpriseOut", "scale"), ("EnterpriseCreate", "scale")),
@@ -215,6 +220,9 @@ async def test_enumerations_without_a_filter_are_the_catalogue_codes(schema, cli
     )
     assert sorted(_property(schema, "HazardSummary", "sector")) == sorted(codes("sectors"))
     assert _property(schema, "EnterpriseOut", "scale") == codes("enterprise_scales")
+    assert _property(schema, "AccountabilitySummary", "rung") == codes("accountability_rungs")
+    assert _property(schema, "TargetOut", "type") == codes("accountability_target_types")
+    assert _property(schema, "UnitFigures", "reasons") == codes("unit_flag_reasons")
     assert _property(schema, "AttachmentOut", "content_type") == [
         "image/jpeg",
         "image/png",

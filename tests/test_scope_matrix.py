@@ -392,6 +392,8 @@ async def test_catalogs_list_the_towns_of_the_callers_own_county(client, world2,
         "/api/v1/org-units",
         "/api/v1/users",
         "/api/v1/clients",
+        "/api/v1/accountability",
+        "/api/v1/statistics/units",
     ],
 )
 async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]
@@ -539,3 +541,133 @@ async def test_patch_follows_the_read_scope(  # type: ignore[no-untyped-def]
         assert after == r.json() != before
     else:
         assert after == before
+
+
+# ---- accountability records (问责) and the unit figures ----------------------------------------
+# One record about each town, bureau and enterprise of both counties, written by their admins.
+
+RECORD_TARGETS = (
+    "town_a",
+    "town_b",
+    "bureau_e",
+    "bureau_c",
+    "ent_a1",
+    "ent_a2",
+    "ent_b1",
+    "ent_b2",
+    "other_town",
+    "other_bureau",
+    "other_ent",
+)
+RECORDS = tuple(f"record_{t}" for t in RECORD_TARGETS)
+
+
+def _records(*targets: str) -> set[str]:
+    return {f"record_{t}" for t in targets}
+
+
+_COUNTY_RECORDS = _records("town_a", "town_b", "bureau_e", "bureau_c", *COUNTY)
+ACCOUNTABILITY_SCOPE: dict[str, set[str] | None] = {
+    "admin": _COUNTY_RECORDS,
+    "county_officer": _COUNTY_RECORDS,
+    "county_viewer": _COUNTY_RECORDS,
+    # a unit: the records about itself and about the enterprises in its scope
+    **dict.fromkeys(
+        ("town_a_manager", "town_a_officer", "town_a_inspector", "town_a_viewer"),
+        _records("town_a", *TOWN_A),
+    ),
+    "town_b_officer": _records("town_b", *TOWN_B),
+    "bureau_e_manager": _records("bureau_e", *BUREAU_E),
+    "bureau_e_officer": _records("bureau_e", *BUREAU_E),
+    "bureau_c_officer": _records("bureau_c", *BUREAU_C),
+    # an enterprise: the records about itself
+    "ent_a1_manager": _records("ent_a1"),
+    "ent_a1_staff": _records("ent_a1"),
+    "ent_b1_manager": _records("ent_b1"),
+    "machine": None,  # not granted accountability:read
+    "other_admin": _records("other_town", "other_bureau", "other_ent"),
+}
+# towns by region code, then bureaus by name
+UNIT_SCOPE: dict[str, tuple[str, ...] | None] = {
+    **dict.fromkeys(
+        ("admin", "county_officer", "county_viewer"), ("town_a", "town_b", "bureau_c", "bureau_e")
+    ),
+    **dict.fromkeys(
+        ("town_a_manager", "town_a_officer", "town_a_inspector", "town_a_viewer", "machine"),
+        ("town_a",),
+    ),
+    "town_b_officer": ("town_b",),
+    "bureau_e_manager": ("bureau_e",),
+    "bureau_e_officer": ("bureau_e",),
+    "bureau_c_officer": ("bureau_c",),
+    **dict.fromkeys(("ent_a1_manager", "ent_a1_staff", "ent_b1_manager"), None),
+    "other_admin": ("other_town", "other_bureau"),
+}
+
+
+@pytest.fixture
+async def records(client, world2: World) -> World:  # type: ignore[no-untyped-def]
+    for target in RECORD_TARGETS:
+        key = "enterprise_id" if "ent" in target else "org_unit_id"
+        author = "other_admin" if target.startswith("other_") else "admin"
+        r = await client.post(
+            "/api/v1/accountability",
+            json={"target": {key: world2[target]}, "rung": "notice_letter", "reason": "矩阵"},
+            headers=world2.h(author),
+        )
+        assert r.status_code == 201, r.text
+        world2.ids[f"record_{target}"] = r.json()["id"]
+    return world2
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_accountability_list_holds_exactly_the_callers_scope(client, records, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, records, actor, "/api/v1/accountability", ACCOUNTABILITY_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_accountability_detail_is_404_outside_the_callers_scope(
+    client, records, actor
+) -> None:  # type: ignore[no-untyped-def]
+    await _check_details(
+        client, records, actor, "/api/v1/accountability", RECORDS, ACCOUNTABILITY_SCOPE[actor]
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_unit_figures_list_exactly_the_units_the_caller_sees(client, records, actor) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/statistics/units", headers=records.h(actor))
+    expected = UNIT_SCOPE[actor]
+    if expected is None:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 200
+    by_id = {v: k for k, v in records.ids.items()}
+    assert tuple(by_id[u["org_unit"]["id"]] for u in r.json()["units"]) == expected
+
+
+async def test_an_accountability_filter_cannot_widen_the_scope(client, records) -> None:  # type: ignore[no-untyped-def]
+    h = records.h("town_a_officer")
+    for params in (
+        {"target_org_unit_id": records["town_b"]},
+        {"target_enterprise_id": records["ent_b1"]},
+        {"target_org_unit_id": records["other_town"]},
+    ):
+        r = await client.get("/api/v1/accountability", params=params, headers=h)
+        assert r.status_code == 200 and r.json()["items"] == [], params
+
+
+async def test_an_admin_cannot_hold_another_countys_units_to_account(client, records) -> None:  # type: ignore[no-untyped-def]
+    for actor, target in (
+        ("admin", {"org_unit_id": records["other_town"]}),
+        ("admin", {"enterprise_id": records["other_ent"]}),
+        ("other_admin", {"org_unit_id": records["town_a"]}),
+        ("other_admin", {"enterprise_id": records["ent_a1"]}),
+    ):
+        r = await client.post(
+            "/api/v1/accountability",
+            json={"target": target, "rung": "circulated", "reason": "越界"},
+            headers=records.h(actor),
+        )
+        assert r.status_code == 422, (actor, target, r.text)
+        assert r.json()["code"] in ("unknown_org_unit", "unknown_enterprise")

@@ -35,6 +35,19 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
     await run_jobs(app.state.sessionmaker, settings, "t-budget")  # overdue, with a reminder
     r = await act(client, world, "admin", h["id"], "escalate", note="函告企业限期整改")
     assert r.status_code == 200, r.text
+    letter = await upload(client, world, "admin")
+    record = await client.post(
+        "/api/v1/accountability",
+        json={
+            "target": {"enterprise_id": world["ent_a1"]},
+            "rung": "notice_letter",
+            "reason": "隐患逾期未整改",
+            "hazard_ids": [h["id"]],
+            "attachment_ids": [letter],
+        },
+        headers=world.h("admin"),
+    )
+    assert record.status_code == 201, record.text
     v1 = "/api/v1"
     return {
         "hazards": (f"{v1}/hazards", LIST),
@@ -51,6 +64,10 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
         "org units": (f"{v1}/org-units", LIST),
         "org unit": (f"{v1}/org-units/{world['town_a']}", DETAIL),
         "reminders": (f"{v1}/reminders", LIST),
+        "accountability": (f"{v1}/accountability", LIST),
+        "accountability record": (f"{v1}/accountability/{record.json()['id']}", DETAIL),
+        # the units, the figures of all of them in one grouped statement, their last records
+        "unit statistics": (f"{v1}/statistics/units", 3),
         "catalogs": (f"{v1}/catalogs", LIST),
         "me": (f"{v1}/me", DETAIL),
     }

@@ -420,3 +420,33 @@ current status, or a condition of the table unmet), 412 `precondition_failed` (s
 `If-Match`), 422 `validation_error` (an unknown action lists the valid ones),
 `plan_incomplete`, `evidence_required`, `extension_too_long`, `judgment_required`,
 `invalid_attachment`."""
+
+
+# ---- accountability (问责) --------------------------------------------------------------------
+
+ACCOUNTABILITY_CREATE: dict[str, Example] = {
+    "town_letter": {
+        "summary": "A notice letter to a town (向乡镇/街道函告)",
+        "description": "County staff write the first rung of a town's ladder this year, with the "
+        "letter uploaded first (`POST /api/v1/attachments`). The figures of `basis` are the "
+        "server's, taken now; the decider adds a note.",
+        "value": {
+            "target": {"org_unit_id": TOWN_ID},
+            "rung": "notice_letter",
+            "reason": "辖区逾期未整改隐患较多，逾期率超过 20%，请限期督促整改并书面报告。",
+            "document_number": "埇安办函〔2026〕12号",
+            "basis": {"note": "11 月调度会通报数据"},
+            "attachment_ids": [ATTACHMENT_IDS[0]],
+        },
+    },
+    "enterprise_letter": {
+        "summary": "A notice letter to an enterprise (对企业函告)",
+        "description": "A town (or the county) holds an enterprise in its scope to account; "
+        "`hazard_ids` may cite that enterprise's hazards, which are not changed.",
+        "value": {
+            "target": {"enterprise_id": ENTERPRISE_ID},
+            "rung": "notice_letter",
+            "reason": "隐患逾期未整改，经督促仍未落实整改措施。",
+        },
+    },
+}

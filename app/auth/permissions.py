@@ -48,20 +48,41 @@ class Permission(StrEnum):
     attachments_write = "attachments:write"
     statistics_read = "statistics:read"
     jobs_read = "jobs:read"
+    accountability_read = "accountability:read"
+    accountability_write = "accountability:write"
 
 
 P = Permission
 
-_READ = {P.me_read, P.catalogs_read, P.enterprises_read, P.hazards_read, P.attachments_read}
+# Accountability (问责) records: read in scope by everyone, an enterprise those about itself;
+# written by county staff for any town, bureau or enterprise and by a town for its enterprises
+# (the unit rule is the service's: app/services/accountability.py).
+_READ = {
+    P.me_read,
+    P.catalogs_read,
+    P.enterprises_read,
+    P.hazards_read,
+    P.attachments_read,
+    P.accountability_read,
+}
 _GOV_READ = _READ | {P.org_units_read, P.statistics_read}
 _GOV_WORK = _GOV_READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.manager: frozenset(
-        _GOV_WORK | {P.users_read, P.users_write, P.enterprises_create, P.enterprises_update}
+        _GOV_WORK
+        | {
+            P.users_read,
+            P.users_write,
+            P.enterprises_create,
+            P.enterprises_update,
+            P.accountability_write,
+        }
     ),
-    Role.officer: frozenset(_GOV_WORK | {P.enterprises_create, P.enterprises_update}),
+    Role.officer: frozenset(
+        _GOV_WORK | {P.enterprises_create, P.enterprises_update, P.accountability_write}
+    ),
     Role.inspector: frozenset(_GOV_WORK),
     Role.viewer: frozenset(_GOV_READ),
     Role.enterprise_manager: frozenset(
@@ -84,6 +105,7 @@ CLIENT_GRANTABLE = frozenset(Permission) - {
     P.clients_manage,
     P.org_units_write,
     P.jobs_read,  # the background queue is the county administrator's to watch
+    P.accountability_write,  # a decision to hold a unit to account is taken by a person
 }
 
 PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
@@ -105,4 +127,6 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.attachments_write: ("上传附件", "Upload attachments"),
     P.statistics_read: ("查看统计", "Read statistics"),
     P.jobs_read: ("查看后台任务", "Read background jobs"),
+    P.accountability_read: ("查看问责记录", "Read accountability records"),
+    P.accountability_write: ("作出问责（函告、通报、约谈、曝光）", "Hold units to account"),
 }

@@ -5,6 +5,10 @@
 - a bureau: enterprises of its sectors in its county, plus those naming it as their
   daily-enforcement department (管行业必须管安全);
 - enterprise users: their own enterprise.
+
+Accountability (问责) is about units as well as enterprises: ``accountable_units`` says which
+towns and bureaus a caller sees figures and records of, ``unit_enterprises`` what a unit's own
+scope is (the rule above, for a user of that unit).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from sqlalchemy import (
     select,
 )
 
-from app.auth.principal import Principal
-from app.models import Enterprise, OrgUnit, User
+from app.auth.permissions import Role
+from app.auth.principal import Principal, UnitInfo
+from app.models import AccountabilityRecord, Enterprise, OrgUnit, User
 
 # The caller's scope over enterprises as a shape (which rule; how many sectors) and its values:
 # statements are built once per shape and take the values per call (app/core/reads.py).
@@ -97,6 +102,16 @@ def visible_enterprise_ids(p: Principal) -> Select[tuple[str]]:
     return select(Enterprise.id).where(visible_enterprises(p))
 
 
+def unit_enterprises(unit: UnitInfo) -> ColumnElement[bool]:
+    """The enterprises (a filter over ``Enterprise``) in the scope of ``unit``: exactly what a
+    user of that unit sees (``visible_enterprises`` of such a user, so the rule is this module's
+    one rule, not a copy)."""
+    member = Principal(
+        kind="user", id="", name="", role=Role.viewer, permissions=frozenset(), unit=unit
+    )
+    return visible_enterprises(member)
+
+
 def enterprise_would_be_visible(
     p: Principal, *, region_code: str, sector: str, enforcement_department_id: str | None
 ) -> bool:
@@ -133,3 +148,29 @@ def visible_users(p: Principal) -> ColumnElement[bool]:
         county_units = select(OrgUnit.id).where(OrgUnit.county_code == p.unit.county_code)
         return or_(User.org_unit_id.in_(county_units), in_scope_enterprise)
     return or_(User.org_unit_id == p.unit.id, in_scope_enterprise)
+
+
+UNIT_KINDS_ACCOUNTABLE = ("town", "bureau")
+
+
+def accountable_units(p: Principal) -> ColumnElement[bool]:
+    """The towns and bureaus (a filter over ``OrgUnit``) whose unit figures and accountability
+    records the caller sees: admins and county staff every town and bureau of their county; a
+    town or a bureau itself; enterprise users none."""
+    unit = p.unit
+    if unit is None:
+        return false()
+    kinds = OrgUnit.kind.in_(UNIT_KINDS_ACCOUNTABLE)
+    if p.is_admin or unit.kind == "county":
+        return and_(kinds, OrgUnit.county_code == unit.county_code)
+    return and_(kinds, OrgUnit.id == unit.id)
+
+
+def visible_accountability(p: Principal) -> ColumnElement[bool]:
+    """Accountability records (a filter over ``AccountabilityRecord``) the caller sees: those
+    about a unit of ``accountable_units`` and those about an enterprise in its scope (an
+    enterprise user: the records about its own enterprise)."""
+    return or_(
+        AccountabilityRecord.target_org_unit_id.in_(select(OrgUnit.id).where(accountable_units(p))),
+        AccountabilityRecord.target_enterprise_id.in_(visible_enterprise_ids(p)),
+    )

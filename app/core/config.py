@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     enterprise_deadline_max_days_general: int = Field(default=180, ge=1, le=3650)
     enterprise_deadline_max_days_major: int = Field(default=365, ge=1, le=3650)
     enterprise_found_at_max_age_days: int = Field(default=30, ge=0, le=3650)
+    # GET /api/v1/statistics/units flags a town or bureau whose overdue rate (overdue / open)
+    # passes the threshold while it has at least the minimum of open hazards (one overdue
+    # hazard out of one is not yet a pattern), or with this many major hazards overdue (0: off).
+    accountability_overdue_rate_threshold: float = Field(default=0.20, ge=0, le=1)
+    accountability_min_open: int = Field(default=5, ge=1)
+    accountability_major_overdue_threshold: int = Field(default=1, ge=0)
     timezone: str = "Asia/Shanghai"
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 300

@@ -74,6 +74,9 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "该 Idempotency-Key 的结果无法重放",
         "The answer under this Idempotency-Key cannot be replayed",
     ),
+    ProblemCode(
+        "rung_out_of_order", 409, "问责须逐级进行，不能越级", "Accountability rung out of order"
+    ),
     ProblemCode("precondition_failed", 412, "资源已被修改，请刷新后重试", "Precondition failed"),
     ProblemCode("payload_too_large", 413, "请求体过大", "Payload too large"),
     ProblemCode("unsupported_media_type", 415, "不支持的媒体类型", "Unsupported media type"),
@@ -99,6 +102,7 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("region_outside_county", 422, "区划不在本县内", "Region outside the county"),
     ProblemCode("unknown_enterprise", 422, "企业不存在", "Unknown enterprise"),
     ProblemCode("unknown_hazard", 422, "隐患不存在", "Unknown hazard"),
+    ProblemCode("unknown_org_unit", 422, "单位不存在", "Unknown org unit"),
     ProblemCode("judgment_required", 422, "重大隐患须填写判定依据", "Judgment required"),
     ProblemCode("found_at_too_early", 422, "发现时间过早", "Found-at date too early"),
     ProblemCode("deadline_too_late", 422, "整改期限过晚", "Deadline too late"),

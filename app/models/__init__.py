@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.accountability import AccountabilityRecord
 from app.models.base import Base
 from app.models.enterprises import Enterprise
 from app.models.hazards import (
@@ -22,6 +23,7 @@ from app.models.users import (
 )
 
 __all__ = [
+    "AccountabilityRecord",
     "ApiClient",
     "Attachment",
     "Base",

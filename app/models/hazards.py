@@ -104,12 +104,17 @@ class HazardEvent(IdMixin, Base):
 
 
 class Attachment(IdMixin, Base):
-    """An uploaded file. Until bound to a hazard only its uploader may see or use it."""
+    """An uploaded file. Until bound to a hazard or an accountability record only its uploader
+    may see or use it."""
 
     __tablename__ = "attachments"
 
     hazard_id: Mapped[str | None] = mapped_column(ForeignKey("hazards.id"), index=True)
     phase: Mapped[str | None] = mapped_column(String(16))
+    # Or bound to an accountability record (the letter, the notice): never to both.
+    accountability_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accountability_records.id"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)

@@ -164,6 +164,9 @@ class EscalationStep(ResponseModel):
 class AttachmentOut(ResponseModel):
     id: str
     hazard_id: str | None
+    accountability_id: str | None = Field(
+        description="The accountability record it is bound to (its letter or notice), if any"
+    )
     phase: AttachmentPhase | None
     filename: str
     content_type: AttachmentContentType  # type: ignore[valid-type]

@@ -8,17 +8,17 @@ from typing import Any
 
 import anyio
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.auth.scope import visible_enterprise_ids
+from app.auth.scope import visible_accountability, visible_enterprise_ids
 from app.core.config import Settings
 from app.core.db import on_rollback
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
 from app.core.storage import Storage
-from app.models import Attachment, Hazard
+from app.models import AccountabilityRecord, Attachment, Hazard
 from app.models.base import utcnow
 from app.schemas.hazards import AttachmentOut
 from app.services import attachment_links as links
@@ -43,6 +43,7 @@ def to_out(a: Any, p: Principal, settings: Settings) -> AttachmentOut:
     return AttachmentOut(
         id=a.id,
         hazard_id=a.hazard_id,
+        accountability_id=a.accountability_id,
         phase=a.phase,
         filename=a.filename,
         content_type=a.content_type,
@@ -182,12 +183,24 @@ async def store_upload(
     return attachment
 
 
-def visible_attachments(p: Principal):  # type: ignore[no-untyped-def]
-    """Bound files follow their hazard's scope; unbound ones are the uploader's alone."""
+def _unbound_of(p: Principal) -> ColumnElement[bool]:
+    """The caller's own uploads that nothing cites yet (no hazard, no accountability record)."""
+    return and_(
+        Attachment.hazard_id.is_(None),
+        Attachment.accountability_id.is_(None),
+        Attachment.uploaded_by == p.audit_id,
+    )
+
+
+def visible_attachments(p: Principal) -> ColumnElement[bool]:
+    """Bound files follow their hazard's or accountability record's scope; unbound ones are the
+    uploader's alone."""
     in_scope_hazards = select(Hazard.id).where(Hazard.enterprise_id.in_(visible_enterprise_ids(p)))
+    in_scope_records = select(AccountabilityRecord.id).where(visible_accountability(p))
     return or_(
         Attachment.hazard_id.in_(in_scope_hazards),
-        (Attachment.hazard_id.is_(None)) & (Attachment.uploaded_by == p.audit_id),
+        Attachment.accountability_id.in_(in_scope_records),
+        _unbound_of(p),
     )
 
 
@@ -217,20 +230,38 @@ async def bind(
     caller's own unbound uploads (bound now), and files already bound to this very hazard in
     this phase (an upload sent with ``hazard_id``; left as they are). Anything else (another
     hazard's file, another phase, someone else's unbound upload, an unknown id) is 422."""
+    already = and_(Attachment.hazard_id == hazard_id, Attachment.phase == phase)
+    return await _claim(
+        session, p, attachment_ids, {"hazard_id": hazard_id, "phase": phase}, already
+    )
+
+
+async def bind_to_accountability(
+    session: AsyncSession, p: Principal, record_id: str, attachment_ids: list[str]
+) -> list[Attachment]:
+    """The files an accountability record cites (the letter, the notice), bound to it: the
+    caller's own unbound uploads only (a record is written once, so nothing is bound to it
+    before). Anything else is 422 ``invalid_attachment``, as for a hazard."""
+    return await _claim(session, p, attachment_ids, {"accountability_id": record_id}, false())
+
+
+async def _claim(
+    session: AsyncSession,
+    p: Principal,
+    attachment_ids: list[str],
+    owner: dict[str, str],
+    already: ColumnElement[bool],
+) -> list[Attachment]:
+    """Binds the caller's unbound uploads among ``attachment_ids`` to ``owner`` (the columns to
+    set); files matching ``already`` are valid citations left as they are; any other id is 422."""
     if not attachment_ids:
         return []
     unique = list(dict.fromkeys(attachment_ids))
-    unbound_mine = and_(Attachment.hazard_id.is_(None), Attachment.uploaded_by == p.audit_id)
+    unbound_mine = _unbound_of(p)
     rows = (
         (
             await session.execute(
-                select(Attachment).where(
-                    Attachment.id.in_(unique),
-                    or_(
-                        unbound_mine,
-                        and_(Attachment.hazard_id == hazard_id, Attachment.phase == phase),
-                    ),
-                )
+                select(Attachment).where(Attachment.id.in_(unique), or_(unbound_mine, already))
             )
         )
         .scalars()
@@ -238,14 +269,15 @@ async def bind(
     )
     found = {a.id for a in rows}
     missing = [a for a in unique if a not in found]
-    to_bind = [a.id for a in rows if a.hazard_id is None]
+    to_bind = [a.id for a in rows if a.hazard_id is None and a.accountability_id is None]
     if to_bind and not missing:
         # Claimed with a conditional UPDATE: of two requests citing one unbound upload for two
-        # hazards at once, the second finds it bound (its row lock waits on PostgreSQL).
+        # hazards (or records) at once, the second finds it bound (its row lock waits on
+        # PostgreSQL).
         claimed = await session.execute(
             update(Attachment)
             .where(Attachment.id.in_(to_bind), unbound_mine)
-            .values(hazard_id=hazard_id, phase=phase)
+            .values(**owner)
             .execution_options(synchronize_session="fetch")
         )
         if claimed.rowcount != len(to_bind):  # type: ignore[attr-defined]

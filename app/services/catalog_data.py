@@ -143,6 +143,23 @@ ESCALATION_LEVELS = (
     Entry("summoned", "约谈", "Summons"),
     Entry("exposed", "曝光", "Public exposure"),
 )
+# The accountability ladder of a unit or an enterprise (问责, app/services/accountability.py):
+# the codes of the hazard's own escalation ladder, in order, so both read the same.
+ACCOUNTABILITY_RUNGS = (
+    Entry("notice_letter", "函告", "Notice letter"),
+    Entry("circulated", "通报", "Circulated notice"),
+    Entry("summoned", "约谈", "Summons"),
+    Entry("exposed", "曝光", "Public exposure"),
+)
+ACCOUNTABILITY_TARGET_TYPES = (
+    Entry("org_unit", "乡镇/街道或行业部门", "Town or bureau"),
+    Entry("enterprise", "企业", "Enterprise"),
+)
+# Why GET /api/v1/statistics/units flags a unit (app/services/unit_statistics.py).
+UNIT_FLAG_REASONS = (
+    Entry("overdue_rate", "逾期率超过阈值", "Overdue rate above the threshold"),
+    Entry("major_overdue", "重大隐患逾期未整改", "Major hazards overdue"),
+)
 ATTACHMENT_PHASES = (
     Entry("discovery", "发现（整改前）", "Discovery (before)"),
     Entry("rectification", "整改（整改后）", "Rectification (after)"),
@@ -195,6 +212,9 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "job_kinds": JOB_KINDS,
     "job_statuses": JOB_STATUSES,
     "escalation_levels": ESCALATION_LEVELS,
+    "accountability_rungs": ACCOUNTABILITY_RUNGS,
+    "accountability_target_types": ACCOUNTABILITY_TARGET_TYPES,
+    "unit_flag_reasons": UNIT_FLAG_REASONS,
     "attachment_phases": ATTACHMENT_PHASES,
     "judgment_standards": JUDGMENT_STANDARDS,
 }
