@@ -21,6 +21,7 @@ from app.api.v1 import (
     hazards,
     jobs,
     me,
+    notifications,
     org_units,
     reminders,
     users,
@@ -53,6 +54,7 @@ API_ROUTERS = (
     hazards.router,
     attachments.router,
     reminders.router,
+    notifications.router,
     jobs.router,
 )
 

@@ -15,6 +15,7 @@ SOMETIMES_ABSENT = {
     ("EnterprisePage", "total"),
     ("HazardPage", "total"),
     ("JobPage", "total"),
+    ("NotificationPage", "total"),
     ("OrgUnitPage", "total"),
     ("ReminderPage", "total"),
     ("UserPage", "total"),
@@ -162,6 +163,8 @@ SAME_AS_FILTER = {
     ("HazardStatsRow", "source"): ("hazard_statistics", "source"),
     ("HazardStats", "group_by"): ("hazard_statistics", "group_by"),
     ("BureauEntry", "sectors"): ("list_hazards", "sector"),
+    ("ReminderOut", "kind"): ("list_reminders", "kind"),
+    ("NotificationOut", "kind"): ("list_notifications", "kind"),
 }
 SAME_AS_INPUT = [
     (("EnterpriseOut", "scale"), ("EnterpriseCreate", "scale")),
@@ -208,7 +211,10 @@ async def test_enumerations_without_a_filter_are_the_catalogue_codes(schema, cli
     def codes(name: str) -> list[str]:
         return [e["code"] for e in catalogs[name]]
 
-    assert _property(schema, "ReminderOut", "kind") == codes("reminder_kinds") == ["overdue"]
+    assert _property(schema, "ReminderOut", "kind") == codes("reminder_kinds")
+    assert codes("reminder_kinds") == ["deadline_warning", "overdue"]
+    assert _property(schema, "NotificationOut", "kind") == codes("notification_kinds")
+    assert codes("notification_kinds") == ["hazard_deadline_warning", "hazard_overdue"]
     assert _property(schema, "HazardEventOut", "actor_kind") == codes("event_actor_kinds")
     assert sorted(_property(schema, "HazardEventOut", "action")) == sorted(
         codes("hazard_event_actions")

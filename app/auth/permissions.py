@@ -48,11 +48,20 @@ class Permission(StrEnum):
     attachments_write = "attachments:write"
     statistics_read = "statistics:read"
     jobs_read = "jobs:read"
+    notifications_read = "notifications:read"
 
 
 P = Permission
 
-_READ = {P.me_read, P.catalogs_read, P.enterprises_read, P.hazards_read, P.attachments_read}
+# Every person has an inbox (its own notifications only); machine clients have none.
+_READ = {
+    P.me_read,
+    P.catalogs_read,
+    P.enterprises_read,
+    P.hazards_read,
+    P.attachments_read,
+    P.notifications_read,
+}
 _GOV_READ = _READ | {P.org_units_read, P.statistics_read}
 _GOV_WORK = _GOV_READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
 
@@ -84,6 +93,7 @@ CLIENT_GRANTABLE = frozenset(Permission) - {
     P.clients_manage,
     P.org_units_write,
     P.jobs_read,  # the background queue is the county administrator's to watch
+    P.notifications_read,  # an inbox is a person's: a client is told `not_a_person`
 }
 
 PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
@@ -105,4 +115,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.attachments_write: ("上传附件", "Upload attachments"),
     P.statistics_read: ("查看统计", "Read statistics"),
     P.jobs_read: ("查看后台任务", "Read background jobs"),
+    P.notifications_read: ("查看本人通知", "Read own notifications"),
 }

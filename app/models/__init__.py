@@ -11,6 +11,7 @@ from app.models.hazards import (
     Reminder,
 )
 from app.models.jobs import Job as Job
+from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
 from app.models.users import (
     ApiClient,
@@ -32,6 +33,7 @@ __all__ = [
     "HazardRollup",
     "IdempotencyRecord",
     "LoginThrottle",
+    "Notification",
     "OrgUnit",
     "PrincipalChange",
     "RefreshToken",
