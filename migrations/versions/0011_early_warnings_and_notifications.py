@@ -166,12 +166,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("recipient_id", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("deadline", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("data", sa.JSON(), nullable=True))
+        # the enterprise's sibling rows share the hazard, kind and day of the former key
+        batch_op.drop_constraint(OLD_UNIQUE, type_="unique")
     _backfill()
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.alter_column("recipient_id", existing_type=sa.String(length=36), nullable=False)
         batch_op.alter_column("deadline", existing_type=sa.Date(), nullable=False)
         batch_op.alter_column("data", existing_type=sa.JSON(), nullable=False)
-        batch_op.drop_constraint(OLD_UNIQUE, type_="unique")
         batch_op.create_unique_constraint(
             NEW_UNIQUE, ["hazard_id", "kind", "deadline", "on_date", "recipient_id"]
         )
