@@ -203,13 +203,21 @@ async def test_reminder_texts_are_english_when_asked_for(  # type: ignore[no-unt
     h = await register(client, world, "town_a_officer", "ent_a1", title="配电箱门锁损坏", **PAST)
     await run_jobs(app.state.sessionmaker, settings, "t-english")
     for actor in [a for a in ACTORS if "ent_a1" in ENTERPRISE_SCOPE[a]]:
-        [chinese] = (await ok(await client.get("/api/v1/reminders", headers=world.h(actor))))[
-            "items"
+        [chinese] = [
+            r
+            for r in (await ok(await client.get("/api/v1/reminders", headers=world.h(actor))))[
+                "items"
+            ]
+            if r["org_unit_id"] == world["bureau_e"]
         ]
         assert chinese["message"].startswith(f"隐患 {h['number']}《配电箱门锁损坏》已逾期")
         assert "（整改期限 2025-02-01）" in chinese["message"]
-        [english] = (await ok(await client.get("/api/v1/reminders", headers=en(world, actor))))[
-            "items"
+        [english] = [
+            r
+            for r in (await ok(await client.get("/api/v1/reminders", headers=en(world, actor))))[
+                "items"
+            ]
+            if r["org_unit_id"] == world["bureau_e"]
         ]
         days = chinese["message"].split("已逾期 ")[1].split(" 天")[0]
         assert english["message"] == (
@@ -223,8 +231,9 @@ async def test_reminder_texts_are_english_when_asked_for(  # type: ignore[no-unt
             client, world, "county_officer", h["id"], "extend", deadline="2099-01-01", reason="工期"
         )
     )
-    [later] = (await ok(await client.get("/api/v1/reminders", headers=en(world, "admin"))))["items"]
-    assert "(deadline 2025-02-01)" in later["message"]
+    later = (await ok(await client.get("/api/v1/reminders", headers=en(world, "admin"))))["items"]
+    assert len(later) == 3  # the enterprise, town A and bureau E
+    assert all("(deadline 2025-02-01)" in r["message"] for r in later)
 
 
 async def test_chinese_stays_the_default_and_wins_when_preferred(client, world: World) -> None:

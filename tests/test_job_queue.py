@@ -350,7 +350,12 @@ async def test_the_job_list_filters_sorts_and_pages(client, world: World, maker,
     r = await client.get("/api/v1/jobs?kind=overdue&include_total=true", headers=admin)
     [overdue] = r.json()["items"]
     assert r.json()["total"] == 1
-    assert overdue["status"] == "succeeded" and overdue["result"] == {"marked": 0, "reminders": 0}
+    assert overdue["status"] == "succeeded" and overdue["result"] == {
+        "marked": 0,
+        "reminders": 0,
+        "warnings": 0,
+        "notifications": 0,
+    }
     assert overdue["dedupe_key"].startswith("overdue:")
     detail = (await client.get(f"/api/v1/jobs/{overdue['id']}", headers=admin)).json()
     assert detail == overdue

@@ -1,5 +1,9 @@
 """The periodic jobs on the queue: overdue hazards are marked once, reminded once a day (one
-overdue job per local day), and runs never double up."""
+overdue job per local day), and runs never double up.
+
+In this world an overdue hazard of ent_a1 reminds three recipients (the enterprise, town A and
+bureau E) and reaches 8 people (2 of ent_a1, 4 of town A, 2 of bureau E); one of ent_b1 reminds
+ent_b1, town B and bureau E and reaches 4 (1, 1, 2). Early warnings: tests/test_early_warnings.py."""
 
 from __future__ import annotations
 
@@ -63,7 +67,7 @@ async def test_overdue_hazards_are_marked_once_and_reminded_once_a_day(  # type:
 ) -> None:
     hz = await build(client, world)
     first = await run_jobs(app.state.sessionmaker, settings, "t-morning")
-    assert first["overdue"] == {"marked": 2, "reminders": 2}
+    assert first["overdue"] == {"marked": 2, "reminders": 6, "warnings": 0, "notifications": 12}
     assert isinstance(first["housekeeping"], dict)
     for name in ("late_a1", "late_b1"):
         [mark] = await marks(client, world, hz[name]["id"])
@@ -78,12 +82,12 @@ async def test_overdue_hazards_are_marked_once_and_reminded_once_a_day(  # type:
     assert second["overdue"].startswith("skipped")
     assert isinstance(second["housekeeping"], dict)
     assert len(await marks(client, world, hz["late_a1"]["id"])) == 1
-    assert len(await reminders(client, world, "county_officer")) == 2
+    assert len(await reminders(client, world, "county_officer")) == 6
     # the same slot again: another worker already ran it
     again = await run_jobs(app.state.sessionmaker, settings, "t-morning")
     assert again["overdue"].startswith("skipped")
     assert again["housekeeping"].startswith("skipped")
-    assert len(await reminders(client, world, "county_officer")) == 2
+    assert len(await reminders(client, world, "county_officer")) == 6
 
 
 async def test_reminders_are_shown_in_scope_only(
@@ -110,14 +114,19 @@ async def test_reminders_are_shown_in_scope_only(
     for actor, ids in expected.items():
         got = await reminders(client, world, actor)
         assert {r["hazard_id"] for r in got} == ids, actor
-    [r] = await reminders(client, world, "town_a_officer")
-    assert r["enterprise_id"] == world["ent_a1"]
-    assert r["org_unit_id"] == world["bureau_e"]  # the designated enforcement department
-    assert r["kind"] == "overdue"
-    assert r["on_date"] == today.isoformat()
-    assert hz["late_a1"]["number"] in r["message"]
+    got = await reminders(client, world, "town_a_officer")
+    # the enterprise, its town and its designated enforcement department, once each
+    assert sorted((r["recipient_kind"], r["org_unit_id"] or "") for r in got) == sorted(
+        [("enterprise", ""), ("org_unit", world["town_a"]), ("org_unit", world["bureau_e"])]
+    )
+    for r in got:
+        assert r["enterprise_id"] == world["ent_a1"]
+        assert r["kind"] == "overdue"
+        assert r["on_date"] == today.isoformat()
+        assert r["deadline"] == "2025-02-01" and r["days_before"] is None
+        assert hz["late_a1"]["number"] in r["message"]
     by_hazard = await reminders(client, world, "county_officer", f"hazard_id={b1}")
-    assert [x["hazard_id"] for x in by_hazard] == [b1]
+    assert [x["hazard_id"] for x in by_hazard] == [b1] * 3
     assert await reminders(client, world, "county_officer", "on_date=2020-01-01") == []
     assert await reminders(client, world, "town_b_officer", f"hazard_id={a1}") == []
 
@@ -129,14 +138,18 @@ async def test_each_day_brings_one_new_reminder_per_hazard(
     await run_jobs(app.state.sessionmaker, settings, "t-day1")
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     report = await run_jobs(app.state.sessionmaker, settings, "t-day2", now=tomorrow)
-    assert report["overdue"] == {"marked": 0, "reminders": 2}
+    assert report["overdue"] == {"marked": 0, "reminders": 6, "warnings": 0, "notifications": 12}
     report = await run_jobs(app.state.sessionmaker, settings, "t-day2b", now=tomorrow)
     assert report["overdue"].startswith("skipped")  # one overdue job per day
     got = await reminders(client, world, "county_officer", f"hazard_id={hz['late_a1']['id']}")
-    assert sorted(r["on_date"] for r in got) == [
-        datetime.now(SHANGHAI).date().isoformat(),
-        tomorrow.astimezone(SHANGHAI).date().isoformat(),
-    ]
+    assert (
+        sorted(r["on_date"] for r in got)
+        == [
+            datetime.now(SHANGHAI).date().isoformat(),
+        ]
+        * 3
+        + [tomorrow.astimezone(SHANGHAI).date().isoformat()] * 3
+    )
     assert len(await marks(client, world, hz["late_a1"]["id"])) == 1
 
 
@@ -144,16 +157,16 @@ async def test_a_deadline_passes_at_midnight_in_shanghai(
     client, world: World, app, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     h = await register(client, world, deadline="2099-06-30")
-    # 23:00 on the deadline day in Shanghai: not overdue yet
+    # 23:00 on the deadline day in Shanghai: not overdue yet (warned of, on the day)
     before = datetime(2099, 6, 30, 15, 0, tzinfo=UTC)
     report = await run_jobs(app.state.sessionmaker, settings, "t-2300", now=before)
-    assert report["overdue"] == {"marked": 0, "reminders": 0}
+    assert report["overdue"] == {"marked": 0, "reminders": 0, "warnings": 3, "notifications": 8}
     # 00:00 the next day in Shanghai, still 30 June in UTC: overdue
     after = datetime(2099, 6, 30, 16, 0, tzinfo=UTC)
     report = await run_jobs(app.state.sessionmaker, settings, "t-0000", now=after)
-    assert report["overdue"] == {"marked": 1, "reminders": 1}
-    [r] = await reminders(client, world, "admin", f"hazard_id={h['id']}")
-    assert r["on_date"] == "2099-07-01"
+    assert report["overdue"] == {"marked": 1, "reminders": 3, "warnings": 0, "notifications": 8}
+    got = await reminders(client, world, "admin", f"hazard_id={h['id']}&kind=overdue")
+    assert [r["on_date"] for r in got] == ["2099-07-01"] * 3
 
 
 async def test_extension_resets_overdue_so_a_later_run_marks_again(
@@ -173,7 +186,7 @@ async def test_extension_resets_overdue_so_a_later_run_marks_again(
         )
     )
     report = await run_jobs(app.state.sessionmaker, settings, "t-2", now=tomorrow)
-    assert report["overdue"] == {"marked": 1, "reminders": 2}
+    assert report["overdue"] == {"marked": 1, "reminders": 6, "warnings": 0, "notifications": 12}
     assert [m["details"] for m in await marks(client, world, hid)] == [
         {"deadline": "2025-02-01"},
         {"deadline": "2025-03-01"},
@@ -186,7 +199,8 @@ async def test_extension_resets_overdue_so_a_later_run_marks_again(
     )
     assert h["is_overdue"] is False
     report = await run_jobs(app.state.sessionmaker, settings, "t-3", now=day_after)
-    assert report["overdue"] == {"marked": 0, "reminders": 1}  # late_b1 only
+    # late_b1 only
+    assert report["overdue"] == {"marked": 0, "reminders": 3, "warnings": 0, "notifications": 4}
     assert len(await marks(client, world, hid)) == 2
     # once the new deadline has passed as well
     later = datetime(2100, 1, 5, 2, 0, tzinfo=UTC)
@@ -194,7 +208,7 @@ async def test_extension_resets_overdue_so_a_later_run_marks_again(
     assert len(await marks(client, world, hid)) == 3
     assert (await marks(client, world, hid))[-1]["details"] == {"deadline": "2099-12-31"}
     # late_a1 again and on_time for the first time; a new day's reminder for all three open ones
-    assert report["overdue"] == {"marked": 2, "reminders": 3}
+    assert report["overdue"] == {"marked": 2, "reminders": 9, "warnings": 0, "notifications": 20}
 
 
 async def test_concurrent_runs_of_one_slot_do_the_work_once(
@@ -206,17 +220,17 @@ async def test_concurrent_runs_of_one_slot_do_the_work_once(
     )
     done = [r for r in reports if isinstance(r["overdue"], dict)]
     assert len(done) == 1
-    assert done[0]["overdue"] == {"marked": 2, "reminders": 2}
+    assert done[0]["overdue"] == {"marked": 2, "reminders": 6, "warnings": 0, "notifications": 12}
     assert all(r["overdue"].startswith("skipped") for r in reports if r not in done)
     assert sum(isinstance(r["housekeeping"], dict) for r in reports) == 1
     assert len(await marks(client, world, hz["late_a1"]["id"])) == 1
-    assert len(await reminders(client, world, "county_officer")) == 2
+    assert len(await reminders(client, world, "county_officer")) == 6
 
 
 async def test_run_once_for_cron_deployments(client, world: World, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     hz = await build(client, world)
     report = await run_all_once(settings)
-    assert report["overdue"] == {"marked": 2, "reminders": 2}
+    assert report["overdue"] == {"marked": 2, "reminders": 6, "warnings": 0, "notifications": 12}
     report = await run_all_once(settings)
     assert report["overdue"].startswith("skipped")  # the day's overdue job already ran
     assert len(await marks(client, world, hz["late_b1"]["id"])) == 1

@@ -529,3 +529,80 @@ def test_upgrade_to_0012_adds_accountability_to_a_demo_county_and_keeps_every_ro
         asyncio.run(_execute(url, [(insert, {"id": "r-2", "unit": town, "ent": ent, "ts": ts})]))
     with pytest.raises(IntegrityError, match=r"(?i)unique|duplicate"):
         asyncio.run(_execute(url, [(insert, {"id": "r-3", "unit": town, "ent": None, "ts": ts})]))
+
+
+async def _run_day(url: str, day: date) -> dict[str, int]:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.core.config import Settings
+    from app.services.jobs import daily
+
+    engine = create_async_engine(url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            result = await daily(session, Settings(database_url=url), day)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def test_upgrade_to_0011_keeps_each_overdue_reminder_for_the_enterprise_and_its_department(
+    fresh_database: str,
+) -> None:
+    """The demo county with a day's run at head, taken back to 0009 (one overdue reminder per
+    hazard and day, naming the department; no warnings, no inbox), then upgraded again: each
+    former row is the department's reminder plus one for the enterprise, with its deadline and
+    the data that renders it in English; a rerun of that day adds only what 0009 never wrote
+    (the towns' and supervisors' reminders) and writes nothing twice."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    today = date(2026, 12, 3)
+    first = asyncio.run(_run_day(url, today))
+    assert first["reminders"] and first["notifications"]
+    counted = "SELECT (SELECT count(*) FROM hazards), (SELECT count(*) FROM enterprises)"
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0009")
+    legacy = asyncio.run(
+        _query(url, "SELECT hazard_id, kind, on_date, org_unit_id, message FROM reminders")
+    )
+    assert legacy and {r[1] for r in legacy} == {"overdue"}
+    assert len({r[0] for r in legacy}) == len(legacy)  # one per hazard and day
+    departments = dict(
+        asyncio.run(_query(url, "SELECT id, enforcement_department_id FROM enterprises"))
+    )
+    of_hazard = dict(asyncio.run(_query(url, "SELECT id, enterprise_id FROM hazards")))
+    assert all(r[3] == departments[of_hazard[r[0]]] for r in legacy)  # the department's row
+
+    command.upgrade(cfg, "head")
+
+    rows = asyncio.run(
+        _query(
+            url,
+            "SELECT hazard_id, org_unit_id, recipient_id, enterprise_id, deadline, data, message "
+            "FROM reminders ORDER BY hazard_id, org_unit_id",
+        )
+    )
+    assert len(rows) == 2 * len(legacy)
+    deadlines = dict(asyncio.run(_query(url, "SELECT id, deadline FROM hazards")))
+    for hazard_id, org_unit_id, recipient_id, enterprise_id, deadline, data, message in rows:
+        assert recipient_id == (org_unit_id or enterprise_id)
+        assert org_unit_id in (None, departments[enterprise_id])
+        data = json.loads(data) if isinstance(data, str) else data
+        assert str(deadline)[:10] == data["deadline"] == str(deadlines[hazard_id])[:10]
+        assert data["days_overdue"] > 0 and data["number"] in message
+        assert f"《{data['title']}》" in message
+    assert asyncio.run(_query(url, "SELECT count(*) FROM notifications")) == [(0,)]
+    assert asyncio.run(_query(url, counted)) == before
+    again = asyncio.run(_run_day(url, today))
+    # the towns' (and supervisors') rows of that day are new; the enterprise and department
+    # rows are not written again
+    assert again["reminders"] == first["reminders"] - 2 * len(legacy)
+    assert again["warnings"] == first["warnings"]  # dropped by the downgrade, written again
+    third = asyncio.run(_run_day(url, today))
+    assert (third["reminders"], third["warnings"], third["notifications"]) == (0, 0, 0)
+    command.downgrade(cfg, "0009")
+    assert len(asyncio.run(_query(url, "SELECT id FROM reminders"))) == len(legacy)
+    command.upgrade(cfg, "head")

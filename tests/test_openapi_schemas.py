@@ -16,6 +16,7 @@ SOMETIMES_ABSENT = {
     ("EnterprisePage", "total"),
     ("HazardPage", "total"),
     ("JobPage", "total"),
+    ("NotificationPage", "total"),
     ("OrgUnitPage", "total"),
     ("ReminderPage", "total"),
     ("UserPage", "total"),
@@ -167,6 +168,8 @@ SAME_AS_FILTER = {
     ("AccountabilityOut", "rung"): ("list_accountability", "rung"),
     ("TargetOut", "type"): ("list_accountability", "target_type"),
     ("UnitFigures", "kind"): ("unit_statistics", "kind"),
+    ("ReminderOut", "kind"): ("list_reminders", "kind"),
+    ("NotificationOut", "kind"): ("list_notifications", "kind"),
 }
 SAME_AS_INPUT = [
     (("EnterpriseOut", "scale"), ("EnterpriseCreate", "scale")),
@@ -213,7 +216,10 @@ async def test_enumerations_without_a_filter_are_the_catalogue_codes(schema, cli
     def codes(name: str) -> list[str]:
         return [e["code"] for e in catalogs[name]]
 
-    assert _property(schema, "ReminderOut", "kind") == codes("reminder_kinds") == ["overdue"]
+    assert _property(schema, "ReminderOut", "kind") == codes("reminder_kinds")
+    assert codes("reminder_kinds") == ["deadline_warning", "overdue"]
+    assert _property(schema, "NotificationOut", "kind") == codes("notification_kinds")
+    assert codes("notification_kinds") == ["hazard_deadline_warning", "hazard_overdue"]
     assert _property(schema, "HazardEventOut", "actor_kind") == codes("event_actor_kinds")
     assert sorted(_property(schema, "HazardEventOut", "action")) == sorted(
         codes("hazard_event_actions")

@@ -252,11 +252,16 @@ async def test_a_reminder_names_its_hazard_enterprise_and_department(  # type: i
     await run_jobs(app.state.sessionmaker, settings, "t-references")
     for actor in [a for a in ACTORS if "ent_a1" in ENTERPRISE_SCOPE[a]]:
         page = await ok(await client.get("/api/v1/reminders", headers=world.h(actor)))
-        [reminder] = page["items"]
-        assert reminder["hazard"] == {"id": h["id"], "number": h["number"], "title": h["title"]}
-        assert reminder["enterprise"] == enterprise(world, "ent_a1"), actor
-        assert reminder["org_unit"] == unit(world, "bureau_e"), actor
-        assert reminder["kind"] == "overdue"
+        # one per recipient: the enterprise itself, its town and its enforcement department
+        by_unit = {r["org_unit_id"]: r for r in page["items"]}
+        assert set(by_unit) == {None, world["town_a"], world["bureau_e"]}, actor
+        for reminder in page["items"]:
+            assert reminder["hazard"] == {"id": h["id"], "number": h["number"], "title": h["title"]}
+            assert reminder["enterprise"] == enterprise(world, "ent_a1"), actor
+            assert reminder["kind"] == "overdue"
+        assert by_unit[world["bureau_e"]]["org_unit"] == unit(world, "bureau_e"), actor
+        assert by_unit[world["town_a"]]["org_unit"] == unit(world, "town_a"), actor
+        assert by_unit[None]["org_unit"] is None
 
 
 async def test_the_catalogue_lists_the_bureaus_beside_the_towns_for_everyone(

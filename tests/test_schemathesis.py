@@ -76,6 +76,8 @@ def _seed(env: dict[str, str]) -> tuple[str, str]:
         from app.services.demo import DEMO_PASSWORD
 
         out = _run(["demo", "--print-accounts"], env)
+        # the day's run: reminders and early warnings, so the inboxes and lists hold rows
+        _run(["jobs", "run-once"], env)
         admins = [p[0] for p in (line.split() for line in out.splitlines()) if p[1:2] == ["admin"]]
         assert admins, f"`anjian demo` printed no admin account:\n{out}"
         return admins[0], DEMO_PASSWORD

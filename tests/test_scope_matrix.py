@@ -14,11 +14,14 @@ whole answer with the table, so a failure prints the exact cells that differ.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.auth.tokens import issue_token
 from app.core.credit_code import make_credit_code
-from app.models import ApiClient, Enterprise, OrgUnit, User
+from app.models import ApiClient, Enterprise, Notification, OrgUnit, User
+from app.services.jobs import run_jobs
 from tests.conftest import World
+from tests.hazard_helpers import register
 
 # ---- the actors ------------------------------------------------------------------------------
 
@@ -394,12 +397,89 @@ async def test_catalogs_list_the_towns_of_the_callers_own_county(client, world2,
         "/api/v1/clients",
         "/api/v1/accountability",
         "/api/v1/statistics/units",
+        "/api/v1/reminders",
+        "/api/v1/notifications",
     ],
 )
 async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]
     r = await client.get(path)
     assert r.status_code == 401
     assert r.json()["code"] == "invalid_token"
+
+
+# ---- notifications: a person's own inbox, nobody else's --------------------------------------
+# An overdue hazard in each enterprise of the county reaches the people of the enterprise, of its
+# town and of its designated enforcement department (not the bureaus of its sector, not the
+# county office, which supervises none of them): the enterprises below per actor.
+NOTIFIED: dict[str, set[str] | None] = {
+    **{a: ENTERPRISE_SCOPE[a] for a in ACTORS},
+    "admin": set(),
+    "county_officer": set(),
+    "county_viewer": set(),
+    "other_admin": set(),
+    "machine": None,  # no inbox: 403 not_a_person
+}
+
+
+@pytest.fixture
+async def notified(app, client, world2: World, settings) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """One overdue hazard per enterprise of the county, reminded by the daily run; answers the
+    notification ids of each person (read from the database, not through the API)."""
+    past = {"found_at": "2025-01-01T08:00:00+08:00", "deadline": "2025-02-01"}
+    hazards = {}
+    for ent, actor in (
+        ("ent_a1", "town_a_officer"),
+        ("ent_a2", "town_a_officer"),
+        ("ent_b1", "town_b_officer"),
+        ("ent_b2", "town_b_officer"),
+    ):
+        hazards[(await register(client, world2, actor, ent, **past))["id"]] = ent
+    await run_jobs(app.state.sessionmaker, settings, "t-scope-notify")
+    by_user: dict[str, list[str]] = {}
+    async with app.state.sessionmaker() as s:
+        for user_id, nid, object_id in await s.execute(
+            select(Notification.user_id, Notification.id, Notification.object_id)
+        ):
+            by_user.setdefault(user_id, []).append(nid)
+            world2.ids[f"n:{nid}"] = hazards[object_id]  # which enterprise it is about
+    return by_user
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_notifications_are_the_callers_own_and_no_one_elses(  # type: ignore[no-untyped-def]
+    app, client, world2: World, notified, actor
+) -> None:
+    expected = NOTIFIED[actor]
+    r = await client.get(
+        "/api/v1/notifications?limit=500&include_total=true", headers=world2.h(actor)
+    )
+    if expected is None:
+        assert r.status_code == 403 and r.json()["code"] == "not_a_person"
+        return
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert {n["id"] for n in items} == set(notified.get(world2[actor], []))
+    assert r.json()["total"] == len(items)
+    assert {world2[f"n:{n['id']}"] for n in items} == expected
+    # each notification links to what the caller may read
+    for n in items:
+        assert (await client.get(n["link"], headers=world2.h(actor))).status_code == 200
+    # anyone else's is 404 and stays unread, also after the caller marked all its own read
+    own = set(notified.get(world2[actor], []))
+    for user_id, ids in notified.items():
+        if user_id == world2[actor]:
+            continue
+        r = await client.post(f"/api/v1/notifications/{ids[0]}/read", headers=world2.h(actor))
+        assert r.status_code == 404, (actor, user_id)
+    r = await client.post("/api/v1/notifications/read-all", headers=world2.h(actor))
+    assert r.json() == {"marked_read": len(own)}
+    async with app.state.sessionmaker() as s:
+        read = set(
+            (
+                await s.execute(select(Notification.id).where(Notification.read_at.is_not(None)))
+            ).scalars()
+        )
+    assert read == own
 
 
 # ---- the scope rules, one by one, by name -----------------------------------------------------

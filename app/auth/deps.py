@@ -206,5 +206,27 @@ async def public() -> None:
 public.is_public = True  # type: ignore[attr-defined]
 
 
+def require_person(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """``require`` for what only a person has (an inbox): a machine client is 403
+    ``not_a_person``, whatever it was granted."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.kind != "user":
+            raise Forbidden(
+                "接口客户端没有个人通知，仅限个人账号",
+                "Machine clients have no notifications; only a person's account has an inbox",
+                code="not_a_person",
+            )
+        ensure(principal, permission)
+        return principal
+
+    dependency.required_permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def RequiresPerson(permission: Permission) -> type[Principal]:
+    return Annotated[Principal, Depends(require_person(permission))]  # type: ignore[return-value]
+
+
 def Requires(permission: Permission) -> type[Principal]:
     return Annotated[Principal, Depends(require(permission))]  # type: ignore[return-value]

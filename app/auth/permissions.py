@@ -50,6 +50,7 @@ class Permission(StrEnum):
     jobs_read = "jobs:read"
     accountability_read = "accountability:read"
     accountability_write = "accountability:write"
+    notifications_read = "notifications:read"
 
 
 P = Permission
@@ -57,6 +58,7 @@ P = Permission
 # Accountability (问责) records: read in scope by everyone, an enterprise those about itself;
 # written by county staff for any town, bureau or enterprise and by a town for its enterprises
 # (the unit rule is the service's: app/services/accountability.py).
+# Every person has an inbox (its own notifications only); machine clients have none.
 _READ = {
     P.me_read,
     P.catalogs_read,
@@ -64,6 +66,7 @@ _READ = {
     P.hazards_read,
     P.attachments_read,
     P.accountability_read,
+    P.notifications_read,
 }
 _GOV_READ = _READ | {P.org_units_read, P.statistics_read}
 _GOV_WORK = _GOV_READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
@@ -106,6 +109,7 @@ CLIENT_GRANTABLE = frozenset(Permission) - {
     P.org_units_write,
     P.jobs_read,  # the background queue is the county administrator's to watch
     P.accountability_write,  # a decision to hold a unit to account is taken by a person
+    P.notifications_read,  # an inbox is a person's: a client is told `not_a_person`
 }
 
 PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
@@ -129,4 +133,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.jobs_read: ("查看后台任务", "Read background jobs"),
     P.accountability_read: ("查看问责记录", "Read accountability records"),
     P.accountability_write: ("作出问责（函告、通报、约谈、曝光）", "Hold units to account"),
+    P.notifications_read: ("查看本人通知", "Read own notifications"),
 }

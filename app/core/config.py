@@ -9,9 +9,10 @@ import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, PrivateAttr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     accountability_min_open: int = Field(default=5, ge=1)
     accountability_major_overdue_threshold: int = Field(default=1, ge=0)
     timezone: str = "Asia/Shanghai"
+    # Early warnings (预警, issue 11): the daily job warns this many days before a hazard's
+    # deadline (0: on the day). ``ANJIAN_REMINDER_OFFSETS_DAYS=7,3,1,0``; empty: no warnings.
+    reminder_offsets_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1, 0)
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 300
     log_json: bool = True
@@ -100,6 +104,30 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("reminder_offsets_days", mode="before")
+    @classmethod
+    def _offsets(cls, value: object) -> object:
+        """A comma-separated list of distinct whole days, 0 to 60, kept largest first."""
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not all(p.isdigit() for p in parts):
+                raise ValueError(
+                    "ANJIAN_REMINDER_OFFSETS_DAYS must be whole days separated by commas, "
+                    f"e.g. 7,3,1,0 (got {value!r})"
+                )
+            value = [int(p) for p in parts]
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ValueError("ANJIAN_REMINDER_OFFSETS_DAYS must be a list of whole days")
+        if any(not 0 <= v <= MAX_REMINDER_OFFSET_DAYS for v in value):
+            raise ValueError(
+                f"ANJIAN_REMINDER_OFFSETS_DAYS: each offset is 0 to {MAX_REMINDER_OFFSET_DAYS} days"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("ANJIAN_REMINDER_OFFSETS_DAYS: the offsets must be distinct")
+        return tuple(sorted(value, reverse=True))
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -121,6 +149,7 @@ class Settings(BaseSettings):
 
 
 MIN_SECRET_KEY_BYTES = 32
+MAX_REMINDER_OFFSET_DAYS = 60
 
 
 def private_dir(path: Path) -> Path:

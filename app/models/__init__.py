@@ -12,6 +12,7 @@ from app.models.hazards import (
     Reminder,
 )
 from app.models.jobs import Job as Job
+from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
 from app.models.users import (
     ApiClient,
@@ -34,6 +35,7 @@ __all__ = [
     "HazardRollup",
     "IdempotencyRecord",
     "LoginThrottle",
+    "Notification",
     "OrgUnit",
     "PrincipalChange",
     "RefreshToken",

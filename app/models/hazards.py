@@ -126,20 +126,39 @@ class Attachment(IdMixin, Base):
 
 
 class Reminder(IdMixin, Base):
-    """A notice to the responsible units, at most one per hazard, kind and day."""
+    """A notice about a hazard to one recipient: the enterprise (``org_unit_id`` null) or a unit
+    responsible for it (its town, its enforcement department, the unit supervising it).
+
+    ``kind`` is ``deadline_warning`` (预警, before the deadline) or ``overdue`` (逾期). One row
+    per hazard, kind, deadline, day and recipient (``recipient_id``: the org unit's id, or the
+    enterprise's for its own notice): the unique key that a rerun or a second process meets, so
+    each is written once. For a warning the day and the deadline fix the offset (7, 3, 1, 0 days
+    before). ``message`` is the Chinese text as written; ``data`` what the template of its kind
+    needs to write it again in English (app/services/messages.py)."""
 
     __tablename__ = "reminders"
 
     hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), index=True)
     enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
     org_unit_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    recipient_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(24))
     on_date: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        UniqueConstraint("hazard_id", "kind", "on_date", name="uq_reminders_hazard_kind_date"),
+        UniqueConstraint(
+            "hazard_id",
+            "kind",
+            "deadline",
+            "on_date",
+            "recipient_id",
+            name="uq_reminders_hazard_kind_deadline_day_recipient",
+        ),
+        Index("ix_reminders_created_at_id", "created_at", "id"),
     )
 
 

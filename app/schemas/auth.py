@@ -99,6 +99,10 @@ class MeOut(BaseModel):
     org_unit: MeUnit | None = Field(description="Government staff and machine clients")
     enterprise: NamedRef | None = Field(description="Enterprise staff")
     permissions: list[PermissionCode] = Field(description="What the caller may do, sorted")
+    unread_count: int | None = Field(
+        description="The caller's unread notifications (`GET /api/v1/notifications?unread=true`); "
+        "null for machine clients, which have no inbox"
+    )
 
 
 class PasswordChange(RequestModel):

@@ -60,6 +60,7 @@ class CatalogsOut(ResponseModel):
     hazard_event_actions: list[CatalogEntry]
     event_actor_kinds: list[CatalogEntry]
     reminder_kinds: list[CatalogEntry]
+    notification_kinds: list[CatalogEntry]
     job_kinds: list[CatalogEntry]
     job_statuses: list[CatalogEntry]
     escalation_levels: list[CatalogEntry]

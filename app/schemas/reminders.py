@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 
 from app.schemas.common import NamedRef, ResponseModel
 
-# What the jobs remind of (app/services/jobs.py writes them): so far only overdue hazards.
-ReminderKind = Literal["overdue"]
+# What the daily job reminds of (app/services/reminders.py writes them).
+ReminderKind = Literal["deadline_warning", "overdue"]
+RecipientKind = Literal["enterprise", "org_unit"]
 
 
 class HazardRef(ResponseModel):
@@ -25,13 +26,26 @@ class ReminderOut(ResponseModel):
     hazard: HazardRef
     enterprise_id: str
     enterprise: NamedRef
+    recipient_kind: RecipientKind = Field(
+        description="Who was reminded: the enterprise itself, or the org unit in `org_unit`"
+    )
     org_unit_id: str | None
     org_unit: NamedRef | None = Field(
-        description="The enforcement department reminded; null for the enterprise's own reminder"
+        description="The unit reminded (the town, the enforcement department, the supervising "
+        "unit); null for the enterprise's own reminder"
     )
-    # One value so far: pydantic would say `const` alone; `enum` too, for generators that read it.
-    kind: ReminderKind = Field(json_schema_extra={"enum": list(ReminderKind.__args__)})  # type: ignore[attr-defined]
-    on_date: date
+    kind: ReminderKind = Field(
+        description="`deadline_warning` (预警, before the deadline) or `overdue` (逾期)"
+    )
+    on_date: date = Field(description="The local day it was written for")
+    deadline: date = Field(
+        description="The deadline it was about (a later extension moves the "
+        "hazard's deadline, not this)"
+    )
+    days_before: int | None = Field(
+        description="`deadline_warning`: days left before the deadline (0: on the day); "
+        "null for `overdue`"
+    )
     message: str = Field(description="Chinese, or English under `Accept-Language: en`")
     created_at: datetime
 

@@ -124,9 +124,20 @@ EVENT_ACTOR_KINDS = (
     Entry("client", "接口客户端", "Machine client"),
     Entry("system", "系统", "System"),
 )
-REMINDER_KINDS = (Entry("overdue", "逾期提醒", "Overdue reminder"),)
+REMINDER_KINDS = (
+    Entry("deadline_warning", "到期预警", "Deadline warning"),
+    Entry("overdue", "逾期提醒", "Overdue reminder"),
+)
+NOTIFICATION_KINDS = (
+    Entry("hazard_deadline_warning", "隐患整改期限预警", "Hazard deadline warning"),
+    Entry("hazard_overdue", "隐患逾期提醒", "Hazard overdue"),
+)
 JOB_KINDS = (
-    Entry("overdue", "逾期标记与提醒（每日）", "Overdue marking and reminders (daily)"),
+    Entry(
+        "overdue",
+        "逾期标记、逾期提醒与到期预警（每日）",
+        "Overdue marking, overdue reminders and deadline warnings (daily)",
+    ),
     Entry("housekeeping", "数据清理", "Housekeeping"),
 )
 JOB_STATUSES = (
@@ -209,6 +220,7 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "hazard_event_actions": HAZARD_EVENT_ACTIONS,
     "event_actor_kinds": EVENT_ACTOR_KINDS,
     "reminder_kinds": REMINDER_KINDS,
+    "notification_kinds": NOTIFICATION_KINDS,
     "job_kinds": JOB_KINDS,
     "job_statuses": JOB_STATUSES,
     "escalation_levels": ESCALATION_LEVELS,

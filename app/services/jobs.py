@@ -4,8 +4,9 @@ and housekeeping.
 The scheduler enqueues each periodic job with a dedupe key (``overdue:<local day>``,
 ``housekeeping:<interval slot>``); the key is unique, so with several workers or instances each
 is enqueued once, and a worker claims it once. The work itself is idempotent too (a hazard is
-marked once per deadline, a reminder is unique per hazard, kind and day), so nothing is sent
-twice even if a job is run again after a crash.
+marked once per deadline, a reminder is unique per hazard, kind, deadline, day and recipient and
+its notifications are written only with it), so nothing is sent twice even if a job is run
+again after a crash.
 """
 
 from __future__ import annotations
@@ -22,19 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import local_today
 from app.core.config import Settings
-from app.models import (
-    Enterprise,
-    Hazard,
-    HazardEvent,
-    IdempotencyRecord,
-    Job,
-    Reminder,
-)
+from app.models import Hazard, HazardEvent, IdempotencyRecord, Job
 from app.models.base import utcnow
+from app.services import reminders
 from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
 from app.services.job_queue import JobContext, Outcome, Worker, enqueue, register, worker_loop
-from app.services.reminders import overdue_message
 
 log = logging.getLogger("anjian.jobs")
 BATCH = 1000
@@ -42,38 +36,18 @@ KEEP_FINISHED_DAYS = 30
 
 
 async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -> dict[str, int]:
-    """Marks newly overdue hazards (one event each) and reminds the enterprise and its department daily."""
+    """Marks newly overdue hazards (one event per deadline) and reminds every unit responsible
+    and the enterprise of each overdue hazard, once a day (app/services/reminders.py)."""
     now = utcnow()
     rows = (
         await session.execute(
-            select(
-                Hazard.id,
-                Hazard.number,
-                Hazard.title,
-                Hazard.deadline,
-                Hazard.status,
-                Hazard.enterprise_id,
-                Hazard.overdue_marked_on,
-                Enterprise.enforcement_department_id,
-            )
-            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .where(overdue_condition(today))
+            reminders.due(overdue_condition(today), Hazard.status, Hazard.overdue_marked_on)
         )
     ).all()
     if not rows:
-        return {"marked": 0, "reminders": 0}
-    reminded = set(
-        (
-            await session.execute(
-                select(Reminder.hazard_id).where(
-                    Reminder.kind == "overdue", Reminder.on_date == today
-                )
-            )
-        ).scalars()
-    )
+        return {"marked": 0, "reminders": 0, "notifications": 0}
     marked = 0
     newly: list[str] = []
-    reminders: list[Reminder] = []
     events: list[HazardEvent] = []
     for r in rows:
         if r.overdue_marked_on is None:
@@ -93,19 +67,6 @@ async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -
                     created_at=now,
                 )
             )
-        if r.id not in reminded:
-            reminders.append(
-                Reminder(
-                    hazard_id=r.id,
-                    enterprise_id=r.enterprise_id,
-                    org_unit_id=r.enforcement_department_id,
-                    kind="overdue",
-                    on_date=today,
-                    created_at=now,
-                    # Stored in Chinese; English is rendered when read (services/reminders.py).
-                    message=overdue_message(r.number, r.title, r.deadline, today, english=False),
-                )
-            )
     for start in range(0, len(newly), BATCH):
         chunk = newly[start : start + BATCH]
         hazards = (
@@ -115,9 +76,21 @@ async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -
             h.overdue_marked_on = today
             marked += 1
     session.add_all(events)
-    session.add_all(reminders)
     await session.flush()
-    return {"marked": marked, "reminders": len(reminders)}
+    written = await reminders.remind(session, "overdue", today, rows)
+    return {"marked": marked, **written}
+
+
+async def daily(session: AsyncSession, settings: Settings, today: date) -> dict[str, int]:
+    """The day's run: overdue marks and reminders, then the early warnings (预警) of the day."""
+    overdue = await mark_overdue(session, settings, today)
+    warned = await reminders.warn_deadlines(session, settings.reminder_offsets_days, today)
+    return {
+        "marked": overdue["marked"],
+        "reminders": overdue["reminders"],
+        "warnings": warned["reminders"],
+        "notifications": overdue["notifications"] + warned["notifications"],
+    }
 
 
 async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, int]:
@@ -145,7 +118,7 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
 
 async def _overdue_job(ctx: JobContext) -> dict[str, Any]:
     """The local day is the payload's: a retry after midnight still finishes that day's run."""
-    return await mark_overdue(ctx.session, ctx.settings, date.fromisoformat(ctx.payload["today"]))
+    return await daily(ctx.session, ctx.settings, date.fromisoformat(ctx.payload["today"]))
 
 
 async def _housekeeping_job(ctx: JobContext) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """accountability records (问责) and attachments bound to them
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02
 
 A new table, empty at first: no record exists before this revision, so there is nothing to
@@ -17,7 +17,7 @@ from alembic import op
 from app.models.base import UTCDateTime
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from app.core.i18n import localized_unit_name
 from app.schemas.auth import MeOut, MeUnit, PasswordChange, TokenOut
 from app.schemas.common import NamedRef
 from app.services import auth as auth_service
+from app.services import notifications
 
 router = APIRouter(tags=["identity"], route_class=ApiRoute)
 
@@ -25,7 +26,8 @@ async def get_me(request: Request, session: SessionDep, p: Requires(Permission.m
     machine clients, an enterprise for enterprise staff), its role (people only) and every
     permission it holds, so a frontend shows what the caller may do without hard-coding the role
     table. Read when the app starts and after each sign-in; a role change ends the session, so
-    the answer stays right for the life of a token."""
+    the answer stays right for the life of a token. `unread_count` is the person's unread
+    notifications (null for a machine client): poll `/me` for the badge."""
     unit = (
         MeUnit(
             id=p.unit.id,
@@ -48,6 +50,7 @@ async def get_me(request: Request, session: SessionDep, p: Requires(Permission.m
         org_unit=unit,
         enterprise=enterprise,
         permissions=sorted(perm.value for perm in p.permissions),
+        unread_count=await notifications.unread_count(session, p),
     )
 
 

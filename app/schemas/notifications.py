@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from app.schemas.common import ResponseModel
+
+# Every kind ``notify`` is called with (app/services/notifications.py; each has its template in
+# app/services/messages.py). Later issues add theirs (task lists, reports, inspections).
+NotificationKind = Literal["hazard_deadline_warning", "hazard_overdue"]
+# What a notification's link points at; one value so far, more with later kinds.
+NotificationObjectType = Literal["hazard"]
+# One value so far: pydantic would say `const` alone; `enum` too, for generators that read it.
+_ObjectType = Annotated[
+    NotificationObjectType,
+    WithJsonSchema({"type": "string", "enum": list(NotificationObjectType.__args__)}),  # type: ignore[attr-defined]
+]
+
+
+class NotificationOut(ResponseModel):
+    id: str
+    kind: NotificationKind = Field(
+        description="`hazard_deadline_warning` (预警, days before the deadline), "
+        "`hazard_overdue` (逾期); the catalogue's `notification_kinds` label them"
+    )
+    title: str = Field(description="Chinese, or English under `Accept-Language: en`")
+    body: str = Field(description="Chinese, or English under `Accept-Language: en`")
+    link: str | None = Field(
+        description="The API path of the object it is about, e.g. `/api/v1/hazards/{id}`"
+    )
+    object_type: _ObjectType | None = Field(
+        description="The kind of object `link` and `object_id` point at"
+    )
+    object_id: str | None
+    read_at: datetime | None = Field(description="When the user first read it; null: unread")
+    created_at: datetime
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+    total: int | None = Field(default=None, description="Sent only with include_total=true")
+
+
+class NotificationsRead(ResponseModel):
+    marked_read: int = Field(description="How many unread notifications this call marked read")

@@ -1,0 +1,90 @@
+"""The texts the service writes to people (reminders, notifications), one template per kind.
+
+A message is stored with its kind, its ``data`` and its Chinese text as written (the record of
+what was sent). Read under ``Accept-Language: en``, it is written again in English from the same
+template and data, so the two languages never drift and a later kind (task lists, reports,
+inspections) only adds its template here. The data carries what the text said at the time (the
+hazard's number, title and deadline then), so a later change to the hazard does not rewrite
+what was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+
+class Text(NamedTuple):
+    title: str
+    body: str
+
+
+Template = Callable[[Mapping[str, Any], bool], Text]
+TEMPLATES: dict[str, Template] = {}
+
+
+def template(kind: str) -> Callable[[Template], Template]:
+    def register(fn: Template) -> Template:
+        TEMPLATES[kind] = fn
+        return fn
+
+    return register
+
+
+def render(kind: str, data: Mapping[str, Any], english: bool) -> Text:
+    """The title and body of a message of ``kind`` (a registered template) in one language."""
+    return TEMPLATES[kind](data, english)
+
+
+def localized(
+    kind: str, data: Mapping[str, Any] | None, title: str, body: str, english: bool
+) -> Text:
+    """A stored message in the caller's language: Chinese as stored; English from its template,
+    or the stored text when the kind has no template or its data lacks what the template needs
+    (never an error on read)."""
+    if not english or kind not in TEMPLATES or not data:
+        return Text(title, body)
+    try:
+        return render(kind, data, english=True)
+    except (KeyError, TypeError, ValueError):
+        return Text(title, body)
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+@template("hazard_deadline_warning")
+def _deadline_warning(d: Mapping[str, Any], english: bool) -> Text:
+    """预警: ``days_left`` days before the deadline (0: on the day)."""
+    number, title, deadline, days = d["number"], d["title"], d["deadline"], int(d["days_left"])
+    if english:
+        when = f"today ({deadline})" if days == 0 else f"on {deadline}, in {_days(days)}"
+        act = "today" if days == 0 else "in time"
+        return Text(
+            f"Deadline warning: hazard {number}",
+            f'Hazard {number} "{title}" is due {when}; please complete the rectification {act}.',
+        )
+    if days == 0:
+        body = f"隐患 {number}《{title}》的整改期限为今天（{deadline}），请于今日完成整改。"
+    else:
+        body = (
+            f"隐患 {number}《{title}》的整改期限为 {deadline}，还有 {days} 天到期，请按期完成整改。"
+        )
+    return Text(f"隐患整改期限预警：{number}", body)
+
+
+@template("hazard_overdue")
+def _overdue(d: Mapping[str, Any], english: bool) -> Text:
+    """逾期: ``days_overdue`` days after the deadline."""
+    number, title, deadline, days = d["number"], d["title"], d["deadline"], int(d["days_overdue"])
+    if english:
+        return Text(
+            f"Overdue: hazard {number}",
+            f'Hazard {number} "{title}" is {_days(days)} overdue (deadline {deadline}); '
+            "please see that it is rectified.",
+        )
+    return Text(
+        f"隐患逾期提醒：{number}",
+        f"隐患 {number}《{title}》已逾期 {days} 天（整改期限 {deadline}），请督促整改。",
+    )
