@@ -161,11 +161,20 @@ SAME_AS_FILTER = {
     ("HazardStatsRow", "level"): ("hazard_statistics", "level"),
     ("HazardStatsRow", "source"): ("hazard_statistics", "source"),
     ("HazardStats", "group_by"): ("hazard_statistics", "group_by"),
+    ("EnterpriseStats", "group_by"): ("enterprise_statistics", "group_by"),
+    ("EnterpriseStatsRow", "sector"): ("enterprise_statistics", "sector"),
+    ("EnterpriseStatsRow", "risk_color"): ("list_enterprises", "risk_color"),
+    ("EnterpriseStatsRow", "status"): ("list_enterprises", "status"),
     ("BureauEntry", "sectors"): ("list_hazards", "sector"),
 }
 SAME_AS_INPUT = [
     (("EnterpriseOut", "scale"), ("EnterpriseCreate", "scale")),
     (("EnterpriseOut", "standardization_grade"), ("EnterpriseCreate", "standardization_grade")),
+    (("EnterpriseStatsRow", "scale"), ("EnterpriseCreate", "scale")),
+    (
+        ("EnterpriseStatsRow", "standardization_grade"),
+        ("EnterpriseCreate", "standardization_grade"),
+    ),
     (("OrgUnitOut", "sectors"), ("OrgUnitCreate", "sectors")),
     (("ClientOut", "permissions"), ("ClientCreate", "permissions")),
     (("ClientOut", "permissions"), ("ClientUpdate", "permissions")),
