@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from app.models import Hazard
 from tests.conftest import World
-from tests.hazard_helpers import GENERAL_PLAN, JUDGMENT, act, register, upload
+from tests.hazard_helpers import GENERAL_PLAN, JUDGMENT, MAJOR_PLAN, act, register, upload
 from tests.test_hazard_rollup import both
 from tests.test_hazard_statistics import (
     JUDGMENT_CHEM,
@@ -498,3 +498,62 @@ async def test_a_major_hazard_counts_under_its_clause_after_reclassification(  #
     assert [(r["key"]["judgment_clause"], r["found"]) for r in body["groups"]] == [
         (f"{JUDGMENT_CHEM['standard']}:{JUDGMENT_CHEM['clause']}", 1)
     ]
+
+
+async def test_random_histories_keep_the_new_groupings_equal_on_both_paths(  # type: ignore[no-untyped-def]
+    app, client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random registrations and actions, then enterprises moving between departments and
+    sectors: bureau, department and stock-year figures stay equal from the rollup and directly."""
+    import random
+
+    rng = random.Random(20261202)
+    now = datetime.now(UTC)
+    hazards = []
+    for _ in range(16):
+        found = now - timedelta(days=rng.randint(0, 1400), hours=rng.randint(0, 23))
+        ent = rng.choice(("ent_a1", "ent_a2", "ent_b1", "ent_b2"))
+        h = await register(
+            client,
+            world,
+            "county_officer",
+            ent,
+            found_at=found.isoformat(),
+            level=rng.choice(("general", "general", "major")),
+        )
+        hazards.append(h["id"])
+    for hid in hazards:
+        for _ in range(rng.randint(0, 3)):
+            detail = await ok(
+                await client.get(f"/api/v1/hazards/{hid}", headers=world.h("county_officer"))
+            )
+            actions = [
+                a for a in detail["allowed_actions"] if a in ("plan", "complete", "accept", "void")
+            ]
+            if not actions:
+                break
+            action = rng.choice(actions)
+            payload: dict[str, Any] = {}
+            if action == "plan":
+                plan = MAJOR_PLAN if detail["level"] == "major" else GENERAL_PLAN
+                payload = {"plan": {**plan, "deadline": detail["deadline"]}}
+            elif action == "complete":
+                payload = {"attachment_ids": [await upload(client, world, "county_officer")]}
+            elif action == "void":
+                payload = {"reason": "随机"}
+            r = await act(client, world, "county_officer", hid, action, **payload)
+            assert r.status_code in (200, 409, 422), r.text
+    for name, body in (
+        ("ent_b2", {"enforcement_department_id": world["bureau_e"]}),
+        ("ent_a2", {"sector": "industry_trade"}),
+    ):
+        url = f"/api/v1/enterprises/{world[name]}"
+        etag = (await client.get(url, headers=world.h("admin"))).headers["etag"]
+        r = await client.patch(url, json=body, headers={**world.h("admin"), "If-Match": etag})
+        assert r.status_code == 200, r.text
+    for actor in ROLES:
+        for grouping in ("bureau", "enforcement_department", "stock_year", "bureau,month"):
+            got, direct, used = await both(
+                client, world, actor, {"group_by": grouping}, monkeypatch
+            )
+            assert used and got == direct, (actor, grouping)
