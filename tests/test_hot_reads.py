@@ -95,6 +95,9 @@ async def test_out_of_scope_and_unknown_are_the_routes_404(  # type: ignore[no-u
         ("limit=007", 200, None),
         ("q=%E9%85%8D%E7%94%B5", 200, None),
         ("overdue=false", 200, None),
+        ("closed_at_from=2025-01-01", 200, None),
+        ("status=closed&closed_at_to=2025-01-01T00:00:00Z", 200, None),
+        ("closed_at_to=soon", 422, "validation_error"),
     ],
 )
 async def test_every_other_query_is_the_routes(  # type: ignore[no-untyped-def]

@@ -606,3 +606,29 @@ def test_upgrade_to_0011_keeps_each_overdue_reminder_for_the_enterprise_and_its_
     command.downgrade(cfg, "0009")
     assert len(asyncio.run(_query(url, "SELECT id FROM reminders"))) == len(legacy)
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0014_indexes_closed_at_of_the_demo_county(fresh_database: str) -> None:
+    """The demo county at head, taken back to before 0014 (no closed_at index) and upgraded
+    again: the index is there, every row kept, and "closed in a period" is answered as before."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    sqlite = url.startswith("sqlite")
+    indexes = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'ix_hazards_closed_at'"
+        if sqlite
+        else "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_hazards_closed_at'"
+    )
+    counted = (
+        "SELECT (SELECT count(*) FROM hazards), (SELECT count(*) FROM hazards WHERE "
+        "closed_at IS NOT NULL), (SELECT count(*) FROM hazard_rollup)"
+    )
+    before = asyncio.run(_query(url, counted))
+    assert before[0][1] > 0  # the demo county has closed hazards
+    command.downgrade(cfg, "0014-1")
+    assert asyncio.run(_query(url, indexes)) == []
+    command.upgrade(cfg, "head")
+    assert asyncio.run(_query(url, indexes)) == [("ix_hazards_closed_at",)]
+    assert asyncio.run(_query(url, counted)) == before

@@ -163,6 +163,10 @@ SAME_AS_FILTER = {
     ("HazardStatsRow", "level"): ("hazard_statistics", "level"),
     ("HazardStatsRow", "source"): ("hazard_statistics", "source"),
     ("HazardStats", "group_by"): ("hazard_statistics", "group_by"),
+    ("EnterpriseStats", "group_by"): ("enterprise_statistics", "group_by"),
+    ("EnterpriseStatsRow", "sector"): ("enterprise_statistics", "sector"),
+    ("EnterpriseStatsRow", "risk_color"): ("list_enterprises", "risk_color"),
+    ("EnterpriseStatsRow", "status"): ("list_enterprises", "status"),
     ("BureauEntry", "sectors"): ("list_hazards", "sector"),
     ("AccountabilitySummary", "rung"): ("list_accountability", "rung"),
     ("AccountabilityOut", "rung"): ("list_accountability", "rung"),
@@ -174,6 +178,11 @@ SAME_AS_FILTER = {
 SAME_AS_INPUT = [
     (("EnterpriseOut", "scale"), ("EnterpriseCreate", "scale")),
     (("EnterpriseOut", "standardization_grade"), ("EnterpriseCreate", "standardization_grade")),
+    (("EnterpriseStatsRow", "scale"), ("EnterpriseCreate", "scale")),
+    (
+        ("EnterpriseStatsRow", "standardization_grade"),
+        ("EnterpriseCreate", "standardization_grade"),
+    ),
     (("OrgUnitOut", "sectors"), ("OrgUnitCreate", "sectors")),
     (("ClientOut", "permissions"), ("ClientCreate", "permissions")),
     (("ClientOut", "permissions"), ("ClientUpdate", "permissions")),

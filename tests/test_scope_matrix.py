@@ -386,6 +386,50 @@ async def test_catalogs_list_the_towns_of_the_callers_own_county(client, world2,
     assert r.json()["sectors"]
 
 
+# ---- statistics: enterprise users may not read them; everyone else counts its own scope -------
+
+STATISTICS_READERS = {a for a in ACTORS if not HOME[a].startswith("ent_")}
+# Each bureau's own scope (its sectors in its county, plus the enterprises naming it).
+BUREAU_SCOPE = {"bureau_e": BUREAU_E, "bureau_c": BUREAU_C, "other_bureau": {"other_ent"}}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_enterprise_statistics_count_exactly_the_callers_scope(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/statistics/enterprises?group_by=town", headers=world2.h(actor))
+    if actor not in STATISTICS_READERS:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 200
+    body = r.json()
+    scope = ENTERPRISE_SCOPE[actor]
+    assert body["totals"]["enterprises"] == len(scope)
+    assert sum(row["enterprises"] for row in body["groups"]) == len(scope)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_hazard_statistics_by_bureau_hold_only_the_callers_scope(
+    client, world2, actor
+) -> None:  # type: ignore[no-untyped-def]
+    """One hazard per enterprise of both counties: each bureau's row is its own scope within the
+    caller's; bureaus of another county never appear."""
+    from tests.hazard_helpers import register
+
+    for ent in ENTERPRISES:
+        await register(client, world2, "other_admin" if ent == "other_ent" else "admin", ent)
+    r = await client.get("/api/v1/statistics/hazards?group_by=bureau", headers=world2.h(actor))
+    if actor not in STATISTICS_READERS:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 200
+    body = r.json()
+    scope = ENTERPRISE_SCOPE[actor]
+    by_id = {v: k for k, v in world2.ids.items()}
+    got = {by_id[row["key"]["bureau"]]: row["found"] for row in body["groups"]}
+    want = {b: len(scope & s) for b, s in BUREAU_SCOPE.items() if scope & s}
+    assert got == want
+    assert body["totals"]["found"] == len(scope)
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -399,6 +443,8 @@ async def test_catalogs_list_the_towns_of_the_callers_own_county(client, world2,
         "/api/v1/statistics/units",
         "/api/v1/reminders",
         "/api/v1/notifications",
+        "/api/v1/statistics/hazards",
+        "/api/v1/statistics/enterprises",
     ],
 )
 async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]

@@ -98,6 +98,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "Idempotency-Key reused for a different request",
     ),
     ProblemCode("wrong_current_password", 422, "当前密码错误", "Wrong current password"),
+    ProblemCode(
+        "filter_conflicts_with_grouping",
+        422,
+        "筛选条件与分组维度冲突",
+        "Filter conflicts with the grouping",
+    ),
     ProblemCode("field_not_writable", 422, "无权修改此字段", "Field not writable"),
     ProblemCode("region_outside_county", 422, "区划不在本县内", "Region outside the county"),
     ProblemCode("unknown_enterprise", 422, "企业不存在", "Unknown enterprise"),

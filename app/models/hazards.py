@@ -72,6 +72,8 @@ class Hazard(IdMixin, TimestampMixin, Base):
         Index("ix_hazards_updated_at_id", "updated_at", "id"),
         Index("ix_hazards_enterprise_id_status", "enterprise_id", "status"),
         Index("ix_hazards_level_found_at_id", "level", "found_at", "id"),
+        # "Closed in the period" (closed_at_from/_to) of the list and the statistics.
+        Index("ix_hazards_closed_at", "closed_at"),
     )
 
 

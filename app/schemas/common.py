@@ -66,6 +66,31 @@ def any_of(values: Any, description: str | None = None) -> Any:
     ]
 
 
+def group_by_values(allowed: tuple[str, ...]) -> Callable[[Any], list[str]]:
+    """A statistics ``group_by``: `group_by=town,level` or `group_by=town&group_by=level`, one
+    or two dimensions, each named in the message when wrong (a regular expression in it helps
+    no client)."""
+    one_of = ", ".join(allowed)
+
+    def parts_of(value: Any) -> list[str]:
+        items = value if isinstance(value, list) else [value]
+        parts = [p.strip() for item in items for p in str(item).split(",")]
+        wrong = [p for p in parts if p not in allowed]
+        if wrong:
+            raise ValueError(
+                f"Unknown grouping '{wrong[0]}'; expected one or two of: {one_of}"
+                f"|未知的分组维度 '{wrong[0]}'；可选一至两个：{one_of}"
+            )
+        if len(parts) > 2:
+            raise ValueError(
+                f"At most two groupings, got {len(parts)}; choose one or two of: {one_of}"
+                f"|最多两个分组维度，收到 {len(parts)} 个；可选一至两个：{one_of}"
+            )
+        return parts
+
+    return parts_of
+
+
 def list_params_for(sorts: Iterable[str], default: str) -> Callable[..., Awaitable[ListParams]]:
     """The paging dependency of one list: ``sort`` is the enumeration of that list's sort keys
     (each also with ``-`` for descending), built from the service's ``SORTS`` dict."""

@@ -17,7 +17,14 @@ from pydantic import (
 )
 
 from app.core.errors import UNION_DISCRIMINATORS, UNION_TAGS
-from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel, UserRef
+from app.schemas.common import (
+    NON_BLANK,
+    NamedRef,
+    RequestModel,
+    ResponseModel,
+    UserRef,
+    group_by_values,
+)
 from app.schemas.dates import StrictDate, StrictDateTime
 from app.schemas.org_units import SectorCode
 from app.services.attachment_content import ALLOWED_TYPES
@@ -423,33 +430,23 @@ Transition = Annotated[
 ]
 
 
-StatsGroup = Literal["town", "sector", "level", "source", "month"]
+StatsGroup = Literal[
+    "town",
+    "sector",
+    "level",
+    "source",
+    "month",
+    "enforcement_department",
+    "bureau",
+    "stock_year",
+    "judgment_clause",
+]
 _STATS_GROUPS: tuple[str, ...] = StatsGroup.__args__  # type: ignore[attr-defined]
-
-
-def _group_by_values(value: Any) -> Any:
-    """`group_by=town,level` or `group_by=town&group_by=level`: one or two dimensions, each named
-    in the message when wrong (a regular expression in it helps no client)."""
-    items = value if isinstance(value, list) else [value]
-    parts = [p.strip() for item in items for p in str(item).split(",")]
-    one_of = ", ".join(_STATS_GROUPS)
-    wrong = [p for p in parts if p not in _STATS_GROUPS]
-    if wrong:
-        raise ValueError(
-            f"Unknown grouping '{wrong[0]}'; expected one or two of: {one_of}"
-            f"|未知的分组维度 '{wrong[0]}'；可选一至两个：{one_of}"
-        )
-    if len(parts) > 2:
-        raise ValueError(
-            f"At most two groupings, got {len(parts)}; choose one or two of: {one_of}"
-            f"|最多两个分组维度，收到 {len(parts)} 个；可选一至两个：{one_of}"
-        )
-    return parts
 
 
 StatsGroupBy = Annotated[
     list[StatsGroup],
-    BeforeValidator(_group_by_values),
+    BeforeValidator(group_by_values(_STATS_GROUPS)),
     Field(min_length=1, max_length=2),
 ]
 
@@ -458,13 +455,32 @@ class HazardStatsRow(ResponseModel):
     key: dict[str, str] = Field(description="The group's values by dimension; empty for the totals")
     labels: dict[str, str] = Field(
         description="Labels of those values: Chinese, or English under `Accept-Language: en` "
-        "(a town without an English name keeps its Chinese one; a month is its YYYY-MM)"
+        "(a town or bureau without an English name keeps its Chinese one; a department or "
+        "bureau is its unit's name; a judgment clause its standard's name and the clause; a "
+        "month or year is itself)"
     )
     town: str | None = Field(default=None, description="9-digit town code, when grouped by town")
     sector: SectorCode | None = None  # type: ignore[valid-type]
     level: HazardLevel | None = None
     source: HazardSource | None = None
     month: str | None = Field(default=None, description="YYYY-MM of discovery, local time")
+    enforcement_department: str | None = Field(
+        default=None,
+        description="Id of the enterprises' designated enforcement department (a bureau)",
+    )
+    bureau: str | None = Field(
+        default=None,
+        description="Id of a bureau; the group covers its whole scope (its sectors and the "
+        "enterprises naming it), so groups overlap",
+    )
+    stock_year: str | None = Field(
+        default=None, description="YYYY of discovery (local time) of stock hazards"
+    )
+    judgment_clause: str | None = Field(
+        default=None,
+        description="`<standard>:<clause>` of the judgment a major hazard cites "
+        "(`none` when it cites none)",
+    )
     found: int
     closed: int
     open: int
@@ -480,4 +496,17 @@ class HazardStatsRow(ResponseModel):
 class HazardStats(ResponseModel):
     group_by: list[StatsGroup]
     groups: list[HazardStatsRow]
-    totals: HazardStatsRow
+    totals: HazardStatsRow = Field(
+        description="The caller's scope and filters once: each hazard counted once, also when "
+        "the groups overlap"
+    )
+    groups_overlap: bool = Field(
+        description="True when grouped by `bureau`: an enterprise counts under every bureau "
+        "that supervises it (by its sector and as its designated department), so the groups "
+        "may add up to more than `totals`"
+    )
+    implied_filters: dict[str, str] = Field(
+        description="Filters the grouping implies, as query values: `stock_year` counts stock "
+        'hazards only (`{"stock": "true"}`), `judgment_clause` major hazards only '
+        '(`{"level": "major"}`); empty otherwise'
+    )

@@ -29,6 +29,28 @@ router = APIRouter(tags=["enterprises"], route_class=ApiRoute)
 EnterpriseId = Annotated[str, Path(max_length=64)]
 
 
+async def enterprise_filters(
+    q: Annotated[str | None, Query(max_length=100, description="Name or credit code")] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="Prefix")] = None,
+    sector: any_of(SectorCode) = None,
+    risk_color: any_of(RiskColor) = None,
+    status: any_of(EnterpriseStatus) = None,
+    enforcement_department_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """The enterprise list's filters, shared with the enterprise statistics (the same rows)."""
+    return {
+        "q": q,
+        "region_code": region_code,
+        "sector": sector,
+        "risk_color": risk_color,
+        "status": status,
+        "enforcement_department_id": enforcement_department_id,
+    }
+
+
+EnterpriseFilters = Annotated[dict[str, Any], Depends(enterprise_filters)]
+
+
 @router.get(
     "/enterprises",
     operation_id="list_enterprises",
@@ -40,12 +62,7 @@ async def list_enterprises(
     session: SessionDep,
     p: Requires(Permission.enterprises_read),
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
-    q: Annotated[str | None, Query(max_length=100, description="Name or credit code")] = None,
-    region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="Prefix")] = None,
-    sector: any_of(SectorCode) = None,
-    risk_color: any_of(RiskColor) = None,
-    status: any_of(EnterpriseStatus) = None,
-    enforcement_department_id: Annotated[str | None, Query(max_length=64)] = None,
+    filters: EnterpriseFilters,
 ) -> Response:
     """Enterprises (生产经营单位) in the caller's scope, one page at a time: `limit` (default
     50, at most 500), `cursor` from `next_cursor`, `include_total=true` adds `total`. Scope:
@@ -61,14 +78,6 @@ async def list_enterprises(
     Who: every role with `enterprises:read`. Errors: 422 `validation_error`,
     `unknown_parameter`, `repeated_parameter`.
     """
-    filters = {
-        "q": q,
-        "region_code": region_code,
-        "sector": sector,
-        "risk_color": risk_color,
-        "status": status,
-        "enforcement_department_id": enforcement_department_id,
-    }
     return await render_list(request, session, p, params, filters)
 
 

@@ -63,6 +63,16 @@ async def hazard_filters(
         Query(description="Date (the whole local day) or RFC 3339 date-time with an offset"),
     ] = None,
     found_at_to: Annotated[DateOrDateTime | None, Query(description="Inclusive")] = None,
+    closed_at_from: Annotated[
+        DateOrDateTime | None,
+        Query(
+            description="Closed (销号) from: a date (the whole local day) or an RFC 3339 "
+            "date-time; implies status closed"
+        ),
+    ] = None,
+    closed_at_to: Annotated[
+        DateOrDateTime | None, Query(description="Closed until, inclusive; implies status closed")
+    ] = None,
     deadline_from: Annotated[StrictDate | None, Query()] = None,
     deadline_to: Annotated[StrictDate | None, Query()] = None,
     q: Annotated[
@@ -83,6 +93,8 @@ async def hazard_filters(
         supervised=supervised,
         found_at_from=found_at_from,
         found_at_to=found_at_to,
+        closed_at_from=closed_at_from,
+        closed_at_to=closed_at_to,
         deadline_from=deadline_from,
         deadline_to=deadline_to,
         q=q,
@@ -111,7 +123,8 @@ async def list_hazards(
     Filters combine with AND. Enumeration filters (`status`, `level`, `source`, `category`,
     `sector`, `escalation`) take several values, repeated or comma-separated, meaning any of
     them; voided hazards appear only when `status` names `voided`. `region_code` is a prefix
-    (via the enterprise); `found_at_from`/`_to` and `deadline_from`/`_to` are inclusive; `q`
+    (via the enterprise); `found_at_from`/`_to` and `deadline_from`/`_to` are inclusive;
+    `closed_at_from`/`_to` (inclusive) select the hazards closed (销号) in that period; `q`
     searches title, number, location and enterprise name. `sort`: `found_at`, `deadline` or
     `updated_at`, `-` for descending; default `-found_at`. Each item carries the caller's
     `allowed_actions`.
@@ -259,25 +272,45 @@ async def get_hazard_statistics(
     group_by: Annotated[
         StatsGroupBy | None,
         Query(
-            description="One or two of town, sector, level, source, month "
-            "(comma-separated, or the parameter repeated)",
+            description="One or two of " + ", ".join(GROUPS) + " (comma-separated, or the "
+            "parameter repeated)",
         ),
     ] = None,
 ) -> Response:
     """Dashboard figures (统计) over the hazards in the caller's scope: found, closed, open,
     overdue, rectification rate, major open and under supervision, stock open and cleared,
     median days to close. The same filters as `GET /api/v1/hazards` select the hazards, so the
-    figures agree with the list. `group_by` (one or two of `town`, `sector`, `level`, `source`,
-    `month`; comma-separated or repeated) adds one row per group with its `key`, its labels
-    (`Accept-Language: en` for English) and each dimension as a field; `totals` is always sent.
+    figures agree with the list (`closed_at_from`/`_to`: closed in the period, e.g. "rectified
+    this month" of the dispatch figures). `group_by` (one or two dimensions, comma-separated or
+    repeated) adds one row per group with its `key`, its labels (`Accept-Language: en` for
+    English) and each dimension as a field; `totals` is always sent:
 
-    Who: government roles and machine clients with `statistics:read` (not enterprise users:
-    403 `forbidden`). Errors: 422 `validation_error` (a bad grouping names the valid ones),
+    - `town`, `sector`, `level`, `source`, `month` (of discovery, local time);
+    - `enforcement_department`: the enterprise's designated department (exactly one each);
+    - `bureau`: every bureau of the caller's county, each over its own scope (its sectors plus
+      the enterprises naming it) within the caller's; an enterprise counts under every bureau
+      that supervises it, so the groups overlap (`groups_overlap: true`) while `totals` counts
+      each hazard once;
+    - `stock_year`: the year of discovery of stock hazards (动态清零); implies `stock=true`;
+    - `judgment_clause`: `<standard>:<clause>` of major hazards; implies `level=major`.
+
+    Implied filters are listed in `implied_filters`. Who: government roles and machine clients
+    with `statistics:read` (not enterprise users: 403 `forbidden`). Errors: 422
+    `validation_error` (a bad grouping names the valid ones), `filter_conflicts_with_grouping`
+    (`stock=false` with `stock_year`, a `level` without `major` with `judgment_clause`),
     `unknown_parameter`, `repeated_parameter`.
     """
     groups_wanted = list(dict.fromkeys(group_by)) if group_by else []
     assert all(g in GROUPS for g in groups_wanted)
-    groups, totals = await hazard_statistics(
+    out = await hazard_statistics(
         session, p, request.app.state.settings, groups_wanted, filters, wants_english(request)
     )
-    return json_response(HazardStats(group_by=groups_wanted, groups=groups, totals=totals))
+    return json_response(
+        HazardStats(
+            group_by=groups_wanted,
+            groups=out.groups,
+            totals=out.totals,
+            groups_overlap=out.groups_overlap,
+            implied_filters=out.implied_filters,
+        )
+    )

@@ -36,6 +36,9 @@ class HazardFilters:
     supervised: bool | None = None
     found_at_from: datetime | date | None = None
     found_at_to: datetime | date | None = None
+    # Closed (销号) within the period; either bound implies status closed.
+    closed_at_from: datetime | date | None = None
+    closed_at_to: datetime | date | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
     q: str | None = None
@@ -66,6 +69,19 @@ def _upper_bound_exclusive(value: datetime | date, settings: Settings) -> tuple[
     if isinstance(value, datetime):
         return value, True
     return start_of_local_day(value + timedelta(days=1), settings.timezone), False
+
+
+def _period(
+    column: Any, start: datetime | date | None, end: datetime | date | None, settings: Settings
+) -> list[ColumnElement[bool]]:
+    """``<field>_from``/``<field>_to``: a date is the whole local day, both ends inclusive."""
+    out: list[ColumnElement[bool]] = []
+    if start is not None:
+        out.append(column >= _lower_bound(start, settings))
+    if end is not None:
+        bound, inclusive = _upper_bound_exclusive(end, settings)
+        out.append(column <= bound if inclusive else column < bound)
+    return out
 
 
 def conditions(
@@ -100,11 +116,10 @@ def conditions(
     if f.supervised is not None:
         sup = Hazard.supervision_org_unit_id.is_not(None)
         out.append(sup if f.supervised else not_(sup))
-    if f.found_at_from is not None:
-        out.append(Hazard.found_at >= _lower_bound(f.found_at_from, settings))
-    if f.found_at_to is not None:
-        bound, inclusive = _upper_bound_exclusive(f.found_at_to, settings)
-        out.append(Hazard.found_at <= bound if inclusive else Hazard.found_at < bound)
+    out += _period(Hazard.found_at, f.found_at_from, f.found_at_to, settings)
+    if f.closed_at_from is not None or f.closed_at_to is not None:
+        out.append(Hazard.status == "closed")
+        out += _period(Hazard.closed_at, f.closed_at_from, f.closed_at_to, settings)
     if f.deadline_from is not None:
         out.append(Hazard.deadline >= f.deadline_from)
     if f.deadline_to is not None:

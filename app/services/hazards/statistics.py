@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import statistics as stats
 from collections import defaultdict
-from dataclasses import fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, not_, select, tuple_
+from sqlalchemy import and_, case, func, literal, not_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
-from app.auth.principal import Principal
-from app.auth.scope import visible_enterprises
+from app.auth.principal import Principal, UnitInfo
+from app.auth.scope import unit_enterprises, visible_enterprises, visible_org_units
 from app.core.clock import local_today
 from app.core.config import Settings
+from app.core.errors import ValidationFailed
 from app.core.i18n import unit_name
 from app.models import Enterprise, Hazard, HazardRollup, OrgUnit
 from app.schemas.hazards import HazardStatsRow
+from app.services import catalog_data
 from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
 from app.services.hazards.queries import (
     OPEN_STATES,
@@ -29,7 +32,20 @@ from app.services.hazards.queries import (
     stock_condition,
 )
 
-GROUPS = ("town", "sector", "level", "source", "month")
+GROUPS = (
+    "town",
+    "sector",
+    "level",
+    "source",
+    "month",
+    "enforcement_department",
+    "bureau",
+    "stock_year",
+    "judgment_clause",
+)
+# Groupings that count only part of the hazards, and the filter each implies (as the query
+# string would say it): the answer's ``implied_filters``.
+IMPLIED = {"stock_year": ("stock", "true"), "judgment_clause": ("level", "major")}
 MEASURES = (
     "found",
     "closed",
@@ -40,6 +56,8 @@ MEASURES = (
     "stock_open",
     "stock_cleared",
 )
+# The key of a major hazard that cites no judgment (registered before judgments were required).
+NO_JUDGMENT = "none"
 # Labels by language (English under ``Accept-Language: en``), from the catalogue itself.
 _LABELS: dict[bool, dict[str, dict[str, str]]] = {
     english: {
@@ -51,6 +69,51 @@ _LABELS: dict[bool, dict[str, dict[str, str]]] = {
 }
 
 
+@dataclass(frozen=True)
+class HazardStatistics:
+    groups: list[HazardStatsRow]
+    totals: HazardStatsRow
+    groups_overlap: bool
+    implied_filters: dict[str, str]
+
+
+def implied_filters(
+    group_by: Sequence[str], f: HazardFilters
+) -> tuple[HazardFilters, dict[str, str]]:
+    """The filters a grouping narrows to (``IMPLIED``); a filter that excludes what the grouping
+    counts is a 422 rather than an empty answer that looks like zero."""
+    implied: dict[str, str] = {}
+    if "stock_year" in group_by:
+        if f.stock is False:
+            raise _conflict(
+                "stock",
+                "按存量年份分组只统计存量隐患",
+                "group_by=stock_year counts stock hazards only",
+            )
+        f, implied["stock"] = replace(f, stock=True), "true"
+    if "judgment_clause" in group_by:
+        if f.level and "major" not in f.level:
+            raise _conflict(
+                "level",
+                "按判定条款分组只统计重大事故隐患",
+                "group_by=judgment_clause counts major hazards only",
+            )
+        f, implied["level"] = replace(f, level=("major",)), "major"
+    return f, implied
+
+
+def _conflict(field: str, zh: str, en: str) -> ValidationFailed:
+    return ValidationFailed.field(field, zh, en, code="filter_conflicts_with_grouping")
+
+
+def _local_format(dialect: str, settings: Settings, pg: str, sqlite: str) -> Any:
+    """The local time of discovery formatted; Asia/Shanghai has no DST, but PostgreSQL is told
+    the zone anyway (SQLite adds its fixed offset, as the rollup's ``month_expr`` does)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(settings.timezone, Hazard.found_at), pg)
+    return func.strftime(sqlite, Hazard.found_at, "+8 hours")
+
+
 def _group_expr(name: str, dialect: str, settings: Settings) -> Any:
     if name == "town":
         return func.substr(Enterprise.region_code, 1, 9)
@@ -60,31 +123,42 @@ def _group_expr(name: str, dialect: str, settings: Settings) -> Any:
         return Hazard.level
     if name == "source":
         return Hazard.source
-    # month of discovery, local time; Asia/Shanghai has no DST, but PostgreSQL is told the zone anyway
-    if dialect == "postgresql":
-        return func.to_char(func.timezone(settings.timezone, Hazard.found_at), "YYYY-MM")
-    return func.strftime("%Y-%m", Hazard.found_at, "+8 hours")
+    if name == "enforcement_department":
+        return Enterprise.enforcement_department_id
+    if name == "stock_year":
+        return _local_format(dialect, settings, "YYYY", "%Y")
+    if name == "judgment_clause":
+        return case(
+            (Hazard.judgment_standard.is_(None), literal(NO_JUDGMENT)),
+            else_=Hazard.judgment_standard + ":" + func.coalesce(Hazard.judgment_clause, ""),
+        )
+    assert name == "month", name
+    return _local_format(dialect, settings, "YYYY-MM", "%Y-%m")
 
 
 def _count(cond: Any) -> Any:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-async def hazard_statistics(
-    session: AsyncSession,
-    p: Principal,
-    settings: Settings,
-    group_by: list[str],
-    filters: HazardFilters,
-    english: bool = False,
-) -> tuple[list[HazardStatsRow], HazardStatsRow]:
-    dialect = session.bind.dialect.name
-    today = local_today(settings.timezone)
+@dataclass(frozen=True)
+class _Source:
+    """Where the counts come from: the hazards themselves, or the rollup."""
+
+    from_: Any
+    where: list[Any]
+    measures: list[Any]  # labelled as MEASURES
+    group: Callable[[str], Any]
+    # Enterprise columns as this source keeps them (for a bureau's scope), by column name.
+    enterprise: Callable[[str], Any | None]
+
+
+def _direct_source(
+    p: Principal, f: HazardFilters, settings: Settings, today: date, dialect: str
+) -> _Source:
     is_open = Hazard.status.in_(OPEN_STATES)
     is_closed = Hazard.status == "closed"
     supervised = Hazard.supervision_org_unit_id.is_not(None)
     stock = stock_condition(settings)
-    keys = [_group_expr(g, dialect, settings).label(f"g_{g}") for g in group_by]
     measures = [
         func.count().label("found"),
         _count(is_closed).label("closed"),
@@ -95,24 +169,49 @@ async def hazard_statistics(
         _count(and_(stock, is_open)).label("stock_open"),
         _count(and_(stock, is_closed)).label("stock_cleared"),
     ]
-    served = _rollup_conditions(p, filters, settings, today)
-    if served is None:
-        base = (
-            select(*keys, *measures)
-            .select_from(Hazard)
-            .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-            .where(*conditions(p, filters, settings, today))
-        )
-        stmt = base.group_by(*keys) if keys else base
-    else:
-        stmt = _rollup_statement(group_by, served, settings, today)
+    return _Source(
+        from_=Hazard.__table__.join(Enterprise.__table__, Enterprise.id == Hazard.enterprise_id),
+        where=conditions(p, f, settings, today),
+        measures=measures,
+        group=lambda g: _group_expr(g, dialect, settings),
+        enterprise=lambda name: Enterprise.__table__.c[name],
+    )
+
+
+async def hazard_statistics(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    group_by: list[str],
+    filters: HazardFilters,
+    english: bool = False,
+) -> HazardStatistics:
+    dialect = session.bind.dialect.name
+    today = local_today(settings.timezone)
+    filters, implied = implied_filters(group_by, filters)
+    by_bureau = "bureau" in group_by
+    units = await _units(session, p, group_by)
+    bureaus = [u for u in units.values() if u.kind == "bureau"] if by_bureau else []
+    served = _rollup_conditions(p, filters, settings, today, group_by)
+    source = (
+        _direct_source(p, filters, settings, today, dialect)
+        if served is None
+        else _rollup_source(served, settings, today)
+    )
+    stmt = _counts_statement(source, group_by, bureaus) if by_bureau else None
+    if by_bureau and stmt is None:  # a bureau's scope needs a column the rollup does not keep
+        source = _direct_source(p, filters, settings, today, dialect)
+        stmt = _counts_statement(source, group_by, bureaus)
+    if stmt is None:
+        keys = [source.group(g).label(f"g_{g}") for g in group_by]
+        stmt = select(*keys, *source.measures).select_from(source.from_).where(*source.where)
+        stmt = stmt.group_by(*keys) if keys else stmt
     rows = (await session.execute(stmt)).mappings().all()
-    medians = await _medians(session, p, settings, filters, group_by, today, dialect)
-    names = await _town_names(session, p, english) if "town" in group_by else {}
+    medians = await _medians(session, p, settings, filters, group_by, bureaus, today, dialect)
 
     def make(row: Any, key: dict[str, str]) -> HazardStatsRow:
         found, closed = int(row["found"]), int(row["closed"])
-        labels = {g: _label(g, v, names, english) for g, v in key.items()}
+        labels = {g: _label(g, v, units, english) for g, v in key.items()}
         return HazardStatsRow(
             key=key,
             labels=labels,
@@ -129,29 +228,170 @@ async def hazard_statistics(
             median_days_to_close=medians.get(tuple(key.values())),  # () for the totals
         )
 
-    groups = []
+    groups, totals_row = [], None
     for row in rows:
+        if by_bureau and row["g_bureau"] == "":  # the caller's scope once (_counts_statement)
+            totals_row = row
+            continue
         key = {g: str(row[f"g_{g}"]) for g in group_by}
-        if int(row["found"]):
+        if int(row["found"] or 0):
             groups.append(make(row, key))
     groups.sort(key=lambda r: tuple(r.key[g] for g in group_by))
-    # No grouping expression can be NULL, so every admitted row is in exactly one group and the
-    # totals are the sums of the groups: a second scan of the table would give the same numbers.
-    totals = make({m: sum(int(r[m]) for r in rows) for m in MEASURES}, {})
-    return groups, totals
+    if totals_row is None:
+        # No grouping expression can be NULL, so every admitted row is in exactly one group and
+        # the totals are the sums of the groups: a second scan would give the same numbers.
+        totals_row = {m: sum(int(r[m]) for r in rows) for m in MEASURES}
+    totals = make(totals_row, {})
+    return HazardStatistics(groups, totals, by_bureau, implied)
 
 
-def _label(group: str, value: str, towns: dict[str, str], english: bool) -> str:
-    if group == "town":
-        return towns.get(value, value)
+# ---- by bureau: each bureau over its own scope, the totals over the caller's once -------------
+
+
+def _enterprise_columns(conds: Sequence[Any]) -> list[str]:
+    """The enterprise columns the bureaus' scopes compare (sector, region, department)."""
+    names = {
+        e.name
+        for cond in conds
+        for e in iterate(cond)
+        if isinstance(e, ColumnClause) and e.table is Enterprise.__table__
+    }
+    return sorted(names)
+
+
+def _onto(expr: Any, columns: Callable[[str], Any | None]) -> Any | None:
+    """``expr`` (over ``Enterprise``) with its enterprise columns replaced by ``columns(name)``, or
+    None when one has no replacement, or hazards or enterprises are still read."""
+    missing: list[str] = []
+
+    def swap(element: Any) -> Any:
+        if isinstance(element, ColumnClause) and element.table is Enterprise.__table__:
+            found = columns(element.name)
+            if found is None:
+                missing.append(element.name)
+            return found
+        return None
+
+    out = replacement_traverse(expr, {}, swap)
+    if missing or _reads_hazards_or_enterprises(out):
+        return None
+    return out
+
+
+def _counts_statement(source: _Source, group_by: list[str], bureaus: list[UnitInfo]) -> Any | None:
+    """One statement: the rows in the caller's scope and filters summed once per enterprise key
+    (a CTE), then a branch per bureau over its own scope (``unit_enterprises``, the one rule) and a
+    totals branch (``g_bureau`` empty) over all of them, joined by UNION ALL. None when the source
+    lacks a column a bureau's scope compares."""
+    others = [g for g in group_by if g != "bureau"]
+    conds = [unit_enterprises(b) for b in bureaus]
+    names = _enterprise_columns(conds)
+    columns = {n: source.enterprise(n) for n in names}
+    if any(c is None for c in columns.values()):
+        return None
+    keys = [source.group(g).label(f"g_{g}") for g in others]
+    ent = [c.label(f"e_{n}") for n, c in columns.items()]
+    scoped = (
+        select(*keys, *ent, *source.measures)
+        .select_from(source.from_)
+        .where(*source.where)
+        .group_by(*keys, *ent)
+        .cte("scoped")
+    )
+    own = [scoped.c[f"g_{g}"] for g in others]
+    sums = [func.coalesce(func.sum(scoped.c[m]), 0).label(m) for m in MEASURES]
+    branches = []
+    for bureau, cond in zip(bureaus, conds, strict=True):
+        on = _onto(cond, lambda n: scoped.c.get(f"e_{n}"))
+        if on is None:
+            return None
+        branch = select(literal(bureau.id).label("g_bureau"), *own, *sums).where(on)
+        branches.append(branch.group_by(*own) if own else branch)
+    totals = select(
+        literal("").label("g_bureau"), *(literal("").label(f"g_{g}") for g in others), *sums
+    )
+    return union_all(*branches, totals) if branches else totals
+
+
+async def _units(session: AsyncSession, p: Principal, group_by: list[str]) -> dict[str, UnitInfo]:
+    """The caller's county's towns (their names) and bureaus (names and scopes), by region code
+    for a town and by id for a bureau; one statement, only when a grouping needs them."""
+    kinds = set()
+    if "town" in group_by:
+        kinds.add("town")
+    if {"bureau", "enforcement_department"} & set(group_by):
+        kinds.add("bureau")
+    if not kinds:
+        return {}
+    rows = await session.execute(
+        select(
+            OrgUnit.id,
+            OrgUnit.kind,
+            OrgUnit.name,
+            OrgUnit.name_en,
+            OrgUnit.region_code,
+            OrgUnit.county_code,
+            OrgUnit.sectors,
+        )
+        .where(OrgUnit.kind.in_(sorted(kinds)), visible_org_units(p))
+        .order_by(OrgUnit.id)
+    )
+    out = {}
+    for r in rows:
+        unit = UnitInfo(
+            id=r.id,
+            kind=r.kind,
+            name=r.name,
+            region_code=r.region_code,
+            county_code=r.county_code,
+            sectors=tuple(r.sectors or ()),
+            name_en=r.name_en,
+        )
+        if r.kind == "town" and r.region_code:
+            out[r.region_code] = unit
+        elif r.kind == "bureau":
+            out[r.id] = unit
+    return out
+
+
+# ---- labels ----------------------------------------------------------------------------------
+
+
+def _label(group: str, value: str, units: dict[str, UnitInfo], english: bool) -> str:
+    if group in ("town", "bureau", "enforcement_department"):
+        unit = units.get(value)
+        return unit_name(unit.name, unit.name_en, english) if unit else value
+    if group == "judgment_clause":
+        return _judgment_label(value, english)
     return _LABELS[english].get(group, {}).get(value, value)
 
 
-async def _town_names(session: AsyncSession, p: Principal, english: bool) -> dict[str, str]:
-    rows = await session.execute(
-        select(OrgUnit.region_code, OrgUnit.name, OrgUnit.name_en).where(OrgUnit.kind == "town")
-    )
-    return {code: unit_name(name, name_en, english) for code, name, name_en in rows if code}
+def _judgment_label(value: str, english: bool) -> str:
+    if value == NO_JUDGMENT:
+        return "No judgment cited" if english else "未引用判定标准"
+    standard, _, clause = value.partition(":")
+    standards = {e.code: e for e in catalog_data.JUDGMENT_STANDARDS}
+    entry = standards.get(standard)
+    name = (entry.name_en if english else entry.name_zh) if entry else standard
+    return f"{name} {_clause_text(entry, clause, english) or clause}".strip()
+
+
+def _clause_text(standard: Any, clause: str, english: bool) -> str | None:
+    """The clause's wording when the catalogue lists the standard's clauses (``clauses`` of its
+    entry, each with a ``code``); looked up by code, so a clause stored before the catalogue
+    knew it keeps its code as label."""
+    for item in getattr(standard, "clauses", None) or ():
+        if getattr(item, "code", None) != clause:
+            continue
+        names = ("text_en", "name_en") if english else ("text", "text_zh", "name_zh")
+        for name in (*names, "text"):
+            text = getattr(item, name, None)
+            if isinstance(text, str) and text:
+                return f"{clause} {text}" if text != clause else clause
+    return None
+
+
+# ---- median days to close (always from the hazards) --------------------------------------------
 
 
 async def _medians(
@@ -160,12 +400,11 @@ async def _medians(
     settings: Settings,
     filters: HazardFilters,
     group_by: list[str],
+    bureaus: list[UnitInfo],
     today: date,
     dialect: str,
 ) -> dict[tuple[str, ...], float]:
     """Median days to close per group, and over all of them under the key ``()``, in one scan."""
-    exprs = [_group_expr(g, dialect, settings) for g in group_by]
-    keys = [e.label(f"g_{g}") for e, g in zip(exprs, group_by, strict=True)]
     where = [
         *conditions(p, filters, settings, today),
         Hazard.status == "closed",
@@ -179,28 +418,86 @@ async def _medians(
     )
     if dialect == "postgresql":
         days = func.extract("epoch", Hazard.closed_at - Hazard.found_at) / 86400.0
+    else:
+        days = func.julianday(Hazard.closed_at) - func.julianday(Hazard.found_at)
+    if "bureau" in group_by:
+        stmt = _bureau_medians_statement(joined, days, group_by, bureaus, dialect, settings)
+        return await _collect_medians(session, stmt, group_by, dialect, rolled_up="g_bureau")
+    exprs = [_group_expr(g, dialect, settings) for g in group_by]
+    keys = [e.label(f"g_{g}") for e, g in zip(exprs, group_by, strict=True)]
+    if dialect == "postgresql":
         median = func.percentile_cont(0.5).within_group(days).label("median")
         stmt = joined.add_columns(*keys, median)
         if exprs:  # the groups and the grand total () together; grouping() tells them apart
             stmt = stmt.add_columns(func.grouping(*exprs).label("rolled_up")).group_by(
                 func.grouping_sets(tuple_(*exprs), tuple_())
             )
-        out = {}
-        for row in (await session.execute(stmt)).mappings():
-            if row["median"] is None:
-                continue
-            key = () if exprs and row["rolled_up"] else tuple(str(row[f"g_{g}"]) for g in group_by)
-            out[key] = round(float(row["median"]), 2)
-        return out
-    days = func.julianday(Hazard.closed_at) - func.julianday(Hazard.found_at)
+        return await _collect_medians(session, stmt, group_by, dialect, rolled_up="rolled_up")
     stmt = joined.add_columns(*keys, days.label("days"))
+    return await _collect_medians(session, stmt, group_by, dialect, rolled_up=None)
+
+
+def _bureau_medians_statement(
+    joined: Any,
+    days: Any,
+    group_by: list[str],
+    bureaus: list[UnitInfo],
+    dialect: str,
+    settings: Settings,
+) -> Any:
+    """As ``_counts_statement``: the closed rows once (a CTE), a branch per bureau over its own
+    scope, and the caller's whole scope under an empty ``g_bureau``."""
+    others = [g for g in group_by if g != "bureau"]
+    conds = [unit_enterprises(b) for b in bureaus]
+    names = _enterprise_columns(conds)
+    closed = joined.add_columns(
+        days.label("days"),
+        *(_group_expr(g, dialect, settings).label(f"g_{g}") for g in others),
+        *(Enterprise.__table__.c[n].label(f"e_{n}") for n in names),
+    ).cte("closed_rows")
+    own = [closed.c[f"g_{g}"] for g in others]
+    if dialect == "postgresql":
+        value = func.percentile_cont(0.5).within_group(closed.c.days).label("median")
+    else:
+        value = closed.c.days.label("days")
+    branches = []
+    for bureau, cond in zip(bureaus, conds, strict=True):
+        on = _onto(cond, lambda n: closed.c.get(f"e_{n}"))
+        assert on is not None  # every column the scopes compare is in the CTE
+        branch = select(literal(bureau.id).label("g_bureau"), *own, value).where(on)
+        branches.append(branch.group_by(*own) if own and dialect == "postgresql" else branch)
+    totals = select(
+        literal("").label("g_bureau"), *(literal("").label(f"g_{g}") for g in others), value
+    )
+    return union_all(*branches, totals) if branches else totals
+
+
+async def _collect_medians(
+    session: AsyncSession, stmt: Any, group_by: list[str], dialect: str, rolled_up: str | None
+) -> dict[tuple[str, ...], float]:
+    """Rows to medians by key; a row whose ``rolled_up`` column is set (grouping() on
+    PostgreSQL, or an empty bureau) is the grand total ``()``. On SQLite the rows are single
+    durations and the medians are taken here."""
+
+    def key_of(row: Any) -> tuple[str, ...]:
+        if rolled_up == "g_bureau" and row["g_bureau"] == "":
+            return ()
+        if rolled_up == "rolled_up" and group_by and row["rolled_up"]:
+            return ()
+        return tuple(str(row[f"g_{g}"]) for g in group_by)
+
+    result = (await session.execute(stmt)).mappings()
+    if dialect == "postgresql":
+        return {
+            key_of(row): round(float(row["median"]), 2)
+            for row in result
+            if row["median"] is not None
+        }
     buckets: dict[tuple[str, ...], list[float]] = defaultdict(list)
-    every: list[float] = []
-    for row in (await session.execute(stmt)).mappings():
-        buckets[tuple(str(row[f"g_{g}"]) for g in group_by)].append(float(row["days"]))
-        every.append(float(row["days"]))
-    if group_by and every:
-        buckets[()] = every
+    for row in result:
+        buckets[key_of(row)].append(float(row["days"]))
+    if rolled_up is None and group_by and buckets:  # the grand total: every row once
+        buckets[()] = [d for values in list(buckets.values()) for d in values]
     return {k: round(stats.median(v), 2) for k, v in buckets.items() if v}
 
 
@@ -230,12 +527,6 @@ _ROLLUP_COLUMNS = {
 }
 
 
-def _swap(element: Any) -> Any:
-    if isinstance(element, ColumnClause) and element.table is Enterprise.__table__:
-        return _ROLLUP_COLUMNS.get(element.name)
-    return None
-
-
 def _reads_hazards_or_enterprises(expr: Any) -> bool:
     tables = (Enterprise.__table__, Hazard.__table__)
     return any(
@@ -244,12 +535,16 @@ def _reads_hazards_or_enterprises(expr: Any) -> bool:
     )
 
 
+# The groupings the rollup answers; ``bureau`` too, through the enterprise columns it keeps
+# (``_ROLLUP_COLUMNS``). The judgment clause is not kept (docs/decisions.md, issue 11).
 _ROLLUP_GROUPS = {
     "town": R.town_code,
     "sector": R.sector,
     "level": R.level,
     "source": R.source,
     "month": R.found_month,
+    "enforcement_department": R.department_id,
+    "stock_year": func.substr(R.found_month, 1, 4),
 }
 
 
@@ -262,16 +557,19 @@ def _rollup_scope(p: Principal) -> Any | None:
     None when it needs what the rollup does not keep (an enterprise, a region finer than a town)."""
     if p.enterprise_id is not None or (p.unit and len(p.unit.region_code or "") > 9):
         return None
-    scope = replacement_traverse(visible_enterprises(p), {}, _swap)
-    if _reads_hazards_or_enterprises(scope):  # a rule on a column the rollup does not keep
-        return None
-    return scope
+    return _onto(visible_enterprises(p), _ROLLUP_COLUMNS.get)
 
 
 def _rollup_conditions(
-    p: Principal, f: HazardFilters, settings: Settings, today: date
+    p: Principal,
+    f: HazardFilters,
+    settings: Settings,
+    today: date,
+    group_by: Sequence[str] = (),
 ) -> list[Any] | None:
     """The same WHERE as ``queries.conditions`` over the rollup, or None: the direct query."""
+    if any(g not in _ROLLUP_GROUPS and g != "bureau" for g in group_by):
+        return None
     if any(getattr(f, x.name) is not None for x in fields(f) if x.name not in ROLLUP_FILTERS):
         return None
     cutoff = settings.stock_cutoff
@@ -312,18 +610,14 @@ def _rollup_overdue(today: date) -> Any:
     return and_(R.status.in_(OPEN_STATES), R.deadline < today)
 
 
-def _rollup_statement(
-    group_by: list[str], where: list[Any], settings: Settings, today: date
-) -> Any:
+def _rollup_source(where: list[Any], settings: Settings, today: date) -> _Source:
     def total(cond: Any) -> Any:
         return func.coalesce(func.sum(case((cond, R.n), else_=0)), 0)
 
     is_open = R.status.in_(OPEN_STATES)
     is_closed = R.status == "closed"
     stock = R.found_month < _month(settings.stock_cutoff)
-    keys = [_ROLLUP_GROUPS[g].label(f"g_{g}") for g in group_by]
-    stmt = select(
-        *keys,
+    measures = [
         func.coalesce(func.sum(R.n), 0).label("found"),
         total(is_closed).label("closed"),
         total(is_open).label("open"),
@@ -332,5 +626,11 @@ def _rollup_statement(
         total(and_(R.level == "major", is_open, R.supervised.is_(True))).label("major_supervised"),
         total(and_(stock, is_open)).label("stock_open"),
         total(and_(stock, is_closed)).label("stock_cleared"),
-    ).where(*where)
-    return stmt.group_by(*keys) if keys else stmt
+    ]
+    return _Source(
+        from_=R.__table__,
+        where=where,
+        measures=measures,
+        group=_ROLLUP_GROUPS.__getitem__,
+        enterprise=_ROLLUP_COLUMNS.get,
+    )
