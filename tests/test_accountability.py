@@ -407,6 +407,7 @@ async def test_attachments_of_a_record_are_seen_with_the_record(client, world: W
             "town_b_officer",
             "bureau_e_officer",
             "ent_a1_manager",
+            "machine",
         )
     }
     assert seen == {
@@ -416,6 +417,7 @@ async def test_attachments_of_a_record_are_seen_with_the_record(client, world: W
         "town_b_officer": 404,
         "bureau_e_officer": 404,
         "ent_a1_manager": 404,
+        "machine": 404,  # town A's reader holds attachments:read but not accountability:read
     }
     content = await client.get(f"{url}/content", headers=world.h("town_a_viewer"))
     assert content.status_code == 200

@@ -97,7 +97,7 @@ class Basis(ResponseModel):
     note: str | None
 
 
-class HazardRef(ResponseModel):
+class CitedHazard(ResponseModel):
     id: str
     number: str
     title: str
@@ -120,7 +120,7 @@ class AccountabilitySummary(ResponseModel):
 
 
 class AccountabilityOut(AccountabilitySummary):
-    hazards: list[HazardRef] = Field(description="The hazards cited, with their number and title")
+    hazards: list[CitedHazard] = Field(description="The hazards cited, with their number and title")
     attachments: list[AttachmentOut]
 
 

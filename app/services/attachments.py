@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.scope import visible_accountability, visible_enterprise_ids
 from app.core.config import Settings
@@ -196,12 +197,11 @@ def visible_attachments(p: Principal) -> ColumnElement[bool]:
     """Bound files follow their hazard's or accountability record's scope; unbound ones are the
     uploader's alone."""
     in_scope_hazards = select(Hazard.id).where(Hazard.enterprise_id.in_(visible_enterprise_ids(p)))
-    in_scope_records = select(AccountabilityRecord.id).where(visible_accountability(p))
-    return or_(
-        Attachment.hazard_id.in_(in_scope_hazards),
-        Attachment.accountability_id.in_(in_scope_records),
-        _unbound_of(p),
-    )
+    bound = [Attachment.hazard_id.in_(in_scope_hazards)]
+    if p.can(Permission.accountability_read):  # a record's files need the right to read it
+        in_scope_records = select(AccountabilityRecord.id).where(visible_accountability(p))
+        bound.append(Attachment.accountability_id.in_(in_scope_records))
+    return or_(*bound, _unbound_of(p))
 
 
 async def get_visible(session: AsyncSession, p: Principal, attachment_id: str) -> Attachment:
