@@ -22,6 +22,7 @@ from app.api.v1 import (
     jobs,
     me,
     org_units,
+    public,
     reminders,
     users,
 )
@@ -54,6 +55,7 @@ API_ROUTERS = (
     attachments.router,
     reminders.router,
     jobs.router,
+    public.router,
 )
 
 DESCRIPTION = """

@@ -12,6 +12,7 @@ from app.models.hazards import (
 )
 from app.models.jobs import Job as Job
 from app.models.org_units import OrgUnit
+from app.models.rate_limits import RateLimit
 from app.models.users import (
     ApiClient,
     IdempotencyRecord,
@@ -34,6 +35,7 @@ __all__ = [
     "LoginThrottle",
     "OrgUnit",
     "PrincipalChange",
+    "RateLimit",
     "RefreshToken",
     "Reminder",
     "User",
