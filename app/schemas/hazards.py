@@ -12,7 +12,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictBool,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -407,14 +409,15 @@ class SuperviseAction(_Action):
         "people, no internal details); without it the public list shows the title",
     )
 
-    @model_validator(mode="after")
-    def _public_text_only_when_disclosed(self) -> Self:
-        if self.public_description is not None and not self.disclosed:
+    @field_validator("public_description")
+    @classmethod
+    def _public_text_only_when_disclosed(cls, value: str | None, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("disclosed") is not True:
             raise ValueError(
                 "public_description is for a disclosed hazard: send disclosed=true with it"
                 "|public_description 仅用于向社会公布的隐患，请同时设置 disclosed=true"
             )
-        return self
+        return value
 
 
 class UnsuperviseAction(_Action):
