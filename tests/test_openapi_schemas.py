@@ -16,6 +16,7 @@ SOMETIMES_ABSENT = {
     ("HazardPage", "total"),
     ("JobPage", "total"),
     ("OrgUnitPage", "total"),
+    ("PublicMajorHazardPage", "total"),
     ("ReminderPage", "total"),
     ("UserPage", "total"),
     # The token answer (app/schemas/auth.py): no refresh token for client credentials.
