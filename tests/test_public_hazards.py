@@ -161,6 +161,9 @@ async def test_it_needs_no_sign_in_and_ignores_any_authorization(
     assert anonymous.status_code == 200
     assert anonymous.headers["cache-control"] == "public, max-age=60"
     assert "accept-language" in anonymous.headers["vary"].lower()
+    assert anonymous.headers["access-control-allow-origin"] == "*"
+    portal = await client.get(URL, headers={"Origin": "https://www.suzhou.gov.cn"})
+    assert portal.headers["access-control-allow-origin"] == "*"
     for headers in (
         {"Authorization": "Bearer garbage"},
         {"Authorization": "Basic Zm9vOmJhcg=="},

@@ -63,7 +63,9 @@ async def list_public_major_hazards(
 
     Every county of the deployment: `county_code` narrows to one, `region_code` to a town or
     village (prefix). Newest listing first (`sort=-listed_at`), cursor pagination like every
-    list (`limit` ≤ 500, `cursor`, `include_total`). `Cache-Control: public, max-age=60`.
+    list (`limit` ≤ 500, `cursor`, `include_total`). `Cache-Control: public, max-age=60`;
+    `Access-Control-Allow-Origin: *` (a public page on any origin may read it, without
+    credentials).
 
     Who: anyone; no sign-in (an `Authorization` header is ignored). Rate-limited per client
     address (`ANJIAN_PUBLIC_RATE_LIMIT_PER_MINUTE`, 120 a minute): 429 `rate_limited` with
@@ -81,4 +83,6 @@ async def list_public_major_hazards(
     response = page_response(PublicMajorHazardPage, items, page)
     response.headers["Cache-Control"] = "public, max-age=60"
     response.headers["Vary"] = "Accept-Language"
+    # Public data, read without credentials: a county's portal on any origin may show it.
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
