@@ -25,6 +25,7 @@ from app.api.v1 import (
     me,
     notifications,
     org_units,
+    public,
     reminders,
     unit_statistics,
     users,
@@ -62,6 +63,7 @@ API_ROUTERS = (
     jobs.router,
     unit_statistics.router,
     accountability.router,
+    public.router,
 )
 
 DESCRIPTION = """

@@ -201,6 +201,7 @@ class Shaper:
                 },
                 "listed_at": h["supervision_listed_at"],
                 "disclosed": bool(h["supervision_disclosed"]),
+                "public_description": h["supervision_public_description"],
             }
             if sup
             else None,

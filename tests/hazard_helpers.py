@@ -33,7 +33,7 @@ async def upload(
 
 JUDGMENT = {
     "standard": "industry_trade",
-    "clause": "第四条第（一）项",
+    "clause": "11.3",
     "text": "粉尘爆炸危险场所未按规定设置泄爆装置",
 }
 MAJOR_PLAN = {

@@ -20,7 +20,7 @@ from tests.hazard_helpers import GENERAL_PLAN, MAJOR_PLAN, act, register, upload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPEN = ("registered", "rectifying", "awaiting_acceptance")
-JUDGMENT_CHEM = {"standard": "chemicals", "clause": "第（四）项", "text": None}
+JUDGMENT_CHEM = {"standard": "chemicals", "clause": "4", "text": None}
 TOWN_A, TOWN_B = "341302001", "341302100"
 
 

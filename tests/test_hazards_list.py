@@ -15,10 +15,10 @@ from tests.hazard_helpers import MAJOR_PLAN, act, enterprise_bounds_lifted, regi
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 JUDGMENT_CHEM = {
     "standard": "chemicals",
-    "clause": "第（四）项",
+    "clause": "4",
     "text": "涉及重点监管危险化工工艺装置未实现自动化控制",
 }
-JUDGMENT_HOUSING = {"standard": "housing_municipal", "clause": "第五条", "text": None}
+JUDGMENT_HOUSING = {"standard": "housing_municipal", "clause": "5.3", "text": None}
 
 
 def today_local() -> date:

@@ -18,6 +18,7 @@ SOMETIMES_ABSENT = {
     ("JobPage", "total"),
     ("NotificationPage", "total"),
     ("OrgUnitPage", "total"),
+    ("PublicMajorHazardPage", "total"),
     ("ReminderPage", "total"),
     ("UserPage", "total"),
     # The token answer (app/schemas/auth.py): no refresh token for client credentials.

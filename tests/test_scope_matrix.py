@@ -430,11 +430,41 @@ async def test_hazard_statistics_by_bureau_hold_only_the_callers_scope(
     assert body["totals"]["found"] == len(scope)
 
 
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_judgment_standards_are_read_by_every_caller(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/catalogs/judgment-standards/fire", headers=world2.h(actor))
+    assert r.status_code == 200
+    assert r.json()["code"] == "fire" and r.json()["clauses"]
+
+
+async def test_the_public_list_is_the_same_for_every_caller_and_for_nobody(client, world2) -> None:  # type: ignore[no-untyped-def]
+    """Open to all: scope neither widens nor narrows it. Both counties' disclosed hazards are
+    listed, to each caller alike (a county picks its own with county_code)."""
+    from tests.hazard_helpers import act, register
+
+    a = await register(client, world2, "town_a_officer", "ent_a1", level="major")
+    other = await register(
+        client, world2, "other_admin", "other_ent", level="major",
+        judgment={"standard": "chemicals", "clause": "12"},
+    )  # fmt: skip
+    for actor, h in (("town_a_officer", a), ("other_admin", other)):
+        r = await act(client, world2, actor, h["id"], "supervise", disclosed=True)
+        assert r.status_code == 200, r.text
+    anonymous = await client.get("/api/v1/public/major-hazards")
+    assert {i["number"] for i in anonymous.json()["items"]} == {a["number"], other["number"]}
+    assert {i["county_code"] for i in anonymous.json()["items"]} == {"341302", "341321"}
+    for actor in ACTORS:
+        r = await client.get("/api/v1/public/major-hazards", headers=world2.h(actor))
+        assert r.status_code == 200, actor
+        assert r.json() == anonymous.json(), actor
+
+
 @pytest.mark.parametrize(
     "path",
     [
         "/api/v1/me",
         "/api/v1/catalogs",
+        "/api/v1/catalogs/judgment-standards/fire",
         "/api/v1/enterprises",
         "/api/v1/org-units",
         "/api/v1/users",

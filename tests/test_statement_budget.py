@@ -73,6 +73,9 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
         "notifications": (f"{v1}/notifications", LIST),
         "unread notifications": (f"{v1}/notifications?unread=true&kind=hazard_overdue", LIST),
         "catalogs": (f"{v1}/catalogs", LIST),
+        "judgment standard": (f"{v1}/catalogs/judgment-standards/industry_trade", DETAIL),
+        # open to all: the rate-limit counter (one autocommit upsert) and the page
+        "public major hazards": (f"{v1}/public/major-hazards", LIST + 1),
         "me": (f"{v1}/me", DETAIL),
     }
 

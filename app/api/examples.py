@@ -54,7 +54,10 @@ HAZARD_CREATE: dict[str, Example] = {
     "major": {
         "summary": "Major hazard with its judgment (重大事故隐患，附判定依据)",
         "description": "A major hazard names the clause of the 重大事故隐患判定标准 it meets "
-        "(422 `judgment_required` otherwise); its deadline may be up to 365 days away.",
+        "(422 `judgment_required` otherwise): a code of its standard's clauses "
+        "(GET /api/v1/catalogs/judgment-standards/{standard_code}; here 工贸 第十一条第（三）项, "
+        "dry dust collection without explosion control), else 422 `unknown_judgment_clause`. "
+        "Its deadline may be up to 365 days away.",
         "value": {
             "enterprise_id": ENTERPRISE_ID,
             "title": "抛光车间除尘系统未设置泄爆装置",
@@ -67,7 +70,7 @@ HAZARD_CREATE: dict[str, Example] = {
             "deadline": "2027-02-28",
             "judgment": {
                 "standard": "industry_trade",
-                "clause": "第四条第（一）项",
+                "clause": "11.3",
                 "text": "粉尘爆炸危险场所未按规定设置泄爆装置",
             },
         },
@@ -320,7 +323,7 @@ TRANSITION_EXAMPLES: dict[str, Example] = {
             "level": "major",
             "judgment": {
                 "standard": "fire",
-                "clause": "第5.1条",
+                "clause": "5.5",
                 "text": "人员密集场所安全出口数量不足",
             },
             "reason": "复查发现二层营业区仅有一个安全出口",
@@ -329,11 +332,13 @@ TRANSITION_EXAMPLES: dict[str, Example] = {
     "supervise": {
         "summary": "supervise: list a major hazard for supervision (挂牌督办)",
         "description": "`supervisor_user_id` defaults to the caller; `disclosed` marks it for "
-        "public disclosure.",
+        "public disclosure (GET /api/v1/public/major-hazards), with `public_description` as the "
+        "text shown there (the title otherwise).",
         "value": {
             "action": "supervise",
             "supervisor_user_id": SUPERVISOR_ID,
             "disclosed": True,
+            "public_description": "粉尘涉爆车间除尘系统未采取控爆措施，已停用整改",
             "note": "列入街道挂牌督办，每周现场跟踪一次",
         },
     },

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     attachment_thumbnail_workers: int = Field(default=2, ge=1, le=64)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+    # The public list of disclosed major hazards (issue 11): requests per client address and
+    # minute, and how long a closed hazard stays listed (marked closed).
+    public_rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000)
+    public_closed_days: int = Field(default=90, ge=0, le=3650)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     idempotency_ttl_seconds: int = 24 * 3600

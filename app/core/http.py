@@ -15,6 +15,14 @@ from app.core.errors import PreconditionFailed
 from app.core.pagination import PageResult
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address, as sign-in throttling and rate limits count it. uvicorn runs with
+    ``proxy_headers`` (app/server.py): behind a proxy in ``ANJIAN_FORWARDED_ALLOW_IPS`` this is
+    the address it forwards, from any other peer its own address (a forged ``X-Forwarded-For``
+    is ignored)."""
+    return request.client.host if request.client else None
+
+
 def etag_for(version: int) -> str:
     return f'"v{version}"'
 

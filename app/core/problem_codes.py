@@ -110,6 +110,9 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("unknown_hazard", 422, "隐患不存在", "Unknown hazard"),
     ProblemCode("unknown_org_unit", 422, "单位不存在", "Unknown org unit"),
     ProblemCode("judgment_required", 422, "重大隐患须填写判定依据", "Judgment required"),
+    ProblemCode(
+        "unknown_judgment_clause", 422, "判定依据条款不属于所选判定标准", "Unknown judgment clause"
+    ),
     ProblemCode("found_at_too_early", 422, "发现时间过早", "Found-at date too early"),
     ProblemCode("deadline_too_late", 422, "整改期限过晚", "Deadline too late"),
     ProblemCode(
@@ -128,6 +131,7 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("pdf_encrypted", 422, "PDF 已加密", "Encrypted PDF"),
     # 429, 5xx
     ProblemCode("too_many_requests", 429, "请求过于频繁", "Too many requests"),
+    ProblemCode("rate_limited", 429, "请求过于频繁，请稍后再试", "Rate limit exceeded"),
     ProblemCode("login_throttled", 429, "登录失败次数过多，请稍后再试", "Too many failed sign-ins"),
     ProblemCode("internal_error", 500, "服务器内部错误", "Internal error"),
     ProblemCode(

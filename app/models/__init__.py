@@ -14,6 +14,7 @@ from app.models.hazards import (
 from app.models.jobs import Job as Job
 from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
+from app.models.rate_limits import RateLimit
 from app.models.users import (
     ApiClient,
     IdempotencyRecord,
@@ -38,6 +39,7 @@ __all__ = [
     "Notification",
     "OrgUnit",
     "PrincipalChange",
+    "RateLimit",
     "RefreshToken",
     "Reminder",
     "User",

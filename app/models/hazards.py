@@ -55,6 +55,8 @@ class Hazard(IdMixin, TimestampMixin, Base):
     supervision_supervisor_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     supervision_listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     supervision_disclosed: Mapped[bool | None] = mapped_column(Boolean)
+    # What the public list shows of a disclosed hazard (向社会公布); none: its title.
+    supervision_public_description: Mapped[str | None] = mapped_column(Text)
 
     escalation: Mapped[str] = mapped_column(String(16), default="none")
     overdue_marked_on: Mapped[date | None] = mapped_column(Date)
@@ -74,6 +76,9 @@ class Hazard(IdMixin, TimestampMixin, Base):
         Index("ix_hazards_level_found_at_id", "level", "found_at", "id"),
         # "Closed in the period" (closed_at_from/_to) of the list and the statistics.
         Index("ix_hazards_closed_at", "closed_at"),
+        # The public list of disclosed major hazards, newest listing first (only listed hazards
+        # have a listing time: the list reads the few non-null entries).
+        Index("ix_hazards_supervision_listed_at_id", "supervision_listed_at", "id"),
     )
 
 

@@ -32,6 +32,31 @@ class BureauEntry(CatalogEntry):
     sectors: list[SectorCode] = Field(description="The sectors it supervises")  # type: ignore[valid-type]
 
 
+class JudgmentStandardEntry(CatalogEntry):
+    """A 重大事故隐患判定标准: the document that issued it and the sectors it is written for; its
+    clauses at ``GET /api/v1/catalogs/judgment-standards/{standard_code}``."""
+
+    document: str = Field(description="The issuing document (文号) or standard number")
+    sectors: list[SectorCode] = Field(description="The sectors it is written for")  # type: ignore[valid-type]
+    clause_count: int = Field(description="How many clauses the catalogue lists for it")
+
+
+class JudgmentClauseEntry(ResponseModel):
+    """A clause of a standard: the value of a major hazard's ``judgment.clause``."""
+
+    code: str = Field(
+        description="From the standard's numbering: 第四条第（三）项 is 4.3, item 四 of a list is 4, "
+        "GB clause 5.5 is 5.5"
+    )
+    text_zh: str = Field(description="A short paraphrase, not the standard's wording")
+    text_en: str
+    sectors: list[SectorCode] = Field(description="The sectors it is written for")  # type: ignore[valid-type]
+
+
+class JudgmentStandardOut(JudgmentStandardEntry):
+    clauses: list[JudgmentClauseEntry]
+
+
 class ProblemCodeEntry(ResponseModel):
     """A problem `code` the service can answer; its `type` URI is `/problems/{code}`."""
 
@@ -68,5 +93,6 @@ class CatalogsOut(ResponseModel):
     accountability_target_types: list[CatalogEntry]
     unit_flag_reasons: list[CatalogEntry]
     attachment_phases: list[CatalogEntry]
-    judgment_standards: list[CatalogEntry]
+    judgment_standards: list[JudgmentStandardEntry]
+    public_hazard_statuses: list[CatalogEntry]
     problem_codes: list[ProblemCodeEntry]

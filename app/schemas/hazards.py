@@ -12,7 +12,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictBool,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -112,7 +114,14 @@ class Judgment(BaseModel):
     standard: JudgmentStandard
     clause: Annotated[
         str,
-        Field(min_length=1, pattern=NON_BLANK, max_length=100, description="e.g. 第四条第（三）项"),
+        Field(
+            min_length=1,
+            pattern=NON_BLANK,
+            max_length=100,
+            description="A clause code of the standard (GET /api/v1/catalogs/judgment-standards/"
+            "{standard_code}), e.g. 4.3; the citation 第四条第（三）项 is accepted and stored as "
+            "4.3. Another standard's clause or an unknown one: 422 unknown_judgment_clause",
+        ),
     ]
     text: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -159,6 +168,10 @@ class Supervision(ResponseModel):
     supervisor: UserRef
     listed_at: datetime
     disclosed: bool
+    public_description: str | None = Field(
+        description="What the public list (GET /api/v1/public/major-hazards) shows of a disclosed "
+        "hazard; null: its title"
+    )
 
 
 class EscalationStep(ResponseModel):
@@ -400,6 +413,21 @@ class SuperviseAction(_Action):
         default=None, description="The official tracking it (专人跟踪督办); defaults to the caller"
     )
     disclosed: StrictBool = False
+    public_description: LongText | None = Field(
+        default=None,
+        description="With disclosed=true only: the text the public list shows (no names of "
+        "people, no internal details); without it the public list shows the title",
+    )
+
+    @field_validator("public_description")
+    @classmethod
+    def _public_text_only_when_disclosed(cls, value: str | None, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("disclosed") is not True:
+            raise ValueError(
+                "public_description is for a disclosed hazard: send disclosed=true with it"
+                "|public_description 仅用于向社会公布的隐患，请同时设置 disclosed=true"
+            )
+        return value
 
 
 class UnsuperviseAction(_Action):

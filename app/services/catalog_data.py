@@ -195,7 +195,7 @@ JUDGMENT_STANDARDS = (
         "房屋市政工程生产安全重大事故隐患判定标准",
         "Housing and municipal works",
     ),
-    Entry("fire", "重大火灾隐患判定规则（GB 35181）", "Major fire hazards (GB 35181)"),
+    Entry("fire", "重大火灾隐患判定规则（GB 35181-2017）", "Major fire hazards (GB 35181-2017)"),
     Entry(
         "fireworks",
         "烟花爆竹生产经营单位重大生产安全事故隐患判定标准",
@@ -205,6 +205,12 @@ JUDGMENT_STANDARDS = (
     Entry(
         "road_transport", "道路运输企业和城市客运企业安全生产重大事故隐患判定标准", "Road transport"
     ),
+)
+# What the public list of disclosed major hazards says of a status (向社会公布): no more detail
+# than "being rectified" or "closed" (registered, rectifying and awaiting acceptance are all open).
+PUBLIC_HAZARD_STATUSES = (
+    Entry("rectifying", "整改中", "Being rectified"),
+    Entry("closed", "已销号", "Closed"),
 )
 CATALOGS: dict[str, tuple[Entry, ...]] = {
     "org_unit_kinds": ORG_UNIT_KINDS,
@@ -229,6 +235,7 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "unit_flag_reasons": UNIT_FLAG_REASONS,
     "attachment_phases": ATTACHMENT_PHASES,
     "judgment_standards": JUDGMENT_STANDARDS,
+    "public_hazard_statuses": PUBLIC_HAZARD_STATUSES,
 }
 
 

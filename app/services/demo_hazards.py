@@ -64,22 +64,23 @@ TITLES = {
 MAJOR = {
     "industry_trade": (
         "industry_trade",
-        "第四条第（一）项",
-        "粉尘爆炸危险场所未按规定设置泄爆装置",
+        "11.3",
+        "粉尘爆炸危险场所干式除尘系统未采取控爆措施",
     ),
-    "metallurgy": ("industry_trade", "第五条第（二）项", "熔融金属吊运未使用冶金起重机"),
+    "metallurgy": ("industry_trade", "4.4", "炼钢炉水冷元件未设置出水温度监测报警装置"),
     "hazardous_chemicals": (
         "chemicals",
-        "第五条",
+        "4",
         "涉及重点监管危险化工工艺的装置未实现自动化控制",
     ),
-    "non_coal_mining": ("metal_nonmetal_mines", "第六条第（一）项", "安全出口不符合要求"),
-    "fireworks": ("fireworks", "第三条第（二）项", "工房超量存放药物"),
-    "construction": ("housing_municipal", "第八条第（二）项", "深基坑未按规定进行监测"),
-    "urban_gas": ("gas", "第五条第（三）项", "燃气经营场所未安装可燃气体报警装置"),
-    "road_transport": ("road_transport", "第三条", "车辆动态监控系统未正常运行"),
+    "non_coal_mining": ("metal_nonmetal_mines", "3.1", "井下安全出口不符合要求"),
+    "fireworks": ("fireworks", "5", "工房超量存放药物"),
+    "construction": ("housing_municipal", "5.3", "深基坑未按规定进行监测"),
+    "urban_gas": ("gas", "7.2", "餐饮用户未安装可燃气体报警装置"),
+    "road_transport": ("road_transport", "3.3", "车辆动态监控系统未正常运行"),
 }
-FIRE = ("fire", "第5.1条", "人员密集场所安全出口数量不足")
+# Every cited clause is one of its standard's (tests/test_judgment_clauses.py checks it).
+FIRE = ("fire", "5.5", "人员密集场所安全出口数量不足")
 PLACES = (
     "一号车间",
     "二号车间",

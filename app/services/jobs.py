@@ -25,7 +25,7 @@ from app.core.clock import local_today
 from app.core.config import Settings
 from app.models import Hazard, HazardEvent, IdempotencyRecord, Job
 from app.models.base import utcnow
-from app.services import reminders
+from app.services import rate_limit, reminders
 from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
 from app.services.job_queue import JobContext, Outcome, Worker, enqueue, register, worker_loop
@@ -101,6 +101,7 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
         )
     )
     logins = await purge_old_failures(session, settings)
+    limits = await rate_limit.prune(session, now)
     # Finished jobs are kept a month (their dedupe keys with them: a day's overdue job is never
     # enqueued again after its day, so nothing depends on a key older than that).
     jobs = await session.execute(
@@ -112,6 +113,7 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
     return {
         "idempotency_records": idem.rowcount or 0,
         "login_throttles": logins,
+        "rate_limits": limits,
         "jobs": jobs.rowcount or 0,
     }
 

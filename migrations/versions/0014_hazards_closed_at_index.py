@@ -1,7 +1,7 @@
 """an index for hazards closed in a period
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03
 
 `closed_at_from`/`closed_at_to` on the hazard list and the statistics ("rectified in the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

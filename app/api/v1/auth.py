@@ -17,6 +17,7 @@ from app.core.errors import (
     ValidationFailed,
     validation_errors,
 )
+from app.core.http import client_address
 from app.core.openapi import EXTRA_SCHEMAS
 from app.schemas.auth import RevokeRequest, TokenOut, TokenRequest
 from app.services import auth as service
@@ -214,8 +215,7 @@ async def _issue(request: Request, session: SessionDep) -> Response:
     body = _validated(TokenRequest, data)
     # A token is a secret: never stored for Idempotency-Key replay.
     request.state.idempotency_no_store = True
-    # uvicorn runs with proxy_headers=True: behind a trusted proxy this is the client's address.
-    address = request.client.host if request.client else None
+    address = client_address(request)
     if body.grant_type == "password":
         if not body.username or not body.password:
             raise _required(

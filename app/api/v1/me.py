@@ -6,6 +6,7 @@ from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
+from app.core.http import client_address
 from app.core.i18n import localized_unit_name
 from app.schemas.auth import MeOut, MeUnit, PasswordChange, TokenOut
 from app.schemas.common import NamedRef
@@ -83,7 +84,7 @@ async def change_my_password(
         p,
         body.current_password,
         body.new_password,
-        request.client.host if request.client else None,
+        client_address(request),
     )
     return TokenOut(
         access_token=issued.access_token,

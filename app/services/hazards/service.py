@@ -34,6 +34,7 @@ from app.schemas.hazards import (
     Supervision,
 )
 from app.services import attachments as attachment_service
+from app.services import judgment_standards
 from app.services.hazards import rollup, workflow
 from app.services.hazards.numbering import next_number
 from app.services.hazards.queries import (
@@ -331,6 +332,7 @@ def _shape(
             ),
             listed_at=h.supervision_listed_at,
             disclosed=bool(h.supervision_disclosed),
+            public_description=h.supervision_public_description,
         )
         if h.supervision_org_unit_id
         else None,
@@ -453,18 +455,45 @@ def _event(
     )
 
 
-def _check_judgment(level: str, judgment: Judgment | None, field: str = "judgment") -> None:
+def _check_judgment(
+    level: str, judgment: Judgment | None, sector: str, details: dict[str, Any]
+) -> Judgment | None:
+    """The judgment a write may store: required for a major hazard and refused for a general one;
+    its clause one of its standard's (``app/services/judgment_standards.py``), given as the code
+    or the Chinese citation and stored as the code. A clause written for other sectors than the
+    enterprise's is accepted (a 工贸 plant's chemicals store is judged by the chemicals standard)
+    and marked in the event's ``details`` (``judgment_outside_sector``) for review. Only writes
+    that set a judgment call this: an old row citing an unknown clause stays as it is."""
     if level == "major" and judgment is None:
         raise ValidationFailed.field(
-            field,
+            "judgment",
             "重大事故隐患须注明所依据的判定标准及条款",
             "A major hazard must cite the judgment standard and clause it meets",
             code="judgment_required",
         )
-    if level == "general" and judgment is not None:
+    if judgment is None:
+        return None
+    if level == "general":
         raise ValidationFailed.field(
-            field, "一般隐患不填写重大隐患判定依据", "Only a major hazard carries a judgment"
+            "judgment", "一般隐患不填写重大隐患判定依据", "Only a major hazard carries a judgment"
         )
+    code = judgment_standards.normalise_clause(judgment.clause)
+    found = judgment_standards.clause(judgment.standard, code)
+    if found is None:
+        elsewhere = [s for s in judgment_standards.standards_with(code) if s != judgment.standard]
+        hint_zh = f"；该条款属于：{'、'.join(elsewhere)}" if elsewhere else ""
+        hint_en = f"; it is a clause of: {', '.join(elsewhere)}" if elsewhere else ""
+        raise ValidationFailed.field(
+            "judgment.clause",
+            f"“{judgment.clause}”不是判定标准 {judgment.standard} 的条款{hint_zh}"
+            f"（条款见 GET /api/v1/catalogs/judgment-standards/{judgment.standard}）",
+            f"'{judgment.clause}' is not a clause of the standard {judgment.standard}{hint_en} "
+            f"(its clauses: GET /api/v1/catalogs/judgment-standards/{judgment.standard})",
+            code="unknown_judgment_clause",
+        )
+    if sector not in found.sectors:
+        details["judgment_outside_sector"] = True
+    return judgment.model_copy(update={"clause": found.code})
 
 
 def _registration_dates(
@@ -556,7 +585,8 @@ async def create_hazard(
             "政府部门登记的隐患来源应为督导检查、上级交办或举报查实",
             "Government users register inspection, assigned or public_report hazards",
         )
-    _check_judgment(body.level, body.judgment)
+    details: dict[str, Any] = {}
+    judgment = _check_judgment(body.level, body.judgment, ent.sector, details)
     found_at, deadline = _registration_dates(p, settings, body)
     county_code = ent.region_code[:6]
     hazard = Hazard(
@@ -575,9 +605,9 @@ async def create_hazard(
         deadline=deadline,
         status="registered",
         escalation="none",
-        judgment_standard=body.judgment.standard if body.judgment else None,
-        judgment_clause=body.judgment.clause if body.judgment else None,
-        judgment_text=body.judgment.text if body.judgment else None,
+        judgment_standard=judgment.standard if judgment else None,
+        judgment_clause=judgment.clause if judgment else None,
+        judgment_text=judgment.text if judgment else None,
     )
     session.add(hazard)
     await session.flush()
@@ -585,7 +615,8 @@ async def create_hazard(
         session, [(None, rollup.key_of(hazard, await rollup.enterprise_dims(session, ent.id)))]
     )
     await attachment_service.bind(session, p, hazard.id, body.attachment_ids, "discovery")
-    details = {"deadline_reason": body.deadline_reason} if body.deadline_reason else None
+    if body.deadline_reason:
+        details["deadline_reason"] = body.deadline_reason
     session.add(
         _event(hazard, p, "register", None, details=details, attachment_ids=body.attachment_ids)
     )
@@ -788,12 +819,11 @@ async def transition(
             raise ValidationFailed.field(
                 "level", "新等级与当前等级相同", "The hazard already has this level"
             )
-        _check_judgment(level, body.judgment)  # type: ignore[attr-defined]
-        judgment: Judgment | None = body.judgment  # type: ignore[attr-defined]
+        details = {"from_level": hazard.level, "to_level": level}
+        judgment = _check_judgment(level, body.judgment, dims.sector, details)  # type: ignore[attr-defined]
         hazard.judgment_standard = judgment.standard if judgment else None
         hazard.judgment_clause = judgment.clause if judgment else None
         hazard.judgment_text = judgment.text if judgment else None
-        details = {"from_level": hazard.level, "to_level": level}
         hazard.level = level
     elif action == "supervise":
         supervisor_id = body.supervisor_user_id or (p.id if p.kind == "user" else None)  # type: ignore[attr-defined]
@@ -809,6 +839,7 @@ async def transition(
         hazard.supervision_supervisor_user_id = supervisor.id
         hazard.supervision_listed_at = now
         hazard.supervision_disclosed = body.disclosed  # type: ignore[attr-defined]
+        hazard.supervision_public_description = body.public_description  # type: ignore[attr-defined]
         details = {"supervisor_user_id": supervisor.id, "disclosed": bool(body.disclosed)}  # type: ignore[attr-defined]
     elif action == "unsupervise":
         details = {"org_unit_id": hazard.supervision_org_unit_id}
@@ -816,6 +847,7 @@ async def transition(
         hazard.supervision_supervisor_user_id = None
         hazard.supervision_listed_at = None
         hazard.supervision_disclosed = None
+        hazard.supervision_public_description = None
     elif action == "escalate":
         hazard.escalation = workflow.next_escalation(hazard.escalation)
         details = {"level": hazard.escalation}
