@@ -331,6 +331,12 @@ async def test_judgment_clause_groups_major_hazards_by_standard_and_clause(  # t
         r["key"]["judgment_clause"]: r["labels"]["judgment_clause"] for r in english["groups"]
     }
     assert labels[trade].startswith("Industry and trade")
+    # the clause's own wording, from the catalogue of judgment standards
+    from app.services.judgment_standards import clause
+
+    cited = clause(JUDGMENT["standard"], JUDGMENT["clause"])
+    assert cited is not None and labels[trade].endswith(cited.text_en)
+    assert got[trade]["labels"]["judgment_clause"].endswith(cited.text_zh)
     both_levels = await ok(
         await client.get(
             "/api/v1/statistics/hazards?group_by=judgment_clause&level=general,major",

@@ -22,7 +22,7 @@ from app.core.errors import ValidationFailed
 from app.core.i18n import unit_name
 from app.models import Enterprise, Hazard, HazardRollup, OrgUnit
 from app.schemas.hazards import HazardStatsRow
-from app.services import catalog_data
+from app.services import catalog_data, judgment_standards
 from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
 from app.services.hazards.queries import (
     OPEN_STATES,
@@ -367,28 +367,16 @@ def _label(group: str, value: str, units: dict[str, UnitInfo], english: bool) ->
 
 
 def _judgment_label(value: str, english: bool) -> str:
+    """The standard's name and the clause's wording from the catalogue; a clause stored before
+    the catalogue knew it keeps its code as label."""
     if value == NO_JUDGMENT:
         return "No judgment cited" if english else "未引用判定标准"
-    standard, _, clause = value.partition(":")
-    standards = {e.code: e for e in catalog_data.JUDGMENT_STANDARDS}
-    entry = standards.get(standard)
+    standard, _, code = value.partition(":")
+    entry = next((e for e in catalog_data.JUDGMENT_STANDARDS if e.code == standard), None)
     name = (entry.name_en if english else entry.name_zh) if entry else standard
-    return f"{name} {_clause_text(entry, clause, english) or clause}".strip()
-
-
-def _clause_text(standard: Any, clause: str, english: bool) -> str | None:
-    """The clause's wording when the catalogue lists the standard's clauses (``clauses`` of its
-    entry, each with a ``code``); looked up by code, so a clause stored before the catalogue
-    knew it keeps its code as label."""
-    for item in getattr(standard, "clauses", None) or ():
-        if getattr(item, "code", None) != clause:
-            continue
-        names = ("text_en", "name_en") if english else ("text", "text_zh", "name_zh")
-        for name in (*names, "text"):
-            text = getattr(item, name, None)
-            if isinstance(text, str) and text:
-                return f"{clause} {text}" if text != clause else clause
-    return None
+    known = judgment_standards.clause(standard, code)
+    text = (known.text_en if english else known.text_zh) if known else None
+    return f"{name} {code} {text}".strip() if text else f"{name} {code}".strip()
 
 
 # ---- median days to close (always from the hazards) --------------------------------------------
