@@ -131,6 +131,7 @@ LISTS = {
     "list_clients": ("name", "created_at"),
     "list_org_units": ("name", "created_at"),
     "list_reminders": ("created_at",),
+    "list_notifications": ("created_at",),
 }
 DEFAULTS = {
     "list_hazards": "-found_at",
@@ -139,6 +140,7 @@ DEFAULTS = {
     "list_clients": "name",
     "list_org_units": "name",
     "list_reminders": "-created_at",
+    "list_notifications": "-created_at",
 }
 
 
