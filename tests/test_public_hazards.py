@@ -5,7 +5,9 @@ anyone, rate-limited per client address in the database."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,7 +141,8 @@ async def test_an_item_holds_exactly_the_public_fields_and_no_person(
     closed = items[hazards["closed_a"]["number"]]
     assert closed["status"] == "closed" and closed["status_label"] == "已销号"
     assert closed["closed_at"] is not None
-    assert closed["description"] == "重大隐患closed_a"  # no public text: the title
+    # no public text: a standard one, never the internal title
+    assert closed["description"] == "重大事故隐患（挂牌督办，未发布公开说明）"
     assert closed["supervising_unit"] == {"name": "埇桥区"}
     b = items[hazards["disclosed_b"]["number"]]
     assert b["town"] == {"region_code": "341302100", "name": "符离镇"}
@@ -187,6 +190,11 @@ async def test_pages_follow_the_cursor_and_the_total_counts_them(client, hazards
         assert r.json()["total"] == 3
         seen += [i["number"] for i in r.json()["items"]]
         cursor = r.json()["next_cursor"]
+        if cursor:  # it carries what the page shows (county and number), no internal id
+            decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            item = r.json()["items"][0]
+            assert f"{item['county_code']}/{item['number']}" in decoded
+            assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", decoded)
         if cursor is None:
             break
     assert seen == await numbers(client)
@@ -293,6 +301,7 @@ async def test_requests_over_the_limit_are_429_with_retry_after(
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.headers["retry-after"] == "50"  # the rest of the minute
     assert r.headers["cache-control"] == "no-store"
+    assert r.headers["access-control-allow-origin"] == "*"  # a portal elsewhere reads it too
     assert r.json()["code"] == "rate_limited" and r.json()["status"] == 429
     assert "at most 3 per 60 seconds" in r.json()["detail"]
     # still refused later in the window (refused requests count too), free in the next one

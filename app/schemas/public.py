@@ -33,7 +33,8 @@ class PublicMajorHazard(ResponseModel):
     enterprise_name: str
     town: PublicTown
     description: str = Field(
-        description="The public description set when disclosing, or else the hazard's title"
+        description="The public description set when disclosing; without one a standard text (the "
+        "internal title is never published)"
     )
     deadline: date = Field(description="The rectification deadline")
     supervising_unit: PublicUnit = Field(description="The unit that listed it (挂牌单位)")

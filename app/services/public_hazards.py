@@ -41,6 +41,15 @@ class PublicFilters:
     status: tuple[str, ...] | None = None  # of PUBLIC_HAZARD_STATUSES
 
 
+# The tie-breaker of the public cursor: what the page shows anyway (county and number), never
+# the internal id (a UUIDv7 would also tell when the hazard was registered).
+PUBLIC_KEY = (Hazard.county_code + "/" + Hazard.number).label("public_key")
+_NO_TEXT = {
+    False: "重大事故隐患（挂牌督办，未发布公开说明）",
+    True: "Major hazard under listed supervision (no public description published)",
+}
+
+
 def _statement(settings: Settings, f: PublicFilters, now: datetime) -> Any:
     town_code = func.substr(Enterprise.region_code, 1, 9)
     closed_since = now - timedelta(days=settings.public_closed_days)
@@ -50,14 +59,13 @@ def _statement(settings: Settings, f: PublicFilters, now: datetime) -> Any:
     shown += [recent_closed] if "closed" in wanted else []
     stmt = (
         select(
-            Hazard.id,
+            PUBLIC_KEY,
             Hazard.number,
             Hazard.county_code,
             Enterprise.name.label("enterprise_name"),
             town_code.label("town_code"),
             Town.name.label("town_name"),
             Town.name_en.label("town_name_en"),
-            Hazard.title,
             Hazard.supervision_public_description,
             Hazard.deadline,
             ListingUnit.name.label("unit_name"),
@@ -96,7 +104,7 @@ async def list_public(
         session,  # type: ignore[arg-type]
         _statement(settings, filters, utcnow()),
         sort=parse_sort(params.sort, SORTS, DEFAULT_SORT),
-        id_column=Hazard.id,
+        id_column=PUBLIC_KEY,  # type: ignore[arg-type]
         limit=params.limit,
         cursor=params.cursor,
         include_total=params.include_total,
@@ -116,7 +124,8 @@ async def list_public(
                     if r["town_name"]
                     else None,
                 },
-                "description": r["supervision_public_description"] or r["title"],
+                # Titles are internal wording (they may name people): never published.
+                "description": r["supervision_public_description"] or _NO_TEXT[english],
                 "deadline": r["deadline"],
                 "supervising_unit": {"name": unit_name(r["unit_name"], r["unit_name_en"], english)},
                 "status": status,

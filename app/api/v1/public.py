@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.api.idempotency import ApiRoute
 from app.auth.deps import public
 from app.core.db import SessionDep
+from app.core.errors import TooManyRequests
 from app.core.http import page_response
 from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
@@ -71,7 +72,11 @@ async def list_public_major_hazards(
     address (`ANJIAN_PUBLIC_RATE_LIMIT_PER_MINUTE`, 120 a minute): 429 `rate_limited` with
     `Retry-After`. Errors: 422 `validation_error`, `unknown_parameter`, `repeated_parameter`.
     """
-    await rate_limit.check(request, session, _rule(request))
+    try:
+        await rate_limit.check(request, session, _rule(request))
+    except TooManyRequests as refused:  # a portal on another origin must read it too
+        refused.headers["Access-Control-Allow-Origin"] = "*"
+        raise
     filters = PublicFilters(
         county_code=county_code,
         region_code=region_code,
