@@ -148,7 +148,7 @@ def flag_reasons(figures: Figures, settings: Settings) -> list[str]:
 
 # ---- GET /api/v1/statistics/units ------------------------------------------------------------------
 
-_UNIT_COLUMNS = (
+UNIT_COLUMNS = (
     OrgUnit.id,
     OrgUnit.kind,
     OrgUnit.name,
@@ -159,7 +159,7 @@ _UNIT_COLUMNS = (
 )
 
 
-def _unit_info(row: Any) -> UnitInfo:
+def unit_info(row: Any) -> UnitInfo:
     return UnitInfo(
         id=row["id"],
         kind=row["kind"],
@@ -193,7 +193,7 @@ async def unit_overview(
         conds.append(OrgUnit.kind.in_(kinds))
     units = await reads.rows(
         session,
-        select(*_UNIT_COLUMNS)
+        select(*UNIT_COLUMNS)
         .where(*conds)
         .order_by(
             case((OrgUnit.kind == "town", 0), else_=1),
@@ -202,7 +202,7 @@ async def unit_overview(
             OrgUnit.id,
         ),
     )
-    infos = [_unit_info(u) for u in units]
+    infos = [unit_info(u) for u in units]
     figures = await figures_by_scope(
         session, p, settings, [(u.id, unit_enterprises(u)) for u in infos], today, filters
     )

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.auth.principal import Principal, UnitInfo
+from app.auth.principal import Principal
 from app.auth.scope import (
     accountable_units,
     unit_enterprises,
@@ -38,7 +38,7 @@ from app.schemas.common import ListParams
 from app.services import attachments as attachment_service
 from app.services.accountability import ladder
 from app.services.refs import unit_dict
-from app.services.unit_statistics import figures_by_scope
+from app.services.unit_statistics import UNIT_COLUMNS, figures_by_scope, unit_info
 
 R = AccountabilityRecord
 SORTS = {"decided_at": R.decided_at}
@@ -208,17 +208,6 @@ class _Target:
     scope: ColumnElement[bool]
 
 
-_UNIT_COLUMNS = (
-    OrgUnit.id,
-    OrgUnit.kind,
-    OrgUnit.name,
-    OrgUnit.name_en,
-    OrgUnit.region_code,
-    OrgUnit.county_code,
-    OrgUnit.sectors,
-)
-
-
 async def _lock_target(session: AsyncSession, p: Principal, body: AccountabilityCreate) -> _Target:
     """The target, row-locked (PostgreSQL) until the commit, so that records about one target
     are written one after the other and each is checked against the one before; 422 when it
@@ -227,7 +216,7 @@ async def _lock_target(session: AsyncSession, p: Principal, body: Accountability
     if unit_id is not None:
         rows = await reads.rows(
             session,
-            select(*_UNIT_COLUMNS)
+            select(*UNIT_COLUMNS)
             .where(OrgUnit.id == unit_id, accountable_units(p))
             .with_for_update(),
         )
@@ -239,15 +228,7 @@ async def _lock_target(session: AsyncSession, p: Principal, body: Accountability
                 code="unknown_org_unit",
             )
         u = rows[0]
-        info = UnitInfo(
-            id=u["id"],
-            kind=u["kind"],
-            name=u["name"],
-            region_code=u["region_code"],
-            county_code=u["county_code"],
-            sectors=tuple(u["sectors"] or ()),
-            name_en=u["name_en"],
-        )
+        info = unit_info(u)
         return _Target("org_unit", u["id"], u["name"], u["name_en"], unit_enterprises(info))
     assert enterprise_id is not None
     rows = await reads.rows(

@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.errors import ValidationFailed
 from app.core.i18n import unit_name
 from app.models import Enterprise, Hazard, HazardRollup, OrgUnit
-from app.schemas.hazards import HazardStatsRow
+from app.schemas.hazards import HazardStatsRow, StatsGroup
 from app.services import catalog_data, judgment_standards
 from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
 from app.services.hazards.queries import (
@@ -32,17 +32,7 @@ from app.services.hazards.queries import (
     stock_condition,
 )
 
-GROUPS = (
-    "town",
-    "sector",
-    "level",
-    "source",
-    "month",
-    "enforcement_department",
-    "bureau",
-    "stock_year",
-    "judgment_clause",
-)
+GROUPS: tuple[str, ...] = StatsGroup.__args__  # type: ignore[attr-defined]
 # Groupings that count only part of the hazards, and the filter each implies (as the query
 # string would say it): the answer's ``implied_filters``.
 IMPLIED = {"stock_year": ("stock", "true"), "judgment_clause": ("level", "major")}
