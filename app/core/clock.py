@@ -23,3 +23,9 @@ def local_today(tz: str, now: datetime | None = None) -> date:
 
 def local_date(moment: datetime, tz: str) -> date:
     return moment.astimezone(zone(tz)).date()
+
+
+def aligned_window_start(now: datetime, seconds: int) -> datetime:
+    """The start of the aligned window of ``seconds`` that holds ``now`` (windows start at
+    multiples of ``seconds`` since the epoch, so every key and every instance share them)."""
+    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, bindparam
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.ids import new_id
 
@@ -47,6 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def utc_value(value: datetime) -> ColumnElement[datetime]:
+    """``value`` as a bound parameter of type ``UTCDateTime`` (SQLite then stores and compares
+    it as the column does), for comparisons and ``CASE`` arms in statements."""
+    return bindparam(None, value, type_=UTCDateTime())
 
 
 class Base(DeclarativeBase):

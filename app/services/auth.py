@@ -46,12 +46,12 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import NoReturn, TypeVar
 
 import anyio
-from sqlalchemy import Update, bindparam, case, delete, exists, insert, or_, select, update
+from sqlalchemy import Update, case, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -66,12 +66,13 @@ from app.auth.tokens import (
     refresh_token_hash,
     session_of,
 )
+from app.core.clock import aligned_window_start
 from app.core.config import Settings
 from app.core.db import upsert_insert
 from app.core.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from app.core.ids import new_id
 from app.models import ApiClient, User
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import utc_value, utcnow
 from app.models.users import LoginThrottle, RefreshToken
 
 T = TypeVar("T")
@@ -101,16 +102,6 @@ def _throttled(retry_after: int) -> TooManyRequests:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def _window_start(now: datetime, seconds: int) -> datetime:
-    """Windows are aligned for every key, so the counts of one attempt's keys always cover the
-    same span (the username's count includes this address's count for it)."""
-    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
-
-
-def _at(value: datetime) -> ColumnElement[datetime]:
-    return bindparam(None, value, type_=UTCDateTime())
 
 
 def _minus(column: ColumnElement[int], n: int) -> ColumnElement[int]:
@@ -166,12 +157,12 @@ class Attempt:
         one once another has begun. Nothing, if the window was reset or the generation has
         lapsed meanwhile (the slot is gone already)."""
         since = dict(self.generations)[key]
-        ours = LoginThrottle.window_start == _at(self.window_start)
+        ours = LoginThrottle.window_start == utc_value(self.window_start)
         return {
             "pending": case(
                 (
                     ours
-                    & (LoginThrottle.pending_since == _at(since))
+                    & (LoginThrottle.pending_since == utc_value(since))
                     & (LoginThrottle.pending > 0),
                     LoginThrottle.pending - 1,
                 ),
@@ -180,7 +171,7 @@ class Attempt:
             "pending_earlier": case(
                 (
                     ours
-                    & (LoginThrottle.pending_since == _at(since + _GENERATION))
+                    & (LoginThrottle.pending_since == utc_value(since + _GENERATION))
                     & (LoginThrottle.pending_earlier > 0),
                     LoginThrottle.pending_earlier - 1,
                 ),
@@ -219,8 +210,10 @@ class Attempt:
         rolled over meanwhile, this window's share is taken from the previous window's count
         (the earlier window's share is gone already)."""
         t = LoginThrottle
-        same = t.window_start == _at(self.window_start)
-        rolled = t.window_start == _at(self.window_start + timedelta(seconds=self.window_seconds))
+        same = t.window_start == utc_value(self.window_start)
+        rolled = t.window_start == utc_value(
+            self.window_start + timedelta(seconds=self.window_seconds)
+        )
         forgotten = {
             "failures": case((same, _minus(t.failures, self.pair_failures)), else_=t.failures),
             "failures_previous": case(
@@ -253,7 +246,7 @@ async def reserve_attempt(
     three keys, in sorted order, so concurrent reservations cannot deadlock."""
     now = utcnow()
     seconds = settings.login_window_seconds
-    window_start = _window_start(now, seconds)
+    window_start = aligned_window_start(now, seconds)
     pair, subject_key, address_key = (
         _digest(kind, subject, address),
         _digest(kind, subject),
@@ -262,14 +255,14 @@ async def reserve_attempt(
     window = timedelta(seconds=seconds)
     left = (window_start + window - now) // timedelta(microseconds=1)
     slide = _Slide(seconds, Fraction(left, 1_000_000))
-    generation = _window_start(now, RESERVATION_SECONDS)
+    generation = aligned_window_start(now, RESERVATION_SECONDS)
     async with _gate(session):
-        stale = LoginThrottle.window_start < _at(window_start)
+        stale = LoginThrottle.window_start < utc_value(window_start)
         # (">=": a window of another length, before a change of settings, rolls over too)
-        previous_window = LoginThrottle.window_start >= _at(window_start - window)
+        previous_window = LoginThrottle.window_start >= utc_value(window_start - window)
         since = LoginThrottle.pending_since
-        current = since >= _at(generation)  # (">=": another worker's clock may run ahead)
-        previous = since >= _at(generation - _GENERATION)  # becomes the previous generation
+        current = since >= utc_value(generation)  # (">=": another worker's clock may run ahead)
+        previous = since >= utc_value(generation - _GENERATION)  # becomes the previous generation
         stmt = upsert_insert(session, LoginThrottle).values(
             [
                 {
@@ -303,9 +296,11 @@ async def reserve_attempt(
                     else_=0,
                 ),
                 "pending_since": case(
-                    (stale, _at(generation)), (current, since), else_=_at(generation)
+                    (stale, utc_value(generation)), (current, since), else_=utc_value(generation)
                 ),
-                "window_start": case((stale, _at(window_start)), else_=LoginThrottle.window_start),
+                "window_start": case(
+                    (stale, utc_value(window_start)), else_=LoginThrottle.window_start
+                ),
             },
         ).returning(
             LoginThrottle.key,
@@ -715,6 +710,6 @@ async def purge_old_failures(session: AsyncSession, settings: Settings) -> int:
     """Housekeeping: a counter of a window older than the previous one is the same as no
     counter (the previous window's failures still count, so its counters stay)."""
     seconds = settings.login_window_seconds
-    cutoff = _window_start(utcnow(), seconds) - timedelta(seconds=seconds)
+    cutoff = aligned_window_start(utcnow(), seconds) - timedelta(seconds=seconds)
     result = await session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < cutoff))
     return result.rowcount or 0

@@ -23,18 +23,18 @@ import hashlib
 import ipaddress
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete
+from sqlalchemy import case, delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 from starlette.requests import Request
 
+from app.core.clock import aligned_window_start
 from app.core.db import upsert_insert
 from app.core.errors import TooManyRequests
 from app.core.http import client_address
 from app.models import RateLimit
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import utc_value, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +63,6 @@ def address_key(bucket: str, address: str | None) -> str:
     return hashlib.sha256(f"{bucket}\x1f{text}".encode()).hexdigest()
 
 
-def _at(value: datetime) -> ColumnElement[datetime]:
-    return bindparam(None, value, type_=UTCDateTime())
-
-
-def _window_end(now: datetime, seconds: int) -> datetime:
-    return datetime.fromtimestamp((now.timestamp() // seconds + 1) * seconds, UTC)
-
-
 async def hit(
     session: AsyncSession, rule: Rule, address: str | None, now: datetime | None = None
 ) -> int:
@@ -78,8 +70,8 @@ async def hit(
     ``rate_limited`` with ``Retry-After`` when that passes the limit. ``session`` writes to the
     primary in autocommit (``check``)."""
     now = now or utcnow()
-    end = _window_end(now, rule.window_seconds)
-    ended = RateLimit.window_end < _at(end)
+    end = aligned_window_start(now, rule.window_seconds) + timedelta(seconds=rule.window_seconds)
+    ended = RateLimit.window_end < utc_value(end)
     stmt = (
         upsert_insert(session, RateLimit)
         .values(bucket=rule.bucket, key=address_key(rule.bucket, address), hits=1, window_end=end)
@@ -87,7 +79,7 @@ async def hit(
             index_elements=["bucket", "key"],
             set_={
                 "hits": case((ended, 1), else_=RateLimit.hits + 1),
-                "window_end": case((ended, _at(end)), else_=RateLimit.window_end),
+                "window_end": case((ended, utc_value(end)), else_=RateLimit.window_end),
             },
         )
         .returning(RateLimit.hits, RateLimit.window_end)
