@@ -33,6 +33,7 @@ from app.services.hazards.queries import (
     OPEN_STATES,
     HazardFilters,
     conditions,
+    count_where,
     overdue_condition,
 )
 from app.services.refs import unit_dict
@@ -72,21 +73,17 @@ class Figures:
         }
 
 
-def _count(cond: Any) -> Any:
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
 def _measures(today: date) -> list[Any]:
     is_open = Hazard.status.in_(OPEN_STATES)
     major = Hazard.level == "major"
     overdue = overdue_condition(today)
     return [
         func.count().label("found"),
-        _count(Hazard.status == "closed").label("closed"),
-        _count(is_open).label("open"),
-        _count(overdue).label("overdue"),
-        _count(and_(major, is_open)).label("major_open"),
-        _count(and_(major, overdue)).label("major_overdue"),
+        count_where(Hazard.status == "closed").label("closed"),
+        count_where(is_open).label("open"),
+        count_where(overdue).label("overdue"),
+        count_where(and_(major, is_open)).label("major_open"),
+        count_where(and_(major, overdue)).label("major_overdue"),
     ]
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
@@ -178,3 +178,9 @@ _LIST_BASE = (
 
 def list_statement(p: Principal, f: HazardFilters, settings: Settings, today: date) -> Select[Any]:
     return _LIST_BASE.where(*conditions(p, f, settings, today))
+
+
+def count_where(cond: Any) -> Any:
+    """How many of the grouped hazards meet ``cond`` (0, not NULL, for an empty group): the one
+    form of every measure of the statistics and the unit figures."""
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)

@@ -28,6 +28,7 @@ from app.services.hazards.queries import (
     OPEN_STATES,
     HazardFilters,
     conditions,
+    count_where,
     overdue_condition,
     stock_condition,
 )
@@ -126,10 +127,6 @@ def _group_expr(name: str, dialect: str, settings: Settings) -> Any:
     return _local_format(dialect, settings, "YYYY-MM", "%Y-%m")
 
 
-def _count(cond: Any) -> Any:
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
 @dataclass(frozen=True)
 class _Source:
     """Where the counts come from: the hazards themselves, or the rollup."""
@@ -151,13 +148,13 @@ def _direct_source(
     stock = stock_condition(settings)
     measures = [
         func.count().label("found"),
-        _count(is_closed).label("closed"),
-        _count(is_open).label("open"),
-        _count(overdue_condition(today)).label("overdue"),
-        _count(and_(Hazard.level == "major", is_open)).label("major_open"),
-        _count(and_(Hazard.level == "major", is_open, supervised)).label("major_supervised"),
-        _count(and_(stock, is_open)).label("stock_open"),
-        _count(and_(stock, is_closed)).label("stock_cleared"),
+        count_where(is_closed).label("closed"),
+        count_where(is_open).label("open"),
+        count_where(overdue_condition(today)).label("overdue"),
+        count_where(and_(Hazard.level == "major", is_open)).label("major_open"),
+        count_where(and_(Hazard.level == "major", is_open, supervised)).label("major_supervised"),
+        count_where(and_(stock, is_open)).label("stock_open"),
+        count_where(and_(stock, is_closed)).label("stock_cleared"),
     ]
     return _Source(
         from_=Hazard.__table__.join(Enterprise.__table__, Enterprise.id == Hazard.enterprise_id),
