@@ -23,7 +23,7 @@ PENDING: set[str] = set()
 _CODE = r"[a-z][a-z0-9_]*"
 # `code="..."` keyword arguments and `code: str = "..."` defaults, wherever they are.
 _KEYWORD = re.compile(rf"""\bcode\s*(?::\s*str\s*)?=\s*\\?["']({_CODE})\\?["']""")
-# `Refusal(403, "action_forbidden", ...)` (app/services/hazards/workflow.py) and
+# `Refusal(403, "action_forbidden", ...)` (app/services/lifecycle.py) and
 # `send_problem(scope, send, 413, "payload_too_large", ...)` (app/core/middleware.py).
 _REFUSAL = re.compile(rf"""Refusal\(\s*(\d{{3}}),\s*["']({_CODE})["']""")
 _SEND_PROBLEM = re.compile(rf"""send_problem\(\s*scope,\s*send,\s*(\d{{3}}),\s*["']({_CODE})["']""")

@@ -10,13 +10,14 @@ placeholders replaced by real ids), so an example that stops being accepted fail
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, get_args
 
 from fastapi.openapi.models import Example
 from pydantic import BaseModel
 
 from app.schemas.hazards import HazardStatus, Transition
-from app.services.hazards.workflow import TRANSITIONS
+from app.services.hazards.workflow import MACHINE
+from app.services.lifecycle import Machine
 
 # ---- ids a client would have read before (placeholders; the tests substitute real ones) -------
 COUNTY_ID = "0193a1b2-5c00-7a11-8c3e-2f4d6b8a0c01"  # 埇桥区 (the county unit)
@@ -367,7 +368,7 @@ WHO = {
     "_county_or_town": "county and town government in scope",
 }
 GUARDS = {
-    "_always": "",
+    "always": "",
     "_fixable_on_spot": "a general hazard the enterprise found itself",
     "_supervisable": "major, not yet listed",
     "_supervised": "under listed supervision",
@@ -377,8 +378,9 @@ GUARDS = {
 }
 
 
-def _action_models() -> dict[str, type[BaseModel]]:
-    members = get_args(get_args(Transition)[0])
+def action_models(union: Any) -> dict[str, type[BaseModel]]:
+    """The body model of each action of a transitions union (``Annotated[A | B …, discriminator]``)."""
+    members = get_args(get_args(union)[0])
     return {get_args(m.model_fields["action"].annotation)[0]: m for m in members}
 
 
@@ -391,20 +393,32 @@ def _fields(model: type[BaseModel]) -> str:
     return ", ".join(names) or "—"
 
 
-def transitions_description() -> str:
-    models = _action_models()
+def transitions_table(
+    machine: Machine[Any],
+    states: tuple[str, ...],
+    union: Any,
+    who: dict[str, str],
+    guards: dict[str, str],
+) -> str:
+    """A lifecycle's table as markdown for its transitions operation, from the table itself:
+    ``who`` and ``guards`` describe the rule functions by name."""
+    models = action_models(union)
     rows = [
         "| action | from | to | who | only when | fields (`?` optional) |",
         "|---|---|---|---|---|---|",
     ]
-    for action, t in TRANSITIONS.items():
-        states = ", ".join(s for s in get_args(HazardStatus) if s in t.from_states)
+    for action, t in machine.items():
+        from_states = ", ".join(s for s in states if s in t.from_states)
         rows.append(
-            f"| `{action}` | {states} | {t.to_state or '(unchanged)'} "
-            f"| {WHO.get(t.who.__name__, 'see `allowed_actions`')} "
-            f"| {GUARDS.get(t.guard.__name__) or '—'} | {_fields(models[action])} |"
+            f"| `{action}` | {from_states} | {t.to_state or '(unchanged)'} "
+            f"| {who.get(t.who.__name__, 'see `allowed_actions`')} "
+            f"| {guards.get(t.guard.__name__) or '—'} | {_fields(models[action])} |"
         )
     return "\n".join(rows)
+
+
+def transitions_description() -> str:
+    return transitions_table(MACHINE, get_args(HazardStatus), Transition, WHO, GUARDS)
 
 
 TRANSITION_DESCRIPTION = f"""Takes one action of the hazard lifecycle (隐患闭环：登记 → 整改 → 验收销号,

@@ -32,7 +32,7 @@ class Principal:
     enterprise_name: str | None = None
     enterprise_region_code: str | None = None
     # Computed once: a principal keys the per-case memo of allowed actions for every row of a
-    # page (app/services/hazards/workflow.py), and a dataclass hashes all its fields each time.
+    # page (app/services/lifecycle.py, Machine.allowed_actions), and a dataclass hashes all its fields each time.
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:

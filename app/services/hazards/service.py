@@ -19,7 +19,7 @@ from app.auth.scope import enterprise_scope, scope_condition, visible_enterprise
 from app.core import reads
 from app.core.clock import local_date, local_today
 from app.core.config import Settings
-from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
 from app.models import Attachment, Enterprise, Hazard, HazardEvent, OrgUnit, User
 from app.models.base import utcnow
@@ -43,7 +43,8 @@ from app.services.hazards.queries import (
     list_statement,
     stock_cutoff_instant,
 )
-from app.services.hazards.workflow import OPEN, Facts, Refusal
+from app.services.hazards.workflow import OPEN, Facts
+from app.services.lifecycle import event_fields
 from app.services.refs import unit_dict, unit_ref
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
@@ -442,16 +443,16 @@ def _event(
 ) -> HazardEvent:
     return HazardEvent(
         hazard_id=h.id,
-        action=action,
-        from_status=from_status,
-        to_status=h.status,
-        actor_kind=p.kind if p else "system",
-        actor_id=p.id if p else None,
-        actor_name=(p.display_name or p.name) if p else None,
-        note=note,
-        payload=details or {},
-        attachment_ids=attachment_ids or [],
-        created_at=utcnow(),
+        **event_fields(
+            p,
+            action,
+            from_status,
+            h.status,
+            at=utcnow(),
+            note=note,
+            details=details,
+            attachment_ids=attachment_ids,
+        ),
     )
 
 
@@ -758,16 +759,7 @@ async def transition(
     today = local_today(settings.timezone)
     facts = _facts(lambda name: getattr(hazard, name), today, settings)
     ensure(p, Permission.hazards_transition)
-    try:
-        t = workflow.check(p, facts, action)
-    except Refusal as refusal:
-        error: AppError = (
-            Forbidden(refusal.zh, refusal.en)
-            if refusal.status == 403
-            else Conflict(refusal.zh, refusal.en)
-        )
-        error.code = refusal.code
-        raise error from None
+    t = workflow.MACHINE.run(p, facts, action)
 
     from_status = hazard.status
     dims = await rollup.enterprise_dims(session, hazard.enterprise_id)

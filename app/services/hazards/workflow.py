@@ -1,6 +1,7 @@
 """The hazard lifecycle as one table: (state, action) -> next state, who may act, and guards.
 
-The transitions endpoint, ``allowed_actions``, the docs and the tests all read this table.
+The transitions endpoint, ``allowed_actions``, the docs and the tests all read this table; the
+machinery that reads it is ``app/services/lifecycle.py``.
 
     registered ──plan──▶ rectifying ──complete──▶ awaiting_acceptance ──accept──▶ closed
         │                     ▲                         │
@@ -10,11 +11,13 @@ The transitions endpoint, ``allowed_actions``, the docs and the tests all read t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.auth.permissions import Permission, Role
 from app.auth.principal import Principal
+from app.services.lifecycle import Machine, Refusal, Transition
+
+__all__ = ["MACHINE", "OPEN", "Facts", "Refusal", "Transition", "allowed_actions", "check"]
 
 OPEN = frozenset({"registered", "rectifying", "awaiting_acceptance"})
 ESCALATION_LADDER = ("none", "notice_letter", "circulated", "summoned", "exposed")
@@ -130,22 +133,9 @@ def _extendable(p: Principal, h: Facts) -> str | None:
     return None
 
 
-def _always(p: Principal, h: Facts) -> str | None:
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    action: str
-    from_states: frozenset[str]
-    to_state: str | None  # None: the status does not change
-    who: Callable[[Principal, Facts], bool]
-    guard: Callable[[Principal, Facts], str | None] = _always
-
-
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in (
+MACHINE: Machine[Facts] = Machine(
+    ("隐患", "hazard"),
+    (
         Transition("plan", frozenset({"registered"}), "rectifying", _worker),
         Transition(
             "fix_on_spot", frozenset({"registered"}), "closed", _self_fixer, _fixable_on_spot
@@ -159,16 +149,10 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("supervise", OPEN, None, _county_or_town, _supervisable),
         Transition("unsupervise", OPEN | {"closed"}, None, _county_or_town, _supervised),
         Transition("escalate", OPEN, None, _county_or_town, _escalatable),
-    )
-}
-
-
-def allowed_actions(p: Principal, h: Facts) -> list[str]:
-    """The actions ``p`` may take on ``h`` now. A page of hazards repeats a handful of cases, so
-    the answer is kept per case: the caller and the facts the rules read, with the enterprise
-    reduced to "the caller's own or not" and the extensions left to "any or none" (exactly what
-    the rules look at), and ``ALLOWED_CASES`` bounded."""
-    key = (
+    ),
+    # A page of hazards repeats a handful of cases: the caller and the facts the rules read, with
+    # the enterprise reduced to "the caller's own or not" and the extensions left to "any or none".
+    case_key=lambda p, h: (
         p,
         h.status,
         h.level,
@@ -178,56 +162,11 @@ def allowed_actions(p: Principal, h: Facts) -> list[str]:
         h.escalation,
         h.enterprise_extensions_left > 0,
         p.enterprise_id is not None and p.enterprise_id == h.enterprise_id,
-    )
-    known = _ALLOWED.get(key)
-    if known is None:
-        known = _ALLOWED[key] = tuple(_allowed(p, h))
-        if len(_ALLOWED) > ALLOWED_CASES:
-            _ALLOWED.pop(next(iter(_ALLOWED)))
-    return list(known)
-
-
-ALLOWED_CASES = 50_000
-_ALLOWED: dict[tuple[object, ...], tuple[str, ...]] = {}
-
-
-def _allowed(p: Principal, h: Facts) -> list[str]:
-    return [
-        t.action
-        for t in TRANSITIONS.values()
-        if h.status in t.from_states and t.who(p, h) and t.guard(p, h) is None
-    ]
-
-
-class Refusal(Exception):
-    """Why an action cannot run: ``status`` 403 (not yours to take) or 409 (not now)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        zh, _, en = message.partition("|")
-        self.zh, self.en = zh, en or zh
-
-
-def check(p: Principal, h: Facts, action: str) -> Transition:
-    t = TRANSITIONS[action]
-    if not t.who(p, h):
-        raise Refusal(
-            403,
-            "action_forbidden",
-            "无权对该隐患执行此操作|You may not take this action on this hazard",
-        )
-    if h.status not in t.from_states:
-        raise Refusal(
-            409,
-            "invalid_transition",
-            f"隐患当前状态（{h.status}）不允许此操作|Action {action} is not allowed in status {h.status}",
-        )
-    reason = t.guard(p, h)
-    if reason:
-        raise Refusal(409, "invalid_transition", reason)
-    return t
+    ),
+)
+TRANSITIONS = MACHINE.transitions
+allowed_actions = MACHINE.allowed_actions
+check = MACHINE.check
 
 
 def next_escalation(current: str) -> str:
