@@ -11,6 +11,16 @@ from app.models.hazards import (
     HazardRollup,
     Reminder,
 )
+from app.models.inspections import (
+    BlacklistEntry,
+    Checklist,
+    Draw,
+    Inspection,
+    InspectionCounter,
+    InspectionDecision,
+    InspectionEvent,
+    MajorHazardInstallation,
+)
 from app.models.jobs import Job as Job
 from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
@@ -29,13 +39,21 @@ __all__ = [
     "ApiClient",
     "Attachment",
     "Base",
+    "BlacklistEntry",
+    "Checklist",
+    "Draw",
     "Enterprise",
     "Hazard",
     "HazardCounter",
     "HazardEvent",
     "HazardRollup",
     "IdempotencyRecord",
+    "Inspection",
+    "InspectionCounter",
+    "InspectionDecision",
+    "InspectionEvent",
     "LoginThrottle",
+    "MajorHazardInstallation",
     "Notification",
     "OrgUnit",
     "PrincipalChange",

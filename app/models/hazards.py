@@ -63,6 +63,9 @@ class Hazard(IdMixin, TimestampMixin, Base):
     # Extensions the enterprise took itself (bounded in number and length; government's are not).
     enterprise_extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The inspection that found it (a finding) or that it was linked to as already known to
+    # the enterprise (依法不予处罚); none for hazards found otherwise.
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -21,6 +21,8 @@ class User(IdMixin, TimestampMixin, Base):
     org_unit_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 执法证号: an inspector holding one may count as one of the two of an enforcement visit.
+    enforcement_cert_no: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Carried in tokens as `cv`; bumped when sessions must end (password, activation, role,
     # unit). Distinct from `version` (the ETag), so editing a phone number signs no one out.
