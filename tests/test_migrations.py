@@ -632,3 +632,41 @@ def test_upgrade_to_0014_indexes_closed_at_of_the_demo_county(fresh_database: st
     command.upgrade(cfg, "head")
     assert asyncio.run(_query(url, indexes)) == [("ix_hazards_closed_at",)]
     assert asyncio.run(_query(url, counted)) == before
+
+
+def test_upgrade_to_0015_keeps_the_demo_county_and_adds_the_inspection_tables_empty(
+    fresh_database: str,
+) -> None:
+    """The demo county at head, taken back to before 0015 and upgraded again: every user and
+    hazard kept, the new columns null on them (no certificate recorded, no hazard from a
+    recorded inspection), and the inspection tables there and empty; downgrading drops them."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM hazards)"
+    before = asyncio.run(_query(url, counted))
+    assert before[0][0] > 0 and before[0][1] > 0
+    command.downgrade(cfg, "0014")
+    assert asyncio.run(_query(url, counted)) == before
+    command.upgrade(cfg, "0015")
+    assert asyncio.run(_query(url, counted)) == before
+    assert asyncio.run(
+        _query(
+            url,
+            "SELECT (SELECT count(*) FROM users WHERE enforcement_cert_no IS NOT NULL), "
+            "(SELECT count(*) FROM hazards WHERE inspection_id IS NOT NULL)",
+        )
+    ) == [(0, 0)]
+    for table in (
+        "checklists",
+        "draws",
+        "inspections",
+        "inspection_counters",
+        "inspection_events",
+        "inspection_decisions",
+        "blacklist_entries",
+        "major_hazard_installations",
+    ):
+        assert asyncio.run(_query(url, f"SELECT count(*) FROM {table}")) == [(0,)]
+    command.upgrade(cfg, "head")
