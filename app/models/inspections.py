@@ -45,9 +45,7 @@ class Checklist(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (
-        UniqueConstraint("code", "version_no", name="uq_checklists_code_version_no"),
-    )
+    __table_args__ = (UniqueConstraint("code", "version_no", name="uq_checklists_code_version_no"),)
 
 
 class Draw(IdMixin, TimestampMixin, Base):
@@ -194,7 +192,9 @@ class BlacklistEntry(IdMixin, Base):
     removed_reason: Mapped[str | None] = mapped_column(Text)
     removed_by: Mapped[str | None] = mapped_column(String(48))
 
-    __table_args__ = (Index("ix_blacklist_entries_removed_at_listed_at", "removed_at", "listed_at"),)
+    __table_args__ = (
+        Index("ix_blacklist_entries_removed_at_listed_at", "removed_at", "listed_at"),
+    )
 
 
 class MajorHazardInstallation(IdMixin, TimestampMixin, Base):
