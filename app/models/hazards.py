@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
+from app.models.base import Base, EventMixin, IdMixin, TimestampMixin, UTCDateTime
 
 
 class Hazard(IdMixin, TimestampMixin, Base):
@@ -95,22 +95,12 @@ class HazardCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class HazardEvent(IdMixin, Base):
+class HazardEvent(IdMixin, EventMixin, Base):
     """One row per action, written in the same transaction as the change."""
 
     __tablename__ = "hazard_events"
 
     hazard_id: Mapped[str] = mapped_column(ForeignKey("hazards.id"), index=True)
-    action: Mapped[str] = mapped_column(String(24))
-    from_status: Mapped[str | None] = mapped_column(String(24))
-    to_status: Mapped[str] = mapped_column(String(24))
-    actor_kind: Mapped[str] = mapped_column(String(8))
-    actor_id: Mapped[str | None] = mapped_column(String(36))
-    actor_name: Mapped[str | None] = mapped_column(String(100))
-    note: Mapped[str | None] = mapped_column(Text)
-    payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Attachment(IdMixin, Base):

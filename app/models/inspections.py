@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
+from app.models.base import Base, EventMixin, IdMixin, TimestampMixin, UTCDateTime
 
 
 class Checklist(IdMixin, TimestampMixin, Base):
@@ -138,23 +138,13 @@ class InspectionCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class InspectionEvent(IdMixin, Base):
+class InspectionEvent(IdMixin, EventMixin, Base):
     """One row per action, written in the same transaction as the change
     (app/services/lifecycle.py: event_fields)."""
 
     __tablename__ = "inspection_events"
 
     inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), index=True)
-    action: Mapped[str] = mapped_column(String(24))
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    actor_kind: Mapped[str] = mapped_column(String(8))
-    actor_id: Mapped[str | None] = mapped_column(String(36))
-    actor_name: Mapped[str | None] = mapped_column(String(100))
-    note: Mapped[str | None] = mapped_column(Text)
-    payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InspectionDecision(IdMixin, Base):
