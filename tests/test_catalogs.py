@@ -84,6 +84,7 @@ async def test_enumerations_hold_the_documented_codes(catalogs) -> None:  # type
         "viewer",
         "enterprise_manager",
         "enterprise_staff",
+        "expert",
     }
     assert {"enterprises:read", "users:write", "clients:manage"} <= codes["permissions"]
 

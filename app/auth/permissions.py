@@ -13,6 +13,8 @@ class Role(StrEnum):
     viewer = "viewer"
     enterprise_manager = "enterprise_manager"
     enterprise_staff = "enterprise_staff"
+    # 外聘专家: a user of the county unit who sees only the inspections it is assigned to.
+    expert = "expert"
 
 
 GOVERNMENT_ROLES = frozenset({Role.admin, Role.manager, Role.officer, Role.inspector, Role.viewer})
@@ -26,6 +28,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.viewer: ("只读人员", "Viewer"),
     Role.enterprise_manager: ("企业负责人", "Enterprise manager"),
     Role.enterprise_staff: ("企业安全员", "Enterprise staff"),
+    Role.expert: ("外聘专家", "External expert"),
 }
 
 
@@ -51,6 +54,12 @@ class Permission(StrEnum):
     accountability_read = "accountability:read"
     accountability_write = "accountability:write"
     notifications_read = "notifications:read"
+    # Inspections and enforcement (issue 12).
+    inspections_read = "inspections:read"
+    inspections_write = "inspections:write"
+    inspections_transition = "inspections:transition"
+    checklists_write = "checklists:write"
+    draws_write = "draws:write"
 
 
 P = Permission
@@ -68,8 +77,17 @@ _READ = {
     P.accountability_read,
     P.notifications_read,
 }
-_GOV_READ = _READ | {P.org_units_read, P.statistics_read}
-_GOV_WORK = _GOV_READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
+_GOV_READ = _READ | {P.org_units_read, P.statistics_read, P.inspections_read}
+_GOV_WORK = _GOV_READ | {
+    P.hazards_create,
+    P.hazards_transition,
+    P.attachments_write,
+    P.inspections_write,
+    P.inspections_transition,
+}
+# Enterprises record their own self-inspections (企业自查) and see the started inspections of
+# themselves; an expert only what it is assigned (the scope rule: app/auth/scope.py).
+_ENTERPRISE_INSPECTIONS = {P.inspections_read, P.inspections_write, P.inspections_transition}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
@@ -81,10 +99,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.enterprises_create,
             P.enterprises_update,
             P.accountability_write,
+            P.checklists_write,
+            P.draws_write,
         }
     ),
     Role.officer: frozenset(
-        _GOV_WORK | {P.enterprises_create, P.enterprises_update, P.accountability_write}
+        _GOV_WORK
+        | {P.enterprises_create, P.enterprises_update, P.accountability_write, P.draws_write}
     ),
     Role.inspector: frozenset(_GOV_WORK),
     Role.viewer: frozenset(_GOV_READ),
@@ -96,9 +117,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.hazards_transition,
             P.attachments_write,
         }
+        | _ENTERPRISE_INSPECTIONS
     ),
     Role.enterprise_staff: frozenset(
-        _READ | {P.hazards_create, P.hazards_transition, P.attachments_write}
+        _READ
+        | {P.hazards_create, P.hazards_transition, P.attachments_write}
+        | _ENTERPRISE_INSPECTIONS
+    ),
+    Role.expert: frozenset(
+        {
+            P.me_read,
+            P.catalogs_read,
+            P.notifications_read,
+            P.attachments_read,
+            P.attachments_write,
+            P.inspections_read,
+            P.inspections_transition,
+        }
     ),
 }
 
@@ -134,4 +169,9 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.accountability_read: ("查看问责记录", "Read accountability records"),
     P.accountability_write: ("作出问责（函告、通报、约谈、曝光）", "Hold units to account"),
     P.notifications_read: ("查看本人通知", "Read own notifications"),
+    P.inspections_read: ("查看检查记录", "Read inspections"),
+    P.inspections_write: ("安排检查", "Plan inspections"),
+    P.inspections_transition: ("办理检查（检查、记录、签名）", "Act on inspections"),
+    P.checklists_write: ("管理检查表", "Manage checklists"),
+    P.draws_write: ("双随机抽取", "Run double-random draws"),
 }

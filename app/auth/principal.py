@@ -44,7 +44,13 @@ class Principal:
 
     @property
     def is_government(self) -> bool:
-        return self.unit is not None
+        """A government unit's staff. An expert belongs to the county unit but is not
+        government: it sees and does only what its assignments allow."""
+        return self.unit is not None and self.role is not Role.expert
+
+    @property
+    def is_expert(self) -> bool:
+        return self.role is Role.expert
 
     @property
     def is_admin(self) -> bool:

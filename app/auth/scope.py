@@ -26,7 +26,14 @@ from sqlalchemy import (
 )
 
 from app.auth.principal import Principal, UnitInfo
-from app.models import AccountabilityRecord, Enterprise, OrgUnit, User
+from app.models import (
+    AccountabilityRecord,
+    Enterprise,
+    Inspection,
+    InspectionAssignee,
+    OrgUnit,
+    User,
+)
 
 # The caller's scope over enterprises as a shape (which rule; how many sectors) and its values:
 # statements are built once per shape and take the values per call (app/core/reads.py).
@@ -37,7 +44,7 @@ def enterprise_scope(p: Principal) -> tuple[ScopeShape, dict[str, object]]:
     """Which enterprises ``p`` may see: the shape of the rule and the values it compares."""
     if p.enterprise_id is not None:
         return ("enterprise",), {"scope_enterprise_id": p.enterprise_id}
-    if p.unit is None:
+    if p.unit is None or p.is_expert:  # an expert sees no enterprise, only its assignments
         return ("none",), {}
     return unit_scope(p.unit, admin=p.is_admin)
 
@@ -133,14 +140,14 @@ def enterprise_would_be_visible(
 
 def visible_org_units(p: Principal) -> ColumnElement[bool]:
     """Government staff see the units of their own county."""
-    if p.unit is None:
+    if not p.is_government:
         return false()
     return OrgUnit.county_code == p.unit.county_code
 
 
 def visible_users(p: Principal) -> ColumnElement[bool]:
     """Admins: every user of the county. Managers: their own unit and enterprises in scope."""
-    if p.unit is None:
+    if not p.is_government:
         return false()
     in_scope_enterprise = User.enterprise_id.in_(visible_enterprise_ids(p))
     if p.is_admin:
@@ -157,7 +164,7 @@ def accountable_units(p: Principal) -> ColumnElement[bool]:
     records the caller sees: admins and county staff every town and bureau of their county; a
     town or a bureau itself; enterprise users none."""
     unit = p.unit
-    if unit is None:
+    if unit is None or not p.is_government:
         return false()
     kinds = OrgUnit.kind.in_(UNIT_KINDS_ACCOUNTABLE)
     if p.is_admin or unit.kind == "county":
@@ -173,3 +180,31 @@ def visible_accountability(p: Principal) -> ColumnElement[bool]:
         AccountabilityRecord.target_org_unit_id.in_(select(OrgUnit.id).where(accountable_units(p))),
         AccountabilityRecord.target_enterprise_id.in_(visible_enterprise_ids(p)),
     )
+
+
+def assigned_inspections(user_id: str) -> Select[tuple[str]]:
+    """The inspections a person is listed on (as an inspector or an expert)."""
+    return select(InspectionAssignee.inspection_id).where(InspectionAssignee.user_id == user_id)
+
+
+def visible_inspections(p: Principal) -> ColumnElement[bool]:
+    """Inspections (a filter over ``Inspection`` joined with its ``Enterprise``) the caller sees.
+
+    - government: those of the enterprises in its scope (属地 and 行业, as for hazards), and
+      those it is listed on as an inspector (a cross-regional visit outside its own scope);
+    - an expert: only those it is assigned to;
+    - an enterprise user: its own enterprise's once started (an inspection is never announced
+      by the system before it begins: planned, unannounced and double-random ones not yet
+      started do not exist for it), and its own self-inspections from the plan on.
+    """
+    if p.kind == "user" and p.is_expert:
+        return Inspection.id.in_(assigned_inspections(p.id))
+    if p.enterprise_id is not None:
+        return and_(
+            Enterprise.id == p.enterprise_id,
+            or_(Inspection.started_at.is_not(None), Inspection.kind == "self_inspection"),
+        )
+    in_scope = visible_enterprises(p)
+    if p.kind == "user" and p.is_government:
+        return or_(in_scope, Inspection.id.in_(assigned_inspections(p.id)))
+    return in_scope

@@ -138,6 +138,20 @@ class InspectionCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class InspectionAssignee(Base):
+    """Who an inspection lists (``role`` inspector or expert): the scope of experts and of
+    inspectors on a visit outside their own scope reads it by user (app/auth/scope.py).
+    Kept in step with ``Inspection.inspectors``/``experts`` by the inspection service."""
+
+    __tablename__ = "inspection_assignees"
+
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_inspection_assignees_user_id", "user_id", "inspection_id"),)
+
+
 class InspectionEvent(IdMixin, EventMixin, Base):
     """One row per action, written in the same transaction as the change
     (app/services/lifecycle.py: event_fields)."""

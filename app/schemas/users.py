@@ -46,6 +46,16 @@ class UserCreate(RequestModel):
     role: RoleCode
     org_unit_id: str | None = None
     enterprise_id: str | None = None
+    enforcement_cert_no: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=NON_BLANK,
+            description="执法证号: an enforcement certificate; enforcement inspections need "
+            "two inspectors holding one",
+        ),
+    ] = None
 
 
 class UserUpdate(RequestModel):
@@ -56,6 +66,16 @@ class UserUpdate(RequestModel):
     role: RoleCode = None  # may be omitted, never null
     password: Password = None  # may be omitted, never null
     is_active: StrictBool = None  # may be omitted, never null
+    enforcement_cert_no: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=NON_BLANK,
+            description="执法证号: an enforcement certificate; enforcement inspections need "
+            "two inspectors holding one",
+        ),
+    ] = None  # null removes it
 
 
 class UserOut(ResponseModel):
@@ -68,6 +88,7 @@ class UserOut(ResponseModel):
     org_unit: NamedRef | None = Field(description="Government staff: their unit")
     enterprise_id: str | None
     enterprise: NamedRef | None = Field(description="Enterprise staff: their enterprise")
+    enforcement_cert_no: str | None = Field(description="执法证号, when the user holds one")
     is_active: bool
     created_at: datetime
     updated_at: datetime

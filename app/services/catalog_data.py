@@ -212,6 +212,56 @@ PUBLIC_HAZARD_STATUSES = (
     Entry("rectifying", "整改中", "Being rectified"),
     Entry("closed", "已销号", "Closed"),
 )
+# Inspections and enforcement (issue 12; app/services/inspections/).
+INSPECTION_KINDS = (
+    Entry("routine", "日常检查", "Routine inspection"),
+    Entry("key_period", "重点时段检查", "Key-period inspection"),
+    Entry("natural_disaster", "自然灾害防范检查", "Natural-disaster inspection"),
+    Entry("accident_prevention", "事故防范检查", "Accident-prevention inspection"),
+    Entry("double_random", "双随机抽查", "Double-random inspection"),
+    Entry("unannounced", "四不两直（明查暗访）", "Unannounced inspection"),
+    Entry("special_campaign", "专项整治检查", "Special-campaign inspection"),
+    Entry("follow_up", "回头检查", "Follow-up inspection"),
+    Entry("cross_regional", "交叉/异地执法检查", "Cross-regional enforcement"),
+    Entry("expert_guidance", "专家指导服务", "Expert guidance (advice, never a penalty)"),
+    Entry("self_inspection", "企业自查", "Enterprise self-inspection"),
+)
+# Kinds that are not enforcement: no two certified inspectors needed, never a penalty.
+NON_ENFORCEMENT_KINDS = frozenset({"self_inspection", "expert_guidance"})
+INSPECTION_STATUSES = (
+    Entry("planned", "计划", "Planned"),
+    Entry("in_progress", "检查中", "In progress"),
+    Entry("completed", "已完成（待签名）", "Completed (awaiting signatures)"),
+    Entry("signed", "已签名", "Signed"),
+    Entry("cancelled", "已取消", "Cancelled"),
+)
+INSPECTION_ACTIONS = (
+    Entry("start", "开始检查", "Start"),
+    Entry("record_results", "记录检查结果", "Record results"),
+    Entry("add_finding", "登记发现的隐患", "Add a finding"),
+    Entry("complete", "完成检查", "Complete"),
+    Entry("sign", "签名", "Sign"),
+    Entry("amend", "更正（签名后）", "Amend (after signing)"),
+    Entry("cancel", "取消", "Cancel"),
+)
+INSPECTION_EVENT_ACTIONS = (Entry("plan", "安排检查", "Planned"), *INSPECTION_ACTIONS)
+INSPECTION_RESULTS = (
+    Entry("ok", "符合", "Compliant"),
+    Entry("finding", "发现问题", "Finding"),
+    Entry("not_applicable", "不适用", "Not applicable"),
+)
+DECISION_KINDS = (
+    Entry("no_issue", "未发现问题", "No issue"),
+    Entry("rectification_order", "责令限期整改", "Rectification order"),
+    Entry("suspension", "责令停产停业整顿", "Suspension"),
+    Entry("fine", "罚款", "Fine"),
+    Entry("closure", "关闭取缔", "Closure"),
+    Entry("referral", "移送司法机关", "Referral to the judiciary"),
+    Entry("blacklist", "纳入联合惩戒黑名单", "Joint-punishment blacklist"),
+)
+# Decisions that are a penalty (行政处罚): a unit deciding none of them on enforcement visits
+# with findings is a zero-penalty unit (零处罚) in the figures.
+PENALTY_DECISIONS = frozenset({"suspension", "fine", "closure", "referral", "blacklist"})
 CATALOGS: dict[str, tuple[Entry, ...]] = {
     "org_unit_kinds": ORG_UNIT_KINDS,
     "enterprise_scales": ENTERPRISE_SCALES,
@@ -236,6 +286,12 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "attachment_phases": ATTACHMENT_PHASES,
     "judgment_standards": JUDGMENT_STANDARDS,
     "public_hazard_statuses": PUBLIC_HAZARD_STATUSES,
+    "inspection_kinds": INSPECTION_KINDS,
+    "inspection_statuses": INSPECTION_STATUSES,
+    "inspection_actions": INSPECTION_ACTIONS,
+    "inspection_event_actions": INSPECTION_EVENT_ACTIONS,
+    "inspection_results": INSPECTION_RESULTS,
+    "decision_kinds": DECISION_KINDS,
 }
 
 

@@ -64,6 +64,7 @@ USER_COLUMNS = (
     RefUnit.name_en.label("org_unit_name_en"),
     User.enterprise_id,
     RefEnterprise.name.label("enterprise_name"),
+    User.enforcement_cert_no,
     User.is_active,
     User.created_at,
     User.updated_at,
@@ -90,6 +91,7 @@ def _user_out(get: Any, english: bool) -> UserOut:
         enterprise=NamedRef.model_construct(id=enterprise_id, name=get("enterprise_name") or "")
         if enterprise_id
         else None,
+        enforcement_cert_no=get("enforcement_cert_no"),
         is_active=get("is_active"),
         created_at=get("created_at"),
         updated_at=get("updated_at"),
@@ -213,6 +215,10 @@ async def _check_home(
             raise ValidationFailed.field(
                 "role", "系统管理员只能属于县级单位", "Admins belong to the county unit"
             )
+        if role is Role.expert and unit.kind != "county":
+            raise ValidationFailed.field(
+                "role", "外聘专家只能属于县级单位", "Experts belong to the county unit"
+            )
         if not p.is_admin and unit.id != (p.unit.id if p.unit else None):
             raise Forbidden("只能管理本单位的用户", "You may manage users of your own unit only")
     else:
@@ -242,6 +248,7 @@ async def create_user(
         role=role.value,
         org_unit_id=body.org_unit_id,
         enterprise_id=body.enterprise_id,
+        enforcement_cert_no=body.enforcement_cert_no,
         is_active=True,
     )
     session.add(user)
@@ -273,7 +280,7 @@ async def update_user(
             raise ValidationFailed.field(
                 "role", "角色与所属单位类型不符", "The role does not fit the user's home"
             )
-        if role is Role.admin:
+        if role in (Role.admin, Role.expert):
             await _check_home(session, p, role, user.org_unit_id, user.enterprise_id)
         ends_sessions |= role.value != user.role
         user.role = role.value
@@ -285,6 +292,8 @@ async def update_user(
         user.display_name = data["display_name"]
     if "phone" in data:
         user.phone = data["phone"]
+    if "enforcement_cert_no" in data:
+        user.enforcement_cert_no = data["enforcement_cert_no"]
     if "password" in data:
         user.password_hash = await _hash(settings, data["password"])
         ends_sessions = True

@@ -71,7 +71,7 @@ def _upper_bound_exclusive(value: datetime | date, settings: Settings) -> tuple[
     return start_of_local_day(value + timedelta(days=1), settings.timezone), False
 
 
-def _period(
+def period(
     column: Any, start: datetime | date | None, end: datetime | date | None, settings: Settings
 ) -> list[ColumnElement[bool]]:
     """``<field>_from``/``<field>_to``: a date is the whole local day, both ends inclusive."""
@@ -116,10 +116,10 @@ def conditions(
     if f.supervised is not None:
         sup = Hazard.supervision_org_unit_id.is_not(None)
         out.append(sup if f.supervised else not_(sup))
-    out += _period(Hazard.found_at, f.found_at_from, f.found_at_to, settings)
+    out += period(Hazard.found_at, f.found_at_from, f.found_at_to, settings)
     if f.closed_at_from is not None or f.closed_at_to is not None:
         out.append(Hazard.status == "closed")
-        out += _period(Hazard.closed_at, f.closed_at_from, f.closed_at_to, settings)
+        out += period(Hazard.closed_at, f.closed_at_from, f.closed_at_to, settings)
     if f.deadline_from is not None:
         out.append(Hazard.deadline >= f.deadline_from)
     if f.deadline_to is not None:

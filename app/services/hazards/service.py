@@ -36,7 +36,6 @@ from app.schemas.hazards import (
 from app.services import attachments as attachment_service
 from app.services import judgment_standards
 from app.services.hazards import rollup, workflow
-from app.services.hazards.numbering import next_number
 from app.services.hazards.queries import (
     Department,
     HazardFilters,
@@ -45,6 +44,7 @@ from app.services.hazards.queries import (
 )
 from app.services.hazards.workflow import OPEN, Facts
 from app.services.lifecycle import event_fields
+from app.services.numbering import next_number
 from app.services.refs import unit_dict, unit_ref
 
 SORTS = {"found_at": Hazard.found_at, "deadline": Hazard.deadline, "updated_at": Hazard.updated_at}
