@@ -21,6 +21,7 @@ from app.api.v1 import (
     enterprise_statistics,
     enterprises,
     hazards,
+    inspections,
     jobs,
     me,
     notifications,
@@ -64,6 +65,7 @@ API_ROUTERS = (
     unit_statistics.router,
     accountability.router,
     public.router,
+    inspections.router,
 )
 
 DESCRIPTION = """

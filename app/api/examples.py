@@ -10,7 +10,7 @@ placeholders replaced by real ids), so an example that stops being accepted fail
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi.openapi.models import Example
 from pydantic import BaseModel
@@ -380,7 +380,9 @@ GUARDS = {
 
 def action_models(union: Any) -> dict[str, type[BaseModel]]:
     """The body model of each action of a transitions union (``Annotated[A | B …, discriminator]``)."""
-    members = get_args(get_args(union)[0])
+    members = [
+        get_args(m)[0] if get_origin(m) is Annotated else m for m in get_args(get_args(union)[0])
+    ]
     return {get_args(m.model_fields["action"].annotation)[0]: m for m in members}
 
 
@@ -469,3 +471,64 @@ ACCOUNTABILITY_CREATE: dict[str, Example] = {
         },
     },
 }
+
+
+# ---- inspections (检查/执法) ------------------------------------------------------------------
+
+INSPECTION_WHO = {
+    "_inspector": "the listed inspectors (a self-inspection: the enterprise's own users)",
+    "_recorder": "the listed inspectors and the assigned experts",
+    "_signer": "each listed inspector, for themself",
+    "_amender": "the signers, the conducting unit's manager, county managers, admins",
+    "_inspector_or_head": "the listed inspectors, the conducting unit's manager, county "
+    "managers, admins",
+}
+INSPECTION_GUARDS = {
+    "always": "",
+    "_enough_certified": "enforcement kinds: two listed inspectors hold an enforcement_cert_no",
+    "_not_signed_yet": "the caller has not signed yet",
+}
+
+
+def inspection_transitions_description() -> str:
+    from app.schemas.inspections import InspectionStatus
+    from app.schemas.inspections import Transition as InspectionTransition
+    from app.services.inspections.workflow import MACHINE as INSPECTION_MACHINE
+
+    table = transitions_table(
+        INSPECTION_MACHINE,
+        get_args(InspectionStatus),
+        InspectionTransition,
+        INSPECTION_WHO,
+        INSPECTION_GUARDS,
+    )
+    return f"""Takes one action of the inspection lifecycle (计划 → 检查 → 完成 → 签名, or 取消).
+The body is `{{"action": "...", ...}}`, one schema per action, told apart by `action`; every
+action takes an optional `note`. `allowed_actions` on the inspection lists exactly the actions
+this caller may take now, decided by the same table as below. Answers the updated inspection
+with its new `ETag`; send `If-Match` with the `ETag` you read. Every action writes an event
+(`GET /api/v1/inspections/{{inspection_id}}/events`).
+
+{table}
+
+- `record_results` replaces the result of each item it names; with a checklist only its items.
+  A `follow_up` also reports `rectification_checks` on the findings of the inspection it follows.
+- `add_finding` registers a hazard of the hazards resource (`source` `inspection`, or
+  `self_inspection` for an enterprise's own inspection) linked both ways (`hazard.inspection_id`,
+  the inspection's `findings`); an item marked `major_if_failed` proposes `level` major with the
+  item's judgment clause. With `existing_hazard_id` it links an open hazard the enterprise found
+  itself and is rectifying on schedule instead (an exempt finding: 依法不予处罚).
+- `complete` needs a result for every checklist item and sets the `outcome`; without one,
+  `no_issue` when nothing was found (an enforcement inspection with findings must decide).
+- `sign`: the record becomes `signed` when every listed inspector has signed; then it never
+  changes: `amend` records a correction (reason, author, time, the changed fields) and
+  `signed_record` keeps what was signed. A `blacklist` decision lists the enterprise when the
+  record is signed (or amended so).
+
+Who: roles with `inspections:transition`, as the table says. Errors: 404 `not_found` (missing or
+outside the caller's scope), 403 `action_forbidden`, 409 `invalid_transition` (not now, or a
+condition unmet), `results_incomplete`, `hazard_already_linked`, 412 `precondition_failed`,
+422 `validation_error` (an unknown action lists the valid ones), `outcome_required`,
+`invalid_outcome`, `penalty_not_allowed`, `exempt_findings_only`, `hazard_not_exempt`,
+`unknown_hazard`, `unknown_checklist_item`, `invalid_follow_up`, `judgment_required`,
+`invalid_attachment`."""

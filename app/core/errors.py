@@ -277,6 +277,11 @@ def _listed(quoted: str) -> list[str]:
 def _explained(err: dict[str, Any]) -> tuple[str, str, str] | None:
     """(field, English, Chinese) for the errors whose pydantic wording a client cannot act on."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "action_invalid":  # a union that names its own tags (a callable discriminator)
+        given = err.get("input")
+        tag = given.get("action") if isinstance(given, dict) else None
+        kind = "union_tag_invalid" if tag is not None else "union_tag_not_found"
+        ctx = {**ctx, "tag": tag}
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         name = str(ctx.get("discriminator", "")).strip("'\"")
         valid = _listed(str(ctx.get("expected_tags", ""))) or UNION_DISCRIMINATORS.get(name, [])

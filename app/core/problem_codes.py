@@ -129,6 +129,30 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("pdf_unreadable", 422, "PDF 无法读取", "Unreadable PDF"),
     ProblemCode("pdf_too_complex", 422, "PDF 结构过于复杂", "PDF too complex"),
     ProblemCode("pdf_encrypted", 422, "PDF 已加密", "Encrypted PDF"),
+    # Inspections and enforcement (issue 12).
+    ProblemCode(
+        "inspection_locked", 409, "检查记录已完成或签名，不能直接修改", "Inspection locked"
+    ),
+    ProblemCode(
+        "results_incomplete", 409, "检查项尚未全部记录结果", "Checklist results incomplete"
+    ),
+    ProblemCode("hazard_already_linked", 409, "隐患已关联其他检查", "Hazard already linked"),
+    ProblemCode("unknown_inspector", 422, "检查人员无效", "Unknown inspector"),
+    ProblemCode("unknown_expert", 422, "外聘专家无效", "Unknown expert"),
+    ProblemCode("inspectors_required", 422, "须指定检查人员", "Inspectors required"),
+    ProblemCode("unknown_checklist", 422, "检查表不存在", "Unknown checklist"),
+    ProblemCode("unknown_checklist_item", 422, "检查项不存在", "Unknown checklist item"),
+    ProblemCode("invalid_follow_up", 422, "回头检查的复查对象无效", "Invalid follow-up"),
+    ProblemCode("outcome_required", 422, "须作出处理决定", "Outcome required"),
+    ProblemCode("invalid_outcome", 422, "处理决定无效", "Invalid outcome"),
+    ProblemCode("penalty_not_allowed", 422, "此类检查不作出处罚", "Penalty not allowed"),
+    ProblemCode(
+        "exempt_findings_only",
+        422,
+        "依法不予处罚的隐患不能作为罚款依据",
+        "Findings exempt from penalty",
+    ),
+    ProblemCode("hazard_not_exempt", 422, "该隐患不属于依法不予处罚的情形", "Hazard not exempt"),
     # 429, 5xx
     ProblemCode("too_many_requests", 429, "请求过于频繁", "Too many requests"),
     ProblemCode("rate_limited", 429, "请求过于频繁，请稍后再试", "Rate limit exceeded"),

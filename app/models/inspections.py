@@ -106,6 +106,11 @@ class Inspection(IdMixin, TimestampMixin, Base):
     follows_inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
     rectification_checks: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     draw_id: Mapped[str | None] = mapped_column(ForeignKey("draws.id"), index=True)
+    # The findings in the order added: ``[{hazard_id, item_code, exempt}]`` (the hazards point
+    # back through ``hazards.inspection_id``); ``exempt``: an already-known hazard linked.
+    findings: Mapped[list[dict[str, object]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # Denormalised for the list's filters and the figures: findings (hazards created or linked),
     # of them major, of them exempt (依法不予处罚: the enterprise's own, on schedule), and fines.
     findings_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -244,7 +244,11 @@ INSPECTION_ACTIONS = (
     Entry("amend", "更正（签名后）", "Amend (after signing)"),
     Entry("cancel", "取消", "Cancel"),
 )
-INSPECTION_EVENT_ACTIONS = (Entry("plan", "安排检查", "Planned"), *INSPECTION_ACTIONS)
+INSPECTION_EVENT_ACTIONS = (
+    Entry("plan", "安排检查", "Planned"),
+    Entry("update", "修改检查安排", "Plan changed"),
+    *INSPECTION_ACTIONS,
+)
 INSPECTION_RESULTS = (
     Entry("ok", "符合", "Compliant"),
     Entry("finding", "发现问题", "Finding"),

@@ -1,4 +1,4 @@
-"""who an inspection lists, by user
+"""who an inspection lists, by user; an inspection's findings
 
 Revision ID: 0016
 Revises: 0015
@@ -6,7 +6,9 @@ Create Date: 2026-12-03
 
 Experts see only the inspections they are assigned to, and an inspector sees a visit it is
 listed on even outside its own scope (交叉/异地执法): both read "the inspections of this user",
-which a JSON array of user ids cannot answer through an index. No backfill: 0015's inspections
+which a JSON array of user ids cannot answer through an index. `inspections.findings` keeps
+each finding's checklist item and whether it was an already-known hazard linked (依法不予处罚).
+No backfill: 0015's inspections
 table is empty on every database (inspections are created from this release on).
 """
 
@@ -34,8 +36,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_inspection_assignees_user_id", "inspection_assignees", ["user_id", "inspection_id"]
     )
+    with op.batch_alter_table("inspections", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("findings", sa.JSON(), server_default="[]", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inspections", schema=None) as batch_op:
+        batch_op.drop_column("findings")
     op.drop_index("ix_inspection_assignees_user_id", table_name="inspection_assignees")
     op.drop_table("inspection_assignees")

@@ -586,7 +586,25 @@ async def create_hazard(
             "政府部门登记的隐患来源应为督导检查、上级交办或举报查实",
             "Government users register inspection, assigned or public_report hazards",
         )
+    return await register(session, p, settings, ent, body, source)
+
+
+async def register(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    ent: Enterprise,
+    body: HazardCreate,
+    source: str,
+    *,
+    inspection_id: str | None = None,
+) -> Hazard:
+    """The one way a hazard is written, for an enterprise the caller may register for (checked
+    by the caller: ``create_hazard``, or an inspection's ``add_finding``): number, judgment,
+    dates, rollup, attachments and the ``register`` event."""
     details: dict[str, Any] = {}
+    if inspection_id is not None:
+        details["inspection_id"] = inspection_id
     judgment = _check_judgment(body.level, body.judgment, ent.sector, details)
     found_at, deadline = _registration_dates(p, settings, body)
     county_code = ent.region_code[:6]
@@ -609,6 +627,7 @@ async def create_hazard(
         judgment_standard=judgment.standard if judgment else None,
         judgment_clause=judgment.clause if judgment else None,
         judgment_text=judgment.text if judgment else None,
+        inspection_id=inspection_id,
     )
     session.add(hazard)
     await session.flush()
