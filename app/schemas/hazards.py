@@ -270,6 +270,10 @@ class HazardOut(HazardSummary):
     supervision: Supervision | None
     escalation_history: list[EscalationStep]
     attachments: list[AttachmentOut]
+    inspection_id: str | None = Field(
+        description="The inspection that found it (a finding), or that linked it as already "
+        "known to the enterprise (GET /api/v1/inspections/{inspection_id})"
+    )
 
 
 class HazardPage(BaseModel):

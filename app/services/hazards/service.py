@@ -311,6 +311,7 @@ def _shape(
     out = summary(row, p, settings, today, english)
     out.update(
         enterprise_id=h.enterprise_id,
+        inspection_id=h.inspection_id,
         description=h.description,
         found_by={"id": h.found_by_id, "name": h.found_by_name or ""} if h.found_by_id else None,
         judgment=JudgmentOut.model_construct(
