@@ -604,3 +604,61 @@ async def test_an_enterprise_records_its_own_self_inspection(client, world: Worl
     # Another enterprise never sees it.
     r = await client.get(f"/api/v1/inspections/{insp['id']}", headers=world.h("ent_b1_manager"))
     assert r.status_code == 404
+
+
+async def test_a_result_cites_photos_that_follow_the_inspection_scope(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    from tests.hazard_helpers import upload
+
+    await certify(client, world, *TEAM_A)
+    expert = await add_expert(client, world)
+    insp = await plan(client, world, experts=[expert])
+    await ok(client, world, "town_a_officer", insp["id"], "start")
+    photo = await upload(client, world, "expert")
+    others = await upload(client, world, "town_a_officer")
+    r = await act(
+        client,
+        world,
+        "expert",
+        insp["id"],
+        "record_results",
+        results=[{"item_code": "A1", "result": "finding", "attachment_ids": [others]}],
+    )
+    assert r.status_code == 422 and r.json()["code"] == "invalid_attachment"
+    out = await ok(
+        client,
+        world,
+        "expert",
+        insp["id"],
+        "record_results",
+        results=[{"item_code": "A1", "result": "finding", "attachment_ids": [photo]}],
+    )
+    assert out["results"][0]["attachment_ids"] == [photo]
+    assert [a["id"] for a in out["attachments"]] == [photo]
+    assert out["attachments"][0]["inspection_id"] == insp["id"]
+    # Cited again by a later record of the same inspection: still valid.
+    await ok(
+        client,
+        world,
+        "town_a_officer",
+        insp["id"],
+        "record_results",
+        results=[{"item_code": "A1", "result": "ok", "attachment_ids": [photo]}],
+    )
+    for actor, status in (
+        ("county_officer", 200),
+        ("ent_a1_manager", 200),
+        ("town_b_officer", 404),
+        ("expert", 200),
+    ):
+        r = await client.get(f"/api/v1/attachments/{photo}", headers=world.h(actor))
+        assert r.status_code == status, actor
+    # Bound to the inspection, it cannot become a hazard's evidence.
+    r = await act(
+        client,
+        world,
+        "town_a_officer",
+        insp["id"],
+        "add_finding",
+        **{**FINDING, "attachment_ids": [photo]},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "invalid_attachment"

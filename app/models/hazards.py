@@ -115,6 +115,8 @@ class Attachment(IdMixin, Base):
     accountability_id: Mapped[str | None] = mapped_column(
         ForeignKey("accountability_records.id"), index=True
     )
+    # Or to an inspection (photos of its checklist results).
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)

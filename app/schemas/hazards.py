@@ -187,6 +187,9 @@ class AttachmentOut(ResponseModel):
     accountability_id: str | None = Field(
         description="The accountability record it is bound to (its letter or notice), if any"
     )
+    inspection_id: str | None = Field(
+        description="The inspection it is bound to (a checklist result's photo), if any"
+    )
     phase: AttachmentPhase | None
     filename: str
     content_type: AttachmentContentType  # type: ignore[valid-type]

@@ -14,6 +14,7 @@ from app.schemas.dates import StrictDate
 from app.schemas.hazards import (
     ActorKind,
     AttachmentIds,
+    AttachmentOut,
     HazardCategory,
     HazardLevel,
     HazardStatus,
@@ -87,12 +88,18 @@ class ItemResultIn(BaseModel):
     item_code: ItemCode
     result: ItemResult
     note: Note | None = None
+    attachment_ids: AttachmentIds = Field(
+        default_factory=list,
+        description="Photos or documents: the caller's own unbound uploads, or files already "
+        "bound to this inspection",
+    )
 
 
 class ItemResultOut(ResponseModel):
     item_code: str
     result: ItemResult
     note: str | None
+    attachment_ids: list[str]
     recorded_by: UserRef | None
     recorded_at: datetime | None
 
@@ -216,6 +223,9 @@ class InspectionOut(InspectionSummary):
     follows_inspection_id: str | None
     rectification_checks: list[RectificationCheckOut]
     draw_id: str | None
+    attachments: list[AttachmentOut] = Field(
+        description="The files its results cite, with short-lived signed download links"
+    )
     signatures: list[Signature]
     signed_at: datetime | None
     signed_record: dict[str, Any] | None = Field(

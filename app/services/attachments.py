@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import visible_accountability, visible_enterprise_ids
+from app.auth.scope import visible_accountability, visible_enterprise_ids, visible_inspections
 from app.core.config import Settings
 from app.core.db import on_rollback
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
 from app.core.storage import Storage
-from app.models import AccountabilityRecord, Attachment, Hazard
+from app.models import AccountabilityRecord, Attachment, Enterprise, Hazard, Inspection
 from app.models.base import utcnow
 from app.schemas.hazards import AttachmentOut
 from app.services import attachment_links as links
@@ -45,6 +45,7 @@ def to_out(a: Any, p: Principal, settings: Settings) -> AttachmentOut:
         id=a.id,
         hazard_id=a.hazard_id,
         accountability_id=a.accountability_id,
+        inspection_id=a.inspection_id,
         phase=a.phase,
         filename=a.filename,
         content_type=a.content_type,
@@ -185,10 +186,12 @@ async def store_upload(
 
 
 def _unbound_of(p: Principal) -> ColumnElement[bool]:
-    """The caller's own uploads that nothing cites yet (no hazard, no accountability record)."""
+    """The caller's own uploads that nothing cites yet (no hazard, accountability record or
+    inspection)."""
     return and_(
         Attachment.hazard_id.is_(None),
         Attachment.accountability_id.is_(None),
+        Attachment.inspection_id.is_(None),
         Attachment.uploaded_by == p.audit_id,
     )
 
@@ -201,6 +204,13 @@ def visible_attachments(p: Principal) -> ColumnElement[bool]:
     if p.can(Permission.accountability_read):  # a record's files need the right to read it
         in_scope_records = select(AccountabilityRecord.id).where(visible_accountability(p))
         bound.append(Attachment.accountability_id.in_(in_scope_records))
+    if p.can(Permission.inspections_read):  # checklist results' photos: the inspection's scope
+        in_scope_inspections = (
+            select(Inspection.id)
+            .join(Enterprise, Enterprise.id == Inspection.enterprise_id)
+            .where(visible_inspections(p))
+        )
+        bound.append(Attachment.inspection_id.in_(in_scope_inspections))
     return or_(*bound, _unbound_of(p))
 
 
@@ -245,6 +255,20 @@ async def bind_to_accountability(
     return await _claim(session, p, attachment_ids, {"accountability_id": record_id}, false())
 
 
+async def bind_to_inspection(
+    session: AsyncSession, p: Principal, inspection_id: str, attachment_ids: list[str]
+) -> list[Attachment]:
+    """The photos and documents a checklist result cites, bound to the inspection: the
+    caller's own unbound uploads, or files already bound to this inspection (cited again)."""
+    return await _claim(
+        session,
+        p,
+        attachment_ids,
+        {"inspection_id": inspection_id},
+        Attachment.inspection_id == inspection_id,
+    )
+
+
 async def _claim(
     session: AsyncSession,
     p: Principal,
@@ -269,7 +293,11 @@ async def _claim(
     )
     found = {a.id for a in rows}
     missing = [a for a in unique if a not in found]
-    to_bind = [a.id for a in rows if a.hazard_id is None and a.accountability_id is None]
+    to_bind = [
+        a.id
+        for a in rows
+        if a.hazard_id is None and a.accountability_id is None and a.inspection_id is None
+    ]
     if to_bind and not missing:
         # Claimed with a conditional UPDATE: of two requests citing one unbound upload for two
         # hazards (or records) at once, the second finds it bound (its row lock waits on

@@ -144,7 +144,7 @@ async def create_inspection(
     unit named by a town or bureau).
     """
     insp = await service.create(session, p, request.app.state.settings, body)
-    out = await service.detail(session, p, insp, wants_english(request))
+    out = await service.detail(session, p, request.app.state.settings, insp, wants_english(request))
     return json_response(
         out, status_code=201, version=insp.version, location=f"/api/v1/inspections/{insp.id}"
     )
@@ -169,7 +169,9 @@ async def get_inspection(
     Who: roles with `inspections:read`. Errors: 404 `not_found` when it does not exist or lies
     outside the caller's scope (for an enterprise: also before it has started).
     """
-    out, version = await service.read_detail(session, p, inspection_id, wants_english(request))
+    out, version = await service.read_detail(
+        session, p, request.app.state.settings, inspection_id, wants_english(request)
+    )
     return json_response(out, version=version)
 
 
@@ -198,7 +200,7 @@ async def update_inspection(
     insp = await service.get_visible(session, p, inspection_id)
     check_if_match(request, insp.version)
     insp = await service.edit(session, p, insp, body)
-    out = await service.detail(session, p, insp, wants_english(request))
+    out = await service.detail(session, p, request.app.state.settings, insp, wants_english(request))
     return json_response(out, version=insp.version)
 
 
@@ -220,7 +222,7 @@ async def transition_inspection(
     insp = await service.get_visible(session, p, inspection_id)
     check_if_match(request, insp.version)
     insp = await service.transition(session, p, request.app.state.settings, insp, body)
-    out = await service.detail(session, p, insp, wants_english(request))
+    out = await service.detail(session, p, request.app.state.settings, insp, wants_english(request))
     return json_response(out, version=insp.version)
 
 

@@ -24,6 +24,7 @@ from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, fetch_page, parse_sort
 from app.models import (
+    Attachment,
     Checklist,
     Enterprise,
     Hazard,
@@ -46,6 +47,7 @@ from app.schemas.inspections import (
     ItemResultIn,
     OutcomeIn,
 )
+from app.services import attachments as attachment_service
 from app.services import blacklist
 from app.services.catalog_data import PENALTY_DECISIONS
 from app.services.hazards import service as hazards
@@ -217,7 +219,7 @@ def _user(names: dict[str, str], user_id: str | None) -> dict[str, str] | None:
 
 
 async def _shape_detail(
-    session: Any, p: Principal, row: Any, english: bool
+    session: Any, p: Principal, settings: Settings, row: Any, english: bool
 ) -> tuple[dict[str, Any], int]:
     """The detail from the list row of the inspection plus its own columns: one statement for
     the people's names, one for the findings (hazards) and the checklist's name."""
@@ -247,6 +249,17 @@ async def _shape_detail(
                 )
             )
         }
+    files = (
+        (
+            await session.execute(
+                select(Attachment)
+                .where(Attachment.inspection_id == get("id"))
+                .order_by(Attachment.created_at, Attachment.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     checklist_name = None
     if get("checklist_id"):
         checklist_name = (
@@ -266,6 +279,7 @@ async def _shape_detail(
                 "item_code": r["item_code"],
                 "result": r["result"],
                 "note": r.get("note"),
+                "attachment_ids": r.get("attachment_ids") or [],
                 "recorded_by": _user(names, r.get("recorded_by")),
                 "recorded_at": _instant(r.get("recorded_at")),
             }
@@ -300,6 +314,7 @@ async def _shape_detail(
             for c in checks
         ],
         draw_id=get("draw_id"),
+        attachments=[attachment_service.to_out(a, p, settings) for a in files],
         signatures=[
             {
                 "user": {"id": s["user_id"], "display_name": s.get("name", "")},
@@ -347,7 +362,7 @@ _DETAIL_COLUMNS = (
 
 
 async def read_detail(
-    session: Any, p: Principal, inspection_id: str, english: bool
+    session: Any, p: Principal, settings: Settings, inspection_id: str, english: bool
 ) -> tuple[dict[str, Any], int]:
     """``GET /inspections/{id}``: the inspection with its names in one statement (scope
     included), then the people's names and the findings."""
@@ -358,11 +373,11 @@ async def read_detail(
     ).first()
     if row is None:
         raise NotFound("检查记录不存在", "Inspection not found")
-    return await _shape_detail(session, p, row._mapping, english)
+    return await _shape_detail(session, p, settings, row._mapping, english)
 
 
 async def detail(
-    session: AsyncSession, p: Principal, inspection: Inspection, english: bool
+    session: AsyncSession, p: Principal, settings: Settings, inspection: Inspection, english: bool
 ) -> dict[str, Any]:
     """The representation after a write: read back as a caller would (the caller still sees
     the inspection it just wrote, whatever the action)."""
@@ -370,7 +385,7 @@ async def detail(
         await session.execute(_base(*_DETAIL_COLUMNS).where(Inspection.id == inspection.id))
     ).first()
     assert row is not None
-    out, _ = await _shape_detail(session, p, row._mapping, english)
+    out, _ = await _shape_detail(session, p, settings, row._mapping, english)
     return out
 
 
@@ -869,10 +884,18 @@ def _merge_results(
             "item_code": r.item_code,
             "result": r.result,
             "note": r.note,
+            "attachment_ids": list(dict.fromkeys(r.attachment_ids)),
             "recorded_by": p.id if p.kind == "user" else None,
             "recorded_at": at.isoformat(),
         }
     return list(merged.values())
+
+
+async def _bind_result_files(
+    session: AsyncSession, p: Principal, insp: Inspection, given: Sequence[ItemResultIn]
+) -> None:
+    cited = [a for r in given for a in r.attachment_ids]
+    await attachment_service.bind_to_inspection(session, p, insp.id, cited)
 
 
 def _outcome(insp: Inspection, given: OutcomeIn | None) -> dict[str, Any] | None:
@@ -1193,6 +1216,7 @@ async def transition(
     if action == "start":
         insp.started_at = now
     elif action == "record_results":
+        await _bind_result_files(session, p, insp, body.results)  # type: ignore[attr-defined]
         insp.results = _merge_results(p, insp, items, body.results, now)  # type: ignore[attr-defined]
         insp.rectification_checks = await _rectification_checks(
             session,
@@ -1248,6 +1272,7 @@ async def transition(
             await _apply_outcome(session, p, insp, _outcome(insp, body.outcome))  # type: ignore[attr-defined]
             changes["outcome"] = {"from": before, "to": insp.outcome}
         if body.results is not None:  # type: ignore[attr-defined]
+            await _bind_result_files(session, p, insp, body.results)  # type: ignore[attr-defined]
             before_results = list(insp.results)
             insp.results = _merge_results(p, insp, items, body.results, now)  # type: ignore[attr-defined]
             changes["results"] = {"from": before_results, "to": insp.results}
