@@ -97,6 +97,14 @@ async def test_demo_accounts_sign_in_and_see_their_scope(client, demo) -> None: 
         h = {"Authorization": f"Bearer {r.json()['access_token']}"}
         assert (await client.get("/api/v1/me", headers=h)).json()["username"] == username
         page = await client.get("/api/v1/enterprises?include_total=true&limit=500", headers=h)
+        if username == "county_expert":  # an expert sees its assignments only
+            assert page.status_code == 403
+            mine = await client.get("/api/v1/inspections?limit=500", headers=h)
+            me = (await client.get("/api/v1/me", headers=h)).json()["id"]
+            for item in mine.json()["items"]:
+                detail = await client.get(f"/api/v1/inspections/{item['id']}", headers=h)
+                assert me in [e["id"] for e in detail.json()["experts"]]
+            continue
         body = page.json()
         totals[username] = body["total"]
         if username.startswith("town_"):
@@ -122,3 +130,39 @@ async def test_demo_accounts_sign_in_and_see_their_scope(client, demo) -> None: 
         },
     )
     assert r.status_code == 200
+
+
+async def test_demo_inspections_cover_every_state_with_findings_that_are_its_hazards(
+    app, client, demo
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from app.models import BlacklistEntry, Hazard, Inspection
+
+    async with app.state.sessionmaker() as s:
+        by_status = dict(
+            (await s.execute(select(Inspection.status, func.count()).group_by(Inspection.status)))
+            .tuples()
+            .all()
+        )
+        kinds = set((await s.execute(select(Inspection.kind).distinct())).scalars())
+        linked = (
+            await s.execute(select(func.count()).where(Hazard.inspection_id.is_not(None)))
+        ).scalar_one()
+        findings = (await s.execute(select(func.sum(Inspection.findings_count)))).scalar_one()
+        listed = (await s.execute(select(func.count(BlacklistEntry.id)))).scalar_one()
+    assert 450 <= sum(by_status.values()) <= 900, by_status
+    assert set(by_status) == {"planned", "in_progress", "completed", "signed", "cancelled"}
+    assert {"routine", "self_inspection", "double_random", "follow_up", "expert_guidance"} <= kinds
+    assert linked == findings > 50
+    assert listed == 1
+    r = await client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": "county_officer", "password": DEMO_PASSWORD},
+    )
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    page = (await client.get("/api/v1/inspections?has_findings=true&limit=5", headers=h)).json()
+    one = (await client.get(f"/api/v1/inspections/{page['items'][0]['id']}", headers=h)).json()
+    hazard = (await client.get(f"/api/v1/hazards/{one['findings'][0]['id']}", headers=h)).json()
+    assert hazard["inspection_id"] == one["id"]
+    assert demo.totals["inspections"] == sum(by_status.values())

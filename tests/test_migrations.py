@@ -670,3 +670,32 @@ def test_upgrade_to_0015_keeps_the_demo_county_and_adds_the_inspection_tables_em
     ):
         assert asyncio.run(_query(url, f"SELECT count(*) FROM {table}")) == [(0,)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0016_rebuilds_who_each_demo_inspection_lists_and_its_findings(
+    fresh_database: str,
+) -> None:
+    """The demo county (with its inspections) taken back to 0015 and up again: every
+    inspection keeps its people as assignees (the scope of experts and of inspectors outside
+    their own scope) and its findings from the hazards pointing at it; no attachment lost."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    people = "SELECT inspection_id, user_id, role FROM inspection_assignees ORDER BY 1, 2"
+    findings = (
+        "SELECT i.id, h.id FROM inspections i JOIN hazards h ON h.inspection_id = i.id "
+        "ORDER BY 1, 2"
+    )
+    counted = "SELECT (SELECT count(*) FROM inspections), (SELECT count(*) FROM attachments)"
+    before = asyncio.run(_query(url, people)), asyncio.run(_query(url, counted))
+    assert len(before[0]) > 500
+    listed = asyncio.run(_query(url, "SELECT sum(findings_count) FROM inspections"))
+    command.downgrade(cfg, "0015")
+    command.upgrade(cfg, "0016")
+    assert (asyncio.run(_query(url, people)), asyncio.run(_query(url, counted))) == before
+    assert asyncio.run(_query(url, findings))
+    rows = asyncio.run(_query(url, "SELECT findings FROM inspections"))
+    restored = sum(len(json.loads(r[0]) if isinstance(r[0], str) else r[0]) for r in rows)
+    assert [(restored,)] == listed
+    command.upgrade(cfg, "head")

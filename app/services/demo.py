@@ -23,9 +23,10 @@ from app.auth.permissions import CLIENT_GRANTABLE, Permission, Role
 from app.core.credit_code import CHARSET, make_credit_code
 from app.core.ids import new_id
 from app.core.unit_names import DEMO_UNIT_NAMES_EN
-from app.models import ApiClient, Enterprise, Hazard, OrgUnit, User
+from app.models import ApiClient, Enterprise, Hazard, Inspection, OrgUnit, User
 from app.services.catalog_data import SECTORS
 from app.services.demo_hazards import load_demo_hazards
+from app.services.demo_inspections import load_demo_inspections
 
 DEMO_PASSWORD = "Anjian@2026"
 DEMO_CLIENT_ID = "demo_province"
@@ -131,11 +132,25 @@ PEOPLE = (
     ("town_officer", Role.officer, "341302001", "陈静"),
     ("town_inspector", Role.inspector, "341302001", "赵刚"),
     ("town_viewer", Role.viewer, "341302001", "孙丽"),
+    ("town_inspector2", Role.inspector, "341302001", "钱伟"),
     ("bureau_manager", Role.manager, "区应急管理局", "周海涛"),
     ("bureau_officer", Role.officer, "区应急管理局", "吴磊"),
+    ("bureau_inspector", Role.inspector, "区应急管理局", "冯军"),
+    ("county_expert", Role.expert, "county", "褚明远"),
     ("enterprise_manager", Role.enterprise_manager, "enterprise", "郑志强"),
     ("enterprise_staff", Role.enterprise_staff, "enterprise", "何芳"),
 )
+# 执法证号 of the demo's enforcement staff (行政执法两人以上: each team has two or more).
+CERTIFIED = {
+    "county_manager": "皖宿执 0010001",
+    "county_officer": "皖宿执 0010002",
+    "town_officer": "皖宿执 0011001",
+    "town_inspector": "皖宿执 0011002",
+    "town_inspector2": "皖宿执 0011003",
+    "bureau_manager": "皖宿执 0012001",
+    "bureau_officer": "皖宿执 0012002",
+    "bureau_inspector": "皖宿执 0012003",
+}
 # The provincial exchange reads everything in the county except the user directory.
 # Every read a machine client may be granted (users and the job queue are not for it).
 CLIENT_PERMISSIONS = sorted(
@@ -191,6 +206,14 @@ async def load_demo(session: AsyncSession, *, only_if_empty: bool = False) -> De
     await _load_enterprises(session, world)
     await _load_people(session, world)
     world.added["hazards"] = await load_demo_hazards(session, world.enterprises, world.users)
+    units = {
+        "county": world.county,
+        "town": world.towns.get(TOWNS[0][1]),
+        "bureau": world.bureaus.get(FALLBACK_BUREAU),
+    }
+    world.added["inspections"] = await load_demo_inspections(
+        session, world.enterprises, world.users, units
+    )
     return await _summary(session, world.added)
 
 
@@ -373,6 +396,7 @@ async def _load_people(session: AsyncSession, world: DemoWorld) -> None:
             role=role.value,
             org_unit_id=homes[home].id if home in homes else None,
             enterprise_id=world.enterprises[0].id if home == "enterprise" else None,
+            enforcement_cert_no=CERTIFIED.get(username),
             is_active=True,
         )
         for order, (username, role, home, display_name) in enumerate(PEOPLE)
@@ -431,6 +455,7 @@ async def _summary(session: AsyncSession, added: dict[str, int]) -> DemoSummary:
         "bureaus": await _count(session, OrgUnit.id, in_county, OrgUnit.kind == "bureau"),
         "enterprises": await _count(session, Enterprise.id, in_county_region),
         "hazards": await _count(session, Hazard.id, Hazard.county_code == COUNTY_CODE),
+        "inspections": await _count(session, Inspection.id, Inspection.county_code == COUNTY_CODE),
         "demo users": len(users),
         "machine clients": await _count(session, ApiClient.id, is_demo_client),
     }
