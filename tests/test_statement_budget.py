@@ -11,6 +11,7 @@ import pytest
 from app.services.jobs import run_jobs
 from tests.conftest import World
 from tests.hazard_helpers import act, register, upload
+from tests.inspection_helpers import FINDING, TEAM_A, certify, ok, plan
 from tests.statements import statements
 
 PAST = {"found_at": "2025-01-01T08:00:00+08:00", "deadline": "2025-02-01"}
@@ -49,8 +50,17 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
         headers=world.h("admin"),
     )
     assert record.status_code == 201, record.text
+    await certify(client, world, *TEAM_A)
+    insp = await plan(client, world)
+    await ok(client, world, "town_a_officer", insp["id"], "start")
+    await ok(client, world, "town_a_officer", insp["id"], "add_finding", **FINDING)
     v1 = "/api/v1"
     return {
+        "inspections": (f"{v1}/inspections", LIST),
+        "inspections filtered": (f"{v1}/inspections?decision=fine&has_findings=true", LIST),
+        # the inspection with its names, the people's names, its findings (hazards)
+        "inspection": (f"{v1}/inspections/{insp['id']}", 3),
+        "inspection events": (f"{v1}/inspections/{insp['id']}/events", LIST),
         "hazards": (f"{v1}/hazards", LIST),
         "hazards filtered": (f"{v1}/hazards?status=registered,rectifying&overdue=true", LIST),
         "hazard": (f"{v1}/hazards/{h['id']}", DETAIL),

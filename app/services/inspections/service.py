@@ -249,22 +249,20 @@ async def _shape_detail(
                 )
             )
         }
-    files = (
-        (
-            await session.execute(
-                select(Attachment)
-                .where(Attachment.inspection_id == get("id"))
-                .order_by(Attachment.created_at, Attachment.id)
+    files: Sequence[Attachment] = ()
+    if any(r.get("attachment_ids") for r in results):  # only results cite files
+        files = (
+            (
+                await session.execute(
+                    select(Attachment)
+                    .where(Attachment.inspection_id == get("id"))
+                    .order_by(Attachment.created_at, Attachment.id)
+                )
             )
+            .scalars()
+            .all()
         )
-        .scalars()
-        .all()
-    )
-    checklist_name = None
-    if get("checklist_id"):
-        checklist_name = (
-            await session.execute(select(Checklist.name).where(Checklist.id == get("checklist_id")))
-        ).scalar_one_or_none()
+    checklist_name = get("checklist_name")
     out.update(
         enterprise_id=get("enterprise_id"),
         conducting_unit_id=get("conducting_unit_id"),
@@ -355,7 +353,12 @@ _DETAIL_COLUMNS = (
     Inspection.amendments,
     Inspection.cancel_reason,
     Inspection.version,
+    Checklist.name.label("checklist_name"),
 )
+
+
+def _detail_base() -> Any:
+    return _base(*_DETAIL_COLUMNS).outerjoin(Checklist, Checklist.id == Inspection.checklist_id)
 
 
 # ---- reads -------------------------------------------------------------------------------------
@@ -368,7 +371,7 @@ async def read_detail(
     included), then the people's names and the findings."""
     row = (
         await session.execute(
-            _base(*_DETAIL_COLUMNS).where(Inspection.id == inspection_id, visible_inspections(p))
+            _detail_base().where(Inspection.id == inspection_id, visible_inspections(p))
         )
     ).first()
     if row is None:
@@ -382,7 +385,7 @@ async def detail(
     """The representation after a write: read back as a caller would (the caller still sees
     the inspection it just wrote, whatever the action)."""
     row = (
-        await session.execute(_base(*_DETAIL_COLUMNS).where(Inspection.id == inspection.id))
+        await session.execute(_detail_base().where(Inspection.id == inspection.id))
     ).first()
     assert row is not None
     out, _ = await _shape_detail(session, p, settings, row._mapping, english)
