@@ -111,9 +111,9 @@ class DrawCriteria(ResponseModel):
     """The filters of the enterprise pool and the sample, as the draw was asked."""
 
     status: Literal["operating"]
-    sector: list[str] | None
+    sector: list[SectorCode] | None  # type: ignore[valid-type]
     region_code: str | None
-    risk_color: list[str] | None
+    risk_color: list[RiskColor] | None
     not_inspected_since: date | None
     sample_size: int | None
     sample_rate: str | None = Field(description='Exact decimal text, e.g. "0.2"')
