@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.permissions import ROLE_PERMISSIONS, Permission, Role
 from app.auth.principal import Principal
 from app.auth.scope import visible_draws, visible_enterprises
 from app.core import reads
@@ -30,20 +29,16 @@ from app.models import Draw, Enterprise, Inspection, InspectionDecision, OrgUnit
 from app.schemas.common import ListParams
 from app.schemas.draws import DrawCreate
 from app.services.draws import algorithm
+from app.services.inspections import service as inspection_service
 from app.services.refs import unit_dict
 
 SORTS = {"created_at": Draw.created_at, "planned_for": Draw.planned_for}
 DEFAULT_SORT = "-created_at"
 # A draw never changes once made (its inspections do, and are read live): its ETag never does.
 VERSION = 1
-# Who may be drawn as an inspector: government roles that act on inspections. An expert
-# (外聘专家) is never an enforcement officer; a viewer does not inspect.
-INSPECTING_ROLES = frozenset(
-    r
-    for r, perms in ROLE_PERMISSIONS.items()
-    if Permission.inspections_transition in perms
-    and r not in (Role.expert, Role.enterprise_manager, Role.enterprise_staff)
-)
+# Who may be drawn as an inspector: the roles an inspection takes as its inspectors (admins,
+# managers, officers, inspectors: never an expert, a viewer or an enterprise's people).
+INSPECTING_ROLES = inspection_service.INSPECTOR_ROLES
 # An inspection of the draw that is over: the public view waits for every one.
 DONE = ("completed", "signed", "cancelled")
 # The enterprise's own self-inspections do not count as "inspected" for not_inspected_since.
@@ -123,7 +118,7 @@ async def _inspector_pool(
             User.id.in_(unique),
             User.is_active.is_(True),
             User.enterprise_id.is_(None),
-            User.role.in_(sorted(INSPECTING_ROLES)),
+            User.role.in_(INSPECTING_ROLES),
             OrgUnit.county_code == p.unit.county_code,
         ),
     )
@@ -262,8 +257,6 @@ async def create(
     """Draws (``select_draw``), stores the draw and plans one ``double_random`` inspection per
     pick through the inspection service's ``plan`` (its number, people and ``plan`` event), all
     in the request's transaction: a refusal anywhere writes nothing. Answers the detail."""
-    from app.services.inspections import service as inspections
-
     chosen = await select_draw(session, p, settings, body)
     result = chosen.result
     assert p.unit is not None
@@ -304,7 +297,7 @@ async def create(
     picks: list[dict[str, Any]] = []
     planned: dict[str, dict[str, Any]] = {}
     for pick in result.picks:
-        inspection = await inspections.plan(
+        inspection = await inspection_service.plan(
             session,
             p,
             settings,
