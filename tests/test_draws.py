@@ -371,6 +371,25 @@ async def test_conducting_unit_is_the_caller_unless_county(client, w: World) -> 
     assert r.status_code == 422 and r.json()["code"] == "unknown_org_unit", r.text
 
 
+async def test_inspections_of_a_draw_are_listed_by_draw_id(client, w: World) -> None:  # type: ignore[no-untyped-def]
+    d = await draw(client, w, sample_size=3)
+    await draw(client, w, seed="another")
+    r = await client.get(f"/api/v1/inspections?draw_id={d['id']}", headers=w.h("admin"))
+    assert r.status_code == 200, r.text
+    assert {i["id"] for i in r.json()["items"]} == {p["inspection"]["id"] for p in d["picks"]}
+    assert {i["kind"] for i in r.json()["items"]} == {"double_random"}
+
+
+async def test_unknown_checklist_refuses_the_draw_and_writes_nothing(app, client, w: World) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post(
+        "/api/v1/draws", json=body(w, checklist_id="no-such-list"), headers=w.h("county_officer")
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_checklist", r.text
+    async with app.state.sessionmaker() as s:
+        assert (await s.execute(select(Draw.id))).first() is None
+        assert (await s.execute(select(Inspection.id))).first() is None
+
+
 async def test_idempotency_key_draws_once(app, client, w: World) -> None:  # type: ignore[no-untyped-def]
     headers = w.h("county_officer", **{"Idempotency-Key": "draw-2026-q4"})
     first = await client.post("/api/v1/draws", json=body(w), headers=headers)

@@ -458,21 +458,19 @@ def detail(
     ]
     picks = []
     for rank, pick in enumerate(row["picks"], start=1):
-        inspection = inspections.get(pick["inspection_id"])
+        # Planned in the draw's own transaction and never deleted: always there.
+        inspection = inspections[pick["inspection_id"]]
         picks.append(
             {
                 "rank": rank,
-                "enterprise": {
-                    "id": pick["enterprise_id"],
-                    "name": inspection["enterprise_name"] if inspection else "",
-                },
+                "enterprise": {"id": pick["enterprise_id"], "name": inspection["enterprise_name"]},
                 "inspectors": [
                     {"id": u, "display_name": names.get(u, "")} for u in pick["inspector_ids"]
                 ],
                 "inspection": {
                     "id": pick["inspection_id"],
-                    "number": inspection["number"] if inspection else pick.get("number", ""),
-                    "status": inspection["status"] if inspection else "cancelled",
+                    "number": inspection["number"],
+                    "status": inspection["status"],
                 },
             }
         )
