@@ -446,14 +446,48 @@ async def test_list_and_detail_in_scope_for_every_role(client, w: World) -> None
 
 
 async def test_list_pages_by_cursor(client, w: World) -> None:  # type: ignore[no-untyped-def]
-    made = [(await draw(client, w, seed=f"page-{i}"))["id"] for i in range(3)]
-    seen: list[str] = []
-    url = "/api/v1/draws?limit=2"
-    while url:
-        page = (await client.get(url, headers=w.h("county_officer"))).json()
-        seen += [d["id"] for d in page["items"]]
-        url = f"/api/v1/draws?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
-    assert sorted(seen) == sorted(made) and len(seen) == 3
+    made = [
+        (await draw(client, w, seed=f"page-{i}", planned_for=f"2026-12-2{i}"))["id"]
+        for i in range(3)
+    ]
+    for sort, order in (("-created_at", made[::-1]), ("planned_for", made)):
+        seen: list[str] = []
+        url = f"/api/v1/draws?limit=2&sort={sort}"
+        while url:
+            page = (await client.get(url, headers=w.h("county_officer"))).json()
+            seen += [d["id"] for d in page["items"]]
+            cursor = page["next_cursor"]
+            url = f"/api/v1/draws?limit=2&sort={sort}&cursor={cursor}" if cursor else ""
+        assert seen == order, sort
+
+
+async def test_the_record_keeps_the_pools_as_they_were_at_the_draw(app, client, w: World) -> None:  # type: ignore[no-untyped-def]
+    d = await draw(client, w)
+    async with app.state.sessionmaker() as s:
+        await s.execute(
+            update(Enterprise)
+            .where(Enterprise.id == w["ent_a1"])
+            .values(region_code="341302100999")
+        )
+        await s.execute(
+            update(User).where(User.id == w["town_a_officer"]).values(org_unit_id=w["bureau_e"])
+        )
+        await s.commit()
+    got = (await client.get(f"/api/v1/draws/{d['id']}", headers=w.h("admin"))).json()
+    assert got["enterprise_pool"] == d["enterprise_pool"]
+    assert got["inspector_pool"] == d["inspector_pool"]
+    regions = {e["id"]: e["region_code"] for e in got["enterprise_pool"]}
+    assert regions[w["ent_a1"]] == "341302001001"
+
+
+async def test_refusals_speak_english_when_asked(client, w: World) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post(
+        "/api/v1/draws",
+        json=body(w, inspector_ids=[w[n] for n in TOWN_A_PEOPLE], region_code="341302001"),
+        headers=w.h("county_officer", **{"Accept-Language": "en"}),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "draw_unpaired"
+    assert "widen the inspector pool" in r.json()["detail"]
 
 
 async def test_detail_and_list_statement_budget(app, client, w: World) -> None:  # type: ignore[no-untyped-def]
