@@ -16,6 +16,7 @@ from app.auth.tokens import issue_token
 from app.models import Draw, Enterprise, Inspection, User
 from app.services.draws import algorithm
 from tests.conftest import World
+from tests.inspection_helpers import ok as act
 from tests.statements import statements
 
 TOWN_A_PEOPLE = ("town_a_officer", "town_a_inspector")
@@ -114,16 +115,6 @@ async def draw(client, w: World, actor: str = "county_officer", **fields: Any) -
 
 def picks_of(d: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
     return [(p["enterprise"]["id"], tuple(u["id"] for u in p["inspectors"])) for p in d["picks"]]
-
-
-async def act(client, w: World, actor: str, inspection_id: str, action: str, **payload: Any):  # type: ignore[no-untyped-def]
-    r = await client.post(
-        f"/api/v1/inspections/{inspection_id}/transitions",
-        json={"action": action, **payload},
-        headers=w.h(actor),
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def name_of(w: World, user_id: str) -> str:
