@@ -18,6 +18,7 @@ from app.api.v1 import (
     attachments,
     auth,
     catalogs,
+    draws,  # issue 12, double-random draws
     enterprise_statistics,
     enterprises,
     hazards,
@@ -66,6 +67,9 @@ API_ROUTERS = (
     accountability.router,
     public.router,
     inspections.router,
+    # issue 12, double-random draws (双随机一公开)
+    draws.router,
+    draws.public_router,
 )
 
 DESCRIPTION = """

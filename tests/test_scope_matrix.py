@@ -827,3 +827,93 @@ async def test_an_admin_cannot_hold_another_countys_units_to_account(client, rec
         )
         assert r.status_code == 422, (actor, target, r.text)
         assert r.json()["code"] in ("unknown_org_unit", "unknown_enterprise")
+
+
+# ---- double-random draws (双随机, issue 12) ----------------------------------------------------
+# A draw is seen by the county (admins and county staff: every draw of the county) and by the
+# unit that conducts it; enterprise users have no draws:read (403), nor has the machine client.
+
+DRAWS = ("draw_county", "draw_town_b", "draw_town_a", "draw_bureau_e", "draw_other")
+_COUNTY_DRAWS = {"draw_county", "draw_town_b", "draw_town_a", "draw_bureau_e"}
+DRAW_SCOPE: dict[str, set[str] | None] = {
+    **dict.fromkeys(("admin", "county_officer", "county_viewer"), _COUNTY_DRAWS),
+    **{
+        a: {"draw_town_a"}
+        for a in ("town_a_manager", "town_a_officer", "town_a_inspector", "town_a_viewer")
+    },
+    "town_b_officer": {"draw_town_b"},
+    "bureau_e_manager": {"draw_bureau_e"},
+    "bureau_e_officer": {"draw_bureau_e"},
+    "bureau_c_officer": set(),
+    **dict.fromkeys(("ent_a1_manager", "ent_a1_staff", "ent_b1_manager", "machine"), None),
+    "other_admin": {"draw_other"},
+}
+
+
+@pytest.fixture
+async def draws(app, client, world2: World, password_hash: str) -> World:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    async with app.state.sessionmaker() as s:
+        other_inspector = User(
+            username="other_bureau_officer",
+            password_hash=password_hash,
+            display_name="other_bureau_officer",
+            role="officer",
+            org_unit_id=world2["other_bureau"],
+            is_active=True,
+            enforcement_cert_no="皖执3413210001",
+        )
+        s.add(other_inspector)
+        for i, name in enumerate(("bureau_e_officer", "bureau_c_officer", "other_admin")):
+            await s.execute(
+                update(User)
+                .where(User.id == world2[name])
+                .values(enforcement_cert_no=f"皖执34130200{i}")
+            )
+        await s.commit()
+    app.state.principal_cache.clear()
+    county_team = [world2["bureau_e_officer"], world2["bureau_c_officer"]]
+    for name, author, fields in (
+        ("draw_county", "admin", {}),
+        ("draw_town_b", "county_officer", {"conducting_unit_id": world2["town_b"]}),
+        ("draw_town_a", "town_a_officer", {}),
+        ("draw_bureau_e", "bureau_e_officer", {}),
+        ("draw_other", "other_admin", {}),
+    ):
+        team = [world2["other_admin"], other_inspector.id] if name == "draw_other" else county_team
+        r = await client.post(
+            "/api/v1/draws",
+            json={
+                "name": name,
+                "inspector_ids": team,
+                "sample_size": 1,
+                "seed": f"矩阵-{name}",
+                "planned_for": "2026-12-20",
+                **fields,
+            },
+            headers=world2.h(author),
+        )
+        assert r.status_code == 201, r.text
+        world2.ids[name] = r.json()["id"]
+    return world2
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_draw_list_holds_exactly_the_callers_draws(client, draws, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, draws, actor, "/api/v1/draws", DRAW_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_draw_detail_is_404_outside_the_callers_draws(client, draws, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_details(client, draws, actor, "/api/v1/draws", DRAWS, DRAW_SCOPE[actor])
+
+
+async def test_draw_reads_require_a_token_and_the_public_view_none(client, draws) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/api/v1/draws", f"/api/v1/draws/{draws['draw_county']}"):
+        r = await client.get(path)
+        assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+    # Not yet published (its inspection is planned): 404 for anyone, signed in or not.
+    for headers in ({}, draws.h("admin")):
+        r = await client.get(f"/api/v1/public/draws/{draws['draw_county']}", headers=headers)
+        assert r.status_code == 404

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     inspections_transition = "inspections:transition"
     checklists_write = "checklists:write"
     draws_write = "draws:write"
+    draws_read = "draws:read"  # issue 12, draws: government staff read their draws
 
 
 P = Permission
@@ -77,7 +78,7 @@ _READ = {
     P.accountability_read,
     P.notifications_read,
 }
-_GOV_READ = _READ | {P.org_units_read, P.statistics_read, P.inspections_read}
+_GOV_READ = _READ | {P.org_units_read, P.statistics_read, P.inspections_read, P.draws_read}
 _GOV_WORK = _GOV_READ | {
     P.hazards_create,
     P.hazards_transition,
@@ -174,4 +175,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.inspections_transition: ("办理检查（检查、记录、签名）", "Act on inspections"),
     P.checklists_write: ("管理检查表", "Manage checklists"),
     P.draws_write: ("双随机抽取", "Run double-random draws"),
+    P.draws_read: ("查看双随机抽取记录", "Read double-random draws"),
 }

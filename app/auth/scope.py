@@ -28,6 +28,7 @@ from sqlalchemy import (
 from app.auth.principal import Principal, UnitInfo
 from app.models import (
     AccountabilityRecord,
+    Draw,
     Enterprise,
     Inspection,
     InspectionAssignee,
@@ -208,3 +209,18 @@ def visible_inspections(p: Principal) -> ColumnElement[bool]:
     if p.kind == "user" and p.is_government:
         return or_(in_scope, Inspection.id.in_(assigned_inspections(p.id)))
     return in_scope
+
+
+# ---- double-random draws (双随机, issue 12) ----
+
+
+def visible_draws(p: Principal) -> ColumnElement[bool]:
+    """Draws (a filter over ``Draw``) the caller sees: admins and county staff every draw of
+    their county; a town or bureau the draws it conducts; nobody else (enterprise users and
+    experts hold no permission to read draws; the published view is ``/public/draws``)."""
+    unit = p.unit
+    if unit is None or not p.is_government:
+        return false()
+    if p.is_admin or unit.kind == "county":
+        return Draw.county_code == unit.county_code
+    return Draw.conducting_unit_id == unit.id

@@ -153,6 +153,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "Findings exempt from penalty",
     ),
     ProblemCode("hazard_not_exempt", 422, "该隐患不属于依法不予处罚的情形", "Hazard not exempt"),
+    # issue 12, double-random draws (双随机一公开)
+    ProblemCode("draw_pool_empty", 422, "没有符合条件的企业可供抽取", "Empty enterprise pool"),
+    ProblemCode(
+        "draw_unpaired", 422, "抽中企业无法配齐回避属地的检查人员", "No pair of inspectors"
+    ),
+    ProblemCode("inspector_not_certified", 422, "检查人员没有执法证号", "Inspector not certified"),
     # 429, 5xx
     ProblemCode("too_many_requests", 429, "请求过于频繁", "Too many requests"),
     ProblemCode("rate_limited", 429, "请求过于频繁，请稍后再试", "Rate limit exceeded"),

@@ -51,9 +51,12 @@ class Checklist(IdMixin, TimestampMixin, Base):
 class Draw(IdMixin, TimestampMixin, Base):
     """A double-random draw (双随机): its inputs, the pools in canonical order, and the picks.
 
-    ``criteria``: the enterprise pool's filters, the sample size or rate, and what else the
-    request named. ``enterprise_pool``/``inspector_pool``: ids in canonical order. ``picks``:
-    ``[{enterprise_id, inspector_ids, inspection_id}]``."""
+    ``criteria``: the enterprise pool's filters, the sample size or rate (exact decimal text),
+    ``checklist_id``, ``campaign``, ``drawn_by {kind, id, name}``, and what 回避 read at the
+    draw: ``enterprise_region_codes {id: code}``, ``inspector_town_codes {id: town code|null}``.
+    ``enterprise_pool``/``inspector_pool``: ids in canonical order. ``picks``, in rank order:
+    ``[{enterprise_id, inspector_ids, inspection_id}]``. The algorithm:
+    app/services/draws/algorithm.py."""
 
     __tablename__ = "draws"
 
