@@ -166,3 +166,18 @@ async def test_demo_inspections_cover_every_state_with_findings_that_are_its_haz
     hazard = (await client.get(f"/api/v1/hazards/{one['findings'][0]['id']}", headers=h)).json()
     assert hazard["inspection_id"] == one["id"]
     assert demo.totals["inspections"] == sum(by_status.values())
+
+
+async def test_demo_has_a_published_draw_and_a_running_one(app, client, demo) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from app.models import Draw
+
+    async with app.state.sessionmaker() as s:
+        draws = (await s.execute(select(Draw).order_by(Draw.planned_for))).scalars().all()
+    assert len(draws) == 2
+    done, running = draws
+    public = await client.get(f"/api/v1/public/draws/{done.id}")
+    assert public.status_code == 200, public.text
+    assert len(public.json()["picks"]) == 4
+    assert (await client.get(f"/api/v1/public/draws/{running.id}")).status_code == 404

@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password, verify_password
 from app.auth.permissions import CLIENT_GRANTABLE, Permission, Role
+from app.core.config import Settings, get_settings
 from app.core.credit_code import CHARSET, make_credit_code
 from app.core.ids import new_id
 from app.core.unit_names import DEMO_UNIT_NAMES_EN
-from app.models import ApiClient, Enterprise, Hazard, Inspection, OrgUnit, User
+from app.models import ApiClient, Draw, Enterprise, Hazard, Inspection, OrgUnit, User
 from app.services.catalog_data import SECTORS
+from app.services.demo_draws import load_demo_draws
 from app.services.demo_hazards import load_demo_hazards
 from app.services.demo_inspections import load_demo_inspections
 
@@ -198,7 +200,9 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-async def load_demo(session: AsyncSession, *, only_if_empty: bool = False) -> DemoSummary | None:
+async def load_demo(
+    session: AsyncSession, *, only_if_empty: bool = False, settings: Settings | None = None
+) -> DemoSummary | None:
     """Loads (or completes) the demo county; None when `only_if_empty` and a county exists."""
     if only_if_empty and await _count(session, OrgUnit.id, OrgUnit.kind == "county"):
         return None
@@ -213,6 +217,9 @@ async def load_demo(session: AsyncSession, *, only_if_empty: bool = False) -> De
     }
     world.added["inspections"] = await load_demo_inspections(
         session, world.enterprises, world.users, units
+    )
+    world.added["double-random draws"] = await load_demo_draws(
+        session, settings or get_settings(), world.users, units["bureau"]
     )
     return await _summary(session, world.added)
 
@@ -455,6 +462,7 @@ async def _summary(session: AsyncSession, added: dict[str, int]) -> DemoSummary:
         "bureaus": await _count(session, OrgUnit.id, in_county, OrgUnit.kind == "bureau"),
         "enterprises": await _count(session, Enterprise.id, in_county_region),
         "hazards": await _count(session, Hazard.id, Hazard.county_code == COUNTY_CODE),
+        "double-random draws": await _count(session, Draw.id, Draw.county_code == COUNTY_CODE),
         "inspections": await _count(session, Inspection.id, Inspection.county_code == COUNTY_CODE),
         "demo users": len(users),
         "machine clients": await _count(session, ApiClient.id, is_demo_client),
