@@ -73,8 +73,9 @@ def _signer(p: Principal, f: Facts) -> bool:
 
 
 def _unit_head(p: Principal, f: Facts) -> bool:
-    """An admin, a manager of the conducting unit, or the county's managers."""
-    if not _acts(p) or not p.is_government:
+    """An admin, a manager of the conducting unit, or the county's managers (of government
+    inspections: an enterprise's self-inspection is its own)."""
+    if not _acts(p) or not p.is_government or f.kind == "self_inspection":
         return False
     if p.is_admin:
         return True
