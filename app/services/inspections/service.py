@@ -384,9 +384,7 @@ async def detail(
 ) -> dict[str, Any]:
     """The representation after a write: read back as a caller would (the caller still sees
     the inspection it just wrote, whatever the action)."""
-    row = (
-        await session.execute(_detail_base().where(Inspection.id == inspection.id))
-    ).first()
+    row = (await session.execute(_detail_base().where(Inspection.id == inspection.id))).first()
     assert row is not None
     out, _ = await _shape_detail(session, p, settings, row._mapping, english)
     return out
