@@ -71,7 +71,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Starter versions no inspection refers to go; a used one stays (the inspection cites it).
-    used = sa.text("SELECT checklist_id FROM inspections WHERE checklist_id IS NOT NULL")
+    inspections = sa.table("inspections", sa.column("checklist_id", sa.String()))
+    used = sa.select(inspections.c.checklist_id).where(inspections.c.checklist_id.is_not(None))
     op.execute(
         _CHECKLISTS.delete().where(
             _CHECKLISTS.c.county_code.is_(None),
