@@ -22,7 +22,7 @@ from app.models.base import utcnow
 from app.services.checklist_data import STARTER_CODES, starter_rows
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
