@@ -236,3 +236,15 @@ async def test_the_public_list_is_rate_limited_per_address(
     assert r.headers["access-control-allow-origin"] == "*"
     # one budget with the other public endpoints: the same rule (app/api/v1/public.py)
     assert (await client.get("/api/v1/public/major-hazards")).status_code == 429
+
+
+async def test_the_removal_example_is_accepted(client, world, listed) -> None:  # type: ignore[no-untyped-def]
+    from app.api import examples
+
+    for example in examples.BLACKLIST_REMOVE.values():
+        r = await client.post(
+            remove_url(world, "ent_a1", listed["ent_a1"]),
+            json=example["value"],
+            headers=world.h("admin"),
+        )
+        assert r.status_code == 200, r.text

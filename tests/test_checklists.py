@@ -360,3 +360,17 @@ async def test_get_for_use_answers_visible_checklists_and_422_otherwise(
             assert refused.value.code == "unknown_checklist"
         n = (await s.execute(select(func.count()).select_from(Checklist))).scalar_one()
         assert n == 6
+
+
+async def test_the_checklist_examples_are_accepted(client, world) -> None:  # type: ignore[no-untyped-def]
+    from app.api import examples
+
+    for example in examples.CHECKLIST_CREATE.values():
+        r = await client.post(URL, json=example["value"], headers=world.h("bureau_e_manager"))
+        assert r.status_code == 201, r.text
+        assert r.json()["items"][0]["judgment_clause"] == "11.3"
+        for update in examples.CHECKLIST_UPDATE.values():
+            patched = await client.patch(
+                f"{URL}/{r.json()['id']}", json=update["value"], headers=world.h("admin")
+            )
+            assert patched.status_code == 200, patched.text

@@ -163,3 +163,18 @@ async def test_an_enterprise_write_answers_its_installations_and_blacklist(
     assert r.status_code == 200, r.text
     assert [i["id"] for i in r.json()["major_hazard_installations"]] == [tank["id"]]
     assert r.json()["blacklist"] == [] and r.json()["blacklisted"] is False
+
+
+async def test_the_installation_examples_are_accepted(client, world) -> None:  # type: ignore[no-untyped-def]
+    from app.api import examples
+
+    for example in examples.INSTALLATION_CREATE.values():
+        r = await client.post(
+            url(world), json=example["value"], headers=world.h("bureau_e_officer")
+        )
+        assert r.status_code == 201, r.text
+        for update in examples.INSTALLATION_UPDATE.values():
+            one = url(world, installation_id=r.json()["id"])
+            assert (
+                await client.patch(one, json=update["value"], headers=world.h("admin"))
+            ).status_code == 200

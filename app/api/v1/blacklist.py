@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.api.v1.public import rule
 from app.auth.deps import Requires, public
@@ -39,7 +40,7 @@ async def remove_blacklist_entry(
     p: Requires(Permission.enterprises_update),
     enterprise_id: EnterpriseId,
     entry_id: EntryId,
-    body: Annotated[BlacklistRemove, Body()],
+    body: Annotated[BlacklistRemove, Body(openapi_examples=examples.BLACKLIST_REMOVE)],
 ) -> Response:
     """信用修复: takes the current blacklist entry off, recording when, why (`reason`) and by
     whom (`removed_at`, `removed_reason`, `removed_by`); the entry stays in the enterprise's

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
@@ -90,7 +91,7 @@ async def create_checklist(
     request: Request,
     session: SessionDep,
     p: Requires(Permission.checklists_write),
-    body: Annotated[ChecklistCreate, Body()],
+    body: Annotated[ChecklistCreate, Body(openapi_examples=examples.CHECKLIST_CREATE)],
 ) -> Response:
     """Creates version 1 of a checklist of the caller's county. Item codes are unique within
     the checklist; an item with `major_if_failed: true` names `judgment_standard` and
@@ -122,7 +123,7 @@ async def update_checklist(
     session: SessionDep,
     p: Requires(Permission.checklists_write),
     checklist_id: ChecklistId,
-    body: Annotated[ChecklistUpdate, Body()],
+    body: Annotated[ChecklistUpdate, Body(openapi_examples=examples.CHECKLIST_UPDATE)],
 ) -> Response:
     """Changes `name`, `name_en` and `items` (those sent; `items` replaces the list as a
     whole, checked as on create). Send `If-Match` with the `ETag` you read (412

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Request
 from starlette.responses import Response
 
+from app.api import examples
 from app.api.idempotency import ApiRoute
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
@@ -86,7 +87,7 @@ async def create_major_hazard_installation(
     session: SessionDep,
     p: Requires(Permission.enterprises_update),
     enterprise_id: EnterpriseId,
-    body: Annotated[InstallationCreate, Body()],
+    body: Annotated[InstallationCreate, Body(openapi_examples=examples.INSTALLATION_CREATE)],
 ) -> Response:
     """Records a major hazard installation (重大危险源) of the enterprise: `name`, `grade` (1–4)
     and `substances` (a list of names). Answers 201 with `Location`.
@@ -116,7 +117,7 @@ async def update_major_hazard_installation(
     p: Requires(Permission.enterprises_update),
     enterprise_id: EnterpriseId,
     installation_id: InstallationId,
-    body: Annotated[InstallationUpdate, Body()],
+    body: Annotated[InstallationUpdate, Body(openapi_examples=examples.INSTALLATION_UPDATE)],
 ) -> Response:
     """Changes the fields sent (`name`, `grade`, `substances`: the list replaced as a whole).
     Send `If-Match` with the `ETag` you read (412 `precondition_failed` if it changed since).
