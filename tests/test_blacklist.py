@@ -248,3 +248,24 @@ async def test_the_removal_example_is_accepted(client, world, listed) -> None:  
             headers=world.h("admin"),
         )
         assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "actor", ("admin", "town_a_officer", "bureau_e_officer", "bureau_c_officer")
+)
+async def test_enterprise_figures_take_the_blacklisted_filter_as_the_list_does(  # type: ignore[no-untyped-def]
+    client, world, listed, actor
+) -> None:
+    for value in ("true", "false"):
+        params = {"blacklisted": value}
+        figures = await client.get(
+            "/api/v1/statistics/enterprises", params=params, headers=world.h(actor)
+        )
+        assert figures.status_code == 200, figures.text
+        listed_total = await client.get(
+            ENTS, params={**params, "include_total": "true"}, headers=world.h(actor)
+        )
+        assert figures.json()["totals"]["enterprises"] == listed_total.json()["total"], (
+            actor,
+            value,
+        )

@@ -374,3 +374,13 @@ async def test_the_checklist_examples_are_accepted(client, world) -> None:  # ty
                 f"{URL}/{r.json()['id']}", json=update["value"], headers=world.h("admin")
             )
             assert patched.status_code == 200, patched.text
+
+
+@pytest.mark.parametrize("actor", ALL_ACTORS)
+async def test_who_may_edit_a_county_checklist(client, world, actor) -> None:  # type: ignore[no-untyped-def]
+    made = (await create(client, world)).json()
+    r = await client.patch(f"{URL}/{made['id']}", json={"name": "改名"}, headers=world.h(actor))
+    if actor in WRITERS:
+        assert r.status_code == 200 and r.json()["name"] == "改名", r.text
+    else:
+        assert r.status_code == 403, (actor, r.text)
