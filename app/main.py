@@ -19,8 +19,8 @@ from app.api.v1 import (
     auth,
     blacklist,  # i12-check
     catalogs,
-    draws,  # issue 12, double-random draws
     checklists,  # i12-check
+    draws,  # issue 12, double-random draws
     enterprise_statistics,
     enterprises,
     hazards,
