@@ -17,13 +17,16 @@ from app.api.v1 import (
     accountability,
     attachments,
     auth,
+    blacklist,  # i12-check
     catalogs,
+    checklists,  # i12-check
     draws,  # issue 12, double-random draws
     enterprise_statistics,
     enterprises,
     hazards,
     inspections,
     jobs,
+    major_hazard_installations,  # i12-check
     me,
     notifications,
     org_units,
@@ -70,6 +73,10 @@ API_ROUTERS = (
     # issue 12, double-random draws (双随机一公开)
     draws.router,
     draws.public_router,
+    # issue 12, checklists, blacklist and major hazard installations (i12-check)
+    checklists.router,
+    blacklist.router,
+    major_hazard_installations.router,
 )
 
 DESCRIPTION = """

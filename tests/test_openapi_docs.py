@@ -36,6 +36,9 @@ CREATES = {
     "create_user",
     "create_client",
     "create_accountability",
+    # issue 12 (i12-check)
+    "create_checklist",
+    "create_major_hazard_installation",
 }
 ACTIONS = set(get_args(HazardAction))
 

@@ -475,6 +475,7 @@ async def test_the_public_list_is_the_same_for_every_caller_and_for_nobody(clien
         "/api/v1/notifications",
         "/api/v1/statistics/hazards",
         "/api/v1/statistics/enterprises",
+        "/api/v1/checklists",  # i12-check
     ],
 )
 async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]

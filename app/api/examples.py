@@ -532,3 +532,65 @@ condition unmet), `results_incomplete`, `hazard_already_linked`, 412 `preconditi
 `invalid_outcome`, `penalty_not_allowed`, `exempt_findings_only`, `hazard_not_exempt`,
 `unknown_hazard`, `unknown_checklist_item`, `invalid_follow_up`, `judgment_required`,
 `invalid_attachment`."""
+
+
+# ---- issue 12, checklists and major hazard installations (i12-check) ------------------------
+CHECKLIST_CREATE: dict[str, Example] = {
+    "county_dust": {
+        "summary": "A county's own dust-explosion checklist (本区粉尘涉爆企业检查表)",
+        "description": "A manager of the county office or of a bureau writes version 1. An item "
+        "marked `major_if_failed` names a clause of the judgment standard (the citation "
+        "第十一条第（三）项 is stored as `11.3`); the others cite their basis only.",
+        "value": {
+            "code": "yq-dust-2026",
+            "name": "埇桥区粉尘涉爆企业专项检查表（2026）",
+            "name_en": "Yongqiao dust-explosion campaign checklist (2026)",
+            "sector": "industry_trade",
+            "items": [
+                {
+                    "code": "1",
+                    "text": "干式除尘系统设置泄爆、隔爆、惰化或抑爆等控爆措施",
+                    "basis": "工贸企业重大事故隐患判定标准 第十一条第（三）项",
+                    "sector": "industry_trade",
+                    "major_if_failed": True,
+                    "judgment_standard": "industry_trade",
+                    "judgment_clause": "第十一条第（三）项",
+                },
+                {
+                    "code": "2",
+                    "text": "粉尘清扫记录完整，清扫周期与责任人明确",
+                    "basis": "工贸企业粉尘防爆安全规定（应急管理部令第6号）",
+                },
+            ],
+        },
+    },
+}
+CHECKLIST_UPDATE: dict[str, Example] = {
+    "rename": {
+        "summary": "Rename a checklist",
+        "description": "With `If-Match`. A version used by a signed inspection is not changed: "
+        "the answer is then 201 with the next version.",
+        "value": {"name": "埇桥区粉尘涉爆企业专项检查表（2026 修订）"},
+    },
+}
+INSTALLATION_CREATE: dict[str, Example] = {
+    "chlorine": {
+        "summary": "A grade-2 major hazard installation (二级重大危险源)",
+        "description": "Government staff in scope record an enterprise's 重大危险源 (GB 18218).",
+        "value": {"name": "液氯储罐区", "grade": 2, "substances": ["液氯"]},
+    },
+}
+INSTALLATION_UPDATE: dict[str, Example] = {
+    "regrade": {
+        "summary": "Grade revised after re-assessment",
+        "description": "With `If-Match`; `substances` replaces the list as a whole.",
+        "value": {"grade": 1, "substances": ["液氯", "液氨"]},
+    },
+}
+BLACKLIST_REMOVE: dict[str, Example] = {
+    "repaired": {
+        "summary": "Credit repair after rectification (信用修复)",
+        "description": "The county or the deciding unit takes the enterprise off the list.",
+        "value": {"reason": "已完成整改并通过复查，按规定申请信用修复。"},
+    },
+}

@@ -108,6 +108,16 @@ def _any_of(query: dict[str, str], name: str, values: Any) -> list[str] | None:
     return parts
 
 
+def _bool(query: dict[str, str], name: str) -> bool | None:
+    """A boolean filter in its plain form (``true``/``false``)."""
+    raw = query.pop(name, None)
+    if raw is None:
+        return None
+    if raw not in _BOOLS:
+        raise NotCanonical
+    return _BOOLS[raw]
+
+
 def _query(request: Request) -> dict[str, str]:
     """The query as single values; a repeated or blank parameter is the route's to read."""
     pairs = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
@@ -152,6 +162,7 @@ async def _enterprise_list(request: Request, p: Principal, _: str | None) -> Ren
         "sector": _any_of(query, "sector", SectorCode),
         "risk_color": _any_of(query, "risk_color", RiskColor),
         "status": _any_of(query, "status", EnterpriseStatus),
+        "blacklisted": _bool(query, "blacklisted"),  # i12-check
     }
     _done(query)
     return lambda conn: enterprise_routes.render_list(request, conn, p, params, filters)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from app.auth.principal import Principal, UnitInfo
 from app.models import (
     AccountabilityRecord,
+    Checklist,
     Draw,
     Enterprise,
     Inspection,
@@ -224,3 +225,24 @@ def visible_draws(p: Principal) -> ColumnElement[bool]:
     if p.is_admin or unit.kind == "county":
         return Draw.county_code == unit.county_code
     return Draw.conducting_unit_id == unit.id
+
+
+# ---- issue 12, checklists (i12-check) --------------------------------------------------------
+def caller_county(p: Principal) -> str | None:
+    """The county a caller works in: its unit's, or its enterprise's (the 6-digit prefix)."""
+    if p.unit is not None:
+        return p.unit.county_code
+    if p.enterprise_region_code:
+        return p.enterprise_region_code[:6]
+    return None
+
+
+def visible_checklists(p: Principal) -> ColumnElement[bool]:
+    """Checklists (a filter over ``Checklist``) the caller sees: the starter ones (no county)
+    and those of its own county, for government and enterprise users alike (an enterprise
+    inspects itself with its county's lists)."""
+    county = caller_county(p)
+    starters = Checklist.county_code.is_(None)
+    if county is None:
+        return starters
+    return or_(starters, Checklist.county_code == county)

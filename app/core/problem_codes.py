@@ -159,6 +159,21 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "draw_unpaired", 422, "抽中企业无法配齐回避属地的检查人员", "No pair of inspectors"
     ),
     ProblemCode("inspector_not_certified", 422, "检查人员没有执法证号", "Inspector not certified"),
+    # issue 12, checklists and blacklist (i12-check)
+    ProblemCode(
+        "checklist_read_only", 409, "平台预置检查表为只读", "Starter checklist is read-only"
+    ),
+    ProblemCode(
+        "checklist_not_current", 409, "只能修改检查表的当前版本", "Not the current version"
+    ),
+    ProblemCode(
+        "duplicate_checklist_code", 409, "检查表编号已被使用", "Checklist code already taken"
+    ),
+    ProblemCode("duplicate_item_code", 422, "检查项编号重复", "Duplicate checklist item code"),
+    ProblemCode(
+        "blacklist_entry_removed", 409, "该黑名单记录已移出", "Blacklist entry already removed"
+    ),
+    # end i12-check
     # 429, 5xx
     ProblemCode("too_many_requests", 429, "请求过于频繁", "Too many requests"),
     ProblemCode("rate_limited", 429, "请求过于频繁，请稍后再试", "Rate limit exceeded"),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -206,6 +207,14 @@ class BlacklistEntry(IdMixin, Base):
 
     __table_args__ = (
         Index("ix_blacklist_entries_removed_at_listed_at", "removed_at", "listed_at"),
+        # At most one current entry per enterprise (migration 0017).
+        Index(
+            "uq_blacklist_entries_current_enterprise_id",
+            "enterprise_id",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
     )
 
 
@@ -218,3 +227,6 @@ class MajorHazardInstallation(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     grade: Mapped[int] = mapped_column(Integer)
     substances: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 0017
+
+    __mapper_args__ = {"version_id_col": version}

@@ -89,6 +89,32 @@ class EnterpriseUpdate(EnterpriseFields):
         return None if value is None else _check_credit_code(value)
 
 
+class BlacklistEntryOut(ResponseModel):
+    """An entry of the joint-punishment blacklist (联合惩戒黑名单). `removed_at` null: current;
+    set by credit repair (信用修复) with its reason."""
+
+    id: str
+    listed_at: datetime
+    reason: str
+    decided_by_inspection_id: str | None = Field(description="The inspection whose decision it is")
+    decided_by_unit_id: str | None = Field(description="The unit that decided it")
+    removed_at: datetime | None
+    removed_reason: str | None
+    removed_by: str | None = Field(description="Who removed it (`user:<id>`)")
+
+
+InstallationGrade = Annotated[int, Field(ge=1, le=4, description="1–4: 一级 … 四级重大危险源")]
+
+
+class InstallationBrief(ResponseModel):
+    """A major hazard installation (重大危险源, GB 18218) as the enterprise shows it."""
+
+    id: str
+    name: str
+    grade: InstallationGrade
+    substances: list[str] = Field(description="The hazardous substances held (e.g. 液氯, 液氨)")
+
+
 # Fields an enterprise's own users may change on their record.
 CONTACT_FIELDS = frozenset({"principal", "actual_controller"})
 
@@ -112,8 +138,19 @@ class EnterpriseOut(ResponseModel):
     principal: ContactOut | None
     actual_controller: ContactOut | None
     status: EnterpriseStatus
+    blacklisted: bool = Field(description="On the blacklist now (a current entry in `blacklist`)")
+    blacklist: list[BlacklistEntryOut] = Field(
+        description="失信联合惩戒黑名单: current and past entries, newest first"
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class EnterpriseDetail(EnterpriseOut):
+    """The enterprise's record as its detail shows it: the list's fields and its major hazard
+    installations (重大危险源)."""
+
+    major_hazard_installations: list[InstallationBrief]
 
 
 class EnterprisePage(BaseModel):

@@ -20,10 +20,10 @@ from app.auth.scope import (
     scope_condition,
     visible_enterprises,
 )
-from app.core import reads
+from app.core import json_agg, reads
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
-from app.models import Enterprise, OrgUnit
+from app.models import BlacklistEntry, Enterprise, MajorHazardInstallation, OrgUnit
 from app.schemas.common import ListParams
 from app.schemas.enterprises import (
     CONTACT_FIELDS,
@@ -68,26 +68,95 @@ SORTS = {
 DEFAULT_SORT = "name"
 
 
+# The blacklist entries (current and past) and the major hazard installations, gathered into
+# the enterprise's row (app/core/json_agg.py): a list page and a detail stay one statement.
+BLACKLIST_TIMES = ("listed_at", "removed_at")
+_BLACKLIST = (
+    select(
+        json_agg.json_rows(
+            ("id", BlacklistEntry.id),
+            ("listed_at", BlacklistEntry.listed_at),
+            ("reason", BlacklistEntry.reason),
+            ("decided_by_inspection_id", BlacklistEntry.decided_by_inspection_id),
+            ("decided_by_unit_id", BlacklistEntry.decided_by_unit_id),
+            ("removed_at", BlacklistEntry.removed_at),
+            ("removed_reason", BlacklistEntry.removed_reason),
+            ("removed_by", BlacklistEntry.removed_by),
+        )
+    )
+    .where(BlacklistEntry.enterprise_id == Enterprise.id)
+    .correlate(Enterprise)
+    .scalar_subquery()
+    .label("blacklist_json")
+)
+_INSTALLATIONS = (
+    select(
+        json_agg.json_rows(
+            ("id", MajorHazardInstallation.id),
+            ("name", MajorHazardInstallation.name),
+            ("grade", MajorHazardInstallation.grade),
+            ("substances", MajorHazardInstallation.substances),
+        )
+    )
+    .where(MajorHazardInstallation.enterprise_id == Enterprise.id)
+    .correlate(Enterprise)
+    .scalar_subquery()
+    .label("installations_json")
+)
+
+
+def blacklist_out(text: str | None) -> list[dict[str, Any]]:
+    """The entries of ``blacklist_json``, newest first."""
+    entries = json_agg.parse(text, BLACKLIST_TIMES)
+    entries.sort(key=lambda e: (e["listed_at"], e["id"]), reverse=True)
+    return entries
+
+
+def installations_out(text: str | None) -> list[dict[str, Any]]:
+    """The installations of ``installations_json``, by grade (一级 first) then name."""
+    found = json_agg.parse(text)
+    found.sort(key=lambda i: (i["grade"], i["name"], i["id"]))
+    return found
+
+
 def _contact(name: str | None, phone: str | None) -> dict[str, Any] | None:
     return {"name": name, "phone": phone} if name else None
 
 
 def row_out(row: Any, english: bool) -> dict[str, Any]:
-    """A list row (``COLUMNS``, the department's names joined in the same statement)."""
+    """A list row (``COLUMNS``, the department's names and the blacklist in the same
+    statement)."""
     return _out(row.__getitem__, english)
 
 
+def detail_out(row: Any, english: bool) -> dict[str, Any]:
+    """A detail row: the list row and the major hazard installations."""
+    out = _out(row.__getitem__, english)
+    out["major_hazard_installations"] = installations_out(row["installations_json"])
+    return out
+
+
+_CHILDREN = select(_BLACKLIST, _INSTALLATIONS).where(
+    Enterprise.id == bindparam("enterprise_id", type_=String())
+)
+
+
 async def to_out(session: AsyncSession, ent: Enterprise, english: bool) -> dict[str, Any]:
-    """An entity. Its department's names were read with it (``get_visible``) or when it was
-    checked (``_check_department``, on create and on a change): no statement here."""
+    """An entity (after a write). Its department's names were read with it (``get_visible``)
+    or when it was checked (``_check_department``, on create and on a change); its blacklist
+    and installations are one statement."""
     name, name_en = await unit_names(session, ent.enforcement_department_id)
-    names = {"department_name": name, "department_name_en": name_en}
-    return _out(lambda k: names[k] if k in names else getattr(ent, k), english)
+    extra: dict[str, Any] = {"department_name": name, "department_name_en": name_en}
+    extra.update((await reads.rows(session, _CHILDREN, {"enterprise_id": ent.id}))[0])
+    out = _out(lambda k: extra[k] if k in extra else getattr(ent, k), english)
+    out["major_hazard_installations"] = installations_out(extra["installations_json"])
+    return out
 
 
 def _out(get: Any, english: bool) -> dict[str, Any]:
     """``EnterpriseOut`` as the plain dict that is serialised (``app.core.http``)."""
     lat, lng = get("lat"), get("lng")
+    blacklist = blacklist_out(get("blacklist_json"))
     return {
         "id": get("id"),
         "name": get("name"),
@@ -112,6 +181,8 @@ def _out(get: Any, english: bool) -> dict[str, Any]:
             get("actual_controller_name"), get("actual_controller_phone")
         ),
         "status": get("status"),
+        "blacklisted": any(e["removed_at"] is None for e in blacklist),
+        "blacklist": blacklist,
         "created_at": get("created_at"),
         "updated_at": get("updated_at"),
     }
@@ -119,14 +190,14 @@ def _out(get: Any, english: bool) -> dict[str, Any]:
 
 # Every list and detail selects these columns from this join (built once, app/core/reads.py).
 _BASE = (
-    select(*COLUMNS, Enterprise.version)
+    select(*COLUMNS, Enterprise.version, _BLACKLIST)
     .select_from(Enterprise)
     .join(Department, Department.id == Enterprise.enforcement_department_id)
 )
 
 
 _DETAIL = reads.PerShape(
-    lambda shape: _BASE.where(
+    lambda shape: _BASE.add_columns(_INSTALLATIONS).where(
         Enterprise.id == bindparam("enterprise_id", type_=String()), scope_condition(shape)
     )
 )
@@ -140,7 +211,7 @@ async def read_detail(
     found = await _DETAIL[shape].rows(session, {"enterprise_id": enterprise_id, **values})
     if not found:
         raise NotFound("企业不存在", "Enterprise not found")
-    return row_out(found[0], english), found[0]["version"]
+    return detail_out(found[0], english), found[0]["version"]
 
 
 def filtered(
@@ -152,8 +223,18 @@ def filtered(
     risk_color: Sequence[str] | None = None,
     status: Sequence[str] | None = None,
     enforcement_department_id: str | None = None,
+    blacklisted: bool | None = None,
 ) -> Select[Any]:
     stmt = _BASE.where(visible_enterprises(p))
+    if blacklisted is not None:
+        current = (
+            select(BlacklistEntry.id)
+            .where(
+                BlacklistEntry.enterprise_id == Enterprise.id, BlacklistEntry.removed_at.is_(None)
+            )
+            .exists()
+        )
+        stmt = stmt.where(current if blacklisted else ~current)
     if q:
         stmt = stmt.where(
             Enterprise.name.icontains(q, autoescape=True) | (Enterprise.credit_code == q.upper())

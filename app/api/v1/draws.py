@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Path, Request
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
-from app.api.v1.public import _rule as public_rule
+from app.api.v1.public import rule as public_rule
 from app.auth.deps import Requires, public
 from app.auth.permissions import Permission
 from app.core.db import SessionDep

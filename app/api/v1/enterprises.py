@@ -16,7 +16,7 @@ from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.enterprises import (
     EnterpriseCreate,
-    EnterpriseOut,
+    EnterpriseDetail,
     EnterprisePage,
     EnterpriseStatus,
     EnterpriseUpdate,
@@ -36,6 +36,10 @@ async def enterprise_filters(
     risk_color: any_of(RiskColor) = None,
     status: any_of(EnterpriseStatus) = None,
     enforcement_department_id: Annotated[str | None, Query(max_length=64)] = None,
+    blacklisted: Annotated[
+        bool | None,
+        Query(description="true: on the blacklist now (a current entry); false: not on it"),
+    ] = None,
 ) -> dict[str, Any]:
     """The enterprise list's filters, shared with the enterprise statistics (the same rows)."""
     return {
@@ -45,6 +49,7 @@ async def enterprise_filters(
         "risk_color": risk_color,
         "status": status,
         "enforcement_department_id": enforcement_department_id,
+        "blacklisted": blacklisted,
     }
 
 
@@ -72,7 +77,8 @@ async def list_enterprises(
 
     Filters: `sector`, `risk_color` and `status` take several values (repeated or
     comma-separated, meaning any of them); `region_code` is a prefix; `q` matches the name or
-    the credit code. `sort`: `name` (default), `credit_code`, `created_at`, `updated_at`, `-`
+    the credit code; `blacklisted=true|false` those on (not on) the blacklist now. Each item
+    carries `blacklist` (current and past entries) and `blacklisted`. `sort`: `name` (default), `credit_code`, `created_at`, `updated_at`, `-`
     for descending.
 
     Who: every role with `enterprises:read`. Errors: 422 `validation_error`,
@@ -101,7 +107,7 @@ async def render_detail(
 @router.get(
     "/enterprises/{enterprise_id}",
     operation_id="get_enterprise",
-    response_model=EnterpriseOut,
+    response_model=EnterpriseDetail,
     summary="Get an enterprise",
 )
 async def get_enterprise(
@@ -111,8 +117,10 @@ async def get_enterprise(
     enterprise_id: EnterpriseId,
 ) -> Response:
     """One enterprise's record (企业档案): credit code, region, sector, enforcement department,
-    scale, risk colour (红橙黄蓝), standardisation grade, contacts. The `ETag` is its version,
-    for `If-Match` on a PATCH.
+    scale, risk colour (红橙黄蓝), standardisation grade, contacts, the blacklist entries
+    (`blacklist`, current and past: 失信联合惩戒) and the major hazard installations
+    (`major_hazard_installations`, 重大危险源). The `ETag` is its version, for `If-Match` on a
+    PATCH.
 
     Who: every role with `enterprises:read`. Errors: 404 `not_found` when it does not exist or
     lies outside the caller's scope (the two are indistinguishable).
@@ -123,7 +131,7 @@ async def get_enterprise(
 @router.post(
     "/enterprises",
     operation_id="create_enterprise",
-    response_model=EnterpriseOut,
+    response_model=EnterpriseDetail,
     status_code=201,
     summary="Register an enterprise",
 )
@@ -155,7 +163,7 @@ async def create_enterprise(
 @router.patch(
     "/enterprises/{enterprise_id}",
     operation_id="update_enterprise",
-    response_model=EnterpriseOut,
+    response_model=EnterpriseDetail,
     summary="Update an enterprise",
 )
 async def update_enterprise(

@@ -22,7 +22,7 @@ from app.services.public_hazards import PublicFilters
 router = APIRouter(tags=["public"], dependencies=[Depends(public)], route_class=ApiRoute)
 
 
-def _rule(request: Request) -> rate_limit.Rule:
+def rule(request: Request) -> rate_limit.Rule:
     settings = request.app.state.settings
     return rate_limit.Rule("public", settings.public_rate_limit_per_minute, 60)
 
@@ -73,7 +73,7 @@ async def list_public_major_hazards(
     `Retry-After`. Errors: 422 `validation_error`, `unknown_parameter`, `repeated_parameter`.
     """
     try:
-        await rate_limit.check(request, session, _rule(request))
+        await rate_limit.check(request, session, rule(request))
     except TooManyRequests as refused:  # a portal on another origin must read it too
         refused.headers["Access-Control-Allow-Origin"] = "*"
         raise
