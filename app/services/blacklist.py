@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -47,8 +48,21 @@ async def list_enterprise(
         decided_by_inspection_id=inspection_id,
         decided_by_unit_id=unit_id,
     )
-    session.add(entry)
-    await session.flush()
+    try:
+        # One current entry per enterprise (a partial unique index): a decision listing it at
+        # the same moment wins, and this one keeps that entry, as if it had come second.
+        async with session.begin_nested():
+            session.add(entry)
+            await session.flush()
+    except IntegrityError:
+        return (
+            await session.execute(
+                select(BlacklistEntry).where(
+                    BlacklistEntry.enterprise_id == enterprise_id,
+                    BlacklistEntry.removed_at.is_(None),
+                )
+            )
+        ).scalar_one()
     return entry
 
 

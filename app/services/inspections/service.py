@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -48,7 +47,7 @@ from app.schemas.inspections import (
     OutcomeIn,
 )
 from app.services import attachments as attachment_service
-from app.services import blacklist
+from app.services import blacklist, checklists
 from app.services.catalog_data import PENALTY_DECISIONS
 from app.services.hazards import service as hazards
 from app.services.hazards.workflow import OPEN as OPEN_HAZARD
@@ -517,21 +516,6 @@ async def _check_people(
     return ids
 
 
-async def _check_checklist(session: AsyncSession, county_code: str, checklist_id: str) -> None:
-    found = (
-        await session.execute(
-            select(Checklist.id).where(
-                Checklist.id == checklist_id,
-                (Checklist.county_code.is_(None)) | (Checklist.county_code == county_code),
-            )
-        )
-    ).first()
-    if found is None:
-        raise ValidationFailed.field(
-            "checklist_id", "检查表不存在", "Unknown checklist", code="unknown_checklist"
-        )
-
-
 async def _conducting_unit(
     session: AsyncSession, p: Principal, county_code: str, unit_id: str | None
 ) -> str:
@@ -614,7 +598,7 @@ async def plan(
             code="inspectors_required",
         )
     if checklist_id is not None:
-        await _check_checklist(session, county_code, checklist_id)
+        await checklists.get_for_use(session, p, checklist_id)
     insp = Inspection(
         number=await next_number(
             session,
@@ -778,7 +762,7 @@ async def edit(
         insp.planned_for = data["planned_for"]
     if "checklist_id" in data:
         if data["checklist_id"] is not None:
-            await _check_checklist(session, insp.county_code, data["checklist_id"])
+            await checklists.get_for_use(session, p, data["checklist_id"])
         insp.checklist_id = data["checklist_id"]
         changes["checklist_id"] = data["checklist_id"]
     if "campaign" in data:
@@ -1260,11 +1244,7 @@ async def transition(
             insp.signed_at = now
             insp.signed_snapshot = _snapshot(insp)
             if insp.checklist_id is not None:  # a checklist a signed record used never changes
-                await session.execute(
-                    sql_update(Checklist)
-                    .where(Checklist.id == insp.checklist_id)
-                    .values(locked=True)
-                )
+                await checklists.lock(session, insp.checklist_id)
             await _blacklist_if_decided(session, insp)
     elif action == "amend":
         changes: dict[str, Any] = {}
