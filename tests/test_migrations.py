@@ -699,3 +699,45 @@ def test_upgrade_to_0016_rebuilds_who_each_demo_inspection_lists_and_its_finding
     restored = sum(len(json.loads(r[0]) if isinstance(r[0], str) else r[0]) for r in rows)
     assert [(restored,)] == listed
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0017_keeps_the_demo_blacklist_and_installations_and_adds_the_starters(
+    fresh_database: str,
+) -> None:
+    """The demo county taken back to 0016 and up again: its blacklist entry and major hazard
+    installations kept (these at version 1), the starter checklists there once (a used one is
+    not inserted twice), and a second current entry for one enterprise refused by the index."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    kept = (
+        "SELECT (SELECT count(*) FROM blacklist_entries WHERE removed_at IS NULL), "
+        "(SELECT count(*) FROM major_hazard_installations), "
+        "(SELECT count(*) FROM checklists WHERE county_code IS NULL)"
+    )
+    before = asyncio.run(_query(url, kept))
+    assert before[0][0] == 1 and before[0][1] > 0 and before[0][2] >= 3
+    command.downgrade(cfg, "0016")
+    command.upgrade(cfg, "0017")
+    assert asyncio.run(_query(url, kept)) == before
+    assert asyncio.run(_query(url, "SELECT DISTINCT version FROM major_hazard_installations")) == [
+        (1,)
+    ]
+    entry = asyncio.run(
+        _query(url, "SELECT enterprise_id FROM blacklist_entries WHERE removed_at IS NULL")
+    )[0][0]
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        asyncio.run(
+            _execute(
+                url,
+                [
+                    (
+                        "INSERT INTO blacklist_entries (id, enterprise_id, listed_at, reason) "
+                        "VALUES ('x-second', :e, '2026-12-01 00:00:00', 'again')",
+                        {"e": entry},
+                    )
+                ],
+            )
+        )
+    command.upgrade(cfg, "head")

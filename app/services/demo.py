@@ -24,7 +24,16 @@ from app.core.config import Settings, get_settings
 from app.core.credit_code import CHARSET, make_credit_code
 from app.core.ids import new_id
 from app.core.unit_names import DEMO_UNIT_NAMES_EN
-from app.models import ApiClient, Draw, Enterprise, Hazard, Inspection, OrgUnit, User
+from app.models import (
+    ApiClient,
+    Draw,
+    Enterprise,
+    Hazard,
+    Inspection,
+    MajorHazardInstallation,
+    OrgUnit,
+    User,
+)
 from app.services.catalog_data import SECTORS
 from app.services.demo_draws import load_demo_draws
 from app.services.demo_hazards import load_demo_hazards
@@ -210,6 +219,7 @@ async def load_demo(
     await _load_enterprises(session, world)
     await _load_people(session, world)
     world.added["hazards"] = await load_demo_hazards(session, world.enterprises, world.users)
+    world.added["major hazard installations"] = await _load_installations(session, world)
     units = {
         "county": world.county,
         "town": world.towns.get(TOWNS[0][1]),
@@ -427,6 +437,40 @@ async def _load_people(session: AsyncSession, world: DemoWorld) -> None:
     await session.flush()
     world.users.update({u.username: u for u in new})
     world.added.update({"demo users": len(new), "machine clients": int(client_missing)})
+
+
+# 重大危险源 of the chemical enterprises (GB 18218): name, grade 1–4 and substances.
+INSTALLATIONS = (
+    ("液氨储罐区", ("液氨",)),
+    ("甲醇罐区", ("甲醇",)),
+    ("液化石油气储罐区", ("液化石油气",)),
+    ("氯气钢瓶库", ("氯",)),
+)
+
+
+async def _load_installations(session: AsyncSession, world: DemoWorld) -> int:
+    """One installation for each chemical enterprise, added once."""
+    ids = [e.id for e in world.enterprises if e.sector == "hazardous_chemicals"]
+    if not ids or await _count(
+        session, MajorHazardInstallation.id, MajorHazardInstallation.enterprise_id.in_(ids)
+    ):
+        return 0
+    rng = random.Random(SEED + 18218)
+    rows = [
+        MajorHazardInstallation(
+            id=new_id(),
+            enterprise_id=ent_id,
+            name=name,
+            grade=rng.randint(1, 4),
+            substances=list(substances),
+        )
+        for ent_id, (name, substances) in zip(
+            ids, (rng.choice(INSTALLATIONS) for _ in ids), strict=True
+        )
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return len(rows)
 
 
 async def _summary(session: AsyncSession, added: dict[str, int]) -> DemoSummary:
