@@ -22,6 +22,7 @@ from app.core.clock import local_today, zone
 from app.core.ids import new_id
 from app.models import (
     BlacklistEntry,
+    Checklist,
     Enterprise,
     Hazard,
     Inspection,
@@ -103,6 +104,16 @@ async def load_demo_inspections(
     town_code = town.region_code if town else None
     by_id = {e.id: e for e in enterprises}
 
+    # The starter checklists (migration 0017), the first of each sector: what a visit follows.
+    starters: dict[str, Checklist] = {}
+    for c in (
+        await session.execute(
+            select(Checklist).where(Checklist.county_code.is_(None)).order_by(Checklist.code)
+        )
+    ).scalars():
+        if c.sector:
+            starters.setdefault(c.sector, c)
+    used_checklists: set[str] = set()
     inspections: list[Inspection] = []
     events: list[InspectionEvent] = []
     decisions: list[InspectionDecision] = []
@@ -174,6 +185,9 @@ async def load_demo_inspections(
             amendments=[],
             rectification_checks=[],
             follows_inspection_id=follows,
+            checklist_id=starters[ent.sector].id
+            if ent.sector in starters and kind != "self_inspection"
+            else None,
             outcome=None,
             findings_count=0,
             major_findings_count=0,
@@ -218,6 +232,34 @@ async def load_demo_inspections(
                 hazard_id=h.id,
                 hazard_number=h.number,
                 exempt=False,
+            )
+        checklist = next((c for c in starters.values() if c.id == i.checklist_id), None)
+        if checklist is not None:  # every item answered; the first one failed when found
+            at = i.started_at + timedelta(minutes=40)
+            i.results = [
+                {
+                    "item_code": item["code"],
+                    "result": "finding" if found and n == 0 else "ok",
+                    "note": None,
+                    "attachment_ids": [],
+                    "recorded_by": people[0].id if people else None,
+                    "recorded_at": at.isoformat(),
+                }
+                for n, item in enumerate(checklist.items)
+            ]
+            if found:
+                first = checklist.items[0]["code"]
+                i.findings = [
+                    {**f, "item_code": first} if k == 0 else f for k, f in enumerate(i.findings)
+                ]
+            event(
+                i,
+                "record_results",
+                "in_progress",
+                "in_progress",
+                at,
+                people[0] if people else None,
+                items=[r["item_code"] for r in i.results],
             )
         if day >= today - timedelta(days=1) and rng.random() < 0.6:
             return  # still in progress
@@ -280,9 +322,11 @@ async def load_demo_inspections(
                 of=len(people),
             )
         i.status, i.signed_at = "signed", i.completed_at + timedelta(minutes=5 + len(people))
+        if i.checklist_id:
+            used_checklists.add(i.checklist_id)
         i.signed_snapshot = {
             "number": i.number,
-            "results": [],
+            "results": list(i.results),
             "findings": list(i.findings),
             "outcome": i.outcome,
             "signatures": list(i.signatures),
@@ -367,6 +411,8 @@ async def load_demo_inspections(
     session.add_all(decisions)
     if blacklisted is not None:
         session.add(blacklisted)
+    for c in starters.values():  # a checklist a signed record used never changes
+        c.locked = c.locked or c.id in used_checklists
     if links:  # the hazards point back (written as they were: no new version, no new date)
         table = Hazard.__table__
         await session.execute(
