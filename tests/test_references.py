@@ -320,8 +320,9 @@ DATA_STATEMENTS = {
     "reminders": 1,
     "catalogs": 1,
     "statistics by town": 3,
-    "patch enterprise": 2,
-    "patch enterprise department": 4,  # + moving its hazards' counts in the rollup
+    # + the blacklist and the installations of the answer, gathered in one statement
+    "patch enterprise": 3,
+    "patch enterprise department": 5,  # + moving its hazards' counts in the rollup
     "patch user": 3,  # + the row that ends cached callers (app/auth/principal_cache.py)
     "patch client": 3,
     "patch org unit": 3,
