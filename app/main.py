@@ -24,6 +24,7 @@ from app.api.v1 import (
     enterprise_statistics,
     enterprises,
     hazards,
+    inspection_statistics,
     inspections,
     jobs,
     major_hazard_installations,  # i12-check
@@ -77,6 +78,8 @@ API_ROUTERS = (
     checklists.router,
     blacklist.router,
     major_hazard_installations.router,
+    # issue 12: enforcement figures and self-inspection compliance
+    inspection_statistics.router,
 )
 
 DESCRIPTION = """

@@ -97,12 +97,15 @@ def _conflict(field: str, zh: str, en: str) -> ValidationFailed:
     return ValidationFailed.field(field, zh, en, code="filter_conflicts_with_grouping")
 
 
-def _local_format(dialect: str, settings: Settings, pg: str, sqlite: str) -> Any:
-    """The local time of discovery formatted; Asia/Shanghai has no DST, but PostgreSQL is told
-    the zone anyway (SQLite adds its fixed offset, as the rollup's ``month_expr`` does)."""
+def _local_format(
+    dialect: str, settings: Settings, pg: str, sqlite: str, column: Any = Hazard.found_at
+) -> Any:
+    """The local time of ``column`` (discovery by default) formatted; Asia/Shanghai has no DST,
+    but PostgreSQL is told the zone anyway (SQLite adds its fixed offset, as the rollup's
+    ``month_expr`` does). The enforcement figures' month uses it too."""
     if dialect == "postgresql":
-        return func.to_char(func.timezone(settings.timezone, Hazard.found_at), pg)
-    return func.strftime(sqlite, Hazard.found_at, "+8 hours")
+        return func.to_char(func.timezone(settings.timezone, column), pg)
+    return func.strftime(sqlite, column, "+8 hours")
 
 
 def _group_expr(name: str, dialect: str, settings: Settings) -> Any:
