@@ -29,6 +29,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal, UnitInfo
 from app.auth.scope import visible_enterprises, visible_org_units
@@ -166,10 +167,10 @@ async def enforcement_statistics(
     figures: dict[tuple[str, ...] | None, Any] = {at(row): row for row in rows}
 
     # Inspections holding each decision kind (the list's ``decision=`` filter), per group.
-    kind = InspectionDecision.kind.label("d_kind")
-    with_decisions = inspections.join(
-        InspectionDecision, InspectionDecision.inspection_id == Inspection.id
-    )
+    # (An alias: the ``decision`` filter's EXISTS over the decisions must not correlate to it.)
+    held = aliased(InspectionDecision)
+    kind = held.kind.label("d_kind")
+    with_decisions = inspections.join(held, held.inspection_id == Inspection.id)
     count_inspections = func.count(distinct(Inspection.id)).label("n")
     decisions: dict[tuple[str, ...] | None, dict[str, int]] = defaultdict(dict)
     stmt = _grouped_and_totals(keys, [count_inspections], with_decisions, [kind])
@@ -183,7 +184,7 @@ async def enforcement_statistics(
     zero = await _zero_penalty(session, where, english)
 
     def make(row: Any, key: dict[str, str]) -> EnforcementStatsRow:
-        k = key_counts.get(tuple(key[g] for g in ent_dims) if key else None, 0)
+        k = key_counts.get(tuple(key[g] for g in ent_dims) if key and ent_dims else None, 0)
         covered = int(row["key_covered"]) if row else 0
         counts = decisions.get(tuple(key.values()) if key else None, {})
         return EnforcementStatsRow(
