@@ -358,7 +358,8 @@ def _quarter(year: int, q: int) -> SubPeriod:
 @dataclass(frozen=True)
 class Period:
     """A period asked for and its required sub-periods begun by ``today``: for high-risk
-    enterprises each month of it; for the others the quarter that is it or holds it."""
+    enterprises each month of it; for the others the quarter that is it or holds it. A period
+    not begun has none."""
 
     whole: SubPeriod
     months: tuple[SubPeriod, ...]
@@ -376,6 +377,8 @@ def parse_period(text: str, today: date) -> Period:
         whole = _month(year, int(part))
         months = [whole]
         quarters = [_quarter(year, (int(part) - 1) // 3 + 1)]
+    if whole.start > today:  # nothing of it is due yet, not even the quarter that holds it
+        months, quarters = [], []
     return Period(
         whole=whole,
         months=tuple(m for m in months if m.start <= today),
