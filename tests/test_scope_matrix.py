@@ -476,6 +476,9 @@ async def test_the_public_list_is_the_same_for_every_caller_and_for_nobody(clien
         "/api/v1/statistics/hazards",
         "/api/v1/statistics/enterprises",
         "/api/v1/checklists",  # i12-check
+        # issue 12, enforcement figures
+        "/api/v1/statistics/enforcement",
+        "/api/v1/statistics/self-inspection?period=2026-Q4",
     ],
 )
 async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]
@@ -918,3 +921,47 @@ async def test_draw_reads_require_a_token_and_the_public_view_none(client, draws
     for headers in ({}, draws.h("admin")):
         r = await client.get(f"/api/v1/public/draws/{draws['draw_county']}", headers=headers)
         assert r.status_code == 404
+
+
+# ---- issue 12, enforcement figures: two counties, each caller counts its own scope only -------
+KEY = {"ent_a2", "ent_b1", "ent_b2", "other_ent"}  # high-risk sector or red/orange
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_enforcement_and_self_inspection_figures_hold_only_the_callers_scope(
+    app, client, world2, actor
+) -> None:  # type: ignore[no-untyped-def]
+    """One signed routine inspection with a finding and no decision per enterprise of both
+    counties, by the enterprise's town: each caller counts its scope's, and zero-penalty units
+    of another county never appear."""
+    from tests.inspection_rows import add_inspections
+
+    town = {"ent_a1": "town_a", "ent_a2": "town_a", "other_ent": "other_town"}
+    await add_inspections(
+        app,
+        [
+            {
+                "enterprise_id": world2[e],
+                "unit": world2[town.get(e, "town_b")],
+                "findings": 1,
+                "county_code": "341321" if e == "other_ent" else "341302",
+            }
+            for e in ENTERPRISES
+        ],
+    )
+    r = await client.get("/api/v1/statistics/enforcement", headers=world2.h(actor))
+    s = await client.get(
+        "/api/v1/statistics/self-inspection", params={"period": "2026-Q4"}, headers=world2.h(actor)
+    )
+    if actor not in STATISTICS_READERS:
+        assert (r.status_code, s.status_code) == (403, 403)
+        return
+    assert r.status_code == 200 and s.status_code == 200
+    scope = ENTERPRISE_SCOPE[actor]
+    totals = r.json()["totals"]
+    assert totals["inspections"] == totals["enterprises_covered"] == len(scope)
+    assert totals["key_enterprises"] == totals["key_enterprises_covered"] == len(scope & KEY)
+    units = {world2[town.get(e, "town_b")] for e in scope}
+    assert {z["unit"]["id"] for z in r.json()["zero_penalty"]} == units
+    assert s.json()["enterprises"] == len(scope)
+    assert {i["enterprise"]["id"] for i in s.json()["items"]} == {world2[e] for e in scope}

@@ -180,7 +180,7 @@ async def enforcement_statistics(
     # Key enterprises of the scope and the enterprise filters, per enterprise dimension.
     ent_dims = [g for g in group_by if g in ENTERPRISE_GROUPS]
     key_counts = await _key_enterprises(session, p, f, ent_dims, dialect, settings)
-    units = await _units(session, p)
+    units = await _units(session, p) if {"town", "conducting_unit"} & set(group_by) else {}
     zero = await _zero_penalty(session, where, english)
 
     def make(row: Any, key: dict[str, str]) -> EnforcementStatsRow:
