@@ -68,17 +68,19 @@ def inspection(
         person_fine_fen=person_fine_fen,
     )
     children: list[Any] = []
+    outcome = []
     for d in decisions:
         fine = d == "fine"
-        children.append(
-            InspectionDecision(
-                inspection_id=row.id,
-                kind=d,
-                entity_fine_fen=entity_fine_fen if fine else None,
-                person_fine_fen=person_fine_fen if fine and person_fine_fen else None,
-                person_name="张某" if fine and person_fine_fen else None,
-            )
-        )
+        values = {
+            "kind": d,
+            "entity_fine_fen": entity_fine_fen if fine else None,
+            "person_fine_fen": person_fine_fen if fine and person_fine_fen else None,
+            "person_name": "张某" if fine and person_fine_fen else None,
+        }
+        outcome.append(values)
+        children.append(InspectionDecision(inspection_id=row.id, **values))
+    # the outcome as the service stores it (the record's JSON; the rows are for the figures)
+    row.outcome = {"decisions": outcome, "note": None} if decisions else None
     for user_id in inspectors:
         children.append(InspectionAssignee(inspection_id=row.id, user_id=user_id, role="inspector"))
     return row, children

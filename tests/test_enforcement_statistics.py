@@ -284,6 +284,10 @@ def key_enterprises(actor: str, f: dict[str, Any]) -> list[str]:
     return out
 
 
+def yuan(fen: int) -> str:
+    return str((Decimal(fen) / 100).quantize(Decimal("0.01")))
+
+
 def figures(actor: str, sel: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
     covered = {r["ent"] for r in sel}
     key_covered = covered & set(keys) & SCOPE[actor]
@@ -298,8 +302,8 @@ def figures(actor: str, sel: list[dict[str, Any]], keys: list[str]) -> dict[str,
         "major_findings": sum(r["major"] for r in sel),
         "exempt_findings": sum(r["exempt"] for r in sel),
         "decisions": decisions,
-        "entity_fines_yuan": float(Decimal(sum(r["entity_fen"] for r in sel)) / 100),
-        "person_fines_yuan": float(Decimal(sum(r["person_fen"] for r in sel)) / 100),
+        "entity_fines_yuan": yuan(sum(r["entity_fen"] for r in sel)),
+        "person_fines_yuan": yuan(sum(r["person_fen"] for r in sel)),
     }
 
 
@@ -421,7 +425,7 @@ async def test_county_figures_by_hand(client, world: World, rows) -> None:  # ty
         "referral": 0,
         "blacklist": 1,
     }
-    assert (t["entity_fines_yuan"], t["person_fines_yuan"]) == (25000.0, 1000.5)
+    assert (t["entity_fines_yuan"], t["person_fines_yuan"]) == ("25000.00", "1000.50")
     # town A: i1 and i10 with findings, a rectification order only; bureau E's exempt-only and
     # expert-guidance visits are no zero-penalty case; the others penalised or found nothing
     assert body["zero_penalty"] == [
@@ -497,4 +501,123 @@ async def test_no_inspections_gives_zeros_and_every_decision_kind(client, world:
     t = body["totals"]
     assert t["inspections"] == 0 and t["key_enterprises"] == 2 and t["key_coverage_rate"] == 0.0
     assert t["decisions"] == {d.code: 0 for d in DECISION_KINDS}
-    assert t["entity_fines_yuan"] == 0 and body["zero_penalty"] == []
+    assert t["entity_fines_yuan"] == "0.00" and body["zero_penalty"] == []
+
+
+# ---- the figures equal the inspection list (GET /api/v1/inspections) ---------------------------
+LIST = "/api/v1/inspections"
+# The machine client of the world reads statistics but not inspections: its figures are those
+# of its unit's staff (town A), so they are compared with the list of a town A officer.
+LISTED_AS = {"machine": "town_a_officer"}
+LIST_FILTERS: list[dict[str, str]] = [
+    {},
+    {"status": "completed"},
+    {"status": "planned,in_progress,cancelled,signed"},
+    {"kind": "routine,self_inspection,cross_regional"},
+    {"sector": "construction,hazardous_chemicals", "has_findings": "true"},
+    {"region_code": "341302001"},
+    {"decision": "rectification_order,no_issue"},
+    {"completed_at_from": "2026-10-01", "completed_at_to": "2026-11-30"},
+    {"conducting_unit_id": "town_a"},
+]
+MONTH_END = {"2026-09": "30", "2026-10": "31", "2026-11": "30", "2026-12": "31"}
+
+
+async def listed(client, world: World, actor: str, query: dict[str, str]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Every item of the list for ``query``, checking its ``total`` on the way."""
+    items: list[dict[str, Any]] = []
+    params = {**query, "limit": "500", "include_total": "true"}
+    while True:
+        r = await client.get(LIST, params=params, headers=world.h(actor))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        items += body["items"]
+        if not body["next_cursor"]:
+            assert body["total"] == len(items)
+            return items
+        params["cursor"] = body["next_cursor"]
+
+
+def group_filters(dim: str, value: str, world: World) -> dict[str, str] | None:
+    """The list filter that selects one group (None: no filter says "self-inspection")."""
+    if dim == "kind":
+        return {"kind": value}
+    if dim == "town":
+        return {"region_code": value}
+    if dim == "sector":
+        return {"sector": value}
+    if dim == "month":
+        if value == "none":
+            return None
+        return {
+            "completed_at_from": f"{value}-01",
+            "completed_at_to": f"{value}-{MONTH_END[value]}",
+        }
+    return None if value == "none" else {"conducting_unit_id": value}
+
+
+def narrowed(base: dict[str, str], extra: dict[str, str]) -> dict[str, str] | None:
+    """``base`` and ``extra`` together, or None when they name the same parameter."""
+    if set(base) & set(extra):
+        return None
+    return {**base, **extra}
+
+
+@pytest.mark.parametrize("actor", GOVERNMENT)
+async def test_figures_equal_the_inspection_list(client, world: World, rows, actor: str) -> None:  # type: ignore[no-untyped-def]
+    reader = LISTED_AS.get(actor, actor)
+    details: dict[str, dict[str, Any]] = {}
+    for raw in LIST_FILTERS:
+        f = {k: world[v] if k == "conducting_unit_id" else v for k, v in raw.items()}
+        body = await get(client, world, actor, **f, group_by="kind")
+        q = {**f, **body["implied_filters"]}
+        items = await listed(client, world, reader, q)
+        t = body["totals"]
+        where = (actor, raw)
+        assert t["inspections"] == len(items), where
+        assert t["enterprises_covered"] == len({i["enterprise"]["id"] for i in items}), where
+        for measure in ("findings", "major_findings", "exempt_findings"):
+            assert t[measure] == sum(i[f"{measure}_count"] for i in items), (where, measure)
+        for d in DECISION_KINDS:
+            with_d = narrowed(q, {"decision": d.code})
+            if with_d is not None:
+                n = len(await listed(client, world, reader, with_d))
+                assert t["decisions"][d.code] == n, (where, d.code)
+            assert t["decisions"][d.code] == sum(d.code in i["decisions"] for i in items), where
+        # fines: the sums of the inspections' own exact amounts
+        for i in items:
+            if i["id"] not in details:
+                r = await client.get(f"{LIST}/{i['id']}", headers=world.h(reader))
+                assert r.status_code == 200, r.text
+                details[i["id"]] = r.json()
+        for money in ("entity_fines_yuan", "person_fines_yuan"):
+            total = sum((Decimal(details[i["id"]][money]) for i in items), Decimal("0.00"))
+            assert Decimal(t[money]) == total, (where, money)
+        # zero-penalty units, from the items
+        by_unit: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for i in items:
+            if (
+                i["kind"] not in ("self_inspection", "expert_guidance")
+                and i["status"] in DONE
+                and i["findings_count"] > i["exempt_findings_count"]
+                and i["conducting_unit"]
+            ):
+                by_unit[i["conducting_unit"]["id"]].append(i)
+        zero = {
+            u: len(its)
+            for u, its in by_unit.items()
+            if not any(set(i["decisions"]) & PENALTIES for i in its)
+        }
+        assert {
+            z["unit"]["id"]: z["inspections_with_findings"] for z in body["zero_penalty"]
+        } == zero
+        # each group is the list under the group's own filter
+        for dim in ("kind", "town", "sector", "month", "conducting_unit"):
+            grouped = body if dim == "kind" else await get(client, world, actor, **f, group_by=dim)
+            for g in grouped["groups"]:
+                extra = group_filters(dim, g["key"][dim], world)
+                narrow = narrowed(q, extra) if extra is not None else None
+                if narrow is None:
+                    continue
+                n = len(await listed(client, world, reader, narrow))
+                assert g["inspections"] == n, (where, dim, g["key"])

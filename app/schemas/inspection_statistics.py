@@ -1,22 +1,18 @@
 """The enforcement figures (``GET /api/v1/statistics/enforcement``) and the self-inspection
-compliance list (``GET /api/v1/statistics/self-inspection``), and the inspection enumerations
-their filters (shared with the inspection list) take."""
+compliance list (``GET /api/v1/statistics/self-inspection``)."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
 from app.schemas.common import NamedRef, ResponseModel, group_by_values
-from app.schemas.hazards import Yuan
+from app.schemas.inspections import InspectionKind
 from app.schemas.org_units import SectorCode
-from app.services.catalog_data import DECISION_KINDS, INSPECTION_KINDS, INSPECTION_STATUSES
-
-InspectionKind = Literal[tuple(e.code for e in INSPECTION_KINDS)]  # type: ignore[valid-type]
-InspectionStatus = Literal[tuple(e.code for e in INSPECTION_STATUSES)]  # type: ignore[valid-type]
-DecisionKind = Literal[tuple(e.code for e in DECISION_KINDS)]  # type: ignore[valid-type]
+from app.services.catalog_data import DECISION_KINDS
 
 EnforcementGroup = Literal["conducting_unit", "town", "sector", "month", "kind"]
 ENFORCEMENT_GROUPS: tuple[str, ...] = EnforcementGroup.__args__  # type: ignore[attr-defined]
@@ -86,8 +82,13 @@ class EnforcementStatsRow(ResponseModel):
         "schedule (依法不予处罚)"
     )
     decisions: DecisionCounts
-    entity_fines_yuan: Yuan = Field(description="Fines on the enterprise (单位罚款), exact")
-    person_fines_yuan: Yuan = Field(description="Fines on the persons responsible, exact")
+    entity_fines_yuan: Decimal = Field(
+        description="Fines on the enterprise (单位罚款): exact, a decimal string with two places "
+        "as the inspection's own `entity_fines_yuan`"
+    )
+    person_fines_yuan: Decimal = Field(
+        description="Fines on the persons responsible (一案双罚), exact as above"
+    )
 
 
 class ZeroPenaltyUnit(ResponseModel):

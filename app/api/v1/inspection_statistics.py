@@ -1,5 +1,5 @@
-"""The inspection filters (shared with the inspection list), the enforcement figures and the
-self-inspection compliance list."""
+"""The enforcement figures (over the inspection list's filters) and the self-inspection
+compliance list."""
 
 from __future__ import annotations
 
@@ -9,21 +9,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
+from app.api.v1.inspections import Filters
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import json_response
 from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
-from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.inspection_statistics import (
     ENFORCEMENT_GROUPS,
     PERIOD_PATTERN,
-    DecisionKind,
     EnforcementGroupBy,
     EnforcementStats,
-    InspectionKind,
-    InspectionStatus,
     SelfInspectionCompliance,
 )
 from app.schemas.org_units import SectorCode
@@ -33,62 +30,8 @@ from app.services.inspection_statistics import (
     enforcement_statistics,
     self_inspection_compliance,
 )
-from app.services.inspections.queries import InspectionFilters
 
 router = APIRouter(tags=["statistics"], route_class=ApiRoute)
-
-
-def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
-    return tuple(values) if values else None
-
-
-async def inspection_filters(
-    kind: any_of(InspectionKind) = None,
-    status: any_of(InspectionStatus) = None,
-    enterprise_id: Annotated[str | None, Query(max_length=64)] = None,
-    conducting_unit_id: Annotated[str | None, Query(max_length=64)] = None,
-    region_code: Annotated[
-        str | None, Query(pattern=r"^\d{1,12}$", description="Prefix, via the enterprise")
-    ] = None,
-    sector: any_of(SectorCode, "Via the enterprise") = None,
-    planned_for_from: Annotated[StrictDate | None, Query()] = None,
-    planned_for_to: Annotated[StrictDate | None, Query(description="Inclusive")] = None,
-    completed_at_from: Annotated[
-        DateOrDateTime | None,
-        Query(description="Date (the whole local day) or RFC 3339 date-time with an offset"),
-    ] = None,
-    completed_at_to: Annotated[DateOrDateTime | None, Query(description="Inclusive")] = None,
-    has_findings: Annotated[
-        bool | None, Query(description="With (true) or without (false) findings")
-    ] = None,
-    decision: any_of(DecisionKind, "The outcome holds any of these decisions") = None,
-    campaign: Annotated[
-        str | None, Query(max_length=200, description="The campaign label, exactly")
-    ] = None,
-    draw_id: Annotated[
-        str | None, Query(max_length=64, description="Planned by this double-random draw")
-    ] = None,
-) -> InspectionFilters:
-    """The query filters of the inspection list, which the enforcement figures take too."""
-    return InspectionFilters(
-        kind=_tuple(kind),
-        status=_tuple(status),
-        enterprise_id=enterprise_id,
-        conducting_unit_id=conducting_unit_id,
-        region_code=region_code,
-        sector=_tuple(sector),
-        planned_for_from=planned_for_from,
-        planned_for_to=planned_for_to,
-        completed_at_from=completed_at_from,
-        completed_at_to=completed_at_to,
-        has_findings=has_findings,
-        decision=_tuple(decision),
-        campaign=campaign,
-        draw_id=draw_id,
-    )
-
-
-Filters = Annotated[InspectionFilters, Depends(inspection_filters)]
 
 
 @router.get(
