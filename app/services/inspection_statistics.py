@@ -18,7 +18,6 @@ from sqlalchemy import (
     and_,
     case,
     desc,
-    distinct,
     exists,
     false,
     func,
@@ -72,6 +71,15 @@ KEY_RISK_COLORS = ("red", "orange")
 # Dimensions of the enterprise (its key-enterprise count is per group) and of the inspection.
 ENTERPRISE_GROUPS = ("town", "sector")
 NONE = "none"
+# What the figures sum over the selected inspections (a decision kind: 1 per inspection holding it).
+SUMMED = (
+    "findings",
+    "major_findings",
+    "exempt_findings",
+    "entity_fine_fen",
+    "person_fine_fen",
+    *(f"d_{d}" for d in DECISIONS),
+)
 _KIND_LABELS = {
     english: {e.code: e.name_en if english else e.name_zh for e in INSPECTION_KINDS}
     for english in (False, True)
@@ -139,43 +147,77 @@ async def enforcement_statistics(
     f, implied = implied_filters(filters)
     where = conditions(p, f, settings)
     keys = [_group_expr(g, dialect, settings).label(f"g_{g}") for g in group_by]
-    inspections = (
-        select()
+    in_key_scope = and_(key_enterprise(), _key_scope(p))
+    # The selected inspections once (a CTE), with what each one adds: the groups and the totals
+    # are two branches over it, so the inspections are read once. The decision kinds of each
+    # inspection come from one pass over the decision rows (a flag per kind), hash-joined.
+    held = aliased(InspectionDecision)  # the ``decision`` filter's EXISTS must not correlate
+    flags = (
+        select(
+            held.inspection_id.label("inspection_id"),
+            *(func.max(case((held.kind == d, 1), else_=0)).label(f"d_{d}") for d in DECISIONS),
+        )
+        .group_by(held.inspection_id)
+        .subquery("decided")
+    )
+    selected = (
+        select(
+            *keys,
+            Inspection.enterprise_id.label("enterprise_id"),
+            case((in_key_scope, Inspection.enterprise_id)).label("key_enterprise_id"),
+            Inspection.findings_count.label("findings"),
+            Inspection.major_findings_count.label("major_findings"),
+            Inspection.exempt_findings_count.label("exempt_findings"),
+            Inspection.entity_fine_fen.label("entity_fine_fen"),
+            Inspection.person_fine_fen.label("person_fine_fen"),
+            *(func.coalesce(flags.c[f"d_{d}"], 0).label(f"d_{d}") for d in DECISIONS),
+        )
         .select_from(Inspection)
         .join(Enterprise, Enterprise.id == Inspection.enterprise_id)
+        .outerjoin(flags, flags.c.inspection_id == Inspection.id)
         .where(*where)
+        .cte("selected")
     )
-    in_key_scope = and_(key_enterprise(), _key_scope(p))
-    measures = [
-        func.count().label("inspections"),
-        func.count(distinct(Inspection.enterprise_id)).label("enterprises_covered"),
-        func.count(distinct(case((in_key_scope, Inspection.enterprise_id)))).label("key_covered"),
-        func.coalesce(func.sum(Inspection.findings_count), 0).label("findings"),
-        func.coalesce(func.sum(Inspection.major_findings_count), 0).label("major_findings"),
-        func.coalesce(func.sum(Inspection.exempt_findings_count), 0).label("exempt_findings"),
-        func.coalesce(func.sum(Inspection.entity_fine_fen), 0).label("entity_fine_fen"),
-        func.coalesce(func.sum(Inspection.person_fine_fen), 0).label("person_fine_fen"),
-    ]
-    rows = (await session.execute(_grouped_and_totals(keys, measures, inspections, []))).mappings()
+    c = selected.c
 
-    def key_of(row: Any, dims: list[str]) -> tuple[str, ...]:
-        return tuple(str(row[f"g_{g}"]) for g in dims)
+    def branch(dims: list[Any]) -> Any:
+        """The figures by ``dims`` (none: the totals, the keys empty): per enterprise first, so
+        the distinct enterprises are a count of rows (a hash aggregate; ``count(DISTINCT)``
+        sorts, and spilled to disk at 100,000 inspections)."""
+        per = (
+            select(
+                *dims,
+                c.enterprise_id,
+                func.count().label("inspections"),
+                func.max(c.key_enterprise_id).label("key_enterprise_id"),
+                *(func.sum(c[m]).label(m) for m in SUMMED),
+            )
+            .select_from(selected)
+            .group_by(*dims, c.enterprise_id)
+            .subquery()
+        )
+        e = per.c
+        own = [e[d.name] for d in dims]
+        out = select(
+            *(own or [literal("").label(k.name) for k in keys]),
+            func.coalesce(func.sum(e.inspections), 0).label("inspections"),
+            func.count().label("enterprises_covered"),
+            func.count(e.key_enterprise_id).label("key_covered"),
+            *(func.coalesce(func.sum(e[m]), 0).label(m) for m in SUMMED),
+        ).select_from(per)
+        return out.group_by(*own) if own else out
+
+    stmt: Any = branch([])
+    if keys:
+        stmt = union_all(branch([c[k.name] for k in keys]), stmt)
+    rows = (await session.execute(stmt)).mappings()
 
     def at(row: Any) -> tuple[str, ...] | None:  # None: the totals
-        return None if not keys or row[keys[0].name] == "" else key_of(row, group_by)
+        if not keys or row[keys[0].name] == "":
+            return None
+        return tuple(str(row[f"g_{g}"]) for g in group_by)
 
     figures: dict[tuple[str, ...] | None, Any] = {at(row): row for row in rows}
-
-    # Inspections holding each decision kind (the list's ``decision=`` filter), per group.
-    # (An alias: the ``decision`` filter's EXISTS over the decisions must not correlate to it.)
-    held = aliased(InspectionDecision)
-    kind = held.kind.label("d_kind")
-    with_decisions = inspections.join(held, held.inspection_id == Inspection.id)
-    count_inspections = func.count(distinct(Inspection.id)).label("n")
-    decisions: dict[tuple[str, ...] | None, dict[str, int]] = defaultdict(dict)
-    stmt = _grouped_and_totals(keys, [count_inspections], with_decisions, [kind])
-    for row in (await session.execute(stmt)).mappings():
-        decisions[at(row)][row["d_kind"]] = int(row["n"])
 
     # Key enterprises of the scope and the enterprise filters, per enterprise dimension.
     ent_dims = [g for g in group_by if g in ENTERPRISE_GROUPS]
@@ -186,7 +228,6 @@ async def enforcement_statistics(
     def make(row: Any, key: dict[str, str]) -> EnforcementStatsRow:
         k = key_counts.get(tuple(key[g] for g in ent_dims) if key and ent_dims else None, 0)
         covered = int(row["key_covered"]) if row else 0
-        counts = decisions.get(tuple(key.values()) if key else None, {})
         return EnforcementStatsRow(
             key=key,
             labels={g: _group_label(g, v, units, english) for g, v in key.items()},
@@ -199,7 +240,7 @@ async def enforcement_statistics(
             findings=int(row["findings"]) if row else 0,
             major_findings=int(row["major_findings"]) if row else 0,
             exempt_findings=int(row["exempt_findings"]) if row else 0,
-            decisions=DecisionCounts(**{d: counts.get(d, 0) for d in DECISIONS}),
+            decisions=DecisionCounts(**{d: int(row[f"d_{d}"]) if row else 0 for d in DECISIONS}),
             entity_fines_yuan=_yuan(row["entity_fine_fen"] if row else 0),
             person_fines_yuan=_yuan(row["person_fine_fen"] if row else 0),
         )
@@ -217,6 +258,13 @@ async def enforcement_statistics(
         implied_filters=implied,
         zero_penalty=zero,
     )
+
+
+def _decided(*kinds: str) -> Any:
+    """The inspections whose outcome holds one of ``kinds`` (the decision rows; an alias, so
+    that the list's ``decision`` filter, an EXISTS over the same table, never correlates)."""
+    held = aliased(InspectionDecision)
+    return select(held.inspection_id).where(held.kind.in_(kinds))
 
 
 def _key_scope(p: Principal) -> Any:
@@ -258,12 +306,7 @@ async def _zero_penalty(
 ) -> list[ZeroPenaltyUnit]:
     """零处罚: units whose completed or signed enforcement inspections of the selection with
     findings (not all of them exempt, 依法不予处罚) decided no penalty on any of them."""
-    penalised = exists(
-        select(InspectionDecision.id).where(
-            InspectionDecision.inspection_id == Inspection.id,
-            InspectionDecision.kind.in_(PENALTIES),
-        )
-    )
+    penalised = Inspection.id.in_(_decided(*PENALTIES))
     n = func.count().label("n")
     stmt = (
         select(OrgUnit.id, OrgUnit.name, OrgUnit.name_en, n)
