@@ -87,9 +87,9 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
         # open to all: the rate-limit counter (one autocommit upsert) and the page
         "public major hazards": (f"{v1}/public/major-hazards", LIST + 1),
         "me": (f"{v1}/me", DETAIL),
-        # issue 12, enforcement figures: the measures, the decisions, the key enterprises, the
+        # issue 12, enforcement figures: the measures and decisions, the key enterprises, the
         # zero-penalty units and the unit names; the page of those behind, the totals, the towns
-        "enforcement statistics": (f"{v1}/statistics/enforcement?group_by=town", 5),
+        "enforcement statistics": (f"{v1}/statistics/enforcement?group_by=town", 4),
         "self-inspection compliance": (f"{v1}/statistics/self-inspection?period=2026-Q4", 3),
     }
 

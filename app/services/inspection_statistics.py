@@ -1,9 +1,11 @@
 """Enforcement figures (执法统计) and self-inspection compliance (企业自查), over exactly the rows
 the inspection list would return for the same filters (``inspections.queries.conditions``).
 
-Enforcement figures: four statements, whatever the grouping — the measures (groups and totals
-in one UNION ALL), the decision counts (likewise), the key enterprises (重点企业) of the scope,
-and the zero-penalty units (零处罚); plus the names of the county's units for the labels.
+Enforcement figures: three statements, whatever the grouping — the measures with the decision
+counts (groups and totals in one UNION ALL over the selected inspections as a CTE), the key
+enterprises (重点企业) of the scope, and the zero-penalty units (零处罚); plus the names of the
+county's units when a grouping labels them. Self-inspection compliance: the page of those
+behind and the totals per town and sector (plus the town names).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from sqlalchemy import (
     and_,
     case,
     desc,
-    exists,
     false,
     func,
     literal,
@@ -430,10 +431,11 @@ def parse_period(text: str, today: date) -> Period:
 
 
 def _self_inspected(sub: SubPeriod, settings: Settings) -> Any:
-    """The enterprise has a completed or signed self-inspection completed within ``sub``."""
-    return exists(
-        select(Inspection.id).where(
-            Inspection.enterprise_id == Enterprise.id,
+    """The enterprise has a completed or signed self-inspection completed within ``sub``: an
+    uncorrelated IN (one hashed set per statement; a correlated EXISTS in the select list was
+    run per row by PostgreSQL, along the completed_at index)."""
+    return Enterprise.id.in_(
+        select(Inspection.enterprise_id).where(
             Inspection.kind == "self_inspection",
             Inspection.status.in_(DONE),
             *period(Inspection.completed_at, sub.start, sub.end, settings),
@@ -475,25 +477,30 @@ async def self_inspection_compliance(
     if sectors:
         where.append(Enterprise.sector.in_(sectors))
 
-    last = (
-        select(func.max(Inspection.completed_at))
-        .where(
-            Inspection.enterprise_id == Enterprise.id,
-            Inspection.kind == "self_inspection",
-            Inspection.status.in_(DONE),
+    # The latest finished self-inspection of every enterprise in one pass (a correlated max()
+    # per row let PostgreSQL walk the completed_at index backwards: 20 ms an enterprise).
+    latest = (
+        select(
+            Inspection.enterprise_id.label("enterprise_id"),
+            func.max(Inspection.completed_at).label("last_done"),
         )
-        .scalar_subquery()
-        .label("last_done")
+        .where(Inspection.kind == "self_inspection", Inspection.status.in_(DONE))
+        .group_by(Inspection.enterprise_id)
+        .subquery("latest")
     )
-    listed = select(
-        Enterprise.id,
-        Enterprise.name,
-        Enterprise.region_code,
-        Enterprise.sector,
-        last,
-        *month_flags,
-        *quarter_flags,
-    ).where(*where, behind)
+    listed = (
+        select(
+            Enterprise.id,
+            Enterprise.name,
+            Enterprise.region_code,
+            Enterprise.sector,
+            latest.c.last_done,
+            *month_flags,
+            *quarter_flags,
+        )
+        .outerjoin(latest, latest.c.enterprise_id == Enterprise.id)
+        .where(*where, behind)
+    )
     sort = parse_sort(params.sort, SELF_SORTS, SELF_DEFAULT_SORT)
     page = await fetch_page(
         session,
