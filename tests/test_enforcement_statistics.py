@@ -474,6 +474,16 @@ async def test_enterprise_users_may_not_read_the_figures(client, world: World, a
     assert r.json()["code"] == "forbidden"
 
 
+async def test_experts_may_not_read_the_figures(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    from tests.inspection_helpers import add_expert
+
+    await add_expert(client, world)
+    for url, params in ((URL, {}), ("/api/v1/statistics/self-inspection", {"period": "2026-Q4"})):
+        r = await client.get(url, params=params, headers=world.h("expert"))
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == "forbidden"
+
+
 @pytest.mark.parametrize(
     "query",
     [

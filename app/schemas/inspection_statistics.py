@@ -66,8 +66,8 @@ class EnforcementStatsRow(ResponseModel):
     key_enterprises: int = Field(
         description="Key enterprises (重点企业: a high-risk sector, or risk colour red or "
         "orange; not closed) in the caller's scope matching the enterprise filters "
-        "(`enterprise_id`, `region_code`, `sector`): of the group when it is grouped by town "
-        "or sector only, else of the whole selection — inspected or not"
+        "(`enterprise_id`, `region_code`, `sector`), inspected or not: of the group's town "
+        "and/or sector when the grouping has those dimensions, else of the whole selection"
     )
     key_enterprises_covered: int = Field(
         description="Of the key enterprises, those with at least one inspection of the group"
