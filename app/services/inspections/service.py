@@ -801,6 +801,12 @@ async def edit(
         )
         changes["experts"] = insp.experts
         people_changed = True
+    if people_changed and insp.status == "in_progress":
+        # 行政执法两人以上 holds for the whole visit, not only at its start.
+        reason = workflow.enough_certified(p, await _facts(session, insp))
+        if reason:
+            zh, _, en = reason.partition("|")
+            raise Conflict(zh, en, code="certified_inspectors_required")
     insp.updated_at = utcnow()
     await session.flush()
     if people_changed:
