@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -103,7 +103,34 @@ def _after(
     PostgreSQL walk the index from its start: 685 ms instead of 0.1 ms for a page 70 000 rows
     deep (bench/enterprises_list.py)."""
     key = tuple_(sort.column, id_column)
+    if _nullable(sort.column):
+        # NULL sorts after every value (PostgreSQL's own order, so its index still serves both
+        # directions); a row-value comparison with NULL is unknown, so the NULLs get their own
+        # branch, else a page ending on a value would skip every NULL row (and one ending on a
+        # NULL would end the list).
+        col = sort.column
+        if value is None:
+            tail = and_(
+                col.is_(None), id_column < row_id if sort.descending else id_column > row_id
+            )
+            return or_(tail, col.is_not(None)) if sort.descending else tail
+        return (
+            key < (value, row_id) if sort.descending else or_(key > (value, row_id), col.is_(None))
+        )
     return key < (value, row_id) if sort.descending else key > (value, row_id)
+
+
+def _nullable(column: InstrumentedAttribute[Any]) -> bool:
+    return bool(getattr(getattr(column, "expression", column), "nullable", False))
+
+
+def _order(sort: Sort, id_column: InstrumentedAttribute[Any]) -> tuple[Any, Any]:
+    col = sort.column
+    if _nullable(col):
+        if sort.descending:
+            return col.desc().nulls_first(), id_column.desc()
+        return col.asc().nulls_last(), id_column.asc()
+    return (col.desc(), id_column.desc()) if sort.descending else (col.asc(), id_column.asc())
 
 
 @dataclass
@@ -131,12 +158,7 @@ async def fetch_page(
     if cursor:
         value, row_id = decode_cursor(sort, cursor)
         stmt = stmt.where(_after(sort, id_column, value, row_id))
-    order = (
-        (sort.column.desc(), id_column.desc())
-        if sort.descending
-        else (sort.column.asc(), id_column.asc())
-    )
-    rows = await reads.rows(session, stmt.order_by(*order).limit(limit + 1))
+    rows = await reads.rows(session, stmt.order_by(*_order(sort, id_column)).limit(limit + 1))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
