@@ -889,6 +889,14 @@ async def _bind_result_files(
     await attachment_service.bind_to_inspection(session, p, insp.id, cited)
 
 
+# The fields each decision kind carries besides its kind and note.
+_DECISION_FIELDS = {
+    "rectification_order": ("deadline",),
+    "suspension": ("from_date", "to_date"),
+    "fine": ("person_name", "hazard_ids"),
+}
+
+
 def _outcome(insp: Inspection, given: OutcomeIn | None) -> dict[str, Any] | None:
     """The outcome a ``complete`` or ``amend`` may store, checked against the record (fen
     inside, as stored): one decision of a kind; ``no_issue`` alone and only without findings;
@@ -932,6 +940,19 @@ def _outcome(insp: Inspection, given: OutcomeIn | None) -> dict[str, Any] | None
     out = []
     for i, d in enumerate(given.decisions):
         where = f"outcome.decisions[{i}]"
+        # A field of another kind is refused, never silently dropped (amounts: below).
+        stray = [
+            k
+            for k in ("deadline", "from_date", "to_date", "person_name", "hazard_ids")
+            if getattr(d, k) is not None and k not in _DECISION_FIELDS.get(d.kind, ())
+        ]
+        if stray:
+            raise ValidationFailed.field(
+                f"{where}.{stray[0]}",
+                f"该处理决定不填写：{', '.join(stray)}",
+                f"A {d.kind} decision takes no {', '.join(stray)}",
+                code="invalid_outcome",
+            )
         row: dict[str, Any] = {"kind": d.kind, "note": d.note}
         if d.kind == "rectification_order":
             if d.deadline is None:
