@@ -376,6 +376,31 @@ BAD_TRANSITIONS = {
             ]
         },
     },
+    "complete_deadline_on_closure": {
+        "action": "complete",
+        "outcome": {"decisions": [{"kind": "closure", "deadline": "2027-01-31"}]},
+    },
+    "complete_dates_on_order": {
+        "action": "complete",
+        "outcome": {
+            "decisions": [
+                {
+                    "kind": "rectification_order",
+                    "deadline": "2027-01-31",
+                    "from_date": "2027-01-01",
+                    "to_date": "2027-01-31",
+                }
+            ]
+        },
+    },
+    "complete_person_on_referral": {
+        "action": "complete",
+        "outcome": {"decisions": [{"kind": "referral", "person_name": "张三"}]},
+    },
+    "complete_hazards_on_closure": {
+        "action": "complete",
+        "outcome": {"decisions": [{"kind": "closure", "hazard_ids": ["<finding>"]}]},
+    },
     "complete_too_many_decisions": {
         "action": "complete",
         "outcome": {"decisions": [{"kind": "closure"}] * 11},
