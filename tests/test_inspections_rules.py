@@ -351,3 +351,21 @@ async def test_a_replayed_sign_signs_once(client, world) -> None:  # type: ignor
     again = await client.post(url, json={"action": "sign"}, headers=h)
     assert first.status_code == again.status_code == 200
     assert len(again.json()["signatures"]) == 1
+
+
+async def test_two_inspectors_signing_at_once_lose_no_signature(client, world) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    await certify(client, world, *TEAM_A)
+    insp = await plan(client, world)
+    await ok(client, world, "town_a_officer", insp["id"], "start")
+    await ok(client, world, "town_a_officer", insp["id"], "complete")
+    answers = await asyncio.gather(*(act(client, world, a, insp["id"], "sign") for a in TEAM_A))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses in ([200, 200], [200, 409]), [r.text for r in answers]
+    for actor, r in zip(TEAM_A, answers, strict=True):
+        if r.status_code == 409:  # lost the race: signs again on the current record
+            await ok(client, world, actor, insp["id"], "sign")
+    out = (await _get(client, world, insp["id"])).json()
+    assert out["status"] == "signed"
+    assert sorted(s["user"]["id"] for s in out["signatures"]) == sorted(world[a] for a in TEAM_A)
