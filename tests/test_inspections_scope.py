@@ -295,7 +295,7 @@ async def test_listed_inspector_of_another_town_sees_the_cross_regional_inspecti
     # Not listed: town B's inspections of town A stay invisible (bureau C is never listed).
     assert not await _sees(client, world, "bureau_c_officer", insp["id"])
     # Listed, it acts on it like any inspector (certified: both may start).
-    await certify(client, world, "town_a_officer", "town_b_officer")
+    await certify(client, world, "town_a_officer", "town_b_officer", "town_a_inspector")
     r = await act(client, world, "town_b_officer", insp["id"], "start")
     assert r.status_code == 200, r.text
     # It does not widen town B's view of the enterprise itself.
