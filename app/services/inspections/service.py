@@ -756,6 +756,8 @@ async def edit(
                 f"The inspection has started; these cannot change: {', '.join(fixed)}",
                 code="inspection_locked",
             )
+    if not data:  # nothing asked: no event, no new version
+        return insp
     changes: dict[str, Any] = {}
     if "planned_for" in data:
         changes["planned_for"] = data["planned_for"].isoformat()
