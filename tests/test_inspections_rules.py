@@ -369,3 +369,41 @@ async def test_two_inspectors_signing_at_once_lose_no_signature(client, world) -
     out = (await _get(client, world, insp["id"])).json()
     assert out["status"] == "signed"
     assert sorted(s["user"]["id"] for s in out["signatures"]) == sorted(world[a] for a in TEAM_A)
+
+
+async def test_an_empty_patch_changes_nothing_and_writes_no_event(client, world) -> None:  # type: ignore[no-untyped-def]
+    insp = await plan(client, world)
+    r = await client.patch(
+        f"{INSPECTIONS}/{insp['id']}", json={}, headers=world.h("town_a_officer")
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == insp["version"]
+    assert r.headers["etag"] == (await _get(client, world, insp["id"])).headers["etag"]
+    assert [e["action"] for e in await _events(client, world, insp["id"])] == ["plan"]
+    # Still refused where a change would be.
+    r = await client.patch(
+        f"{INSPECTIONS}/{insp['id']}", json={}, headers=world.h("town_b_officer")
+    )
+    assert r.status_code == 404
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect (unfixed): a hazard found in the enterprise's own recorded self-inspection "
+    "carries that self-inspection's id, so an enforcement inspection cannot link it as exempt "
+    "(依法不予处罚): 409 hazard_already_linked",
+)
+async def test_a_hazard_found_in_a_self_inspection_can_be_linked_as_exempt(client, world) -> None:  # type: ignore[no-untyped-def]
+    await certify(client, world, *TEAM_A)
+    own = await plan(client, world, "ent_a1_manager", team=(), kind="self_inspection")
+    await ok(client, world, "ent_a1_manager", own["id"], "start")
+    found = await ok(
+        client, world, "ent_a1_manager", own["id"], "add_finding", **FINDING, level="general"
+    )
+    hazard_id = found["findings"][0]["id"]
+    insp = await plan(client, world)
+    await ok(client, world, "town_a_officer", insp["id"], "start")
+    out = await ok(
+        client, world, "town_a_officer", insp["id"], "add_finding", existing_hazard_id=hazard_id
+    )
+    assert out["findings"][0]["exempt"] is True
