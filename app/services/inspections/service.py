@@ -1121,12 +1121,14 @@ async def _add_finding(
             hazard.source != "self_inspection"
             or hazard.status not in OPEN_HAZARD
             or hazard.deadline < today
+            # 已查出、已报告: registered before the inspectors arrived, not while they watch.
+            or (insp.started_at is not None and hazard.created_at >= insp.started_at)
         ):
             raise ValidationFailed.field(
                 "existing_hazard_id",
-                "只有企业自行发现、尚在整改期限内的未销号隐患可以关联（依法不予处罚）",
-                "Only an open hazard the enterprise found itself and is rectifying on schedule "
-                "can be linked",
+                "只有企业在检查开始前自行发现并报告、尚在整改期限内的未销号隐患可以关联（依法不予处罚）",
+                "Only an open hazard the enterprise found and reported itself before the "
+                "inspection began, and is rectifying on schedule, can be linked",
                 code="hazard_not_exempt",
             )
         if hazard.inspection_id is not None:
