@@ -48,7 +48,6 @@ async def w(client, world: World) -> World:
     await ok(client, world, "town_a_officer", guide["id"], "start")
     clean = await plan(client, world)
     world.ids["clean"] = clean["id"]
-    await ok(client, world, "town_a_officer", clean["id"], "start")
     r = await client.post(
         "/api/v1/hazards",
         json={
@@ -62,6 +61,8 @@ async def w(client, world: World) -> World:
     )
     assert r.status_code == 201, r.text
     world.ids["own_hazard"] = r.json()["id"]
+    # Found and reported by the enterprise before the inspectors arrive (依法不予处罚).
+    await ok(client, world, "town_a_officer", clean["id"], "start")
     return world
 
 
@@ -506,6 +507,29 @@ async def test_a_fine_citing_only_exempt_findings_is_refused(client, w) -> None:
         outcome={"decisions": [{**fine, "hazard_ids": [new]}]},
     )
     assert out["entity_fines_yuan"] == "1000.00"
+
+
+async def test_a_hazard_the_enterprise_registers_during_the_inspection_is_not_exempt(  # type: ignore[no-untyped-def]
+    client, w
+) -> None:
+    """已查出、已报告: a hazard registered while the inspectors are on site (the enterprise
+    sees the inspection once it starts) is their finding, not one exempt from penalty."""
+    r = await client.post(
+        "/api/v1/hazards",
+        json={
+            "enterprise_id": w["ent_a1"],
+            "title": "除尘器未设置泄爆装置",
+            "level": "general",
+            "category": "unsafe_condition",
+            "deadline": "2027-03-31",
+        },
+        headers=w.h("ent_a1_staff"),
+    )
+    assert r.status_code == 201, r.text
+    r = await act(
+        client, w, "town_a_officer", w["busy"], "add_finding", existing_hazard_id=r.json()["id"]
+    )
+    problem(r, 422, "hazard_not_exempt")
 
 
 async def test_a_fine_with_two_decimals_is_exact(client, w) -> None:  # type: ignore[no-untyped-def]
