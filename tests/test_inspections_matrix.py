@@ -118,8 +118,7 @@ def issue_who(actor: str, action: str, v: Variant) -> bool:
         # The enterprise conducts it; its listed people (the manager, who planned it) sign.
         if action == "sign":
             return actor == "ent_a1_manager"
-        if action in ("amend", "cancel"):
-            return actor in ENT_A1 or actor == "admin"
+        # Its own record: no government unit cancels or amends it (not even an admin).
         return actor in ENT_A1
     inspectors = set(TEAM_A)
     heads = {"admin", "town_a_manager"}  # the conducting unit's manager; county managers: none
