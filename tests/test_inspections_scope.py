@@ -203,6 +203,9 @@ async def test_expert_sees_only_the_inspections_listing_it(client, world, four) 
         "/api/v1/statistics/enterprises",
         "/api/v1/accountability",
         "/api/v1/changes",
+        "/api/v1/draws",
+        "/api/v1/notifications",
+        "/api/v1/reminders",
     ],
 )
 async def test_expert_sees_nothing_but_its_inspections(client, world, four, path) -> None:  # type: ignore[no-untyped-def]
