@@ -660,14 +660,21 @@ async def test_a_cursor_of_one_sort_used_with_another_is_refused_or_consistent(c
     assert r.status_code in (200, 422), r.text
 
 
-@pytest.mark.parametrize("sort", ["planned_for", "-planned_for", "completed_at", "-completed_at"])
-async def test_paging_through_every_sort_visits_each_inspection_once(client, w, sort) -> None:  # type: ignore[no-untyped-def]
-    """``completed_at`` is null for most: the keyset must page over nulls too."""
+@pytest.mark.parametrize("limit", [1, 2, 3])
+@pytest.mark.parametrize(
+    "sort", ["planned_for", "-planned_for", "completed_at", "-completed_at", "-updated_at"]
+)
+async def test_paging_through_every_sort_visits_each_inspection_once(
+    client, w, sort, limit
+) -> None:  # type: ignore[no-untyped-def]
+    """``completed_at`` is null for half: the keyset must page over the nulls too, whichever
+    page the boundary between values and nulls falls on."""
     await ok(client, w, "town_a_officer", w["guidance"], "complete")
+    await ok(client, w, "town_a_officer", w["clean"], "complete")
     seen: list[str] = []
     cursor = None
     for _ in range(20):
-        params: dict[str, Any] = {"limit": 1, "sort": sort}
+        params: dict[str, Any] = {"limit": limit, "sort": sort}
         if cursor:
             params["cursor"] = cursor
         r = await client.get(INSPECTIONS, params=params, headers=w.h("admin"))
@@ -677,8 +684,12 @@ async def test_paging_through_every_sort_visits_each_inspection_once(client, w, 
         if not cursor:
             break
     r = await client.get(INSPECTIONS, params={"limit": 500}, headers=w.h("admin"))
-    assert sorted(seen) == sorted(i["id"] for i in r.json()["items"])
+    everything = [i["id"] for i in r.json()["items"]]
+    assert sorted(seen) == sorted(everything)
     assert len(seen) == len(set(seen)) == 4
+    # Pages follow the order of the whole list.
+    r = await client.get(INSPECTIONS, params={"limit": 500, "sort": sort}, headers=w.h("admin"))
+    assert seen == [i["id"] for i in r.json()["items"]]
 
 
 async def test_filters_find_what_they_say(client, w) -> None:  # type: ignore[no-untyped-def]
