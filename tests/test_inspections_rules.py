@@ -407,3 +407,20 @@ async def test_a_hazard_found_in_a_self_inspection_can_be_linked_as_exempt(clien
         client, world, "town_a_officer", insp["id"], "add_finding", existing_hazard_id=hazard_id
     )
     assert out["findings"][0]["exempt"] is True
+
+
+async def test_an_idempotency_key_used_on_another_inspection_is_422(client, world) -> None:  # type: ignore[no-untyped-def]
+    await certify(client, world, *TEAM_A)
+    a = await plan(client, world)
+    b = await plan(client, world)
+    h = world.h("town_a_officer", **{"Idempotency-Key": "start-0001"})
+    first = await client.post(
+        f"{INSPECTIONS}/{a['id']}/transitions", json={"action": "start"}, headers=h
+    )
+    assert first.status_code == 200
+    other = await client.post(
+        f"{INSPECTIONS}/{b['id']}/transitions", json={"action": "start"}, headers=h
+    )
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert (await _get(client, world, b["id"])).json()["status"] == "planned"
