@@ -965,3 +965,132 @@ async def test_enforcement_and_self_inspection_figures_hold_only_the_callers_sco
     assert {z["unit"]["id"] for z in r.json()["zero_penalty"]} == units
     assert s.json()["enterprises"] == len(scope)
     assert {i["enterprise"]["id"] for i in s.json()["items"]} == {world2[e] for e in scope}
+
+
+# ---- inspections (issue 12, i12-itest): through the enterprise; enterprises only once started --
+# Per enterprise one expert-guidance visit under way (started_*) and one routine one still
+# planned (planned_*), each by a unit that sees the enterprise; the other county has its own.
+
+INSPECTION_TARGETS = tuple(f"{k}_{e}" for e in ENTERPRISES for k in ("started", "planned"))
+INSPECTION_SCOPE: dict[str, set[str] | None] = {
+    actor: {f"{k}_{e}" for e in ENTERPRISE_SCOPE[actor] for k in ("started", "planned")}
+    for actor in ACTORS
+}
+INSPECTION_SCOPE.update(
+    {
+        # An enterprise never learns of an inspection before it starts.
+        "ent_a1_manager": {"started_ent_a1"},
+        "ent_a1_staff": {"started_ent_a1"},
+        "ent_b1_manager": {"started_ent_b1"},
+        "machine": None,  # no inspections:read
+    }
+)
+INSPECTING = {
+    "ent_a1": ("town_a_officer", "town_a_officer"),
+    "ent_a2": ("town_a_officer", "town_a_officer"),
+    "ent_b1": ("bureau_e_officer", "bureau_e_officer"),
+    "ent_b2": ("bureau_c_officer", "bureau_c_officer"),
+    "other_ent": ("other_admin", "other_admin"),
+}
+
+
+@pytest.fixture
+async def inspected(client, world2: World) -> World:  # type: ignore[no-untyped-def]
+    for ent, (planner, inspector) in INSPECTING.items():
+        for key, kind in (("started", "expert_guidance"), ("planned", "routine")):
+            r = await client.post(
+                "/api/v1/inspections",
+                json={
+                    "kind": kind,
+                    "enterprise_id": world2[ent],
+                    "planned_for": "2026-12-10",
+                    "inspectors": [world2[inspector]],
+                },
+                headers=world2.h(planner),
+            )
+            assert r.status_code == 201, r.text
+            world2.ids[f"{key}_{ent}"] = r.json()["id"]
+            if key == "started":
+                r = await client.post(
+                    f"/api/v1/inspections/{r.json()['id']}/transitions",
+                    json={"action": "start"},
+                    headers=world2.h(planner),
+                )
+                assert r.status_code == 200, r.text
+    return world2
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_inspection_list_holds_exactly_the_callers_scope(client, inspected, actor) -> None:  # type: ignore[no-untyped-def]
+    await _check_list(client, inspected, actor, "/api/v1/inspections", INSPECTION_SCOPE[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_inspection_detail_and_events_are_404_outside_the_callers_scope(  # type: ignore[no-untyped-def]
+    client, inspected, actor
+) -> None:
+    scope = INSPECTION_SCOPE[actor]
+    await _check_details(client, inspected, actor, "/api/v1/inspections", INSPECTION_TARGETS, scope)
+    got = {}
+    for target in INSPECTION_TARGETS:
+        r = await client.get(
+            f"/api/v1/inspections/{inspected[target]}/events", headers=inspected.h(actor)
+        )
+        got[target] = r.status_code
+        assert r.headers["content-type"].startswith(
+            "application/json" if r.status_code == 200 else "application/problem+json"
+        )
+    assert got == _expect(scope, INSPECTION_TARGETS)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_an_inspection_filter_cannot_widen_the_scope(client, inspected, actor) -> None:  # type: ignore[no-untyped-def]
+    scope = INSPECTION_SCOPE[actor]
+    for ent in ENTERPRISES:
+        for params in ({"enterprise_id": inspected[ent]}, {"status": "planned,in_progress"}):
+            r = await client.get(
+                "/api/v1/inspections",
+                params={"limit": 500, "include_total": "true", **params},
+                headers=inspected.h(actor),
+            )
+            if scope is None:
+                assert r.status_code == 403
+                continue
+            by_id = {v: k for k, v in inspected.ids.items()}
+            names = {by_id.get(i["id"], i["id"]) for i in r.json()["items"]}
+            assert names <= scope, (params, names - scope)
+            assert r.json()["total"] == len(names)
+
+
+async def test_inspectors_and_enterprises_come_from_the_callers_own_county(
+    client, inspected
+) -> None:  # type: ignore[no-untyped-def]
+    w = inspected
+    body = {"kind": "routine", "planned_for": "2026-12-10"}
+    r = await client.post(
+        "/api/v1/inspections",
+        json={**body, "enterprise_id": w["ent_a1"], "inspectors": [w["other_town_officer"]]},
+        headers=w.h("admin"),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_inspector"
+    r = await client.post(
+        "/api/v1/inspections",
+        json={**body, "enterprise_id": w["ent_a1"], "inspectors": [w["other_town_officer"]]},
+        headers=w.h("other_admin"),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_enterprise"
+    r = await client.post(
+        f"/api/v1/inspections/{w['started_other_ent']}/transitions",
+        json={"action": "cancel", "reason": "x"},
+        headers=w.h("admin"),
+    )
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/inspections", "/api/v1/inspections/x", "/api/v1/inspections/x/events"]
+)
+async def test_every_inspection_read_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get(path)
+    assert r.status_code == 401
+    assert r.json()["code"] == "invalid_token"

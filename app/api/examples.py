@@ -485,7 +485,7 @@ INSPECTION_WHO = {
 }
 INSPECTION_GUARDS = {
     "always": "",
-    "_enough_certified": "enforcement kinds: two listed inspectors hold an enforcement_cert_no",
+    "enough_certified": "enforcement kinds: two listed inspectors hold an enforcement_cert_no",
     "_not_signed_yet": "the caller has not signed yet",
 }
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -97,13 +97,40 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, str]:
 
 def _after(
     sort: Sort, id_column: InstrumentedAttribute[Any], value: Any, row_id: str
-) -> ColumnElement[bool]:
-    """A row-value comparison ``(col, id) > (value, id)``, which PostgreSQL and SQLite turn into
-    a range scan of the (col, id) index. The equivalent ``col > v OR (col = v AND id > i)`` makes
-    PostgreSQL walk the index from its start: 685 ms instead of 0.1 ms for a page 70 000 rows
-    deep (bench/enterprises_list.py)."""
+) -> list[ColumnElement[bool]]:
+    """The rows after the cursor, as conditions to read in turn (usually one): each a range
+    of the (col, id) index. A row-value comparison ``(col, id) > (value, id)`` is such a range;
+    the equivalent ``col > v OR (col = v AND id > i)`` makes PostgreSQL walk the index from its
+    start: 685 ms instead of 0.1 ms for a page 70 000 rows deep (bench/enterprises_list.py).
+
+    A nullable column sorts NULL after every value (PostgreSQL's own order, so its index serves
+    both directions). A comparison with NULL is unknown, so the NULL rows are a range of their
+    own, read after (ascending) or before (descending) the values: an ``OR`` of the two would
+    again walk the index from its start (15 ms instead of 0.05 ms at 100 000 rows)."""
     key = tuple_(sort.column, id_column)
-    return key < (value, row_id) if sort.descending else key > (value, row_id)
+    if not _nullable(sort.column):
+        return [key < (value, row_id) if sort.descending else key > (value, row_id)]
+    col = sort.column
+    if value is None:
+        if sort.descending:
+            return [and_(col.is_(None), id_column < row_id), col.is_not(None)]
+        return [and_(col.is_(None), id_column > row_id)]
+    if sort.descending:
+        return [key < (value, row_id)]
+    return [key > (value, row_id), col.is_(None)]
+
+
+def _nullable(column: InstrumentedAttribute[Any]) -> bool:
+    return bool(getattr(getattr(column, "expression", column), "nullable", False))
+
+
+def _order(sort: Sort, id_column: InstrumentedAttribute[Any]) -> tuple[Any, Any]:
+    col = sort.column
+    if _nullable(col):
+        if sort.descending:
+            return col.desc().nulls_first(), id_column.desc()
+        return col.asc().nulls_last(), id_column.asc()
+    return (col.desc(), id_column.desc()) if sort.descending else (col.asc(), id_column.asc())
 
 
 @dataclass
@@ -128,15 +155,18 @@ async def fetch_page(
     if include_total:
         count = select(func.count().label("n")).select_from(stmt.order_by(None).subquery())
         total = (await reads.rows(session, count))[0]["n"]
-    if cursor:
+    order = _order(sort, id_column)
+    if not cursor:
+        rows = await reads.rows(session, stmt.order_by(*order).limit(limit + 1))
+    else:
         value, row_id = decode_cursor(sort, cursor)
-        stmt = stmt.where(_after(sort, id_column, value, row_id))
-    order = (
-        (sort.column.desc(), id_column.desc())
-        if sort.descending
-        else (sort.column.asc(), id_column.asc())
-    )
-    rows = await reads.rows(session, stmt.order_by(*order).limit(limit + 1))
+        rows = []
+        for window in _after(sort, id_column, value, row_id):  # the next only if one is short
+            rows += await reads.rows(
+                session, stmt.where(window).order_by(*order).limit(limit + 1 - len(rows))
+            )
+            if len(rows) > limit:
+                break
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

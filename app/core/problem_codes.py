@@ -137,6 +137,13 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "results_incomplete", 409, "检查项尚未全部记录结果", "Checklist results incomplete"
     ),
     ProblemCode("hazard_already_linked", 409, "隐患已关联其他检查", "Hazard already linked"),
+    # Inspections: the people of a visit in progress (i12-itest).
+    ProblemCode(
+        "certified_inspectors_required",
+        409,
+        "执法检查须保留两名以上持有执法证的检查人员",
+        "Two certified inspectors required",
+    ),
     ProblemCode("unknown_inspector", 422, "检查人员无效", "Unknown inspector"),
     ProblemCode("unknown_expert", 422, "外聘专家无效", "Unknown expert"),
     ProblemCode("inspectors_required", 422, "须指定检查人员", "Inspectors required"),

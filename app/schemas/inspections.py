@@ -84,7 +84,7 @@ class InspectionUpdate(RequestModel):
     campaign: Campaign | None = None
 
 
-class ItemResultIn(BaseModel):
+class ItemResultIn(RequestModel):
     item_code: ItemCode
     result: ItemResult
     note: Note | None = None
@@ -104,7 +104,7 @@ class ItemResultOut(ResponseModel):
     recorded_at: datetime | None
 
 
-class RectificationCheckIn(BaseModel):
+class RectificationCheckIn(RequestModel):
     hazard_id: Id
     rectified: bool
     note: Note | None = None
@@ -117,7 +117,7 @@ class RectificationCheckOut(ResponseModel):
     note: str | None
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     """One decision of the outcome. ``rectification_order`` needs a ``deadline``;
     ``suspension`` its ``from_date``/``to_date``; ``fine`` an ``entity_fine_yuan`` and/or a
     ``person_fine_yuan`` with ``person_name`` (一案双罚 is both)."""
@@ -148,7 +148,7 @@ class DecisionOut(ResponseModel):
     note: str | None
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(RequestModel):
     decisions: Annotated[list[DecisionIn], Field(min_length=1, max_length=10)]
     note: Note | None = None
 

@@ -194,7 +194,8 @@ async def update_inspection(
 
     Who: roles with `inspections:write`: the conducting unit's staff, county staff, admins, the
     listed inspectors; an enterprise its own self-inspections. Errors: 404 `not_found`, 403
-    `forbidden`, 409 `inspection_locked`, 412 `precondition_failed`, 422 `unknown_inspector`,
+    `forbidden`, 409 `inspection_locked`, `certified_inspectors_required` (an enforcement visit
+    in progress keeps two certified inspectors), 412 `precondition_failed`, 422 `unknown_inspector`,
     `unknown_expert`, `unknown_checklist`, `inspectors_required`, `validation_error`.
     """
     insp = await service.get_visible(session, p, inspection_id)

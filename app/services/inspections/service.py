@@ -756,6 +756,8 @@ async def edit(
                 f"The inspection has started; these cannot change: {', '.join(fixed)}",
                 code="inspection_locked",
             )
+    if not data:  # nothing asked: no event, no new version
+        return insp
     changes: dict[str, Any] = {}
     if "planned_for" in data:
         changes["planned_for"] = data["planned_for"].isoformat()
@@ -801,6 +803,12 @@ async def edit(
         )
         changes["experts"] = insp.experts
         people_changed = True
+    if people_changed and insp.status == "in_progress":
+        # 行政执法两人以上 holds for the whole visit, not only at its start.
+        reason = workflow.enough_certified(p, await _facts(session, insp))
+        if reason:
+            zh, _, en = reason.partition("|")
+            raise Conflict(zh, en, code="certified_inspectors_required")
     insp.updated_at = utcnow()
     await session.flush()
     if people_changed:
@@ -883,6 +891,14 @@ async def _bind_result_files(
     await attachment_service.bind_to_inspection(session, p, insp.id, cited)
 
 
+# The fields each decision kind carries besides its kind and note.
+_DECISION_FIELDS = {
+    "rectification_order": ("deadline",),
+    "suspension": ("from_date", "to_date"),
+    "fine": ("person_name", "hazard_ids"),
+}
+
+
 def _outcome(insp: Inspection, given: OutcomeIn | None) -> dict[str, Any] | None:
     """The outcome a ``complete`` or ``amend`` may store, checked against the record (fen
     inside, as stored): one decision of a kind; ``no_issue`` alone and only without findings;
@@ -926,6 +942,19 @@ def _outcome(insp: Inspection, given: OutcomeIn | None) -> dict[str, Any] | None
     out = []
     for i, d in enumerate(given.decisions):
         where = f"outcome.decisions[{i}]"
+        # A field of another kind is refused, never silently dropped (amounts: below).
+        stray = [
+            k
+            for k in ("deadline", "from_date", "to_date", "person_name", "hazard_ids")
+            if getattr(d, k) is not None and k not in _DECISION_FIELDS.get(d.kind, ())
+        ]
+        if stray:
+            raise ValidationFailed.field(
+                f"{where}.{stray[0]}",
+                f"该处理决定不填写：{', '.join(stray)}",
+                f"A {d.kind} decision takes no {', '.join(stray)}",
+                code="invalid_outcome",
+            )
         row: dict[str, Any] = {"kind": d.kind, "note": d.note}
         if d.kind == "rectification_order":
             if d.deadline is None:
@@ -1092,12 +1121,14 @@ async def _add_finding(
             hazard.source != "self_inspection"
             or hazard.status not in OPEN_HAZARD
             or hazard.deadline < today
+            # 已查出、已报告: registered before the inspectors arrived, not while they watch.
+            or (insp.started_at is not None and hazard.created_at >= insp.started_at)
         ):
             raise ValidationFailed.field(
                 "existing_hazard_id",
-                "只有企业自行发现、尚在整改期限内的未销号隐患可以关联（依法不予处罚）",
-                "Only an open hazard the enterprise found itself and is rectifying on schedule "
-                "can be linked",
+                "只有企业在检查开始前自行发现并报告、尚在整改期限内的未销号隐患可以关联（依法不予处罚）",
+                "Only an open hazard the enterprise found and reported itself before the "
+                "inspection began, and is rectifying on schedule, can be linked",
                 code="hazard_not_exempt",
             )
         if hazard.inspection_id is not None:

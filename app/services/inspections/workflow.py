@@ -17,7 +17,7 @@ from app.auth.principal import Principal
 from app.services.catalog_data import NON_ENFORCEMENT_KINDS
 from app.services.lifecycle import Machine, Transition
 
-__all__ = ["MACHINE", "Facts", "allowed_actions", "check", "is_enforcement"]
+__all__ = ["MACHINE", "Facts", "allowed_actions", "check", "enough_certified", "is_enforcement"]
 
 # 行政执法两人以上: an enforcement visit has at least two inspectors holding a certificate.
 MIN_CERTIFIED = 2
@@ -99,7 +99,7 @@ def _amender(p: Principal, f: Facts) -> bool:
 # ---- guards: reasons an action is not possible now (409) -------------------------------------
 
 
-def _enough_certified(p: Principal, f: Facts) -> str | None:
+def enough_certified(p: Principal, f: Facts) -> str | None:
     if is_enforcement(f.kind) and f.certified < MIN_CERTIFIED:
         return (
             f"行政执法须由两名以上持有执法证的人员实施（当前 {f.certified} 名）"
@@ -118,7 +118,7 @@ def _not_signed_yet(p: Principal, f: Facts) -> str | None:
 MACHINE: Machine[Facts] = Machine(
     ("检查记录", "inspection"),
     (
-        Transition("start", frozenset({"planned"}), "in_progress", _inspector, _enough_certified),
+        Transition("start", frozenset({"planned"}), "in_progress", _inspector, enough_certified),
         Transition("record_results", frozenset({"in_progress"}), None, _recorder),
         Transition("add_finding", frozenset({"in_progress"}), None, _recorder),
         Transition("complete", frozenset({"in_progress"}), "completed", _inspector),
