@@ -387,12 +387,6 @@ async def test_an_empty_patch_changes_nothing_and_writes_no_event(client, world)
     assert r.status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect (unfixed): a hazard found in the enterprise's own recorded self-inspection "
-    "carries that self-inspection's id, so an enforcement inspection cannot link it as exempt "
-    "(依法不予处罚): 409 hazard_already_linked",
-)
 async def test_a_hazard_found_in_a_self_inspection_can_be_linked_as_exempt(client, world) -> None:  # type: ignore[no-untyped-def]
     await certify(client, world, *TEAM_A)
     own = await plan(client, world, "ent_a1_manager", team=(), kind="self_inspection")
@@ -407,6 +401,17 @@ async def test_a_hazard_found_in_a_self_inspection_can_be_linked_as_exempt(clien
         client, world, "town_a_officer", insp["id"], "add_finding", existing_hazard_id=hazard_id
     )
     assert out["findings"][0]["exempt"] is True
+    # It still names where it was found; a second enforcement visit cannot count it again.
+    hazard = (await client.get(f"/api/v1/hazards/{hazard_id}", headers=world.h("admin"))).json()
+    assert hazard["inspection_id"] == own["id"]
+    again = await plan(client, world)
+    await ok(client, world, "town_a_officer", again["id"], "start")
+    r = await client.post(
+        f"{INSPECTIONS}/{again['id']}/transitions",
+        json={"action": "add_finding", "existing_hazard_id": hazard_id},
+        headers=world.h("town_a_officer"),
+    )
+    assert r.status_code == 409 and r.json()["code"] == "hazard_already_linked"
 
 
 async def test_an_idempotency_key_used_on_another_inspection_is_422(client, world) -> None:  # type: ignore[no-untyped-def]

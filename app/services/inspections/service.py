@@ -1131,13 +1131,16 @@ async def _add_finding(
                 "inspection began, and is rectifying on schedule, can be linked",
                 code="hazard_not_exempt",
             )
-        if hazard.inspection_id is not None:
+        if await _linked_elsewhere(session, hazard):
             raise Conflict(
                 "该隐患已关联其他检查",
                 "The hazard is already linked to an inspection",
                 code="hazard_already_linked",
             )
-        hazard.inspection_id = insp.id
+        # A hazard the enterprise found in its own recorded self-inspection keeps pointing at it
+        # (where it was found); this inspection lists it among its findings all the same.
+        if hazard.inspection_id is None:
+            hazard.inspection_id = insp.id
         exempt = True
     else:
         level = body.level
@@ -1183,6 +1186,27 @@ async def _add_finding(
     insp.major_findings_count += hazard.level == "major"
     insp.exempt_findings_count += exempt
     return {"hazard_id": hazard.id, "hazard_number": hazard.number, "exempt": exempt}
+
+
+async def _linked_elsewhere(session: AsyncSession, hazard: Hazard) -> bool:
+    """Whether a government inspection already counts the hazard among its findings: the one
+    it points at, unless that is the enterprise's own self-inspection, or another that linked it
+    while it points at that self-inspection."""
+    if hazard.inspection_id is None:
+        return False
+    rows = (
+        await session.execute(
+            select(Inspection.id, Inspection.kind, Inspection.findings).where(
+                Inspection.enterprise_id == hazard.enterprise_id,
+                Inspection.findings_count > 0,
+            )
+        )
+    ).all()
+    for row in rows:
+        listed = any(f.get("hazard_id") == hazard.id for f in row.findings or ())
+        if row.kind != "self_inspection" and (listed or row.id == hazard.inspection_id):
+            return True
+    return False
 
 
 async def _rectification_checks(
