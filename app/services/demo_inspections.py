@@ -33,6 +33,7 @@ from app.models import (
     OrgUnit,
     User,
 )
+from app.services.inspections.service import decision_rows
 
 SEED = 20261201
 TZ = "Asia/Shanghai"
@@ -267,21 +268,7 @@ async def load_demo_inspections(
         i.outcome = {"decisions": rows, "note": None}
         i.entity_fine_fen = sum(d.get("entity_fine_fen") or 0 for d in rows)
         i.person_fine_fen = sum(d.get("person_fine_fen") or 0 for d in rows)
-        decisions.extend(
-            InspectionDecision(
-                id=new_id(),
-                inspection_id=i.id,
-                kind=d["kind"],
-                entity_fine_fen=d.get("entity_fine_fen"),
-                person_fine_fen=d.get("person_fine_fen"),
-                person_name=d.get("person_name"),
-                deadline=date.fromisoformat(d["deadline"]) if d.get("deadline") else None,
-                from_date=date.fromisoformat(d["from_date"]) if d.get("from_date") else None,
-                to_date=date.fromisoformat(d["to_date"]) if d.get("to_date") else None,
-                note=d.get("note"),
-            )
-            for d in rows
-        )
+        decisions.extend(decision_rows(i.id, rows))
         i.completed_at = _at(day, 17, rng)
         if found:
             i.completed_at = max(

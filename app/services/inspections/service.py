@@ -21,6 +21,7 @@ from app.auth.scope import visible_enterprises, visible_inspections
 from app.core.clock import local_today
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.ids import new_id
 from app.core.pagination import PageResult, fetch_page, parse_sort
 from app.models import (
     Attachment,
@@ -1021,6 +1022,31 @@ def _outcome(insp: Inspection, given: OutcomeIn | None) -> dict[str, Any] | None
     return {"decisions": out, "note": given.note}
 
 
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def decision_rows(
+    inspection_id: str, decisions: Iterable[dict[str, Any]]
+) -> list[InspectionDecision]:
+    """The rows the figures count, from the outcome's decisions as stored (fen, ISO dates)."""
+    return [
+        InspectionDecision(
+            id=new_id(),
+            inspection_id=inspection_id,
+            kind=d["kind"],
+            entity_fine_fen=d.get("entity_fine_fen"),
+            person_fine_fen=d.get("person_fine_fen"),
+            person_name=d.get("person_name"),
+            deadline=_day(d.get("deadline")),
+            from_date=_day(d.get("from_date")),
+            to_date=_day(d.get("to_date")),
+            note=d.get("note"),
+        )
+        for d in decisions
+    ]
+
+
 async def _apply_outcome(
     session: AsyncSession, p: Principal, insp: Inspection, outcome: dict[str, Any] | None
 ) -> None:
@@ -1030,20 +1056,7 @@ async def _apply_outcome(
         delete(InspectionDecision).where(InspectionDecision.inspection_id == insp.id)
     )
     decisions = (outcome or {}).get("decisions", [])
-    session.add_all(
-        InspectionDecision(
-            inspection_id=insp.id,
-            kind=d["kind"],
-            entity_fine_fen=d.get("entity_fine_fen"),
-            person_fine_fen=d.get("person_fine_fen"),
-            person_name=d.get("person_name"),
-            deadline=date.fromisoformat(d["deadline"]) if d.get("deadline") else None,
-            from_date=date.fromisoformat(d["from_date"]) if d.get("from_date") else None,
-            to_date=date.fromisoformat(d["to_date"]) if d.get("to_date") else None,
-            note=d.get("note"),
-        )
-        for d in decisions
-    )
+    session.add_all(decision_rows(insp.id, decisions))
     insp.entity_fine_fen = sum(d.get("entity_fine_fen") or 0 for d in decisions)
     insp.person_fine_fen = sum(d.get("person_fine_fen") or 0 for d in decisions)
 
