@@ -53,7 +53,7 @@ async def test_admin_registers_an_enterprise_with_location_and_etag(client, worl
     assert r.headers["etag"]
     assert body["credit_code"] == credit(100)
     assert body["principal"] == {"name": "张三", "phone": "13800000001"}
-    assert body["location"] == {"lat": 33.64, "lng": 116.97}
+    assert body["location"] == {"lat": 33.64, "lng": 116.97, "coordinate_system": "wgs84"}
     assert body["status"] == "operating"  # the default
     assert body["created_at"] and body["updated_at"]
 

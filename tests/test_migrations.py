@@ -741,3 +741,32 @@ def test_upgrade_to_0017_keeps_the_demo_blacklist_and_installations_and_adds_the
             )
         )
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0018_names_wgs84_for_every_demo_location_and_keeps_every_row(
+    fresh_database: str,
+) -> None:
+    """The demo county taken back to 0017 and up again: every enterprise with a location gets
+    `coordinate_system = wgs84` (the only system the API took before), the others none; every
+    enterprise and hazard kept, no hazard naming a risk point."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards)"
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0017")
+    command.upgrade(cfg, "0018")
+    assert asyncio.run(_query(url, counted)) == before
+    systems = asyncio.run(
+        _query(
+            url,
+            "SELECT coordinate_system, lat IS NOT NULL, count(*) FROM enterprises "
+            "GROUP BY coordinate_system, lat IS NOT NULL ORDER BY 1",
+        )
+    )
+    assert [(s, bool(located)) for s, located, _ in systems] == [("wgs84", True)]
+    assert asyncio.run(
+        _query(url, "SELECT count(*) FROM hazards WHERE risk_point_id IS NOT NULL")
+    ) == [(0,)]
+    command.upgrade(cfg, "head")

@@ -26,6 +26,7 @@ from app.models.jobs import Job as Job
 from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
 from app.models.rate_limits import RateLimit
+from app.models.risks import RiskPoint, RiskPointEvent
 from app.models.users import (
     ApiClient,
     IdempotencyRecord,
@@ -62,5 +63,7 @@ __all__ = [
     "RateLimit",
     "RefreshToken",
     "Reminder",
+    "RiskPoint",
+    "RiskPointEvent",
     "User",
 ]

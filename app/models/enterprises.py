@@ -17,6 +17,8 @@ class Enterprise(IdMixin, TimestampMixin, Base):
     address: Mapped[str | None] = mapped_column(String(300))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
+    # The coordinate system the location was given in (wgs84 | gcj02): stored as given.
+    coordinate_system: Mapped[str | None] = mapped_column(String(8))
     sector: Mapped[str] = mapped_column(String(40), index=True)
     industry_code: Mapped[str | None] = mapped_column(String(5))
     enforcement_department_id: Mapped[str] = mapped_column(ForeignKey("org_units.id"), index=True)

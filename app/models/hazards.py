@@ -65,6 +65,8 @@ class Hazard(IdMixin, TimestampMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The inspection that found it (a finding) or that it was linked to as already known to
     # the enterprise (依法不予处罚); none for hazards found otherwise.
+    # The risk point whose control measure failed (安全风险分级管控 → 隐患排查治理).
+    risk_point_id: Mapped[str | None] = mapped_column(ForeignKey("risk_points.id"), index=True)
     inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -33,11 +33,26 @@ class ContactOut(Contact):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
+CoordinateSystem = Literal["wgs84", "gcj02"]
+
+
 class Location(BaseModel):
+    """A point as given, with the system it was given in: GPS and 天地图 give WGS-84, 高德 and
+    Tencent maps GCJ-02 (中国国测局坐标). Stored as given; the maps convert on request."""
+
     lat: Annotated[float, Field(ge=-90, le=90)]
     lng: Annotated[float, Field(ge=-180, le=180)]
+    coordinate_system: CoordinateSystem = Field(
+        default="wgs84", description="wgs84 (GPS, 天地图) or gcj02 (高德, 腾讯); default wgs84"
+    )
 
     model_config = {"extra": "forbid"}
+
+
+class LocationOut(ResponseModel):
+    lat: float
+    lng: float
+    coordinate_system: CoordinateSystem = Field(description="The system it was given in")
 
 
 class EnterpriseFields(RequestModel):
@@ -125,7 +140,7 @@ class EnterpriseOut(ResponseModel):
     credit_code: str
     region_code: str
     address: str | None
-    location: Location | None
+    location: LocationOut | None
     sector: SectorCode  # type: ignore[valid-type]
     industry_code: str | None
     enforcement_department_id: str

@@ -356,6 +356,7 @@ def demo_enterprise_specs() -> list[dict[str, Any]]:
                 "address": address,
                 "lat": round(town[2] + rng.uniform(-0.025, 0.025), 6),
                 "lng": round(town[3] + rng.uniform(-0.025, 0.025), 6),
+                "coordinate_system": "wgs84",
                 "sector": sector,
                 "industry_code": industry,
                 "scale": rng.choices(("large", "medium", "small", "micro"), (2, 10, 50, 38))[0],

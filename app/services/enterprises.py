@@ -43,6 +43,7 @@ COLUMNS = (
     Enterprise.address,
     Enterprise.lat,
     Enterprise.lng,
+    Enterprise.coordinate_system,
     Enterprise.sector,
     Enterprise.industry_code,
     Enterprise.enforcement_department_id,
@@ -163,7 +164,13 @@ def _out(get: Any, english: bool) -> dict[str, Any]:
         "credit_code": get("credit_code"),
         "region_code": get("region_code"),
         "address": get("address"),
-        "location": {"lat": lat, "lng": lng} if lat is not None and lng is not None else None,
+        "location": {
+            "lat": lat,
+            "lng": lng,
+            "coordinate_system": get("coordinate_system") or "wgs84",
+        }
+        if lat is not None and lng is not None
+        else None,
         "sector": get("sector"),
         "industry_code": get("industry_code"),
         "enforcement_department_id": get("enforcement_department_id"),
@@ -314,6 +321,7 @@ def _apply(ent: Enterprise, data: dict[str, Any]) -> None:
     for key, value in data.items():
         if key == "location":
             ent.lat, ent.lng = (value["lat"], value["lng"]) if value else (None, None)
+            ent.coordinate_system = value.get("coordinate_system", "wgs84") if value else None
         elif key in ("principal", "actual_controller"):
             setattr(ent, f"{key}_name", value["name"] if value else None)
             setattr(ent, f"{key}_phone", value.get("phone") if value else None)
