@@ -274,13 +274,23 @@ def _int(key: str, value: Any, allowed: tuple[int, ...]) -> int:
     return value
 
 
+def lec_grade(d: Decimal) -> tuple[str, str, str]:
+    """(level, grade zh, grade en) of an LEC score D; the bands are open below, closed above."""
+    return next(((lv, z, e) for bound, lv, z, e in LEC_GRADES if d > bound), LEC_LOWEST)
+
+
+def ls_grade(r: int) -> tuple[str, str, str]:
+    """(level, grade zh, grade en) of an LS score R = L × S (1–25)."""
+    return next((lv, z, e) for bound, lv, z, e in LS_GRADES if r >= bound)
+
+
 def _lec(inputs: Any) -> Assessment:
     raw = _check_keys("lec", inputs, ("l", "e", "c"))
     l_ = _decimal("l", raw["l"], LEC_L)
     e = _decimal("e", raw["e"], LEC_E)
     c = _decimal("c", raw["c"], LEC_C)
     d = l_ * e * c  # exact: every factor has at most one decimal place
-    level, zh, en = next(((lv, z, e_) for bound, lv, z, e_ in LEC_GRADES if d > bound), LEC_LOWEST)
+    level, zh, en = lec_grade(d)
     # Always a Decimal (exact, e.g. 0.05 or 10000), never in exponent notation.
     score = Decimal(int(d)) if d == d.to_integral_value() else d.normalize()
     return Assessment("lec", {"l": l_, "e": e, "c": c}, score, level, zh, en)
@@ -291,7 +301,7 @@ def _ls(inputs: Any) -> Assessment:
     l_ = _int("l", raw["l"], LS_VALUES)
     s = _int("s", raw["s"], LS_VALUES)
     r = l_ * s
-    level, zh, en = next((lv, z, e) for bound, lv, z, e in LS_GRADES if r >= bound)
+    level, zh, en = ls_grade(r)
     return Assessment("ls", {"l": l_, "s": s}, r, level, zh, en)
 
 

@@ -7,12 +7,14 @@
   without its last level). Third levels of the other categories are not listed yet.
 * ``ACCIDENT_TYPES``: the 20 accident types of GB 6441-1986 企业职工伤亡事故分类 (§ 5, 附录 A),
   in the standard's order, with stable snake_case codes.
-* ``CONTROL_LEVELS``, ``MEASURE_KINDS``, ``RISK_POINT_KINDS``, ``COORDINATE_SYSTEMS``.
+* ``RISK_LEVELS``, ``CONTROL_LEVELS``, ``MEASURE_KINDS``, ``RISK_POINT_KINDS``,
+  ``COORDINATE_SYSTEMS``.
 """
 
 from __future__ import annotations
 
 from app.services.catalog_data import Entry
+from app.services.risks.assessment import BLUE, LEVEL_LABELS, ORANGE, RED, YELLOW
 
 HAZARD_FACTORS: tuple[Entry, ...] = (
     Entry("1", "人的因素", "Human factors"),
@@ -128,3 +130,9 @@ COORDINATE_SYSTEMS: tuple[Entry, ...] = (
     Entry("gcj02", "GCJ-02（国测局坐标，国内网络地图）", "GCJ-02 (Chinese web maps)"),
 )
 COORDINATE_SYSTEM_CODES = frozenset(e.code for e in COORDINATE_SYSTEMS)
+
+# The four levels of 安全风险分级管控, highest first (the colour is the code).
+RISK_LEVELS: tuple[Entry, ...] = tuple(
+    Entry(level, *LEVEL_LABELS[level]) for level in (RED, ORANGE, YELLOW, BLUE)
+)
+RISK_LEVEL_CODES = frozenset(e.code for e in RISK_LEVELS)
