@@ -204,7 +204,7 @@ def test_bad_inputs_name_the_input_in_both_languages(method, inputs, field) -> N
 def test_methods_metadata() -> None:
     assert set(METHODS) == {"lec", "ls", "matrix"}
     for meta in METHODS.values():
-        assert meta["name_zh"] and meta["name_en"] and meta["inputs"]
+        assert meta["name_zh"] and meta["name_en"] and meta["inputs"] and meta["source"]
         for spec in meta["inputs"]:
             assert spec["key"] and spec["name_zh"] and spec["name_en"] and spec["values"]
     assert [t["level"] for t in METHODS["lec"]["thresholds"]] == list(LEVELS)

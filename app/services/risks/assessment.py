@@ -145,6 +145,7 @@ METHODS: dict[str, dict[str, Any]] = {
         "name_zh": "作业条件危险性评价法（LEC）",
         "name_en": "Job hazard analysis by L × E × C (Graham–Kinney)",
         "formula": "D = L × E × C",
+        "source": "Kinney & Wiruth, NWC TP 5865 (1976); DB37/T 2882-2016 附录 (LEC)",
         "inputs": [
             {
                 "key": "l",
@@ -176,6 +177,7 @@ METHODS: dict[str, dict[str, Any]] = {
         "name_zh": "风险矩阵法（LS）",
         "name_en": "Likelihood × severity (LS)",
         "formula": "R = L × S",
+        "source": "DB37/T 2882-2016 附录 (LS): 20–25 重大, 15–16 较大, 9–12 一般, 1–8 低",
         "inputs": [
             {
                 "key": "l",
@@ -196,6 +198,7 @@ METHODS: dict[str, dict[str, Any]] = {
         "name_zh": "风险矩阵（5×5 可能性 × 后果）",
         "name_en": "Risk matrix (5 × 5 likelihood × consequence)",
         "formula": "level = MATRIX[likelihood][severity]",
+        "source": "GB/T 27921-2011 (风险矩阵); table of AS/NZS 4360:2004 / HB 436",
         "inputs": [
             {
                 "key": "likelihood",
