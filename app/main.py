@@ -33,6 +33,7 @@ from app.api.v1 import (
     org_units,
     public,
     reminders,
+    risk_points,
     unit_statistics,
     users,
 )
@@ -71,6 +72,7 @@ API_ROUTERS = (
     accountability.router,
     public.router,
     inspections.router,
+    risk_points.router,
     # issue 12, double-random draws (双随机一公开)
     draws.router,
     draws.public_router,

@@ -60,6 +60,10 @@ class Permission(StrEnum):
     inspections_transition = "inspections:transition"
     checklists_write = "checklists:write"
     draws_write = "draws:write"
+    # The risk register (issue 13).
+    risks_read = "risks:read"
+    risks_write = "risks:write"
+    risks_follow_up = "risks:follow_up"
     draws_read = "draws:read"  # issue 12, draws: government staff read their draws
 
 
@@ -70,6 +74,7 @@ P = Permission
 # (the unit rule is the service's: app/services/accountability.py).
 # Every person has an inbox (its own notifications only); machine clients have none.
 _READ = {
+    P.risks_read,
     P.me_read,
     P.catalogs_read,
     P.enterprises_read,
@@ -80,6 +85,7 @@ _READ = {
 }
 _GOV_READ = _READ | {P.org_units_read, P.statistics_read, P.inspections_read, P.draws_read}
 _GOV_WORK = _GOV_READ | {
+    P.risks_follow_up,
     P.hazards_create,
     P.hazards_transition,
     P.attachments_write,
@@ -88,7 +94,12 @@ _GOV_WORK = _GOV_READ | {
 }
 # Enterprises record their own self-inspections (企业自查) and see the started inspections of
 # themselves; an expert only what it is assigned (the scope rule: app/auth/scope.py).
-_ENTERPRISE_INSPECTIONS = {P.inspections_read, P.inspections_write, P.inspections_transition}
+_ENTERPRISE_INSPECTIONS = {
+    P.inspections_read,
+    P.inspections_write,
+    P.inspections_transition,
+    P.risks_write,  # an enterprise maintains its own risk register
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
@@ -175,5 +186,8 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.inspections_transition: ("办理检查（检查、记录、签名）", "Act on inspections"),
     P.checklists_write: ("管理检查表", "Manage checklists"),
     P.draws_write: ("双随机抽取", "Run double-random draws"),
+    P.risks_read: ("查看风险点", "Read risk points"),
+    P.risks_write: ("维护本企业风险点", "Maintain the enterprise's risk points"),
+    P.risks_follow_up: ("督促风险管控（标记跟踪）", "Mark risk points for follow-up"),
     P.draws_read: ("查看双随机抽取记录", "Read double-random draws"),
 }

@@ -246,3 +246,9 @@ def visible_checklists(p: Principal) -> ColumnElement[bool]:
     if county is None:
         return starters
     return or_(starters, Checklist.county_code == county)
+
+
+def visible_risk_points(p: Principal) -> ColumnElement[bool]:
+    """Risk points (a filter over ``RiskPoint`` joined with its ``Enterprise``): those of the
+    enterprises in the caller's scope (an enterprise user: its own; an expert: none)."""
+    return visible_enterprises(p)

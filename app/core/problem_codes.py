@@ -159,6 +159,13 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "依法不予处罚的隐患不能作为罚款依据",
         "Findings exempt from penalty",
     ),
+    ProblemCode("invalid_assessment", 422, "风险评价输入无效", "Invalid risk assessment"),
+    ProblemCode(
+        "risk_color_derived",
+        422,
+        "企业风险等级由风险点确定",
+        "Risk colour derived from risk points",
+    ),
     ProblemCode("hazard_not_exempt", 422, "该隐患不属于依法不予处罚的情形", "Hazard not exempt"),
     # issue 12, double-random draws (双随机一公开)
     ProblemCode("draw_pool_empty", 422, "没有符合条件的企业可供抽取", "Empty enterprise pool"),

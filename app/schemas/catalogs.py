@@ -101,4 +101,11 @@ class CatalogsOut(ResponseModel):
     inspection_event_actions: list[CatalogEntry]
     inspection_results: list[CatalogEntry]
     decision_kinds: list[CatalogEntry]
+    risk_levels: list[CatalogEntry]
+    risk_point_kinds: list[CatalogEntry]
+    hazard_factors: list[CatalogEntry] = Field(description="危险有害因素, GB/T 13861-2022 codes")
+    accident_types: list[CatalogEntry] = Field(description="事故类型, GB 6441-1986")
+    control_levels: list[CatalogEntry]
+    measure_kinds: list[CatalogEntry]
+    coordinate_systems: list[CatalogEntry]
     problem_codes: list[ProblemCodeEntry]

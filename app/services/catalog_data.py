@@ -266,6 +266,23 @@ DECISION_KINDS = (
 # Decisions that are a penalty (行政处罚): a unit deciding none of them on enforcement visits
 # with findings is a zero-penalty unit (零处罚) in the figures.
 PENALTY_DECISIONS = frozenset({"suspension", "fine", "closure", "referral", "blacklist"})
+
+
+def _risk_catalogs() -> dict[str, tuple[Entry, ...]]:
+    """The risk register's catalogues (app/services/risks/catalog.py: GB/T 13861, GB 6441 …)."""
+    from app.services.risks import catalog
+
+    return {
+        "risk_levels": catalog.RISK_LEVELS,
+        "risk_point_kinds": catalog.RISK_POINT_KINDS,
+        "hazard_factors": catalog.HAZARD_FACTORS,
+        "accident_types": catalog.ACCIDENT_TYPES,
+        "control_levels": catalog.CONTROL_LEVELS,
+        "measure_kinds": catalog.MEASURE_KINDS,
+        "coordinate_systems": catalog.COORDINATE_SYSTEMS,
+    }
+
+
 CATALOGS: dict[str, tuple[Entry, ...]] = {
     "org_unit_kinds": ORG_UNIT_KINDS,
     "enterprise_scales": ENTERPRISE_SCALES,
@@ -296,6 +313,7 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "inspection_event_actions": INSPECTION_EVENT_ACTIONS,
     "inspection_results": INSPECTION_RESULTS,
     "decision_kinds": DECISION_KINDS,
+    **_risk_catalogs(),
 }
 
 

@@ -23,7 +23,7 @@ from app.auth.scope import (
 from app.core import json_agg, reads
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
-from app.models import BlacklistEntry, Enterprise, MajorHazardInstallation, OrgUnit
+from app.models import BlacklistEntry, Enterprise, MajorHazardInstallation, OrgUnit, RiskPoint
 from app.schemas.common import ListParams
 from app.schemas.enterprises import (
     CONTACT_FIELDS,
@@ -306,6 +306,15 @@ async def _check_region(session: AsyncSession, p: Principal, region_code: str) -
         )
 
 
+async def _has_risk_points(session: AsyncSession, enterprise_id: str) -> bool:
+    found = await session.execute(
+        select(RiskPoint.id)
+        .where(RiskPoint.enterprise_id == enterprise_id, RiskPoint.status == "active")
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def _check_department(session: AsyncSession, p: Principal, department_id: str) -> None:
     unit = await session.get(OrgUnit, department_id)
     if unit is None or unit.kind != "bureau" or unit.county_code != p.county_code:
@@ -398,6 +407,13 @@ async def update_enterprise(
                     for f in other
                 ],
             )
+    if "risk_color" in data and await _has_risk_points(session, ent.id):
+        raise ValidationFailed.field(
+            "risk_color",
+            "企业已辨识风险点，风险等级取其最高风险点的等级，不能直接修改",
+            "The enterprise has risk points: its colour is that of its highest one",
+            code="risk_color_derived",
+        )
     if "region_code" in data:
         await _check_region(session, p, data["region_code"])
     if "enforcement_department_id" in data:
