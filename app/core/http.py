@@ -87,3 +87,16 @@ def page_response(model: type[BaseModel], items: Sequence[Any], page: PageResult
     if page.total is not None:
         body["total"] = page.total
     return json_response(body)
+
+
+# issue 13, maps: GeoJSON answers (RFC 7946)
+class GeoJSONResponse(Response):
+    """``application/geo+json``. As a route's ``response_class`` (with ``response_model``) it
+    makes openapi.json declare the 200 under that media type with the model's schema."""
+
+    media_type = "application/geo+json"
+
+
+def geo_response(body: dict[str, Any]) -> Response:
+    """A GeoJSON FeatureCollection shaped by app/services/geo.py, serialised once."""
+    return GeoJSONResponse(dumps(body))

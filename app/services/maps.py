@@ -1,0 +1,108 @@
+"""The maps' reads (issue 13, 一图): enterprises as GeoJSON points in the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.models.enterprises import Enterprise
+from app.models.hazards import Hazard
+from app.services import geo
+from app.services.enterprises import filtered
+from app.services.hazards.workflow import OPEN
+
+# Locations are stored as WGS-84 (the enterprise's ``location``).
+STORED: geo.CoordinateSystem = "wgs84"
+# GCJ-02 moves a point by well under 0.01° anywhere in China: a GCJ-02 box, brought back to
+# WGS-84 by its corners and grown by this, holds every stored point that lands inside it.
+_GCJ_MARGIN = 0.01
+
+
+def _open_count(major: bool) -> Any:
+    stmt = select(func.count()).where(
+        Hazard.enterprise_id == Enterprise.id, Hazard.status.in_(OPEN)
+    )
+    if major:
+        stmt = stmt.where(Hazard.level == "major")
+    return stmt.correlate(Enterprise).scalar_subquery()
+
+
+def _stored_box(box: geo.BBox, coords: geo.CoordinateSystem) -> geo.BBox:
+    if coords == STORED:
+        return box
+    corners = [
+        geo.convert(lng, lat, coords, STORED)
+        for lng in (box.min_lng, box.max_lng)
+        for lat in (box.min_lat, box.max_lat)
+    ]
+    lngs, lats = [c[0] for c in corners], [c[1] for c in corners]
+    return geo.BBox(min(lngs), min(lats), max(lngs), max(lats)).widened(_GCJ_MARGIN)
+
+
+async def enterprise_map(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    coords: geo.CoordinateSystem,
+    bbox: geo.BBox | None,
+    limit: int,
+    filters: dict[str, Any],
+) -> dict[str, Any]:
+    """One statement: the list's rows (scope and filters from ``filtered``) with a location,
+    inside the box, by name, with their open and major open hazards counted alongside."""
+    stmt = (
+        filtered(p, **filters)
+        .with_only_columns(
+            Enterprise.id,
+            Enterprise.name,
+            Enterprise.sector,
+            Enterprise.region_code,
+            Enterprise.risk_color,
+            Enterprise.lng,
+            Enterprise.lat,
+            _open_count(False).label("open_hazards"),
+            _open_count(True).label("major_open_hazards"),
+            maintain_column_froms=True,
+        )
+        .where(Enterprise.lat.is_not(None), Enterprise.lng.is_not(None))
+        .order_by(Enterprise.name, Enterprise.id)
+    )
+    exact = coords == STORED
+    if bbox is not None:
+        box = _stored_box(bbox, coords)
+        stmt = stmt.where(
+            Enterprise.lng.between(box.min_lng, box.max_lng),
+            Enterprise.lat.between(box.min_lat, box.max_lat),
+        )
+    if exact or bbox is None:
+        stmt = stmt.limit(limit + 1)  # the SQL box is the asked box: no row is dropped below
+    features: list[dict[str, Any]] = []
+    truncated = False
+    result = await session.stream(stmt)
+    try:
+        async for row in result.mappings():
+            lng, lat = geo.convert(row["lng"], row["lat"], STORED, coords)
+            if bbox is not None and not bbox.contains(lng, lat):
+                continue  # in the grown box only
+            if len(features) == limit:
+                truncated = True
+                break
+            props = {
+                key: row[key]
+                for key in (
+                    "id",
+                    "name",
+                    "sector",
+                    "region_code",
+                    "risk_color",
+                    "open_hazards",
+                    "major_open_hazards",
+                )
+            }
+            features.append(geo.point_feature(row["id"], lng, lat, props, coords))
+    finally:
+        await result.close()
+    return geo.feature_collection(features, coords, truncated=truncated)
