@@ -11,6 +11,7 @@ import pytest
 import shapely.geometry
 
 from app.core.errors import ValidationFailed
+from app.schemas.maps import EnterpriseMap
 from app.services import geo
 from tests.conftest import World
 from tests.hazard_helpers import act, register
@@ -145,7 +146,9 @@ async def located_world(client, world: World) -> None:  # type: ignore[no-untype
 
 
 def check_geojson(body: dict[str, Any], coordinate_system: str) -> None:
-    """What RFC 7946 lets us assert, and shapely reading every geometry."""
+    """The documented schema (openapi.json's EnterpriseMap), what RFC 7946 lets us assert, and
+    shapely reading every geometry."""
+    EnterpriseMap.model_validate(body)
     assert body["type"] == "FeatureCollection"
     assert "crs" not in body
     assert body["coordinate_system"] == coordinate_system
