@@ -12,7 +12,7 @@ import shapely.geometry
 
 from app.core.errors import ValidationFailed
 from app.schemas.maps import EnterpriseMap
-from app.services import geo
+from app.services import geo, maps
 from tests.conftest import World
 from tests.hazard_helpers import act, register
 
@@ -45,7 +45,16 @@ def test_tiananmen_and_suzhou() -> None:
     assert geo.convert(116.98, 33.64, "gcj02", "gcj02") == (116.98, 33.64)
 
 
-def test_round_trip_across_china() -> None:
+def test_round_trip_across_china_and_the_largest_offset() -> None:
+    largest = max(
+        max(
+            abs(a - b)
+            for a, b in zip(geo.wgs84_to_gcj02(x / 4, y / 4), (x / 4, y / 4), strict=True)
+        )
+        for x in range(72 * 4, 138 * 4, 3)
+        for y in range(4, 56 * 4, 3)
+    )
+    assert 0.009 < largest < maps.GCJ_MARGIN  # the bbox prefilter's margin holds every point
     worst = 0.0
     for lng in range(74, 136, 3):
         for lat in range(4, 54, 3):
@@ -243,6 +252,10 @@ async def test_map_filters_bbox_coords_and_limit(client, world: World) -> None: 
     tight = f"{glng - 0.001},{glat - 0.001},{glng + 0.001},{glat + 0.001}"
     assert await ids(bbox=tight, coords="gcj02") == [a1]
     assert await ids(bbox=tight) == []
+    # ent_a2 is in the grown prefilter box but not in the asked one: dropped, and not counted
+    # against the limit
+    r = (await get_map(client, world, limit=1, coords="gcj02", bbox=tight)).json()
+    assert [f["id"] for f in r["features"]] == [a1] and r["truncated"] is False
     assert await ids(bbox="116.979,33.639,116.981,33.641", coords="gcj02") == []
     assert await ids(bbox="116.979,33.639,116.981,33.641") == [a1]
 
