@@ -256,6 +256,11 @@ async def test_map_filters_bbox_coords_and_limit(client, world: World) -> None: 
     # against the limit
     r = (await get_map(client, world, limit=1, coords="gcj02", bbox=tight)).json()
     assert [f["id"] for f in r["features"]] == [a1] and r["truncated"] is False
+    # and the other way round: ent_a1 (first by name) in the grown box only, ent_a2 inside
+    g2lng, g2lat = geo.wgs84_to_gcj02(116.99, 33.65)
+    box = f"{g2lng - 0.006},{g2lat - 0.001},{g2lng + 0.001},{g2lat + 0.001}"
+    r = (await get_map(client, world, limit=1, coords="gcj02", bbox=box)).json()
+    assert [f["id"] for f in r["features"]] == [a2] and r["truncated"] is False
     assert await ids(bbox="116.979,33.639,116.981,33.641", coords="gcj02") == []
     assert await ids(bbox="116.979,33.639,116.981,33.641") == [a1]
 

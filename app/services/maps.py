@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -19,6 +19,17 @@ STORED: geo.CoordinateSystem = "wgs84"
 # The GCJ-02 offset is at most 0.0104° anywhere (tests/test_maps.py measures it): a stored point
 # whose GCJ-02 position is in a box lies in the same box grown by this.
 GCJ_MARGIN = 0.011
+
+
+_PROPERTIES = (
+    "id",
+    "name",
+    "sector",
+    "region_code",
+    "risk_color",
+    "open_hazards",
+    "major_open_hazards",
+)
 
 
 def _open_count(major: bool) -> Any:
@@ -45,8 +56,9 @@ async def enterprise_map(
     limit: int,
     filters: dict[str, Any],
 ) -> dict[str, Any]:
-    """One statement: the list's rows (scope and filters from ``filtered``) with a location,
-    inside the box, by name, with their open and major open hazards counted alongside."""
+    """The list's rows (scope and filters from ``filtered``) with a location, inside the box,
+    by name, with their open and major open hazards counted alongside, in one statement (a
+    GCJ-02 box may take another)."""
     stmt = (
         filtered(p, **filters)
         .with_only_columns(
@@ -64,39 +76,28 @@ async def enterprise_map(
         .where(Enterprise.lat.is_not(None), Enterprise.lng.is_not(None))
         .order_by(Enterprise.name, Enterprise.id)
     )
-    exact = coords == STORED
     if bbox is not None:
         box = _stored_box(bbox, coords)
         stmt = stmt.where(
             Enterprise.lng.between(box.min_lng, box.max_lng),
             Enterprise.lat.between(box.min_lat, box.max_lat),
         )
-    if exact or bbox is None:
-        stmt = stmt.limit(limit + 1)  # the SQL box is the asked box: no row is dropped below
     features: list[dict[str, Any]] = []
-    truncated = False
-    result = await session.stream(stmt)
-    try:
-        async for row in result.mappings():
+    after: tuple[str, str] | None = None
+    while True:
+        # One statement, unless a box in another system made it drop rows of its grown box:
+        # then the next rows by (name, id) until ``limit + 1`` are in.
+        wanted = limit + 1 - len(features)
+        page = stmt if after is None else stmt.where(tuple_(Enterprise.name, Enterprise.id) > after)
+        rows = (await session.execute(page.limit(wanted))).mappings().all()
+        for row in rows:
             lng, lat = geo.convert(row["lng"], row["lat"], STORED, coords)
             if bbox is not None and not bbox.contains(lng, lat):
                 continue  # in the grown box only
-            if len(features) == limit:
-                truncated = True
-                break
-            props = {
-                key: row[key]
-                for key in (
-                    "id",
-                    "name",
-                    "sector",
-                    "region_code",
-                    "risk_color",
-                    "open_hazards",
-                    "major_open_hazards",
-                )
-            }
+            props = {key: row[key] for key in _PROPERTIES}
             features.append(geo.point_feature(row["id"], lng, lat, props, coords))
-    finally:
-        await result.close()
-    return geo.feature_collection(features, coords, truncated=truncated)
+        if len(features) > limit or len(rows) < wanted:
+            break
+        after = (rows[-1]["name"], rows[-1]["id"])
+    truncated = len(features) > limit
+    return geo.feature_collection(features[:limit], coords, truncated=truncated)
