@@ -28,6 +28,7 @@ from app.api.v1 import (
     inspections,
     jobs,
     major_hazard_installations,  # i12-check
+    maps,  # issue 13, maps (i13-geo)
     me,
     notifications,
     org_units,
@@ -80,6 +81,8 @@ API_ROUTERS = (
     checklists.router,
     blacklist.router,
     major_hazard_installations.router,
+    # issue 13, maps (i13-geo)
+    maps.router,
     # issue 12: enforcement figures and self-inspection compliance
     inspection_statistics.router,
 )

@@ -459,6 +459,22 @@ async def test_the_public_list_is_the_same_for_every_caller_and_for_nobody(clien
         assert r.json() == anonymous.json(), actor
 
 
+# ---- issue 13, maps (i13-geo): the enterprise map holds exactly the list's scope ---------------
+
+
+async def test_enterprise_map_holds_exactly_the_callers_scope(app, client, world2) -> None:  # type: ignore[no-untyped-def]
+    async with app.state.sessionmaker() as s:  # every enterprise of both counties on the map
+        for e in (await s.scalars(select(Enterprise))).all():
+            e.lng, e.lat = 116.98, 33.64
+        await s.commit()
+    by_id = {v: k for k, v in world2.ids.items()}
+    for actor in ACTORS:
+        r = await client.get("/api/v1/maps/enterprises", headers=world2.h(actor))
+        assert r.status_code == 200, actor
+        got = {by_id.get(f["id"], f["id"]) for f in r.json()["features"]}
+        assert got == ENTERPRISE_SCOPE[actor], actor
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -476,6 +492,7 @@ async def test_the_public_list_is_the_same_for_every_caller_and_for_nobody(clien
         "/api/v1/statistics/hazards",
         "/api/v1/statistics/enterprises",
         "/api/v1/checklists",  # i12-check
+        "/api/v1/maps/enterprises",  # issue 13, maps (i13-geo)
         # issue 12, enforcement figures
         "/api/v1/statistics/enforcement",
         "/api/v1/statistics/self-inspection?period=2026-Q4",

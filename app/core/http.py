@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from pydantic import BaseModel
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.core.errors import PreconditionFailed
 from app.core.pagination import PageResult
@@ -87,3 +87,20 @@ def page_response(model: type[BaseModel], items: Sequence[Any], page: PageResult
     if page.total is not None:
         body["total"] = page.total
     return json_response(body)
+
+
+# issue 13, maps: GeoJSON answers (RFC 7946)
+class GeoJSONResponse(JSONResponse):
+    """``application/geo+json``, written by orjson like ``dumps``. As a route's
+    ``response_class`` (with ``response_model``) openapi.json declares the 200 under that media
+    type with the model's schema (FastAPI does so only for ``JSONResponse`` subclasses)."""
+
+    media_type = "application/geo+json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def geo_response(body: dict[str, Any]) -> Response:
+    """A GeoJSON FeatureCollection shaped by app/services/geo.py, serialised once."""
+    return GeoJSONResponse(body)
