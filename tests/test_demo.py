@@ -181,3 +181,25 @@ async def test_demo_has_a_published_draw_and_a_running_one(app, client, demo) ->
     assert public.status_code == 200, public.text
     assert len(public.json()["picks"]) == 4
     assert (await client.get(f"/api/v1/public/draws/{running.id}")).status_code == 404
+
+
+async def test_demo_enterprises_have_risk_points_whose_highest_is_their_colour(app, demo) -> None:  # type: ignore[no-untyped-def]
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from app.models import Enterprise, RiskPoint
+
+    async with app.state.sessionmaker() as s:
+        colors = dict(
+            (await s.execute(select(Enterprise.id, Enterprise.risk_color))).tuples().all()
+        )
+        rows = (await s.execute(select(RiskPoint.enterprise_id, RiskPoint.level))).tuples().all()
+    levels: dict[str, list[str]] = defaultdict(list)
+    for ent, level in rows:
+        levels[ent].append(level)
+    order = ("red", "orange", "yellow", "blue")
+    assert set(levels) == set(colors)
+    for ent, found in levels.items():
+        assert 3 <= len(found) <= 10
+        assert min(found, key=order.index) == (colors[ent] or "blue")

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from app.schemas.enterprises import RiskColor
+from app.schemas.org_units import SectorCode
 from app.services.geo import CoordinateSystem
 
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -22,9 +24,9 @@ class PointGeometry(BaseModel):
 class EnterpriseMapProperties(BaseModel):
     id: str
     name: str
-    sector: str
+    sector: SectorCode  # type: ignore[valid-type]
     region_code: str
-    risk_color: str | None
+    risk_color: RiskColor | None  # type: ignore[valid-type]
     open_hazards: Annotated[
         int, Field(ge=0, description="Hazards registered, rectifying or awaiting acceptance")
     ]

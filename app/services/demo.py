@@ -38,6 +38,7 @@ from app.services.catalog_data import SECTORS
 from app.services.demo_draws import load_demo_draws
 from app.services.demo_hazards import load_demo_hazards
 from app.services.demo_inspections import load_demo_inspections
+from app.services.demo_risks import load_demo_risks
 
 DEMO_PASSWORD = "Anjian@2026"
 DEMO_CLIENT_ID = "demo_province"
@@ -220,6 +221,7 @@ async def load_demo(
     await _load_people(session, world)
     world.added["hazards"] = await load_demo_hazards(session, world.enterprises, world.users)
     world.added["major hazard installations"] = await _load_installations(session, world)
+    world.added["risk points"] = await load_demo_risks(session, world.enterprises)
     units = {
         "county": world.county,
         "town": world.towns.get(TOWNS[0][1]),

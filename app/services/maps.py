@@ -14,7 +14,7 @@ from app.services import geo
 from app.services.enterprises import filtered
 from app.services.hazards.workflow import OPEN
 
-# Locations are stored as WGS-84 (the enterprise's ``location``).
+# Locations are stored as given, with their system (``coordinate_system``; before 0018 WGS-84).
 STORED: geo.CoordinateSystem = "wgs84"
 # The GCJ-02 offset is at most 0.0104° anywhere (tests/test_maps.py measures it): a stored point
 # whose GCJ-02 position is in a box lies in the same box grown by this.
@@ -42,9 +42,10 @@ def _open_count(major: bool) -> Any:
 
 
 def _stored_box(box: geo.BBox, coords: geo.CoordinateSystem) -> geo.BBox:
-    """The box to select stored (WGS-84) points by: the asked box, or a larger one holding it
-    when it is in another system (the exact test is then on the converted point)."""
-    return box if coords == STORED else box.widened(GCJ_MARGIN)
+    """The box to select stored points by: each may be in either system, so a box grown by the
+    largest offset holds every point whose converted position is in the asked one (the exact
+    test is then on the converted point)."""
+    return box.widened(GCJ_MARGIN)
 
 
 async def enterprise_map(
@@ -69,6 +70,7 @@ async def enterprise_map(
             Enterprise.risk_color,
             Enterprise.lng,
             Enterprise.lat,
+            Enterprise.coordinate_system,
             _open_count(False).label("open_hazards"),
             _open_count(True).label("major_open_hazards"),
             maintain_column_froms=True,
@@ -91,7 +93,8 @@ async def enterprise_map(
         page = stmt if after is None else stmt.where(tuple_(Enterprise.name, Enterprise.id) > after)
         rows = (await session.execute(page.limit(wanted))).mappings().all()
         for row in rows:
-            lng, lat = geo.convert(row["lng"], row["lat"], STORED, coords)
+            stored = row["coordinate_system"] or STORED
+            lng, lat = geo.convert(row["lng"], row["lat"], stored, coords)
             if bbox is not None and not bbox.contains(lng, lat):
                 continue  # in the grown box only
             props = {key: row[key] for key in _PROPERTIES}
