@@ -326,3 +326,23 @@ def test_openapi_declares_geojson(app) -> None:  # type: ignore[no-untyped-def]
     assert content["application/geo+json"]["schema"] == {
         "$ref": "#/components/schemas/EnterpriseMap"
     }
+
+
+async def test_a_location_given_in_gcj02_is_served_in_either_system(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    """Stored as given (高德 picks give GCJ-02) and converted to the system asked for."""
+    gcj = geo.wgs84_to_gcj02(116.978, 33.641)
+    r = await client.patch(
+        f"/api/v1/enterprises/{world['ent_a1']}",
+        json={"location": {"lng": gcj[0], "lat": gcj[1], "coordinate_system": "gcj02"}},
+        headers=world.h("admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["location"]["coordinate_system"] == "gcj02"
+    for coords, expected in (("wgs84", (116.978, 33.641)), ("gcj02", gcj)):
+        body = (
+            await client.get(f"/api/v1/maps/enterprises?coords={coords}", headers=world.h("admin"))
+        ).json()
+        (feature,) = [f for f in body["features"] if f["id"] == world["ent_a1"]]
+        lng, lat = feature["geometry"]["coordinates"]
+        assert abs(lng - expected[0]) < 1e-5 and abs(lat - expected[1]) < 1e-5, coords
+        assert body["coordinate_system"] == coords
