@@ -246,3 +246,88 @@ async def test_experts_and_unsigned_callers_see_no_risk_points(client, world: Wo
     await add_expert(client, world)
     assert (await client.get(POINTS, headers=world.h("expert"))).status_code == 403
     assert (await client.get(POINTS)).status_code == 401
+
+
+async def test_a_hazard_names_the_risk_point_whose_measure_failed(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    from tests.hazard_helpers import register
+
+    own = await _create(client, world, assessment=LEC_RED)
+    other = await _create(client, world, "ent_b1_manager")
+    hazard = await register(client, world, risk_point_id=own["id"])
+    assert hazard["risk_point_id"] == own["id"]
+    r = await client.post(
+        "/api/v1/hazards",
+        json={
+            "enterprise_id": world["ent_a1"],
+            "title": "泄爆片缺失",
+            "level": "general",
+            "category": "unsafe_condition",
+            "risk_point_id": other["id"],
+        },
+        headers=world.h("town_a_officer"),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_risk_point"
+
+
+async def test_risk_figures_equal_the_list_and_name_where_red_meets_major(
+    client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.hazard_helpers import register
+
+    await _create(client, world, assessment=LEC_RED, kind="operation", name="有限空间作业")
+    await _create(client, world, assessment=LS_BLUE)
+    await _create(client, world, "ent_b1_manager", assessment=LEC_RED)
+    await register(client, world, level="major", title="除尘系统未设泄爆装置")
+    for actor in (
+        "admin",
+        "county_officer",
+        "town_a_officer",
+        "bureau_e_manager",
+        "town_b_officer",
+    ):
+        h = world.h(actor)
+        stats = (await client.get("/api/v1/statistics/risks", headers=h)).json()
+        listed = (await client.get(f"{POINTS}?include_total=true", headers=h)).json()
+        assert stats["totals"]["points"] == listed["total"], actor
+        red = (await client.get(f"{POINTS}?include_total=true&level=red", headers=h)).json()
+        assert stats["totals"]["red"] == red["total"], actor
+        assert sum(g["points"] for g in stats["by_town"]) == listed["total"]
+        coinciding = [e["enterprise"]["id"] for e in stats["red_with_major_open_hazards"]]
+        sees_a1 = actor != "town_b_officer"
+        assert coinciding == ([world["ent_a1"]] if sees_a1 else []), actor
+    county = (
+        await client.get("/api/v1/statistics/risks", headers=world.h("county_officer"))
+    ).json()
+    assert {g["key"]: g["red"] for g in county["by_kind"]} == {"equipment": 1, "operation": 1}
+    assert (
+        await client.get("/api/v1/statistics/risks", headers=world.h("ent_a1_manager"))
+    ).status_code == 403
+
+
+async def test_the_risk_point_map_shows_red_points_beside_open_major_hazards(
+    client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.hazard_helpers import register
+
+    red = await _create(client, world, assessment=LEC_RED)
+    await _create(client, world, assessment=LS_BLUE, location=None)  # no location: not mapped
+    await register(
+        client, world, level="major", title="除尘系统未设泄爆装置", risk_point_id=red["id"]
+    )
+    r = await client.get("/api/v1/maps/risk-points", headers=world.h("county_officer"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    (feature,) = r.json()["features"]
+    props = feature["properties"]
+    assert props["level"] == "red" and props["open_hazards"] == props["major_open_hazards"] == 1
+    assert props["enterprise_major_open_hazards"] == 1
+    # Given in GCJ-02 (the point's location), served in WGS-84 by default.
+    lng = feature["geometry"]["coordinates"][0]
+    assert abs(lng - 116.978) > 1e-4 and r.json()["coordinate_system"] == "wgs84"
+    as_given = (
+        await client.get("/api/v1/maps/risk-points?coords=gcj02", headers=world.h("county_officer"))
+    ).json()["features"][0]["geometry"]["coordinates"]
+    assert abs(as_given[0] - 116.978) < 1e-5 and abs(as_given[1] - 33.641) < 1e-5
+    empty = await client.get("/api/v1/maps/risk-points", headers=world.h("town_b_officer"))
+    assert empty.json()["features"] == []
+    blues = await client.get("/api/v1/maps/risk-points?level=blue", headers=world.h("admin"))
+    assert blues.json()["features"] == []

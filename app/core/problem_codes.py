@@ -159,6 +159,7 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "依法不予处罚的隐患不能作为罚款依据",
         "Findings exempt from penalty",
     ),
+    ProblemCode("unknown_risk_point", 422, "风险点不存在", "Unknown risk point"),
     ProblemCode("invalid_assessment", 422, "风险评价输入无效", "Invalid risk assessment"),
     ProblemCode(
         "risk_color_derived",

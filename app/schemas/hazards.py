@@ -235,6 +235,10 @@ class HazardCreate(RequestModel):
     )
     judgment: Judgment | None = Field(default=None, description="Required for a major hazard")
     attachment_ids: AttachmentIds = Field(default_factory=list, description="Discovery photos")
+    risk_point_id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None,
+        description="The enterprise's risk point whose control measure failed (风险点), if known",
+    )
 
 
 class HazardSummary(ResponseModel):
@@ -273,6 +277,9 @@ class HazardOut(HazardSummary):
     supervision: Supervision | None
     escalation_history: list[EscalationStep]
     attachments: list[AttachmentOut]
+    risk_point_id: str | None = Field(
+        description="The risk point whose control measure failed (GET /api/v1/risk-points/{id})"
+    )
     inspection_id: str | None = Field(
         description="The inspection that found it (a finding), or that linked it as already "
         "known to the enterprise (GET /api/v1/inspections/{inspection_id})"

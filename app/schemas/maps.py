@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.schemas.enterprises import RiskColor
 from app.schemas.org_units import SectorCode
+from app.schemas.risks import RiskLevel, RiskPointKind
 from app.services.geo import CoordinateSystem
 
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -50,3 +51,35 @@ class EnterpriseMap(BaseModel):
     coordinate_system: CoordinateSystem
     truncated: bool
     features: list[EnterpriseFeature]
+
+
+class RiskPointMapProperties(BaseModel):
+    id: str
+    name: str
+    kind: RiskPointKind  # type: ignore[valid-type]
+    level: RiskLevel  # type: ignore[valid-type]
+    follow_up: bool
+    enterprise_id: str
+    enterprise_name: str
+    open_hazards: Annotated[int, Field(ge=0, description="Open hazards naming this risk point")]
+    major_open_hazards: Annotated[int, Field(ge=0, description="Of those, the major ones")]
+    enterprise_major_open_hazards: Annotated[
+        int, Field(ge=0, description="The enterprise's open major hazards (any risk point)")
+    ]
+    coordinate_system: CoordinateSystem
+
+
+class RiskPointFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: RiskPointMapProperties
+
+
+class RiskPointMap(BaseModel):
+    """As ``EnterpriseMap``: foreign members ``coordinate_system`` and ``truncated``."""
+
+    type: Literal["FeatureCollection"]
+    coordinate_system: CoordinateSystem
+    truncated: bool
+    features: list[RiskPointFeature]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.enterprises import Location, LocationOut
 from app.schemas.hazards import ActorKind, Reason
+from app.schemas.org_units import SectorCode
 from app.services.risks.catalog import (
     ACCIDENT_TYPES,
     CONTROL_LEVELS,
@@ -179,3 +180,34 @@ class RiskPointEventOut(ResponseModel):
 class RiskPointEventList(ResponseModel):
     items: list[RiskPointEventOut]
     next_cursor: None = None
+
+
+class RiskLevelCounts(ResponseModel):
+    points: int
+    red: int
+    orange: int
+    yellow: int
+    blue: int
+
+
+class RiskGroup(RiskLevelCounts):
+    key: str = Field(description="The kind, the sector code, or the town's 9-digit region code")
+    name: str | None = Field(default=None, description="by_town: the town's name")
+
+
+class RedAndMajor(ResponseModel):
+    enterprise: NamedRef
+    region_code: str
+    sector: SectorCode  # type: ignore[valid-type]
+    red_points: int
+    major_open_hazards: int
+
+
+class RiskStats(ResponseModel):
+    totals: RiskLevelCounts
+    by_kind: list[RiskGroup]
+    by_sector: list[RiskGroup]
+    by_town: list[RiskGroup]
+    red_with_major_open_hazards: list[RedAndMajor] = Field(
+        description="Enterprises with a red point and an open major hazard at the same time"
+    )

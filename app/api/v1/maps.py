@@ -9,13 +9,14 @@ from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
 from app.api.v1.enterprises import EnterpriseFilters
+from app.api.v1.risk_points import RiskPointFilters
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import GeoJSONResponse, geo_response
-from app.schemas.maps import EnterpriseMap
+from app.schemas.maps import EnterpriseMap, RiskPointMap
 from app.services import geo
-from app.services.maps import enterprise_map
+from app.services.maps import enterprise_map, risk_point_map
 
 router = APIRouter(tags=["maps"], route_class=ApiRoute)
 
@@ -54,8 +55,8 @@ async def map_enterprises(
     the enterprise list's (`q`, `region_code`, `sector`, `risk_color`, `status`,
     `enforcement_department_id`, `blacklisted`).
 
-    Coordinates: `[lng, lat]`, 6 decimals. Locations are stored as WGS-84; `coords=gcj02`
-    converts them for 高德/腾讯 maps (points outside China are unchanged). RFC 7946 has no `crs`
+    Coordinates: `[lng, lat]`, 6 decimals. Locations are stored as given with their system;
+    `coords` converts them (`gcj02` for 高德/腾讯 maps; points outside China are unchanged). RFC 7946 has no `crs`
     member, so the collection's foreign member `coordinate_system` and each feature's
     `properties.coordinate_system` say which one it is. `bbox` is in the same system.
     `limit` (default 1000, at most 5000) caps the features; `truncated: true` says it did.
@@ -69,4 +70,35 @@ async def map_enterprises(
     """
     box = geo.parse_bbox(bbox)
     body = await enterprise_map(session, p, coords=coords, bbox=box, limit=limit, filters=filters)
+    return geo_response(body)
+
+
+@router.get(
+    "/maps/risk-points",
+    operation_id="map_risk_points",
+    response_model=RiskPointMap,
+    response_class=GeoJSONResponse,
+    summary="Map of risk points (GeoJSON)",
+)
+async def map_risk_points(
+    session: SessionDep,
+    p: Requires(Permission.risks_read),
+    filters: RiskPointFilters,
+    coords: Coords = "wgs84",
+    bbox: BBoxParam = None,
+    limit: MapLimit = 1000,
+) -> Response:
+    """The risk points in the caller's scope that have a location (the risk-point list's
+    filters: `enterprise_id`, `level`, `kind`, `region_code`, `sector`, `follow_up`, `status`),
+    red first, as an RFC 7946 FeatureCollection of Points (一图): `coords`, `bbox` and `limit`
+    as for the enterprise map. Each feature's properties: `id`, `name`, `kind`, `level` (the
+    colour), `follow_up`, the enterprise, `open_hazards` and `major_open_hazards` naming this
+    point, and `enterprise_major_open_hazards` — where a red point and an open major hazard
+    coincide.
+
+    Who: roles with `risks:read`, in scope. Errors: 422 `validation_error`,
+    `unknown_parameter`, `repeated_parameter`.
+    """
+    box = geo.parse_bbox(bbox)
+    body = await risk_point_map(session, p, coords=coords, bbox=box, limit=limit, filters=filters)
     return geo_response(body)

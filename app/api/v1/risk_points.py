@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -24,11 +24,39 @@ from app.schemas.risks import (
     RiskPointStatus,
     RiskPointTransition,
     RiskPointUpdate,
+    RiskStats,
 )
 from app.services.risks import service
+from app.services.risks.statistics import risk_statistics
 
 router = APIRouter(tags=["risks"], route_class=ApiRoute)
 PointId = Annotated[str, Path(max_length=64)]
+
+
+async def risk_point_filters(
+    enterprise_id: Annotated[str | None, Query(max_length=64)] = None,
+    level: any_of(RiskLevel) = None,
+    kind: any_of(RiskPointKind) = None,
+    region_code: Annotated[
+        str | None, Query(pattern=r"^\d{1,12}$", description="Prefix, via the enterprise")
+    ] = None,
+    sector: any_of(SectorCode, "Via the enterprise") = None,
+    follow_up: Annotated[bool | None, Query(description="Marked for follow-up")] = None,
+    status: any_of(RiskPointStatus, "Default active") = None,
+) -> dict[str, Any]:
+    """The list's filters, shared by the risk-point map and the risk figures."""
+    return {
+        "enterprise_id": enterprise_id,
+        "level": level,
+        "kind": kind,
+        "region_code": region_code,
+        "sector": sector,
+        "follow_up": follow_up,
+        "status": status,
+    }
+
+
+RiskPointFilters = Annotated[dict[str, Any], Depends(risk_point_filters)]
 
 
 @router.get(
@@ -41,15 +69,7 @@ async def list_risk_points(
     session: SessionDep,
     p: Requires(Permission.risks_read),
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
-    enterprise_id: Annotated[str | None, Query(max_length=64)] = None,
-    level: any_of(RiskLevel) = None,
-    kind: any_of(RiskPointKind) = None,
-    region_code: Annotated[
-        str | None, Query(pattern=r"^\d{1,12}$", description="Prefix, via the enterprise")
-    ] = None,
-    sector: any_of(SectorCode, "Via the enterprise") = None,
-    follow_up: Annotated[bool | None, Query(description="Marked for follow-up")] = None,
-    status: any_of(RiskPointStatus, "Default active") = None,
+    filters: RiskPointFilters,
 ) -> Response:
     """Risk points (风险点) of the enterprises in the caller's scope (an enterprise user: its
     own), one page at a time. Filters: `enterprise_id`, `level` (red/orange/yellow/blue),
@@ -59,18 +79,7 @@ async def list_risk_points(
     Who: every role with `risks:read` (government, enterprise users; not experts). Errors: 422
     `validation_error`, `unknown_parameter`, `repeated_parameter`.
     """
-    page = await service.list_points(
-        session,
-        p,
-        params,
-        enterprise_id=enterprise_id,
-        level=level,
-        kind=kind,
-        region_code=region_code,
-        sector=sector,
-        follow_up=follow_up,
-        status=status,
-    )
+    page = await service.list_points(session, p, params, **filters)
     items = [service.out(r, r.enterprise_name, p) for r in page.rows]
     return page_response(RiskPointPage, items, page)
 
@@ -180,3 +189,25 @@ async def list_risk_point_events(
     return json_response(
         RiskPointEventList.model_construct(items=await service.events(session, p, risk_point_id))
     )
+
+
+@router.get(
+    "/statistics/risks",
+    operation_id="risk_statistics",
+    response_model=RiskStats,
+    tags=["statistics"],
+    summary="Risk figures",
+)
+async def get_risk_statistics(
+    session: SessionDep, p: Requires(Permission.statistics_read), filters: RiskPointFilters
+) -> Response:
+    """The risk points of the caller's scope selected by the list's filters, counted by level
+    (`totals`), and by kind, sector and town with a count per level; and the enterprises where
+    a red point and an open major hazard meet (`red_with_major_open_hazards`, most major
+    hazards first: the county's first list to look at). The totals equal the list's
+    `include_total` for the same filters.
+
+    Who: roles with `statistics:read` (government and machine clients; not enterprise users).
+    Errors: 422 `validation_error`, `unknown_parameter`, `repeated_parameter`.
+    """
+    return json_response(RiskStats.model_validate(await risk_statistics(session, p, filters)))

@@ -21,7 +21,7 @@ from app.core.clock import local_date, local_today
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, Sort, fetch_page, parse_sort
-from app.models import Attachment, Enterprise, Hazard, HazardEvent, OrgUnit, User
+from app.models import Attachment, Enterprise, Hazard, HazardEvent, OrgUnit, RiskPoint, User
 from app.models.base import utcnow
 from app.schemas.common import ListParams, NamedRef, UserRef
 from app.schemas.hazards import (
@@ -314,6 +314,7 @@ def _shape(
     out.update(
         enterprise_id=h.enterprise_id,
         inspection_id=h.inspection_id,
+        risk_point_id=h.risk_point_id,
         description=h.description,
         found_by={"id": h.found_by_id, "name": h.found_by_name or ""} if h.found_by_id else None,
         judgment=JudgmentOut.model_construct(
@@ -610,6 +611,24 @@ async def register(
         details["inspection_id"] = inspection_id
     judgment = _check_judgment(body.level, body.judgment, ent.sector, details)
     found_at, deadline = _registration_dates(p, settings, body)
+    risk_point_id = getattr(body, "risk_point_id", None)
+    if risk_point_id is not None:
+        named = (
+            await session.execute(
+                select(RiskPoint.id).where(
+                    RiskPoint.id == risk_point_id,
+                    RiskPoint.enterprise_id == ent.id,
+                    RiskPoint.status == "active",
+                )
+            )
+        ).first()
+        if named is None:
+            raise ValidationFailed.field(
+                "risk_point_id",
+                "该企业没有此风险点",
+                "No such active risk point of this enterprise",
+                code="unknown_risk_point",
+            )
     county_code = ent.region_code[:6]
     hazard = Hazard(
         number=await next_number(session, county_code, local_today(settings.timezone).year),
@@ -631,6 +650,7 @@ async def register(
         judgment_clause=judgment.clause if judgment else None,
         judgment_text=judgment.text if judgment else None,
         inspection_id=inspection_id,
+        risk_point_id=risk_point_id,
     )
     session.add(hazard)
     await session.flush()

@@ -99,26 +99,31 @@ def out(point: Any, enterprise_name: str, p: Principal) -> dict[str, Any]:
     }
 
 
-_COLUMNS = (*RiskPoint.__table__.c, Enterprise.name.label("enterprise_name"))
+_COLUMNS = (
+    *RiskPoint.__table__.c,
+    Enterprise.name.label("enterprise_name"),
+    Enterprise.region_code.label("region_code"),
+    Enterprise.sector.label("sector"),
+)
 
 
 def _select() -> Any:
     return select(*_COLUMNS).join(Enterprise, Enterprise.id == RiskPoint.enterprise_id)
 
 
-async def list_points(
-    session: Any,
+def filtered(
     p: Principal,
-    params: ListParams,
     *,
-    enterprise_id: str | None,
-    level: list[str] | None,
-    kind: list[str] | None,
-    region_code: str | None,
-    sector: list[str] | None,
-    follow_up: bool | None,
-    status: list[str] | None,
-) -> PageResult:
+    enterprise_id: str | None = None,
+    level: list[str] | None = None,
+    kind: list[str] | None = None,
+    region_code: str | None = None,
+    sector: list[str] | None = None,
+    follow_up: bool | None = None,
+    status: list[str] | None = None,
+) -> Any:
+    """The risk points of the list for these filters, in scope (the map and the figures read
+    the same rows)."""
     stmt = _select().where(visible_risk_points(p))
     if enterprise_id:
         stmt = stmt.where(RiskPoint.enterprise_id == enterprise_id)
@@ -132,10 +137,13 @@ async def list_points(
         stmt = stmt.where(Enterprise.sector.in_(sector))
     if follow_up is not None:
         stmt = stmt.where(RiskPoint.follow_up.is_(follow_up))
-    stmt = stmt.where(RiskPoint.status.in_(status or ["active"]))
+    return stmt.where(RiskPoint.status.in_(status or ["active"]))
+
+
+async def list_points(session: Any, p: Principal, params: ListParams, **filters: Any) -> PageResult:
     return await fetch_page(
         session,
-        stmt,
+        filtered(p, **filters),
         sort=parse_sort(params.sort, SORTS, DEFAULT_SORT),
         id_column=RiskPoint.id,
         limit=params.limit,
