@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from app.auth.principal import Principal
 from app.core.errors import AppError, Conflict, Forbidden
+from app.schemas.common import NamedRef
 
 
 class HasStatus(Protocol):
@@ -176,4 +177,22 @@ def event_fields(
         "payload": details or {},
         "attachment_ids": attachment_ids or [],
         "created_at": at,
+    }
+
+
+def event_out(e: Any) -> dict[str, Any]:
+    """The fields every lifecycle's event answer shares, from its event row: the domain's
+    ``…EventOut.model_construct(**event_out(e))`` (hazards add the files cited)."""
+    return {
+        "id": e.id,
+        "action": e.action,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "actor": NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
+        if e.actor_id
+        else None,
+        "actor_kind": e.actor_kind,
+        "note": e.note,
+        "details": e.payload or {},
+        "created_at": e.created_at,
     }

@@ -43,7 +43,7 @@ from app.services.hazards.queries import (
     stock_cutoff_instant,
 )
 from app.services.hazards.workflow import OPEN, Facts
-from app.services.lifecycle import event_fields
+from app.services.lifecycle import event_fields, event_out
 from app.services.numbering import next_number
 from app.services.refs import unit_dict, unit_ref
 
@@ -414,20 +414,7 @@ async def events(session: AsyncSession, p: Principal, hazard_id: str) -> list[Ha
     if not rows:
         await get_visible(session, p, hazard_id)  # 404 unless it exists in scope
     return [
-        HazardEventOut.model_construct(
-            id=e.id,
-            action=e.action,
-            from_status=e.from_status,
-            to_status=e.to_status,
-            actor=NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
-            if e.actor_id
-            else None,
-            actor_kind=e.actor_kind,
-            note=e.note,
-            details=e.payload or {},
-            attachment_ids=e.attachment_ids or [],
-            created_at=e.created_at,
-        )
+        HazardEventOut.model_construct(**event_out(e), attachment_ids=e.attachment_ids or [])
         for e in rows
     ]
 

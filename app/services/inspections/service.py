@@ -37,7 +37,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.schemas.common import ListParams, NamedRef
+from app.schemas.common import ListParams
 from app.schemas.hazards import HazardCreate, Judgment
 from app.schemas.inspections import (
     AddFindingAction,
@@ -55,7 +55,7 @@ from app.services.hazards.workflow import OPEN as OPEN_HAZARD
 from app.services.inspections import workflow
 from app.services.inspections.queries import InspectionFilters, conditions
 from app.services.inspections.workflow import Facts, is_enforcement
-from app.services.lifecycle import event_fields
+from app.services.lifecycle import event_fields, event_out
 from app.services.numbering import next_number
 from app.services.refs import unit_dict
 
@@ -440,22 +440,7 @@ async def events(session: AsyncSession, p: Principal, inspection_id: str) -> lis
     )
     if not rows:
         raise NotFound("检查记录不存在", "Inspection not found")
-    return [
-        InspectionEventOut.model_construct(
-            id=e.id,
-            action=e.action,
-            from_status=e.from_status,
-            to_status=e.to_status,
-            actor=NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
-            if e.actor_id
-            else None,
-            actor_kind=e.actor_kind,
-            note=e.note,
-            details=e.payload or {},
-            created_at=e.created_at,
-        )
-        for e in rows
-    ]
+    return [InspectionEventOut.model_construct(**event_out(e)) for e in rows]
 
 
 # ---- planning ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ marks, the history, and the enterprise colour derived from its highest risk."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +19,9 @@ from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageResult, fetch_page, parse_sort
 from app.models import Enterprise, RiskPoint, RiskPointEvent
 from app.models.base import utcnow
-from app.schemas.common import ListParams, NamedRef
+from app.schemas.common import ListParams
 from app.schemas.risks import AssessmentIn, RiskPointCreate, RiskPointEventOut, RiskPointUpdate
-from app.services.lifecycle import event_fields
+from app.services.lifecycle import event_fields, event_out
 from app.services.risks import workflow
 from app.services.risks.assessment import LEVELS, AssessmentInputError, assess
 
@@ -236,10 +237,9 @@ def _apply(point: RiskPoint, data: dict[str, Any]) -> None:
             setattr(point, key, value)
 
 
-def _noon(day: Any) -> Any:
-    from datetime import UTC, datetime, time
-
-    return None if day is None else datetime.combine(day, time(4), tzinfo=UTC)  # 12:00 local
+def _noon(day: date | None) -> datetime | None:
+    """A review date as noon of that day in Asia/Shanghai (04:00 UTC), read back as the day."""
+    return None if day is None else datetime.combine(day, time(4), tzinfo=UTC)
 
 
 def _owner_or_403(p: Principal, enterprise_id: str) -> None:
@@ -344,19 +344,4 @@ async def events(session: AsyncSession, p: Principal, point_id: str) -> list[Any
     )
     if not rows:
         raise NotFound("风险点不存在", "Risk point not found")
-    return [
-        RiskPointEventOut.model_construct(
-            id=e.id,
-            action=e.action,
-            from_status=e.from_status,
-            to_status=e.to_status,
-            actor=NamedRef.model_construct(id=e.actor_id, name=e.actor_name or "")
-            if e.actor_id
-            else None,
-            actor_kind=e.actor_kind,
-            note=e.note,
-            details=e.payload or {},
-            created_at=e.created_at,
-        )
-        for e in rows
-    ]
+    return [RiskPointEventOut.model_construct(**event_out(e)) for e in rows]
