@@ -102,13 +102,11 @@ def credit(n: int) -> str:
 
 async def _truncate(app) -> None:  # type: ignore[no-untyped-def]
     app.state.principal_cache.clear()  # callers of the previous world are gone with it
+    # DELETE, children first, on both databases: on PostgreSQL a TRUNCATE of every table costs
+    # ~140 ms (new files for each table) against ~10 ms for deleting the few rows a test wrote.
     async with app.state.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {names} CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                await conn.execute(table.delete())
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
 
 
 @pytest.fixture
