@@ -10,6 +10,9 @@ from urllib.parse import unquote
 
 import pypdf
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.conftest import World
 from tests.statements import statements
@@ -257,3 +260,44 @@ async def test_the_principals_phone_is_for_callers_who_may_read_the_enterprise(
     assert kinds == ["fire", "ambulance", "police", *(["enterprise"] if phone else [])]
     text = pdf_text((await client.get(board_url(created, format="pdf"), headers=h)).content)[1]
     assert ("13900000003" in text) is phone
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(text=st.text(min_size=1, max_size=300))
+def test_any_text_renders(text: str) -> None:
+    """Whatever a measure or a name holds (markup, control characters, emoji, other scripts),
+    the board renders and stays a readable PDF."""
+    from app.services.risks.notice_board_pdf import render
+
+    board = {
+        "risk_point_id": "p1",
+        "name": text,
+        "kind": "place",
+        "location_text": text,
+        "enterprise": {"id": "e1", "name": text},
+        "status": "active",
+        "level": "yellow",
+        "level_name": "一般风险",
+        "color_hex": "#FFFF00",
+        "control_level": "team",
+        "control_level_name": "班组级",
+        "hazard_factors": [],
+        "accident_types": [],
+        "control_measures": [{"kind": "management", "name": "管理", "items": [text]}],
+        "emergency_measures": [text],
+        "responsible": {"person": text, "post": None},
+        "emergency_phones": [{"kind": "fire", "name": "火警", "number": "119"}],
+        "reviewed_at": None,
+    }
+    assert pdf_text(render(board))[0] >= 1
+
+
+def test_the_duty_number_setting_takes_a_phone_number_or_nothing() -> None:
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    assert Settings(emergency_phone=" ").emergency_phone is None
+    assert Settings(emergency_phone="0557-1234567").emergency_phone == "0557-1234567"
+    with pytest.raises(ValidationError):
+        Settings(emergency_phone="call the office")
