@@ -30,6 +30,7 @@ from app.api.v1 import (
     major_hazard_installations,  # i12-check
     maps,  # issue 13, maps (i13-geo)
     me,
+    notice_boards,  # issue 13, 风险告知牌
     notifications,
     org_units,
     public,
@@ -83,6 +84,8 @@ API_ROUTERS = (
     major_hazard_installations.router,
     # issue 13, maps (i13-geo)
     maps.router,
+    # issue 13, the risk notice board (风险告知牌)
+    notice_boards.router,
     # issue 12: enforcement figures and self-inspection compliance
     inspection_statistics.router,
 )

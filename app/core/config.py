@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # minute, and how long a closed hazard stays listed (marked closed).
     public_rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000)
     public_closed_days: int = Field(default=90, ge=0, le=3650)
+    # The risk notice board (风险告知牌, issue 13): the duty number printed after 119, 120 and 110
+    # when set (e.g. the county's 应急管理值班电话 ``0557-1234567``), and how many boards are
+    # rendered as PDF at once per worker process.
+    emergency_phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{1,18}[0-9]$")
+    notice_board_workers: int = Field(default=2, ge=1, le=64)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     idempotency_ttl_seconds: int = 24 * 3600
@@ -107,6 +112,11 @@ class Settings(BaseSettings):
                 "or leave it unset to have one generated in the data dir"
             )
         return value
+
+    @field_validator("emergency_phone", mode="before")
+    @classmethod
+    def _blank_phone_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("reminder_offsets_days", mode="before")
     @classmethod

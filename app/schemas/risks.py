@@ -211,3 +211,55 @@ class RiskStats(ResponseModel):
     red_with_major_open_hazards: list[RedAndMajor] = Field(
         description="Enterprises with a red point and an open major hazard at the same time"
     )
+
+
+# issue 13, 一图一牌三清单: the risk notice board (风险告知牌) of one point
+NoticeBoardFormat = Literal["json", "pdf"]
+EmergencyPhoneKind = Literal["fire", "ambulance", "police", "enterprise", "duty"]
+
+
+class HazardFactorOut(ResponseModel):
+    code: HazardFactor  # type: ignore[valid-type]
+    name: str = Field(description="The GB/T 13861 label (English under Accept-Language: en)")
+
+
+class AccidentTypeOut(ResponseModel):
+    code: AccidentType  # type: ignore[valid-type]
+    name: str = Field(description="The GB 6441 label (English under Accept-Language: en)")
+
+
+class MeasureGroupOut(ResponseModel):
+    kind: MeasureKind
+    name: str = Field(description="The kind's label, e.g. 工程技术")
+    items: list[str]
+
+
+class EmergencyPhoneOut(ResponseModel):
+    kind: EmergencyPhoneKind
+    name: str = Field(description="What the number is, e.g. 火警")
+    number: str
+
+
+class RiskNoticeBoardOut(ResponseModel):
+    """What the 风险告知牌 of a point shows, in its order; the PDF prints the same."""
+
+    risk_point_id: str
+    name: str
+    kind: RiskPointKind  # type: ignore[valid-type]
+    location_text: str | None
+    enterprise: NamedRef
+    status: RiskPointStatus
+    level: RiskLevel
+    level_name: str = Field(description="重大风险 / 较大风险 / 一般风险 / 低风险")
+    color_hex: str = Field(description="The level's colour as #RRGGBB (红橙黄蓝)")
+    control_level: ControlLevel  # type: ignore[valid-type]
+    control_level_name: str
+    hazard_factors: list[HazardFactorOut]
+    accident_types: list[AccidentTypeOut]
+    control_measures: list[MeasureGroupOut] = Field(
+        description="By kind, in the catalogue's order; kinds without a measure are left out"
+    )
+    emergency_measures: list[str]
+    responsible: ResponsibleOut | None
+    emergency_phones: list[EmergencyPhoneOut]
+    reviewed_at: date | None
