@@ -770,3 +770,46 @@ def test_upgrade_to_0018_names_wgs84_for_every_demo_location_and_keeps_every_row
         _query(url, "SELECT count(*) FROM hazards WHERE risk_point_id IS NOT NULL")
     ) == [(0,)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0019_gives_every_demo_risk_point_with_measures_its_checklist(
+    fresh_database: str,
+) -> None:
+    """The demo county taken back to 0018 and up again: each risk point with control measures
+    has exactly one current checklist of its own, with one item per measure as the service
+    writes them; the county's other checklists are kept as they were."""
+    import json
+
+    from app.services.risks.checklist import items_for
+
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    library = "SELECT count(*) FROM checklists WHERE code NOT LIKE 'RP-%'"
+    kept = asyncio.run(_query(url, library))
+    command.downgrade(cfg, "0018")
+    assert asyncio.run(_query(url, "SELECT count(*) FROM checklists WHERE code LIKE 'RP-%'")) == [
+        (0,)
+    ]
+    command.upgrade(cfg, "0019")
+    assert asyncio.run(_query(url, library)) == kept
+    points = asyncio.run(_query(url, "SELECT id, name, control_measures FROM risk_points"))
+    assert points
+    generated = {
+        rp: (code, n, json.loads(items) if isinstance(items, str) else items)
+        for rp, code, n, items in asyncio.run(
+            _query(
+                url,
+                "SELECT risk_point_id, code, version_no, items FROM checklists "
+                "WHERE risk_point_id IS NOT NULL AND is_current",
+            )
+        )
+    }
+    for point_id, name, measures in points:
+        measures = json.loads(measures) if isinstance(measures, str) else measures
+        if not measures:
+            assert point_id not in generated
+            continue
+        assert generated[point_id] == (f"RP-{point_id}", 1, items_for(name, measures))
+    command.upgrade(cfg, "head")

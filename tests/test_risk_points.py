@@ -331,3 +331,53 @@ async def test_the_risk_point_map_shows_red_points_beside_open_major_hazards(
     assert empty.json()["features"] == []
     blues = await client.get("/api/v1/maps/risk-points?level=blue", headers=world.h("admin"))
     assert blues.json()["features"] == []
+
+
+async def test_hazard_figures_group_by_the_level_of_their_risk_point(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    """``group_by=risk_level``: the level each hazard's risk point has now, ``none`` for hazards
+    naming none; each group equals the list filtered by ``risk_level``."""
+    from tests.hazard_helpers import register
+
+    red = await _create(client, world, assessment=LEC_RED)
+    yellow = await _create(client, world, name="有限空间作业", kind="operation")
+    await register(client, world, risk_point_id=red["id"])
+    await register(client, world, risk_point_id=red["id"])
+    await register(client, world, risk_point_id=yellow["id"])
+    await register(client, world)
+    for actor in ("county_officer", "town_a_officer", "ent_a1_manager", "town_b_officer"):
+        h = world.h(actor)
+        r = await client.get("/api/v1/statistics/hazards?group_by=risk_level", headers=h)
+        if actor == "ent_a1_manager":  # enterprise users hold no statistics:read
+            assert r.status_code == 403
+            continue
+        assert r.status_code == 200, r.text
+        groups = {g["risk_level"]: g for g in r.json()["groups"]}
+        for level, group in groups.items():
+            listed = await client.get(
+                f"/api/v1/hazards?risk_level={level}&include_total=true", headers=h
+            )
+            assert listed.json()["total"] == group["found"], (actor, level)
+        if actor == "town_b_officer":
+            assert "red" not in groups
+            continue
+        assert groups["red"]["found"] == 2 and groups["yellow"]["found"] == 1
+        assert groups["red"]["labels"]["risk_level"] == "重大风险"
+        assert groups["none"]["labels"]["risk_level"] == "未关联风险点"
+    by_point = await client.get(
+        f"/api/v1/hazards?risk_point_id={red['id']}&include_total=true",
+        headers=world.h("ent_a1_manager"),
+    )
+    assert by_point.json()["total"] == 2
+    # A re-assessment moves the point's hazards to its new level.
+    current = await client.get(f"{POINTS}/{red['id']}", headers=world.h("ent_a1_manager"))
+    r = await client.patch(
+        f"{POINTS}/{red['id']}",
+        json={"assessment": LS_BLUE},
+        headers={**world.h("ent_a1_manager"), "If-Match": current.headers["etag"]},
+    )
+    assert r.status_code == 200, r.text
+    r = await client.get(
+        "/api/v1/statistics/hazards?group_by=risk_level,town", headers=world.h("county_officer")
+    )
+    levels = {g["key"]["risk_level"]: g["found"] for g in r.json()["groups"]}
+    assert levels.get("blue") == 2 and "red" not in levels

@@ -493,6 +493,9 @@ async def test_enterprise_map_holds_exactly_the_callers_scope(app, client, world
         "/api/v1/statistics/enterprises",
         "/api/v1/checklists",  # i12-check
         "/api/v1/maps/enterprises",  # issue 13, maps (i13-geo)
+        "/api/v1/maps/risk-points",  # issue 13, the risk register
+        "/api/v1/risk-points",
+        "/api/v1/statistics/risks",
         # issue 12, enforcement figures
         "/api/v1/statistics/enforcement",
         "/api/v1/statistics/self-inspection?period=2026-Q4",
@@ -1111,3 +1114,94 @@ async def test_every_inspection_read_requires_a_token(client, world, path) -> No
     r = await client.get(path)
     assert r.status_code == 401
     assert r.json()["code"] == "invalid_token"
+
+
+# ---- issue 13, the risk register: a risk point in every enterprise of both counties ----------
+# Risk points follow their enterprise's scope (app.auth.scope.visible_risk_points); the machine
+# client holds no risks:read (403), enterprise users no statistics:read.
+RISK_READERS = {a for a in ACTORS if a != "machine"}
+
+
+@pytest.fixture
+async def risk_world(app, world2: World) -> World:  # type: ignore[no-untyped-def]
+    from app.models import RiskPoint, RiskPointEvent
+    from app.models.base import utcnow
+    from app.services.risks import checklist as risk_checklist
+
+    async with app.state.sessionmaker() as s:
+        for name in ENTERPRISES:
+            ent = await s.get(Enterprise, world2[name])
+            assert ent is not None
+            pt = RiskPoint(
+                enterprise_id=ent.id,
+                name=f"{name} 有限空间作业",
+                kind="operation",
+                lat=33.64,
+                lng=116.98,
+                coordinate_system="wgs84",
+                hazard_factors=["2201"],
+                assessment={"method": "ls", "inputs": {"l": 5, "s": 4}, "score": "20"},
+                level="red",
+                control_level="company",
+                control_measures=[{"kind": "management", "text": "作业审批"}],
+                emergency_measures=[],
+                accident_types=["poisoning_asphyxiation"],
+                status="active",
+                follow_up=False,
+            )
+            s.add(pt)
+            await s.flush()
+            s.add(
+                RiskPointEvent(
+                    risk_point_id=pt.id,
+                    action="create",
+                    to_status="active",
+                    actor_kind="system",
+                    payload={},
+                    attachment_ids=[],
+                    created_at=utcnow(),
+                )
+            )
+            s.add(risk_checklist.version_of(pt, ent.region_code, ent.sector, 1))
+            world2.ids[f"rp_{name}"] = pt.id
+        await s.commit()
+    return world2
+
+
+def _points(names: set[str] | None) -> set[str] | None:
+    return None if names is None else {f"rp_{n}" for n in names}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_risk_points_hold_exactly_the_callers_scope(client, risk_world, actor) -> None:  # type: ignore[no-untyped-def]
+    w = risk_world
+    scope = _points(ENTERPRISE_SCOPE[actor]) if actor in RISK_READERS else None
+    await _check_list(client, w, actor, "/api/v1/risk-points", scope)
+    targets = tuple(f"rp_{n}" for n in ENTERPRISES)
+    await _check_details(client, w, actor, "/api/v1/risk-points", targets, scope)
+    got = {}
+    for t in targets:
+        for tail in ("events", "checklist"):
+            r = await client.get(f"/api/v1/risk-points/{w[t]}/{tail}", headers=w.h(actor))
+            got[(t, tail)] = r.status_code
+    expected = {
+        (t, tail): s for t, s in _expect(scope, targets).items() for tail in ("events", "checklist")
+    }
+    assert got == expected, actor
+    r = await client.get("/api/v1/maps/risk-points", headers=w.h(actor))
+    if scope is None:
+        assert r.status_code == 403
+    else:
+        by_id = {v: k for k, v in w.ids.items()}
+        assert {by_id.get(f["id"], f["id"]) for f in r.json()["features"]} == scope, actor
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_risk_figures_count_exactly_the_callers_scope(client, risk_world, actor) -> None:  # type: ignore[no-untyped-def]
+    r = await client.get("/api/v1/statistics/risks", headers=risk_world.h(actor))
+    if actor not in STATISTICS_READERS:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 200, r.text
+    totals = r.json()["totals"]
+    assert totals["points"] == totals["red"] == len(ENTERPRISE_SCOPE[actor]), (actor, totals)

@@ -34,6 +34,7 @@ from app.models import (
     Inspection,
     InspectionAssignee,
     OrgUnit,
+    RiskPoint,
     User,
 )
 
@@ -240,12 +241,24 @@ def caller_county(p: Principal) -> str | None:
 def visible_checklists(p: Principal) -> ColumnElement[bool]:
     """Checklists (a filter over ``Checklist``) the caller sees: the starter ones (no county)
     and those of its own county, for government and enterprise users alike (an enterprise
-    inspects itself with its county's lists)."""
+    inspects itself with its county's lists); a checklist generated from a risk point only by
+    those who see the point (another enterprise's register is not a county list)."""
     county = caller_county(p)
     starters = Checklist.county_code.is_(None)
     if county is None:
         return starters
-    return or_(starters, Checklist.county_code == county)
+    points_seen = (
+        select(RiskPoint.id)
+        .join(Enterprise, Enterprise.id == RiskPoint.enterprise_id)
+        .where(visible_risk_points(p))
+    )
+    return or_(
+        starters,
+        and_(
+            Checklist.county_code == county,
+            or_(Checklist.risk_point_id.is_(None), Checklist.risk_point_id.in_(points_seen)),
+        ),
+    )
 
 
 def visible_risk_points(p: Principal) -> ColumnElement[bool]:

@@ -162,6 +162,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("unknown_risk_point", 422, "风险点不存在", "Unknown risk point"),
     ProblemCode("invalid_assessment", 422, "风险评价输入无效", "Invalid risk assessment"),
     ProblemCode(
+        "risk_point_without_measures",
+        409,
+        "风险点尚无管控措施",
+        "Risk point has no control measures",
+    ),
+    ProblemCode(
         "risk_color_derived",
         422,
         "企业风险等级由风险点确定",
@@ -176,7 +182,10 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("inspector_not_certified", 422, "检查人员没有执法证号", "Inspector not certified"),
     # issue 12, checklists and blacklist (i12-check)
     ProblemCode(
-        "checklist_read_only", 409, "平台预置检查表为只读", "Starter checklist is read-only"
+        "checklist_read_only",
+        409,
+        "检查表为只读（平台预置或由风险点生成）",
+        "Checklist is read-only",
     ),
     ProblemCode(
         "checklist_not_current", 409, "只能修改检查表的当前版本", "Not the current version"

@@ -43,6 +43,9 @@ class Checklist(IdMixin, TimestampMixin, Base):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(48))
+    # Set on the checklist generated from a risk point's control measures
+    # (app/services/risks/checklist.py): read in the point's scope, never edited here.
+    risk_point_id: Mapped[str | None] = mapped_column(ForeignKey("risk_points.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

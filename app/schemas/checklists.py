@@ -94,6 +94,10 @@ class ChecklistFields(ResponseModel):
     sector: SectorCode | None  # type: ignore[valid-type]
     county_code: str | None = Field(description="Null for a starter checklist (every county)")
     starter: bool = Field(description="Shipped with the platform: read-only for everyone")
+    risk_point_id: str | None = Field(
+        description="Generated from this risk point's control measures (read-only; "
+        "GET /api/v1/risk-points/{risk_point_id}/checklist)"
+    )
     locked: bool = Field(
         description="Used by a signed inspection: it never changes, a PATCH makes the next version"
     )

@@ -472,6 +472,10 @@ Transition = Annotated[
 ]
 
 
+# The level of the risk point a hazard names (its current one), or ``none``: the grouping
+# ``risk_level`` and the list's filter of that name (app/services/hazards/queries.py).
+HazardRiskLevel = Literal["red", "orange", "yellow", "blue", "none"]
+
 StatsGroup = Literal[
     "town",
     "sector",
@@ -482,6 +486,7 @@ StatsGroup = Literal[
     "bureau",
     "stock_year",
     "judgment_clause",
+    "risk_level",
 ]
 _STATS_GROUPS: tuple[str, ...] = StatsGroup.__args__  # type: ignore[attr-defined]
 
@@ -522,6 +527,10 @@ class HazardStatsRow(ResponseModel):
         default=None,
         description="`<standard>:<clause>` of the judgment a major hazard cites "
         "(`none` when it cites none)",
+    )
+    risk_level: HazardRiskLevel | None = Field(
+        default=None,
+        description="Level its risk point has now (`none`: the hazard names no risk point)",
     )
     found: int
     closed: int

@@ -5,6 +5,8 @@
 - A county's checklists are read by its government and enterprise users (scope:
   ``app.auth.scope.visible_checklists``) and written by admins and by managers of the county
   office or of a bureau (a town manager: 403).
+- A risk point's checklist (``risk_point_id``, app/services/risks/checklist.py) follows the
+  point's control measures and is read-only here (409 ``checklist_read_only``).
 - A version used by a signed inspection is ``locked`` (``lock``, called by the inspection
   service): a PATCH of it writes the next version (same code, ``version_no`` + 1) and marks the
   old one not current. Only the current version may be edited (409 ``checklist_not_current``).
@@ -65,6 +67,7 @@ def _fields(get: Any, english: bool) -> dict[str, Any]:
         "sector": get("sector"),
         "county_code": get("county_code"),
         "starter": get("county_code") is None,
+        "risk_point_id": get("risk_point_id"),
         "locked": bool(get("locked")),
         "is_current": bool(get("is_current")),
         "item_count": len(items),
@@ -94,6 +97,7 @@ _COLUMNS = (
     Checklist.items,
     Checklist.locked,
     Checklist.is_current,
+    Checklist.risk_point_id,
     Checklist.created_at,
     Checklist.updated_at,
 )
@@ -105,12 +109,19 @@ def filtered(
     sector: list[str] | None = None,
     code: str | None = None,
     current: bool = True,
+    risk_point_id: str | None = None,
 ) -> Select[Any]:
+    """The county's library; the checklists generated from risk points only when asked for by
+    ``risk_point_id`` or ``code`` (one per point: they would bury the library)."""
     stmt = select(*_COLUMNS).where(visible_checklists(p))
     if sector:
         stmt = stmt.where(Checklist.sector.in_(sector))
     if code:
         stmt = stmt.where(Checklist.code == code)
+    if risk_point_id:
+        stmt = stmt.where(Checklist.risk_point_id == risk_point_id)
+    elif not code:
+        stmt = stmt.where(Checklist.risk_point_id.is_(None))
     if current:
         stmt = stmt.where(Checklist.is_current.is_(True))
     return stmt
@@ -317,6 +328,12 @@ def ensure_editable(p: Principal, checklist: Checklist) -> None:
         raise Conflict(
             "平台预置检查表为只读，可按其内容新建本县检查表",
             "Starter checklists are read-only; create a checklist of your own from it",
+            code="checklist_read_only",
+        )
+    if checklist.risk_point_id is not None:
+        raise Conflict(
+            "该检查表由风险点的管控措施生成，请修改风险点的管控措施",
+            "This checklist is generated from a risk point's control measures; change the point",
             code="checklist_read_only",
         )
     if not checklist.is_current:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.ids import new_id
 from app.models import Enterprise, RiskPoint, RiskPointEvent
 from app.models.base import utcnow
+from app.services.risks import checklist as risk_checklist
 from app.services.risks.assessment import assess
 
 SEED = 13861
@@ -187,5 +188,13 @@ async def load_demo_risks(session: AsyncSession, enterprises: list[Enterprise]) 
     session.add_all(points)
     await session.flush()
     session.add_all(events)
+    by_id = {e.id: e for e in enterprises}
+    session.add_all(
+        risk_checklist.version_of(
+            pt, by_id[pt.enterprise_id].region_code, by_id[pt.enterprise_id].sector, 1
+        )
+        for pt in points
+        if pt.control_measures
+    )
     await session.flush()
     return len(points)

@@ -37,19 +37,24 @@ async def list_checklists(
     current: Annotated[
         bool, Query(description="Only the current version of each code (false: every version)")
     ] = True,
+    risk_point_id: Annotated[
+        str | None, Query(max_length=64, description="The checklists generated from this point")
+    ] = None,
 ) -> Response:
     """Checklists (检查表) the caller may inspect with: the starter checklists shipped with the
     platform (`starter: true`, every county) and those of the caller's county, without their
     items (`item_count`; the items: `GET /api/v1/checklists/{checklist_id}`). One page at a
     time (`limit` ≤ 500, `cursor`, `include_total`). Filters: `sector` (several), `code`,
-    `current` (default `true`: the newest version of each code; `false` adds the older ones).
+    `current` (default `true`: the newest version of each code; `false` adds the older ones),
+    `risk_point_id` (the checklists generated from a risk point's control measures, which are
+    left out otherwise unless `code` names one).
     `sort`: `code` (default), `name`, `created_at`, `updated_at`, `-` for descending.
 
     Who: every role with `inspections:read`, enterprise users included (they self-inspect with
     them). Errors: 422 `validation_error`, `unknown_parameter`, `repeated_parameter`.
     """
     page = await service.list_checklists(
-        session, p, params, sector=sector, code=code, current=current
+        session, p, params, sector=sector, code=code, current=current, risk_point_id=risk_point_id
     )
     en = wants_english(request)
     return page_response(ChecklistPage, [service.summary(r, en) for r in page.rows], page)

@@ -23,6 +23,7 @@ from app.schemas.hazards import (
     HazardLevel,
     HazardOut,
     HazardPage,
+    HazardRiskLevel,
     HazardSource,
     HazardStats,
     HazardStatus,
@@ -78,6 +79,12 @@ async def hazard_filters(
     q: Annotated[
         str | None, Query(max_length=100, description="Title, number, location or enterprise name")
     ] = None,
+    risk_point_id: Annotated[
+        str | None, Query(max_length=64, description="The risk point whose measure failed")
+    ] = None,
+    risk_level: any_of(
+        HazardRiskLevel, "The level the hazard's risk point has now; `none`: names no point"
+    ) = None,
 ) -> HazardFilters:
     return HazardFilters(
         status=_tuple(status),
@@ -98,6 +105,8 @@ async def hazard_filters(
         deadline_from=deadline_from,
         deadline_to=deadline_to,
         q=q,
+        risk_point_id=risk_point_id,
+        risk_level=_tuple(risk_level),
     )
 
 

@@ -12,6 +12,8 @@ from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
+from app.core.i18n import wants_english
+from app.schemas.checklists import ChecklistOut
 from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.org_units import SectorCode
 from app.schemas.risks import (
@@ -26,6 +28,7 @@ from app.schemas.risks import (
     RiskPointUpdate,
     RiskStats,
 )
+from app.services.risks import checklist as risk_checklist
 from app.services.risks import service
 from app.services.risks.statistics import risk_statistics
 
@@ -189,6 +192,32 @@ async def list_risk_point_events(
     return json_response(
         RiskPointEventList.model_construct(items=await service.events(session, p, risk_point_id))
     )
+
+
+@router.get(
+    "/risk-points/{risk_point_id}/checklist",
+    operation_id="get_risk_point_checklist",
+    response_model=ChecklistOut,
+    summary="Get the investigation checklist of a risk point",
+)
+async def get_risk_point_checklist(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.risks_read),
+    risk_point_id: PointId,
+) -> Response:
+    """The investigation checklist generated from the point's control measures (从风险到排查):
+    one item per measure (`M1`, `M2` … in the register's order), the measure as its `basis`.
+    It is a checklist version of its own (`code` `RP-<risk_point_id>`, `risk_point_id` set):
+    plan a self-inspection with its `id` as `checklist_id`. A change of the point's name or
+    measures writes the next version (`version_no` + 1) and retires this one, so an inspection
+    keeps the version it used; the older versions: `GET /api/v1/checklists?risk_point_id=…
+    &current=false`. Read-only through `/api/v1/checklists` (409 `checklist_read_only`).
+
+    Who: `risks:read` in the point's scope. Errors: 404 `not_found`; 409
+    `risk_point_without_measures` (no control measure to check)."""
+    body, version = await risk_checklist.read(session, p, risk_point_id, wants_english(request))
+    return json_response(body, version=version)
 
 
 @router.get(

@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises
 from app.core.clock import start_of_local_day
 from app.core.config import Settings
-from app.models import Enterprise, Hazard, OrgUnit
+from app.models import Enterprise, Hazard, OrgUnit, RiskPoint
 from app.services.hazards.workflow import OPEN
 
 OPEN_STATES = tuple(sorted(OPEN))
@@ -42,10 +42,29 @@ class HazardFilters:
     deadline_from: date | None = None
     deadline_to: date | None = None
     q: str | None = None
+    risk_point_id: str | None = None
+    # Levels of the hazards' risk points (their current ones); ``none``: no risk point named.
+    risk_level: tuple[str, ...] | None = None
 
 
 def stock_cutoff_instant(settings: Settings) -> datetime:
     return start_of_local_day(settings.stock_cutoff, settings.timezone)
+
+
+# The level a hazard's risk point has now, ``none`` when it names none: the grouping
+# ``risk_level`` and its filter (a correlated lookup by primary key, so no join to thread through
+# every statement the statistics build).
+NO_RISK_POINT = "none"
+
+
+def risk_level_expr() -> ColumnElement[str]:
+    level = (
+        select(RiskPoint.level)
+        .where(RiskPoint.id == Hazard.risk_point_id)
+        .correlate(Hazard)
+        .scalar_subquery()
+    )
+    return func.coalesce(level, NO_RISK_POINT)
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
@@ -124,6 +143,10 @@ def conditions(
         out.append(Hazard.deadline >= f.deadline_from)
     if f.deadline_to is not None:
         out.append(Hazard.deadline <= f.deadline_to)
+    if f.risk_point_id:
+        out.append(Hazard.risk_point_id == f.risk_point_id)
+    if f.risk_level:
+        out.append(risk_level_expr().in_(f.risk_level))
     if f.q:
         out.append(
             or_(

@@ -25,13 +25,16 @@ from app.schemas.hazards import HazardStatsRow, StatsGroup
 from app.services import catalog_data, judgment_standards
 from app.services.catalog_data import HAZARD_LEVELS, HAZARD_SOURCES, SECTORS
 from app.services.hazards.queries import (
+    NO_RISK_POINT,
     OPEN_STATES,
     HazardFilters,
     conditions,
     count_where,
     overdue_condition,
+    risk_level_expr,
     stock_condition,
 )
+from app.services.risks.catalog import RISK_LEVELS
 
 GROUPS: tuple[str, ...] = StatsGroup.__args__  # type: ignore[attr-defined]
 # Groupings that count only part of the hazards, and the filter each implies (as the query
@@ -55,6 +58,10 @@ _LABELS: dict[bool, dict[str, dict[str, str]]] = {
         "sector": {s.code: s.name_en if english else s.name_zh for s in SECTORS},
         "level": {e.code: e.name_en if english else e.name_zh for e in HAZARD_LEVELS},
         "source": {e.code: e.name_en if english else e.name_zh for e in HAZARD_SOURCES},
+        "risk_level": {
+            **{e.code: e.name_en if english else e.name_zh for e in RISK_LEVELS},
+            NO_RISK_POINT: "No risk point named" if english else "未关联风险点",
+        },
     }
     for english in (False, True)
 }
@@ -119,6 +126,8 @@ def _group_expr(name: str, dialect: str, settings: Settings) -> Any:
         return Hazard.source
     if name == "enforcement_department":
         return Enterprise.enforcement_department_id
+    if name == "risk_level":
+        return risk_level_expr()
     if name == "stock_year":
         return _local_format(dialect, settings, "YYYY", "%Y")
     if name == "judgment_clause":

@@ -22,6 +22,7 @@ from app.models.base import utcnow
 from app.schemas.common import ListParams
 from app.schemas.risks import AssessmentIn, RiskPointCreate, RiskPointEventOut, RiskPointUpdate
 from app.services.lifecycle import event_fields, event_out
+from app.services.risks import checklist as risk_checklist
 from app.services.risks import workflow
 from app.services.risks.assessment import LEVELS, AssessmentInputError, assess
 
@@ -276,6 +277,7 @@ async def create(session: AsyncSession, p: Principal, body: RiskPointCreate) -> 
     session.add(_event(point, p, "create", None, details={"level": point.level}))
     await session.flush()
     await derive_enterprise_color(session, enterprise_id)
+    await risk_checklist.sync(session, point)
     return point
 
 
@@ -301,6 +303,8 @@ async def update(
     session.add(_event(point, p, action, point.status, details=details))
     await session.flush()
     await derive_enterprise_color(session, point.enterprise_id)
+    if {"name", "control_measures"} & data.keys():
+        await risk_checklist.sync(session, point)
     return point
 
 
