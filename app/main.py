@@ -35,6 +35,7 @@ from app.api.v1 import (
     org_units,
     public,
     reminders,
+    risk_lists,  # issue 13, the three lists (risklists)
     risk_points,
     unit_statistics,
     users,
@@ -75,6 +76,8 @@ API_ROUTERS = (
     public.router,
     inspections.router,
     risk_points.router,
+    # issue 13, the risk register's three lists (一图一牌三清单)
+    risk_lists.router,
     # issue 12, double-random draws (双随机一公开)
     draws.router,
     draws.public_router,

@@ -1205,3 +1205,26 @@ async def test_risk_figures_count_exactly_the_callers_scope(client, risk_world, 
     assert r.status_code == 200, r.text
     totals = r.json()["totals"]
     assert totals["points"] == totals["red"] == len(ENTERPRISE_SCOPE[actor]), (actor, totals)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_risk_lists_hold_exactly_the_callers_scope(client, risk_world, actor) -> None:  # type: ignore[no-untyped-def]
+    """The three lists (三清单) of each enterprise: in scope its point, else 404 (403 without
+    risks:read), as JSON and as the workbook."""
+    w = risk_world
+    scope = ENTERPRISE_SCOPE[actor] if actor in RISK_READERS else None
+    got = {}
+    for name in ENTERPRISES:
+        path = f"/api/v1/enterprises/{w[name]}/risk-lists"
+        for fmt in ("json", "xlsx"):
+            r = await client.get(
+                path, params={"list": "measures", "format": fmt}, headers=w.h(actor)
+            )
+            got[(name, fmt)] = r.status_code
+            if r.status_code == 200 and fmt == "json":
+                groups = r.json()["groups"]
+                assert [g["risk_point_id"] for g in groups] == [w[f"rp_{name}"]], (actor, name)
+    expected = {
+        (t, fmt): s for t, s in _expect(scope, ENTERPRISES).items() for fmt in ("json", "xlsx")
+    }
+    assert got == expected, actor

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # item 9); thumbnails are made by at most this many worker threads at once.
     attachment_max_pixels: int = Field(default=50_000_000, ge=1, le=80_000_000)
     attachment_thumbnail_workers: int = Field(default=2, ge=1, le=64)
+    # Spreadsheets (the risk lists' .xlsx, issue 13) are written by at most this many worker
+    # threads at once per process: each holds its workbook in memory while it is built.
+    spreadsheet_workers: int = Field(default=2, ge=1, le=64)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     # The public list of disclosed major hazards (issue 11): requests per client address and
