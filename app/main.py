@@ -37,6 +37,7 @@ from app.api.v1 import (
     reminders,
     risk_lists,  # issue 13, the three lists (risklists)
     risk_points,
+    tasks,  # issue 14, task lists and tasks
     unit_statistics,
     users,
 )
@@ -89,6 +90,7 @@ API_ROUTERS = (
     maps.router,
     # issue 13, the risk notice board (风险告知牌)
     notice_boards.router,
+    tasks.router,
     # issue 12: enforcement figures and self-inspection compliance
     inspection_statistics.router,
 )

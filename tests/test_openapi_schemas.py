@@ -233,7 +233,12 @@ async def test_enumerations_without_a_filter_are_the_catalogue_codes(schema, cli
     assert _property(schema, "ReminderOut", "kind") == codes("reminder_kinds")
     assert codes("reminder_kinds") == ["deadline_warning", "overdue"]
     assert _property(schema, "NotificationOut", "kind") == codes("notification_kinds")
-    assert codes("notification_kinds") == ["hazard_deadline_warning", "hazard_overdue"]
+    assert codes("notification_kinds") == [
+        "hazard_deadline_warning",
+        "hazard_overdue",
+        "task_list_issued",
+        "task_assigned",
+    ]
     assert _property(schema, "HazardEventOut", "actor_kind") == codes("event_actor_kinds")
     assert sorted(_property(schema, "HazardEventOut", "action")) == sorted(
         codes("hazard_event_actions")

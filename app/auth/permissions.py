@@ -65,6 +65,10 @@ class Permission(StrEnum):
     risks_write = "risks:write"
     risks_follow_up = "risks:follow_up"
     draws_read = "draws:read"  # issue 12, draws: government staff read their draws
+    # Task lists and dispatch (issue 14).
+    tasks_read = "tasks:read"
+    tasks_issue = "tasks:issue"
+    tasks_progress = "tasks:progress"
 
 
 P = Permission
@@ -75,6 +79,7 @@ P = Permission
 # Every person has an inbox (its own notifications only); machine clients have none.
 _READ = {
     P.risks_read,
+    P.tasks_read,
     P.me_read,
     P.catalogs_read,
     P.enterprises_read,
@@ -86,6 +91,7 @@ _READ = {
 _GOV_READ = _READ | {P.org_units_read, P.statistics_read, P.inspections_read, P.draws_read}
 _GOV_WORK = _GOV_READ | {
     P.risks_follow_up,
+    P.tasks_progress,
     P.hazards_create,
     P.hazards_transition,
     P.attachments_write,
@@ -99,6 +105,7 @@ _ENTERPRISE_INSPECTIONS = {
     P.inspections_write,
     P.inspections_transition,
     P.risks_write,  # an enterprise maintains its own risk register
+    P.tasks_progress,  # and works and reports on the tasks assigned to it
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -113,6 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.accountability_write,
             P.checklists_write,
             P.draws_write,
+            P.tasks_issue,  # county and town managers issue task lists (the unit rule: services)
         }
     ),
     Role.officer: frozenset(
@@ -190,4 +198,7 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.risks_write: ("维护本企业风险点", "Maintain the enterprise's risk points"),
     P.risks_follow_up: ("督促风险管控（标记跟踪）", "Mark risk points for follow-up"),
     P.draws_read: ("查看双随机抽取记录", "Read double-random draws"),
+    P.tasks_read: ("查看任务清单", "Read task lists"),
+    P.tasks_issue: ("编制、下达任务清单", "Draw up and issue task lists"),
+    P.tasks_progress: ("办理、报送任务", "Work and report on tasks"),
 }

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    exists,
     false,
     or_,
     select,
@@ -35,6 +36,9 @@ from app.models import (
     InspectionAssignee,
     OrgUnit,
     RiskPoint,
+    Task,
+    TaskAssignee,
+    TaskList,
     User,
 )
 
@@ -265,3 +269,78 @@ def visible_risk_points(p: Principal) -> ColumnElement[bool]:
     """Risk points (a filter over ``RiskPoint`` joined with its ``Enterprise``): those of the
     enterprises in the caller's scope (an enterprise user: its own; an expert: none)."""
     return visible_enterprises(p)
+
+
+# ---- task lists and tasks (清单与调度, issue 14) ----
+
+
+def sees_whole_task_lists(p: Principal) -> bool:
+    """Admins and the county office's staff see every issued list of their county whole."""
+    return p.is_government and (p.is_admin or p.unit.kind == "county")
+
+
+def _whole_list(p: Principal) -> ColumnElement[bool]:
+    """Lists (a filter over ``TaskList``) the caller sees whole: those its unit issued (drafts
+    included), and for the county every list of the county once issued (drafts too for
+    admins)."""
+    if not p.is_government:
+        return false()
+    own = TaskList.issuing_unit_id == p.unit.id
+    if not sees_whole_task_lists(p):
+        return own
+    county = TaskList.county_code == p.unit.county_code
+    return or_(own, county if p.is_admin else and_(county, TaskList.status != "draft"))
+
+
+def assigned_task_ids(p: Principal) -> Select[tuple[str]]:
+    """The tasks with a part of the caller's own unit or enterprise."""
+    if p.enterprise_id is not None:
+        return select(TaskAssignee.task_id).where(TaskAssignee.enterprise_id == p.enterprise_id)
+    if p.is_government:
+        return select(TaskAssignee.task_id).where(TaskAssignee.unit_id == p.unit.id)
+    return select(TaskAssignee.task_id).where(false())
+
+
+def _own_tasks(p: Principal) -> ColumnElement[bool]:
+    """Tasks (a filter over ``Task``) that are the caller's in an issued list: assigned to it,
+    led by its unit, or split by its unit from its own part."""
+    if p.kind == "user" and p.is_expert:
+        return false()
+    conds: list[ColumnElement[bool]] = [Task.id.in_(assigned_task_ids(p))]
+    if p.is_government:
+        conds += [Task.lead_unit_id == p.unit.id, Task.split_by_unit_id == p.unit.id]
+    return or_(*conds)
+
+
+def visible_tasks(p: Principal) -> ColumnElement[bool]:
+    """Tasks (a filter over ``Task`` joined with its ``TaskList``) the caller sees: every task
+    of a list it sees whole, and its own tasks of issued lists."""
+    return or_(_whole_list(p), and_(TaskList.status != "draft", _own_tasks(p)))
+
+
+def visible_task_lists(p: Principal) -> ColumnElement[bool]:
+    """Lists (a filter over ``TaskList``) the caller sees: those it sees whole, and the issued
+    ones holding a task of its own (it then sees only those tasks)."""
+    has_own = exists(select(Task.id).where(Task.task_list_id == TaskList.id, _own_tasks(p)))
+    return or_(_whole_list(p), and_(TaskList.status != "draft", has_own))
+
+
+def sees_every_part(
+    p: Principal, issuing_unit_id: str, county_code: str, lead_unit_id: str | None
+) -> bool:
+    """Whether the caller sees every assignee's part of a task (the issuer, the county, the
+    lead unit) or only its own (an assignee never sees another's)."""
+    if not p.is_government:
+        return False
+    if p.unit.id in (issuing_unit_id, lead_unit_id):
+        return True
+    return sees_whole_task_lists(p) and p.unit.county_code == county_code
+
+
+def assignable_units(unit: UnitInfo) -> ColumnElement[bool]:
+    """Units (a filter over ``OrgUnit``) a unit may assign tasks to: the county office, the
+    other units of its county (towns and bureaus, below and beside it); a town or a bureau
+    none (it assigns its enterprises)."""
+    if unit.kind != "county":
+        return false()
+    return and_(OrgUnit.county_code == unit.county_code, OrgUnit.id != unit.id)

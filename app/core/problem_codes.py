@@ -161,6 +161,15 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ),
     ProblemCode("unknown_risk_point", 422, "风险点不存在", "Unknown risk point"),
     ProblemCode("invalid_assessment", 422, "风险评价输入无效", "Invalid risk assessment"),
+    # issue 14, task lists and tasks
+    ProblemCode("unknown_task_list", 422, "任务清单不存在", "Unknown task list"),
+    ProblemCode("unknown_task", 422, "任务不存在", "Unknown task"),
+    ProblemCode("unknown_assignee", 422, "责任单位不是该任务的责任单位", "Unknown assignee"),
+    ProblemCode("duplicate_assignee", 422, "责任单位重复", "Assignee named twice"),
+    ProblemCode(
+        "assignee_out_of_scope", 422, "责任单位不在下达单位的范围内", "Assignee out of scope"
+    ),
+    ProblemCode("task_list_not_draft", 409, "任务清单已下达", "Task list already issued"),
     ProblemCode(
         "risk_point_without_measures",
         409,

@@ -27,6 +27,7 @@ from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
 from app.models.rate_limits import RateLimit
 from app.models.risks import RiskPoint, RiskPointEvent
+from app.models.tasks import Task, TaskAssignee, TaskEvent, TaskList
 from app.models.users import (
     ApiClient,
     IdempotencyRecord,
@@ -65,5 +66,9 @@ __all__ = [
     "Reminder",
     "RiskPoint",
     "RiskPointEvent",
+    "Task",
+    "TaskAssignee",
+    "TaskEvent",
+    "TaskList",
     "User",
 ]

@@ -9,9 +9,11 @@ from app.schemas.common import ResponseModel
 
 # Every kind ``notify`` is called with (app/services/notifications.py; each has its template in
 # app/services/messages.py). Later issues add theirs (task lists, reports, inspections).
-NotificationKind = Literal["hazard_deadline_warning", "hazard_overdue"]
+NotificationKind = Literal[
+    "hazard_deadline_warning", "hazard_overdue", "task_list_issued", "task_assigned"
+]
 # What a notification's link points at; one value so far, more with later kinds.
-NotificationObjectType = Literal["hazard"]
+NotificationObjectType = Literal["hazard", "task_list", "task"]
 # One value so far: pydantic would say `const` alone; `enum` too, for generators that read it.
 _ObjectType = Annotated[
     NotificationObjectType,
@@ -23,7 +25,9 @@ class NotificationOut(ResponseModel):
     id: str
     kind: NotificationKind = Field(
         description="`hazard_deadline_warning` (预警, days before the deadline), "
-        "`hazard_overdue` (逾期); the catalogue's `notification_kinds` label them"
+        "`hazard_overdue` (逾期), `task_list_issued` (清单下达, to each assignee), "
+        "`task_assigned` (a sub-task split down to its assignees); the catalogue's "
+        "`notification_kinds` label them"
     )
     title: str = Field(description="Chinese, or English under `Accept-Language: en`")
     body: str = Field(description="Chinese, or English under `Accept-Language: en`")

@@ -131,6 +131,8 @@ REMINDER_KINDS = (
 NOTIFICATION_KINDS = (
     Entry("hazard_deadline_warning", "隐患整改期限预警", "Hazard deadline warning"),
     Entry("hazard_overdue", "隐患逾期提醒", "Hazard overdue"),
+    Entry("task_list_issued", "任务清单下达", "Task list issued"),
+    Entry("task_assigned", "任务分解下达", "Task assigned (split)"),
 )
 JOB_KINDS = (
     Entry(

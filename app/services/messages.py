@@ -88,3 +88,33 @@ def _overdue(d: Mapping[str, Any], english: bool) -> Text:
         f"隐患逾期提醒：{number}",
         f"隐患 {number}《{title}》已逾期 {days} 天（整改期限 {deadline}），请督促整改。",
     )
+
+
+@template("task_list_issued")
+def _task_list_issued(d: Mapping[str, Any], english: bool) -> Text:
+    """A list issued: to the users of every assignee unit and enterprise."""
+    title, unit = d["title"], d["unit"]
+    if english:
+        return Text(
+            f"Task list issued: {title}",
+            f'{unit} has issued the task list "{title}" with tasks for you; please see to them.',
+        )
+    return Text(
+        f"任务清单下达：{title}",
+        f"{unit}下达了任务清单《{title}》，其中有本单位的任务，请抓好落实。",
+    )
+
+
+@template("task_assigned")
+def _task_assigned(d: Mapping[str, Any], english: bool) -> Text:
+    """A sub-task split down to its assignees."""
+    title, code, unit = d["title"], d["code"], d["unit"]
+    if english:
+        return Text(
+            f"Task assigned: {code} {title}",
+            f'{unit} has assigned you the task {code} "{title}"; please see to it.',
+        )
+    return Text(
+        f"任务分解下达：{code} {title}",
+        f"{unit}向本单位分解下达了任务 {code}《{title}》，请抓好落实。",
+    )

@@ -1,0 +1,235 @@
+"""Task lists and tasks (清单与调度): what clients send and what they get back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
+from app.schemas.dates import StrictDate
+from app.schemas.hazards import ActorKind, Reason
+
+TaskListKind = Literal["responsibility", "annual", "campaign", "dispatch"]
+TaskListStatus = Literal["draft", "issued", "closed"]
+TaskListAction = Literal["issue", "close"]
+Cycle = Literal["once", "monthly", "quarterly", "annual"]
+PartStatus = Literal["not_started", "in_progress", "done"]
+Progress = Literal["not_started", "in_progress", "done", "overdue"]
+TaskAction = Literal["start", "complete", "reopen"]
+TaskEventAction = Literal[
+    "create",
+    "update",
+    "revise",
+    "delete",
+    "issue",
+    "close",
+    "start",
+    "complete",
+    "reopen",
+    "derive",
+    "split",
+]
+Title = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=200)]
+Id = Annotated[str, Field(max_length=64)]
+
+
+class TaskListCreate(RequestModel):
+    kind: TaskListKind
+    title: Title
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    basis: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None,
+        description="The document it implements, e.g. 《安全生产治本攻坚三年行动方案(2024-2026年)》",
+    )
+    issuing_unit_id: Id | None = Field(
+        default=None,
+        description="The caller's own unit (the default); an admin may name a county or town "
+        "unit of its county",
+    )
+    period_from: StrictDate | None = None
+    period_to: StrictDate | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> TaskListCreate:
+        if self.period_from and self.period_to and self.period_to < self.period_from:
+            raise ValueError("period_to is before period_from|截止日期早于起始日期")
+        return self
+
+
+class TaskListUpdate(RequestModel):
+    """A draft's fields; once issued, the title and basis are corrected with a `reason`."""
+
+    title: Title = None  # may be omitted, never null
+    basis: Annotated[str, Field(max_length=300)] | None = None
+    period_from: StrictDate | None = None
+    period_to: StrictDate | None = None
+    reason: Reason | None = None
+
+
+class TaskListTransition(RequestModel):
+    action: TaskListAction
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class AssigneeIn(RequestModel):
+    """An org unit (`unit_id`) or an enterprise (`enterprise_id`), exactly one."""
+
+    unit_id: Id | None = None
+    enterprise_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> AssigneeIn:
+        if (self.unit_id is None) == (self.enterprise_id is None):
+            raise ValueError(
+                "name exactly one of unit_id and enterprise_id|责任单位须且只须指定 unit_id 或 enterprise_id 之一"
+            )
+        return self
+
+
+class TaskFields(RequestModel):
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    basis: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None, description="The article it implements"
+    )
+    lead_unit_id: Id | None = Field(default=None, description="牵头单位")
+    deadline: StrictDate | None = None
+
+
+class TaskCreate(TaskFields):
+    task_list_id: Id | None = Field(
+        default=None,
+        description="Required for a task of a draft list; a sub-task takes its parent's",
+    )
+    parent_task_id: Id | None = Field(
+        default=None,
+        description="Split from the caller's own part of this task (分解): the sub-task's "
+        "assignees are units or enterprises in the caller's unit's scope",
+    )
+    code: Annotated[str, Field(min_length=1, pattern=r"^[0-9A-Za-z.\-]+$", max_length=32)]
+    title: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=300)]
+    cycle: Cycle | None = Field(
+        default=None, description="Default `once` (a sub-task: its parent's)"
+    )
+    assignees: Annotated[list[AssigneeIn], Field(max_length=500)] = Field(default_factory=list)
+
+
+class TaskUpdate(TaskFields):
+    """A task of a draft list changes freely; once issued its text is revised with a `reason`
+    (a recorded revision); assignees change only while the list is a draft."""
+
+    code: Annotated[str, Field(min_length=1, pattern=r"^[0-9A-Za-z.\-]+$", max_length=32)] = None
+    title: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=300)] = None
+    cycle: Cycle = None  # type: ignore[assignment]
+    assignees: Annotated[list[AssigneeIn], Field(max_length=500)] = None  # type: ignore[assignment]
+    reason: Reason | None = None
+
+
+class TaskTransition(RequestModel):
+    """`start` and `complete` act on the caller's own part; `reopen` names the `assignee`
+    (the part's id, or `{unit_id}` / `{enterprise_id}`) and a `reason`."""
+
+    action: TaskAction
+    assignee: AssigneeIn | None = None
+    assignee_id: Id | None = None
+    reason: Reason | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class PartOut(ResponseModel):
+    id: str
+    unit: NamedRef | None
+    enterprise: NamedRef | None
+    status: PartStatus = Field(description="As moved by the assignee (or derived from sub-tasks)")
+    progress: Progress = Field(
+        description="`status`, or `overdue` when not done by the end of the deadline day "
+        "(Asia/Shanghai)"
+    )
+    split: bool = Field(description="Split into sub-tasks: its progress follows them")
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+class RevisionOut(ResponseModel):
+    at: datetime
+    by: NamedRef | None
+    reason: str
+    changes: dict[str, Any] = Field(description="Each changed field: `{from, to}`")
+
+
+class TaskOut(ResponseModel):
+    id: str
+    task_list_id: str
+    task_list: NamedRef = Field(description="`name` is the list's title")
+    code: str
+    title: str
+    description: str | None
+    basis: str | None
+    lead_unit: NamedRef | None
+    lead_unit_id: str | None
+    deadline: date | None
+    cycle: Cycle
+    parent_task_id: str | None
+    split_by_unit: NamedRef | None = Field(description="The assignee unit that split it")
+    assignees: list[PartOut] = Field(
+        description="Every part for the issuer, the county and the lead unit; the caller's "
+        "own part only for an assignee"
+    )
+    revisions: list[RevisionOut]
+    allowed_actions: list[TaskAction]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None
+    total: int | None = Field(default=None, description="Sent only with include_total=true")
+
+
+class TaskListOut(ResponseModel):
+    id: str
+    kind: TaskListKind
+    title: str
+    year: int
+    basis: str | None
+    issuing_unit: NamedRef
+    issuing_unit_id: str
+    period_from: date | None
+    period_to: date | None
+    status: TaskListStatus
+    issued_at: datetime | None
+    closed_at: datetime | None
+    allowed_actions: list[TaskListAction]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskListDetail(TaskListOut):
+    tasks: list[TaskOut] = Field(description="The tasks the caller sees, by code")
+
+
+class TaskListPage(BaseModel):
+    items: list[TaskListOut]
+    next_cursor: str | None
+    total: int | None = Field(default=None, description="Sent only with include_total=true")
+
+
+class TaskEventOut(ResponseModel):
+    id: str
+    task_id: str | None
+    assignee_id: str | None
+    action: TaskEventAction
+    from_status: str | None
+    to_status: str
+    actor: NamedRef | None
+    actor_kind: ActorKind
+    note: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class TaskEventList(ResponseModel):
+    items: list[TaskEventOut]
+    next_cursor: None = None
