@@ -813,3 +813,23 @@ def test_upgrade_to_0019_gives_every_demo_risk_point_with_measures_its_checklist
             continue
         assert generated[point_id] == (f"RP-{point_id}", 1, items_for(name, measures))
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0020_adds_the_task_tables_and_keeps_every_row(fresh_database: str) -> None:
+    """The demo county taken back to 0019 and up again: the task tables come back empty, and
+    every unit, enterprise, hazard and inspection is kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = (
+        "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
+        "(SELECT count(*) FROM hazards), (SELECT count(*) FROM inspections)"
+    )
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0019")
+    command.upgrade(cfg, "0020")
+    assert asyncio.run(_query(url, counted)) == before
+    tables = "SELECT (SELECT count(*) FROM task_lists), (SELECT count(*) FROM tasks)"
+    assert asyncio.run(_query(url, tables)) == [(0, 0)]
+    command.upgrade(cfg, "head")

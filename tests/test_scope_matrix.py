@@ -496,6 +496,8 @@ async def test_enterprise_map_holds_exactly_the_callers_scope(app, client, world
         "/api/v1/maps/risk-points",  # issue 13, the risk register
         "/api/v1/risk-points",
         "/api/v1/statistics/risks",
+        "/api/v1/task-lists",  # issue 14
+        "/api/v1/tasks",
         # issue 12, enforcement figures
         "/api/v1/statistics/enforcement",
         "/api/v1/statistics/self-inspection?period=2026-Q4",
@@ -1228,3 +1230,87 @@ async def test_risk_lists_hold_exactly_the_callers_scope(client, risk_world, act
         (t, fmt): s for t, s in _expect(scope, ENTERPRISES).items() for fmt in ("json", "xlsx")
     }
     assert got == expected, actor
+
+
+# ---- issue 14, task lists: a county list whose task 1 every town and bureau of the county and
+# every county enterprise share, and a town-A list for its enterprises. Nobody of the second
+# county sees any of it; an enterprise sees its own tasks; the machine holds no tasks:read.
+TASK_SEES: dict[str, set[str] | None] = {
+    "admin": {"county.1", "town_a.1"},
+    "county_officer": {"county.1"},  # a town's list is the town's (and the admins') until issued
+    "county_viewer": {"county.1"},
+    "town_a_manager": {"county.1", "town_a.1"},
+    "town_a_officer": {"county.1", "town_a.1"},
+    "town_a_inspector": {"county.1", "town_a.1"},
+    "town_a_viewer": {"county.1", "town_a.1"},
+    "town_b_officer": {"county.1"},
+    "bureau_e_manager": {"county.1"},
+    "bureau_e_officer": {"county.1"},
+    "bureau_c_officer": {"county.1"},
+    "ent_a1_manager": {"county.1"},
+    "ent_a1_staff": {"county.1"},
+    "ent_b1_manager": {"county.1"},
+    "machine": None,
+    "other_admin": set(),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_tasks_hold_exactly_what_is_the_callers(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    w = world2
+    county = await client.post(
+        "/api/v1/task-lists",
+        json={"kind": "campaign", "title": "治本攻坚", "year": 2026},
+        headers=w.h("admin"),
+    )
+    assignees = [{"unit_id": w[u]} for u in ("town_a", "town_b", "bureau_e", "bureau_c")]
+    assignees += [{"enterprise_id": w[e]} for e in sorted(COUNTY)]
+    t = await client.post(
+        "/api/v1/tasks",
+        json={
+            "task_list_id": county.json()["id"],
+            "code": "1",
+            "title": "排查",
+            "assignees": assignees,
+        },
+        headers=w.h("admin"),
+    )
+    assert t.status_code == 201, t.text
+    assert (
+        await client.post(
+            f"/api/v1/task-lists/{county.json()['id']}/transitions",
+            json={"action": "issue"},
+            headers=w.h("admin"),
+        )
+    ).status_code == 200
+    town = await client.post(
+        "/api/v1/task-lists",
+        json={"kind": "responsibility", "title": "街道责任清单", "year": 2026},
+        headers=w.h("town_a_manager"),
+    )
+    t2 = await client.post(
+        "/api/v1/tasks",
+        json={
+            "task_list_id": town.json()["id"],
+            "code": "1",
+            "title": "自查",
+            "assignees": [{"enterprise_id": w["ent_a1"]}],
+        },
+        headers=w.h("town_a_manager"),
+    )
+    ids = {t.json()["id"]: "county.1", t2.json()["id"]: "town_a.1"}
+    expected = TASK_SEES[actor]
+    r = await client.get(
+        "/api/v1/tasks", params={"limit": 500, "include_total": "true"}, headers=w.h(actor)
+    )
+    if expected is None:
+        assert r.status_code == 403
+        return
+    got = {ids[i["id"]] for i in r.json()["items"]}
+    assert got == expected and r.json()["total"] == len(expected), actor
+    for task_id, name in ids.items():
+        d = await client.get(f"/api/v1/tasks/{task_id}", headers=w.h(actor))
+        assert d.status_code == (200 if name in expected else 404), (actor, name)
+        if d.status_code == 200 and actor.startswith("ent_"):  # its own part only
+            parts = d.json()["assignees"]
+            assert [p["enterprise"]["id"] for p in parts] == [w[HOME[actor]]], actor
