@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.dates import StrictDate
 from app.schemas.hazards import ActorKind, Reason
+from app.services.tasks.measures import MEASURE_CODES
 
 TaskListKind = Literal["responsibility", "annual", "campaign", "dispatch"]
 TaskListStatus = Literal["draft", "issued", "closed"]
@@ -32,6 +34,31 @@ TaskEventAction = Literal[
     "split",
 ]
 Title = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=200)]
+IndicatorUnit = Literal["家", "项", "个", "次", "人次", "人", "元", "万元", "%"]
+IndicatorSource = Literal[(*MEASURE_CODES, "manual")]  # type: ignore[valid-type]
+
+
+class IndicatorIn(RequestModel):
+    """One dispatch indicator (调度指标): `source` is one of the platform's computed measures
+    (README, Dispatch indicators) or `manual` (reported by the assignee); a computed one takes
+    the measure's unit."""
+
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    name_zh: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)]
+    name_en: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=100)] | None = None
+    unit: IndicatorUnit | None = None
+    source: IndicatorSource  # type: ignore[valid-type]
+
+
+class IndicatorOut(ResponseModel):
+    code: str
+    name_zh: str
+    name_en: str | None
+    unit: IndicatorUnit
+    source: IndicatorSource  # type: ignore[valid-type]
+
+
+Indicators = Annotated[list[IndicatorIn], Field(max_length=100)]
 Id = Annotated[str, Field(max_length=64)]
 
 
@@ -50,6 +77,9 @@ class TaskListCreate(RequestModel):
     )
     period_from: StrictDate | None = None
     period_to: StrictDate | None = None
+    indicators: Indicators = Field(
+        default_factory=list, description="A `dispatch` list's indicators (调度指标)"
+    )
 
     @model_validator(mode="after")
     def _period(self) -> TaskListCreate:
@@ -65,6 +95,7 @@ class TaskListUpdate(RequestModel):
     basis: Annotated[str, Field(max_length=300)] | None = None
     period_from: StrictDate | None = None
     period_to: StrictDate | None = None
+    indicators: Indicators = None  # type: ignore[assignment]  # a draft dispatch list's
     reason: Reason | None = None
 
 
@@ -201,6 +232,7 @@ class TaskListOut(ResponseModel):
     status: TaskListStatus
     issued_at: datetime | None
     closed_at: datetime | None
+    indicators: list[IndicatorOut] = Field(description="A `dispatch` list's; empty otherwise")
     allowed_actions: list[TaskListAction]
     created_at: datetime
     updated_at: datetime
@@ -233,3 +265,24 @@ class TaskEventOut(ResponseModel):
 class TaskEventList(ResponseModel):
     items: list[TaskEventOut]
     next_cursor: None = None
+
+
+class DraftFigure(ResponseModel):
+    code: str
+    name_zh: str
+    name_en: str | None
+    unit: IndicatorUnit
+    source: IndicatorSource  # type: ignore[valid-type]
+    value: Decimal | None = Field(
+        description="Computed for the assignee's own scope and the period (exact, as a decimal "
+        "string); null for a `manual` indicator, to be filled in"
+    )
+
+
+class ReportDraft(ResponseModel):
+    task_id: str
+    assignee: PartOut
+    period: str
+    period_from: date
+    period_to: date
+    figures: list[DraftFigure]

@@ -18,6 +18,7 @@ from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.dates import StrictDate
 from app.schemas.tasks import (
     Progress,
+    ReportDraft,
     TaskCreate,
     TaskEventList,
     TaskListCreate,
@@ -374,6 +375,43 @@ async def transition_task(
     await service.transition_task(session, p, settings, task, body)
     out, version = await service.read_task(session, p, settings, task.id, wants_english(request))
     return json_response(out, version=version)
+
+
+@router.get(
+    "/tasks/{task_id}/reports/draft",
+    operation_id="get_task_report_draft",
+    response_model=ReportDraft,
+    summary="Open a period's report pre-filled",
+)
+async def get_task_report_draft(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.tasks_read),
+    task_id: TaskId,
+    period: Annotated[
+        str,
+        Query(
+            pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", description="2026-11, 2026-Q4 or 2026"
+        ),
+    ],
+    assignee_id: Annotated[
+        str | None, Query(max_length=64, description="The lead unit or issuer: whose part")
+    ] = None,
+) -> Response:
+    """The report an assignee opens for `period` (调度): every indicator of the list with, for a
+    computed one (`source` a platform measure), its value for the assignee's own scope and the
+    period, and `null` for a manual one, to be filled in. The values are what
+    `GET /api/v1/statistics/hazards` and `/statistics/enforcement` give for that scope and
+    period (README, Dispatch indicators). A list of another kind has no indicators (empty
+    `figures`). The caller's own part by default; the lead unit, the issuer and the county may
+    name `assignee_id`. Nothing is written.
+
+    Errors: 404 `not_found`; 422 `unknown_assignee`, `validation_error`."""
+    settings = request.app.state.settings
+    body = await service.report_draft(
+        session, p, settings, task_id, period, assignee_id, wants_english(request)
+    )
+    return json_response(ReportDraft.model_validate(body))
 
 
 @router.get(

@@ -38,6 +38,7 @@ from app.models.base import utcnow
 from app.schemas.common import ListParams
 from app.schemas.tasks import (
     AssigneeIn,
+    IndicatorIn,
     TaskCreate,
     TaskEventOut,
     TaskListCreate,
@@ -47,7 +48,7 @@ from app.schemas.tasks import (
 )
 from app.services import notifications
 from app.services.lifecycle import event_fields, event_out
-from app.services.tasks import workflow
+from app.services.tasks import measures, workflow
 
 LIST_SORTS = {
     "created_at": TaskList.created_at,
@@ -138,6 +139,16 @@ def list_out(row: Any, p: Principal, english: bool) -> dict[str, Any]:
         "status": row["status"],
         "issued_at": row["issued_at"],
         "closed_at": row["closed_at"],
+        "indicators": [
+            {
+                "code": i["code"],
+                "name_zh": i["name_zh"],
+                "name_en": i.get("name_en"),
+                "unit": i["unit"],
+                "source": i["source"],
+            }
+            for i in row["indicators"] or []
+        ],
         "allowed_actions": workflow.LIST_MACHINE.allowed_actions(p, _list_facts(row)),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -553,7 +564,7 @@ async def create_list(session: AsyncSession, p: Principal, body: TaskListCreate)
         period_from=body.period_from,
         period_to=body.period_to,
         status="draft",
-        indicators=[],
+        indicators=_indicators(body.kind, body.indicators),
         created_by=p.audit_id,
     )
     session.add(tl)
@@ -594,6 +605,14 @@ async def update_list(
     data = body.model_dump(exclude_unset=True, exclude={"reason"})
     if "title" in data and data["title"] is None:
         raise ValidationFailed.field("title", "不能为空", "may be omitted, never null")
+    if "indicators" in data:
+        if tl.status != "draft":
+            raise Conflict(
+                "任务清单已下达，调度指标不能再变更",
+                "The list is issued: its indicators are fixed",
+                code="task_list_not_draft",
+            )
+        data["indicators"] = _indicators(tl.kind, body.indicators)
     if tl.status == "closed":
         raise Conflict("任务清单已关闭", "The task list is closed", code="invalid_transition")
     if tl.status != "draft" and not body.reason:
@@ -624,6 +643,52 @@ async def update_list(
     )
     await session.flush()
     return tl
+
+
+def _indicators(kind: str, given: list[IndicatorIn] | None) -> list[dict[str, Any]]:
+    """A dispatch list's indicators as stored: codes unique, a computed one in its measure's
+    unit, a manual one with a unit; other kinds define none."""
+    given = given or []
+    if given and kind != "dispatch":
+        raise ValidationFailed.field(
+            "indicators", "只有调度指标清单定义指标", "Only a dispatch list defines indicators"
+        )
+    seen: set[str] = set()
+    out = []
+    for n, i in enumerate(given):
+        if i.code in seen:
+            raise ValidationFailed.field(
+                f"indicators[{n}].code",
+                f"指标编号“{i.code}”重复",
+                f"Indicator code {i.code} is used twice",
+            )
+        seen.add(i.code)
+        unit = i.unit
+        if i.source != "manual":
+            own = measures.BY_CODE[i.source].unit
+            if unit is not None and unit != own:
+                raise ValidationFailed.field(
+                    f"indicators[{n}].unit",
+                    f"计算指标的单位为“{own}”",
+                    f"A computed indicator is in its measure's unit ({own})",
+                )
+            unit = own
+        elif unit is None:
+            raise ValidationFailed.field(
+                f"indicators[{n}].unit",
+                "手工填报指标须注明单位",
+                "A manual indicator names its unit",
+            )
+        out.append(
+            {
+                "code": i.code,
+                "name_zh": i.name_zh,
+                "name_en": i.name_en,
+                "unit": unit,
+                "source": i.source,
+            }
+        )
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -1198,3 +1263,81 @@ async def events(
         TaskEventOut.model_construct(**event_out(e), task_id=e.task_id, assignee_id=e.assignee_id)
         for e in rows
     ]
+
+
+# ---- the monthly report's draft (调度: the computed figures filled in) -------------------------
+
+
+async def report_draft(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    task_id: str,
+    period: str,
+    assignee_id: str | None,
+    english: bool,
+) -> dict[str, Any]:
+    """The report an assignee opens for ``period``: every indicator of the list, the computed
+    ones with their value for the assignee's own scope and the period, the manual ones empty.
+    The caller's own part; the lead unit and the issuer may name ``assignee_id``."""
+    row = (
+        await session.execute(_task_select().where(Task.id == task_id, visible_tasks(p)))
+    ).first()
+    if row is None:
+        raise _not_found_task()
+    m = row._mapping
+    today = local_today(settings.timezone)
+    shaped = task_out(m, p, today, english)
+    parts = json_agg.parse(m["parts_json"], ("started_at", "completed_at"))
+    # An assignee opens its own part; the issuer, the county and the lead unit any (a part the
+    # caller may not see is answered as one that does not exist).
+    seen = {x["id"] for x in shaped["assignees"]}
+    if assignee_id is not None:
+        part = next((x for x in parts if x["id"] == assignee_id and x["id"] in seen), None)
+    else:
+        part = next((x for x in parts if _mine(p, x)), None)
+    if part is None:
+        raise ValidationFailed.field(
+            "assignee_id",
+            "请指明本任务的责任单位（本单位的任务可省略）",
+            "Name an assignee of this task (your own part by default)",
+            code="unknown_assignee",
+        )
+    bounds = measures.period_bounds(period)
+    if bounds is None:
+        raise ValidationFailed.field(
+            "period", "期间格式为 2026-11、2026-Q4 或 2026", "A period is 2026-11, 2026-Q4 or 2026"
+        )
+    tl = await session.get(TaskList, m["task_list_id"])
+    assert tl is not None
+    indicators = tl.indicators or []
+    computed_codes = {i["source"] for i in indicators if i["source"] != "manual"}
+    values: dict[str, Any] = {}
+    if computed_codes:
+        unit = await _unit_info(session, part["unit_id"]) if part["unit_id"] else None
+        scope = measures.scope_of(unit, part["enterprise_id"])
+        values = await measures.compute(session, settings, scope, *bounds, codes=computed_codes)
+    shown = (
+        next(x for x in shaped["assignees"] if x["id"] == part["id"])
+        if any(x["id"] == part["id"] for x in shaped["assignees"])
+        else None
+    )
+    assert shown is not None
+    return {
+        "task_id": task_id,
+        "assignee": shown,
+        "period": period,
+        "period_from": bounds[0],
+        "period_to": bounds[1],
+        "figures": [
+            {
+                "code": i["code"],
+                "name_zh": i["name_zh"],
+                "name_en": i.get("name_en"),
+                "unit": i["unit"],
+                "source": i["source"],
+                "value": values.get(i["source"]) if i["source"] != "manual" else None,
+            }
+            for i in indicators
+        ],
+    }
