@@ -203,3 +203,34 @@ async def test_demo_enterprises_have_risk_points_whose_highest_is_their_colour(a
     for ent, found in levels.items():
         assert 3 <= len(found) <= 10
         assert min(found, key=order.index) == (colors[ent] or "blue")
+
+
+async def test_the_demo_issues_the_campaign_and_the_monthly_dispatch(client, app, settings) -> None:  # type: ignore[no-untyped-def]
+    """The county's two lists: 十大行动 with lead units, and a dispatch list of at least 12
+    indicators; the first town has split 动态清零 down to its enterprises."""
+    from sqlalchemy import select
+
+    from app.models import Task, TaskAssignee, TaskList
+    from app.services.demo import load_demo
+    from tests.conftest import _truncate
+
+    await _truncate(app)
+    async with app.state.sessionmaker() as s:
+        await load_demo(s, settings=settings)
+        await s.commit()
+        lists = {tl.kind: tl for tl in (await s.scalars(select(TaskList))).all()}
+        assert set(lists) == {"campaign", "dispatch"}
+        assert all(tl.status == "issued" for tl in lists.values())
+        assert len(lists["dispatch"].indicators) >= 12
+        assert sum(i["source"] != "manual" for i in lists["dispatch"].indicators) >= 12
+        tasks = (
+            await s.scalars(select(Task).where(Task.task_list_id == lists["campaign"].id))
+        ).all()
+        top = [t for t in tasks if t.parent_task_id is None]
+        assert len(top) == 10 and all(t.lead_unit_id for t in top)
+        subs = [t for t in tasks if t.parent_task_id]
+        assert len(subs) == 1 and subs[0].split_by_unit_id
+        parts = (
+            await s.scalars(select(TaskAssignee).where(TaskAssignee.task_id == subs[0].id))
+        ).all()
+        assert parts and all(p.enterprise_id for p in parts)

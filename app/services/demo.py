@@ -32,6 +32,7 @@ from app.models import (
     Inspection,
     MajorHazardInstallation,
     OrgUnit,
+    TaskList,
     User,
 )
 from app.services.catalog_data import SECTORS
@@ -39,6 +40,7 @@ from app.services.demo_draws import load_demo_draws
 from app.services.demo_hazards import load_demo_hazards
 from app.services.demo_inspections import load_demo_inspections
 from app.services.demo_risks import load_demo_risks
+from app.services.demo_tasks import load_demo_tasks
 
 DEMO_PASSWORD = "Anjian@2026"
 DEMO_CLIENT_ID = "demo_province"
@@ -232,6 +234,15 @@ async def load_demo(
     )
     world.added["double-random draws"] = await load_demo_draws(
         session, settings or get_settings(), world.users, units["bureau"]
+    )
+    world.added["task lists"] = await load_demo_tasks(
+        session,
+        settings or get_settings(),
+        world.users,
+        world.county,
+        world.towns,
+        world.bureaus,
+        world.enterprises,
     )
     return await _summary(session, world.added)
 
@@ -511,6 +522,7 @@ async def _summary(session: AsyncSession, added: dict[str, int]) -> DemoSummary:
         "hazards": await _count(session, Hazard.id, Hazard.county_code == COUNTY_CODE),
         "double-random draws": await _count(session, Draw.id, Draw.county_code == COUNTY_CODE),
         "inspections": await _count(session, Inspection.id, Inspection.county_code == COUNTY_CODE),
+        "task lists": await _count(session, TaskList.id, TaskList.county_code == COUNTY_CODE),
         "demo users": len(users),
         "machine clients": await _count(session, ApiClient.id, is_demo_client),
     }
