@@ -443,3 +443,34 @@ async def test_reads_cost_few_statements(client, world: World, app) -> None:  # 
             r = await client.get(url, headers=world.h(actor))
         assert r.status_code == 200, (url, r.text)
         assert len(seen) == budget, (url, seen)
+
+
+async def test_the_daily_run_tells_each_overdue_part_once(
+    client, world: World, app, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from app.services.jobs import run_jobs
+
+    made = await county_campaign(client, world)  # 1.2 (ent_a1) was due on 2020-01-31
+    tl = await new_list(client, world, title="另一清单")
+    done_late = await add_task(client, world, tl["id"], "9", ["town_b"], deadline="2020-06-30")
+    await issue(client, world, tl["id"])
+    await act(client, world, "town_b_officer", done_late["id"], "complete")
+    await run_jobs(app.state.sessionmaker, settings, "t-tasks-1")
+    await run_jobs(
+        app.state.sessionmaker, settings, "t-tasks-2", now=datetime.now(UTC) + timedelta(days=1)
+    )
+    told = {
+        actor: await _inbox(client, world, actor, "task_overdue")
+        for actor in ("ent_a1_manager", "ent_a1_staff", "town_a_officer", "town_b_officer", "admin")
+    }
+    assert {a: len(n) for a, n in told.items()} == {
+        "ent_a1_manager": 1,
+        "ent_a1_staff": 1,
+        "town_a_officer": 0,  # 1.1 is due in 2099
+        "town_b_officer": 0,  # its overdue task is done
+        "admin": 0,
+    }
+    note = told["ent_a1_manager"][0]
+    assert note["link"] == f"/api/v1/tasks/{made['t2']['id']}" and "1.2" in note["title"]

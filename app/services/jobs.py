@@ -29,6 +29,7 @@ from app.services import rate_limit, reminders
 from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
 from app.services.job_queue import JobContext, Outcome, Worker, enqueue, register, worker_loop
+from app.services.tasks import overdue as task_overdue
 
 log = logging.getLogger("anjian.jobs")
 BATCH = 1000
@@ -82,14 +83,18 @@ async def mark_overdue(session: AsyncSession, settings: Settings, today: date) -
 
 
 async def daily(session: AsyncSession, settings: Settings, today: date) -> dict[str, int]:
-    """The day's run: overdue marks and reminders, then the early warnings (预警) of the day."""
+    """The day's run: overdue marks and reminders, then the early warnings (预警) of the day,
+    then the notices of overdue task parts (counted in ``notifications``)."""
     overdue = await mark_overdue(session, settings, today)
     warned = await reminders.warn_deadlines(session, settings.reminder_offsets_days, today)
+    tasks = await task_overdue.notify_overdue(session, today)
     return {
         "marked": overdue["marked"],
         "reminders": overdue["reminders"],
         "warnings": warned["reminders"],
-        "notifications": overdue["notifications"] + warned["notifications"],
+        "notifications": overdue["notifications"]
+        + warned["notifications"]
+        + tasks["notifications"],
     }
 
 

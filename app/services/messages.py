@@ -118,3 +118,18 @@ def _task_assigned(d: Mapping[str, Any], english: bool) -> Text:
         f"任务分解下达：{code} {title}",
         f"{unit}向本单位分解下达了任务 {code}《{title}》，请抓好落实。",
     )
+
+
+@template("task_overdue")
+def _task_overdue(d: Mapping[str, Any], english: bool) -> Text:
+    """A part of a task past its deadline and not done (the daily run; once per task)."""
+    code, title, deadline = d["code"], d["title"], d["deadline"]
+    if english:
+        return Text(
+            f"Task overdue: {code} {title}",
+            f'Your part of the task {code} "{title}" was due on {deadline} and is not done.',
+        )
+    return Text(
+        f"任务逾期提醒：{code} {title}",
+        f"本单位承担的任务 {code}《{title}》已超过完成期限（{deadline}）尚未完成，请抓紧落实。",
+    )

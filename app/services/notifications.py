@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import JSON, String, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.core import reads
@@ -74,10 +75,13 @@ async def notify(
     to_enterprises: Iterable[str] = (),
     to_users: Iterable[str] = (),
     now: datetime | None = None,
+    once: bool = False,
 ) -> int:
     """Writes a notification of ``kind`` to every active user of ``to_units`` and
     ``to_enterprises`` and to the active ``to_users`` (each person once), in one statement in
-    the caller's transaction; answers how many were written."""
+    the caller's transaction; answers how many were written. ``once``: skip the people who
+    already hold a notification of this kind about this object (a cause noticed by a daily job,
+    such as a task part overdue, is told once)."""
     units, enterprises, users = (sorted(set(x)) for x in (to_units, to_enterprises, to_users))
     audience = [
         condition
@@ -104,6 +108,13 @@ async def notify(
         literal(link, String()),
         literal(now or utcnow(), UTCDateTime()),
     ).where(User.is_active.is_(True), or_(*audience))
+    if once:
+        told = aliased(Notification)
+        source = source.where(
+            ~select(told.id)
+            .where(told.user_id == User.id, told.kind == kind, told.object_id == object_id)
+            .exists()
+        )
     columns = [
         "id",
         "user_id",
