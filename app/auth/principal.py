@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from app.auth.permissions import Permission, Role
 
@@ -16,6 +17,19 @@ class UnitInfo:
     county_code: str
     sectors: tuple[str, ...] = field(default_factory=tuple)
     name_en: str | None = None
+
+    @classmethod
+    def of(cls, unit: Any) -> UnitInfo:
+        """From an ``OrgUnit`` or a row with its columns by name."""
+        return cls(
+            id=unit.id,
+            kind=unit.kind,
+            name=unit.name,
+            region_code=unit.region_code,
+            county_code=unit.county_code,
+            sectors=tuple(unit.sectors or ()),
+            name_en=unit.name_en,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,17 +41,7 @@ def principal_of(user: User, unit: OrgUnit | None) -> Principal:
         name=user.username,
         role=role,
         permissions=ROLE_PERMISSIONS[role],
-        unit=UnitInfo(
-            id=unit.id,
-            kind=unit.kind,
-            name=unit.name,
-            region_code=unit.region_code,
-            county_code=unit.county_code,
-            sectors=tuple(unit.sectors or ()),
-            name_en=unit.name_en,
-        )
-        if unit
-        else None,
+        unit=UnitInfo.of(unit) if unit else None,
         enterprise_id=user.enterprise_id,
         display_name=user.display_name,
     )

@@ -337,15 +337,7 @@ async def _units(session: AsyncSession, p: Principal, group_by: list[str]) -> di
     )
     out = {}
     for r in rows:
-        unit = UnitInfo(
-            id=r.id,
-            kind=r.kind,
-            name=r.name,
-            region_code=r.region_code,
-            county_code=r.county_code,
-            sectors=tuple(r.sectors or ()),
-            name_en=r.name_en,
-        )
+        unit = UnitInfo.of(r)
         if r.kind == "town" and r.region_code:
             out[r.region_code] = unit
         elif r.kind == "bureau":

@@ -513,17 +513,7 @@ def _event(
 
 async def _unit_info(session: AsyncSession, unit_id: str) -> UnitInfo | None:
     u = await session.get(OrgUnit, unit_id)
-    if u is None:
-        return None
-    return UnitInfo(
-        id=u.id,
-        kind=u.kind,
-        name=u.name,
-        region_code=u.region_code,
-        county_code=u.county_code,
-        sectors=tuple(u.sectors or ()),
-        name_en=u.name_en,
-    )
+    return None if u is None else UnitInfo.of(u)
 
 
 async def create_list(session: AsyncSession, p: Principal, body: TaskListCreate) -> TaskList:
@@ -761,37 +751,30 @@ async def _check_assignees(
         raise ValidationFailed.field(
             "assignees", "责任单位重复", "An assignee is named twice", code="duplicate_assignee"
         )
-    if units:
-        found = set(
-            (
-                await session.execute(
-                    select(OrgUnit.id).where(OrgUnit.id.in_(units), assignable_units(unit))
-                )
-            ).scalars()
-        )
+    checks = (
+        (
+            "unit_id",
+            units,
+            select(OrgUnit.id).where(OrgUnit.id.in_(units), assignable_units(unit)),
+            "该单位不在本单位可下达的范围内",
+            "Not a unit this unit may assign tasks to",
+        ),
+        (
+            "enterprise_id",
+            ents,
+            select(Enterprise.id).where(Enterprise.id.in_(ents), unit_enterprises(unit)),
+            "该企业不在本单位管辖范围内",
+            "Not an enterprise in this unit's scope",
+        ),
+    )
+    for attr, ids, within, zh, en in checks:
+        if not ids:
+            continue
+        found = set((await session.execute(within)).scalars())
         for n, a in enumerate(given):
-            if a.unit_id and a.unit_id not in found:
+            if getattr(a, attr) and getattr(a, attr) not in found:
                 raise ValidationFailed.field(
-                    f"assignees[{n}].unit_id",
-                    "该单位不在本单位可下达的范围内",
-                    "Not a unit this unit may assign tasks to",
-                    code="assignee_out_of_scope",
-                )
-    if ents:
-        found = set(
-            (
-                await session.execute(
-                    select(Enterprise.id).where(Enterprise.id.in_(ents), unit_enterprises(unit))
-                )
-            ).scalars()
-        )
-        for n, a in enumerate(given):
-            if a.enterprise_id and a.enterprise_id not in found:
-                raise ValidationFailed.field(
-                    f"assignees[{n}].enterprise_id",
-                    "该企业不在本单位管辖范围内",
-                    "Not an enterprise in this unit's scope",
-                    code="assignee_out_of_scope",
+                    f"assignees[{n}].{attr}", zh, en, code="assignee_out_of_scope"
                 )
     return given
 
