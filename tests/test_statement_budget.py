@@ -54,12 +54,17 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
     insp = await plan(client, world)
     await ok(client, world, "town_a_officer", insp["id"], "start")
     await ok(client, world, "town_a_officer", insp["id"], "add_finding", **FINDING)
+    from tests.task_helpers import county_campaign
+    from tests.test_risk_points import _create
+
+    point = await _create(client, world)
+    tasks = await county_campaign(client, world)
     v1 = "/api/v1"
     return {
         "inspections": (f"{v1}/inspections", LIST),
         "inspections filtered": (f"{v1}/inspections?decision=fine&has_findings=true", LIST),
-        # the inspection with its names, the people's names, its findings (hazards)
-        "inspection": (f"{v1}/inspections/{insp['id']}", 3),
+        # the inspection with its listed people's names, then its findings (hazards)
+        "inspection": (f"{v1}/inspections/{insp['id']}", DETAIL),
         "inspection events": (f"{v1}/inspections/{insp['id']}/events", LIST),
         "hazards": (f"{v1}/hazards", LIST),
         "hazards filtered": (f"{v1}/hazards?status=registered,rectifying&overdue=true", LIST),
@@ -91,6 +96,18 @@ async def reads(app, client, world: World, settings) -> dict[str, tuple[str, int
         # zero-penalty units and the unit names; the page of those behind, the totals, the towns
         "enforcement statistics": (f"{v1}/statistics/enforcement?group_by=town", 4),
         "self-inspection compliance": (f"{v1}/statistics/self-inspection?period=2026-Q4", 3),
+        # issue 13, the risk register
+        "risk points": (f"{v1}/risk-points", LIST),
+        "risk point": (f"{v1}/risk-points/{point['id']}", LIST),
+        "risk point checklist": (f"{v1}/risk-points/{point['id']}/checklist", LIST),
+        "risk notice board": (f"{v1}/risk-points/{point['id']}/notice-board", LIST),
+        "risk lists": (f"{v1}/enterprises/{world['ent_a1']}/risk-lists?list=measures", LIST),
+        # issue 14, task lists: a list's page, a task (list or detail); a list and its tasks
+        "task lists": (f"{v1}/task-lists", LIST),
+        "task list": (f"{v1}/task-lists/{tasks['list']['id']}", DETAIL),
+        "tasks": (f"{v1}/tasks", LIST),
+        "task": (f"{v1}/tasks/{tasks['t1']['id']}", LIST),
+        "task events": (f"{v1}/tasks/{tasks['t1']['id']}/events", DETAIL),
     }
 
 

@@ -18,6 +18,7 @@ from app.auth.deps import ensure
 from app.auth.permissions import Permission, Role
 from app.auth.principal import Principal
 from app.auth.scope import visible_enterprises, visible_inspections
+from app.core import json_agg
 from app.core.clock import local_today
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -221,8 +222,8 @@ def _user(names: dict[str, str], user_id: str | None) -> dict[str, str] | None:
 async def _shape_detail(
     session: Any, p: Principal, settings: Settings, row: Any, english: bool
 ) -> tuple[dict[str, Any], int]:
-    """The detail from the list row of the inspection plus its own columns: one statement for
-    the people's names, one for the findings (hazards) and the checklist's name."""
+    """The detail from the row of the inspection (its listed people's names included) plus one
+    statement for the findings (hazards); people outside the list cost one more."""
     out = summary(row, p, english)
     get = row.__getitem__
     results = get("results") or []
@@ -234,7 +235,12 @@ async def _shape_detail(
         *(r.get("recorded_by") for r in results if r.get("recorded_by")),
         *(a["author_id"] for a in amendments),
     ]
-    names = await _names(session, people)
+    # The listed people's names came with the row; anyone else (a result recorded by another
+    # of the enterprise's users, an amendment's author) is looked up, rarely.
+    names = {x["id"]: x["name"] for x in json_agg.parse(get("people_json"))}
+    missing = [u for u in people if u and u not in names]
+    if missing:
+        names.update(await _names(session, missing))
     findings_meta = {f["hazard_id"]: f for f in get("findings") or []}
     follows = get("follows_inspection_id")
     checks = get("rectification_checks") or []
@@ -354,6 +360,14 @@ _DETAIL_COLUMNS = (
     Inspection.cancel_reason,
     Inspection.version,
     Checklist.name.label("checklist_name"),
+    # The listed inspectors' and experts' names, gathered into the row (app/core/json_agg.py).
+    select(json_agg.json_rows(("id", User.id), ("name", User.display_name)))
+    .select_from(InspectionAssignee)
+    .join(User, User.id == InspectionAssignee.user_id)
+    .where(InspectionAssignee.inspection_id == Inspection.id)
+    .correlate(Inspection)
+    .scalar_subquery()
+    .label("people_json"),
 )
 
 
@@ -368,7 +382,7 @@ async def read_detail(
     session: Any, p: Principal, settings: Settings, inspection_id: str, english: bool
 ) -> tuple[dict[str, Any], int]:
     """``GET /inspections/{id}``: the inspection with its names in one statement (scope
-    included), then the people's names and the findings."""
+    included), then the findings."""
     row = (
         await session.execute(
             _detail_base().where(Inspection.id == inspection_id, visible_inspections(p))
