@@ -118,3 +118,19 @@ def _task_assigned(d: Mapping[str, Any], english: bool) -> Text:
         f"任务分解下达：{code} {title}",
         f"{unit}向本单位分解下达了任务 {code}《{title}》，请抓好落实。",
     )
+
+
+@template("task_report_returned")
+def _task_report_returned(d: Mapping[str, Any], english: bool) -> Text:
+    """A progress report returned (退回): to the users of the assignee that submitted it."""
+    title, code, unit, period, reason = d["title"], d["code"], d["unit"], d["period"], d["reason"]
+    if english:
+        return Text(
+            f"Report returned: {code} {title} ({period})",
+            f'{unit} has returned your progress report on task {code} "{title}" for {period}: '
+            f"{reason}. Please submit it again.",
+        )
+    return Text(
+        f"进展报告退回：{code} {title}（{period}）",
+        f"{unit}退回了本单位关于任务 {code}《{title}》{period} 的进展报告，理由：{reason}。请重新报送。",
+    )
