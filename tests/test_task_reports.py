@@ -106,6 +106,12 @@ async def test_submit_return_and_submit_again(client, world: World) -> None:  # 
     assert note["link"] == f"{TASKS}/{t1}/reports/{first['id']}"
     assert note["object_type"] == "task_report" and note["object_id"] == first["id"]
     assert period in note["body"] and "数据不完整" in note["body"]
+    r = await client.get(
+        "/api/v1/notifications?limit=100",
+        headers=world.h("town_a_officer", **{"Accept-Language": "en"}),
+    )
+    (en,) = [n for n in r.json()["items"] if n["kind"] == "task_report_returned"]
+    assert en["title"].startswith("Report returned") and period in en["title"]
     # A new one for the same period; the issuer (the county's admin) may return it too.
     r = await _submit(client, world, "town_a_officer", t1, period)
     assert r.status_code == 201, r.text

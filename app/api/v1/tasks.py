@@ -392,8 +392,9 @@ async def list_task_events(
     session: SessionDep, p: Requires(Permission.tasks_read), task_id: TaskId
 ) -> Response:
     """Every change of the task, oldest first: created, updated or revised, split (a sub-task
-    made from a part), each part's start, complete, reopen, and `derive` (a split part following
-    its sub-tasks). Errors: 404 `not_found`."""
+    made from a part), each part's start, complete, reopen, `derive` (a split part following
+    its sub-tasks), and each progress `report` and its `return` (退回). Errors: 404
+    `not_found`."""
     items = await service.events(session, p, task_id=task_id)
     return json_response(TaskEventList.model_construct(items=items))
 
