@@ -833,3 +833,23 @@ def test_upgrade_to_0020_adds_the_task_tables_and_keeps_every_row(fresh_database
     tables = "SELECT (SELECT count(*) FROM task_lists), (SELECT count(*) FROM tasks)"
     assert asyncio.run(_query(url, tables)) == [(0, 0)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0021_adds_the_report_table_and_keeps_every_row(fresh_database: str) -> None:
+    """The demo county taken back to 0020 and up again: the report table comes back empty, and
+    every unit, enterprise, hazard, task list and task is kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = (
+        "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
+        "(SELECT count(*) FROM hazards), (SELECT count(*) FROM task_lists), "
+        "(SELECT count(*) FROM tasks)"
+    )
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0020")
+    command.upgrade(cfg, "0021")
+    assert asyncio.run(_query(url, counted)) == before
+    assert asyncio.run(_query(url, "SELECT count(*) FROM task_reports")) == [(0,)]
+    command.upgrade(cfg, "head")

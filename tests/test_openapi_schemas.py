@@ -239,6 +239,7 @@ async def test_enumerations_without_a_filter_are_the_catalogue_codes(schema, cli
         "task_list_issued",
         "task_assigned",
         "task_overdue",
+        "task_report_returned",
     ]
     assert _property(schema, "HazardEventOut", "actor_kind") == codes("event_actor_kinds")
     assert sorted(_property(schema, "HazardEventOut", "action")) == sorted(

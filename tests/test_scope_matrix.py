@@ -1314,3 +1314,74 @@ async def test_tasks_hold_exactly_what_is_the_callers(client, world2, actor) -> 
         if d.status_code == 200 and actor.startswith("ent_"):  # its own part only
             parts = d.json()["assignees"]
             assert [p["enterprise"]["id"] for p in parts] == [w[HOME[actor]]], actor
+
+
+# Progress reports on that county task: town A and enterprise a1 report; the county sees both,
+# each assignee only its own (another assignee's is 404), nobody of the second county any.
+REPORT_SEES: dict[str, set[str] | None] = {
+    "admin": {"town_a", "ent_a1"},
+    "county_officer": {"town_a", "ent_a1"},
+    "county_viewer": {"town_a", "ent_a1"},
+    "town_a_manager": {"town_a"},
+    "town_a_officer": {"town_a"},
+    "town_a_inspector": {"town_a"},
+    "town_a_viewer": {"town_a"},
+    "town_b_officer": set(),
+    "bureau_e_manager": set(),
+    "bureau_e_officer": set(),
+    "bureau_c_officer": set(),
+    "ent_a1_manager": {"ent_a1"},
+    "ent_a1_staff": {"ent_a1"},
+    "ent_b1_manager": set(),
+    "machine": None,  # no tasks:read: 403
+    "other_admin": None,  # the task is out of scope: 404
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_task_reports_are_each_assignees_own(client, world2, actor) -> None:  # type: ignore[no-untyped-def]
+    w = world2
+    tl = await client.post(
+        "/api/v1/task-lists",
+        json={"kind": "campaign", "title": "治本攻坚", "year": 2026},
+        headers=w.h("admin"),
+    )
+    assignees = [{"unit_id": w[u]} for u in ("town_a", "town_b", "bureau_e", "bureau_c")]
+    assignees += [{"enterprise_id": w[e]} for e in sorted(COUNTY)]
+    t = await client.post(
+        "/api/v1/tasks",
+        json={
+            "task_list_id": tl.json()["id"],
+            "code": "1",
+            "title": "排查",
+            "assignees": assignees,
+        },
+        headers=w.h("admin"),
+    )
+    task_id = t.json()["id"]
+    await client.post(
+        f"/api/v1/task-lists/{tl.json()['id']}/transitions",
+        json={"action": "issue"},
+        headers=w.h("admin"),
+    )
+    made = {}
+    for who, reporter in (("town_a", "town_a_officer"), ("ent_a1", "ent_a1_staff")):
+        r = await client.post(
+            f"/api/v1/tasks/{task_id}/reports",
+            json={"period": "once", "text": "已完成"},
+            headers=w.h(reporter),
+        )
+        assert r.status_code == 201, r.text
+        made[r.json()["id"]] = who
+    r = await client.get(f"/api/v1/tasks/{task_id}/reports", headers=w.h(actor))
+    expected = REPORT_SEES[actor]
+    if expected is None:
+        assert r.status_code == (403 if actor == "machine" else 404), actor
+        return
+    assert {made[x["id"]] for x in r.json()["items"]} == expected, actor
+    for report_id, who in made.items():
+        d = await client.get(f"/api/v1/tasks/{task_id}/reports/{report_id}", headers=w.h(actor))
+        assert d.status_code == (200 if who in expected else 404), (actor, who)
+    parts = (await client.get(f"/api/v1/tasks/{task_id}/reporting", headers=w.h(actor))).json()
+    shown = len(parts["parts"])
+    assert shown == (8 if actor in ("admin", "county_officer", "county_viewer") else 1), actor

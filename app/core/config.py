@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     accountability_min_open: int = Field(default=5, ge=1)
     accountability_major_overdue_threshold: int = Field(default=1, ge=0)
     timezone: str = "Asia/Shanghai"
+    # A task's progress report for a period is due this many days after the period's last day
+    # (for a one-off task: after its deadline); later ones are flagged ``late``.
+    task_report_grace_days: int = Field(default=5, ge=0, le=365)
     # Early warnings (预警, issue 11): the daily job warns this many days before a hazard's
     # deadline (0: on the day). ``ANJIAN_REMINDER_OFFSETS_DAYS=7,3,1,0``; empty: no warnings.
     reminder_offsets_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1, 0)

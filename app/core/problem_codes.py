@@ -170,6 +170,11 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "assignee_out_of_scope", 422, "责任单位不在下达单位的范围内", "Assignee out of scope"
     ),
     ProblemCode("task_list_not_draft", 409, "任务清单已下达", "Task list already issued"),
+    ProblemCode("invalid_period", 422, "报告期不符合任务周期或尚未开始", "Invalid report period"),
+    ProblemCode("unknown_indicator", 422, "调度指标不属于该清单", "Unknown indicator"),
+    ProblemCode(
+        "report_already_submitted", 409, "该报告期已报送进展报告", "Report already submitted"
+    ),
     ProblemCode(
         "risk_point_without_measures",
         409,

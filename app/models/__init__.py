@@ -27,7 +27,7 @@ from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
 from app.models.rate_limits import RateLimit
 from app.models.risks import RiskPoint, RiskPointEvent
-from app.models.tasks import Task, TaskAssignee, TaskEvent, TaskList
+from app.models.tasks import Task, TaskAssignee, TaskEvent, TaskList, TaskReport
 from app.models.users import (
     ApiClient,
     IdempotencyRecord,
@@ -70,5 +70,6 @@ __all__ = [
     "TaskAssignee",
     "TaskEvent",
     "TaskList",
+    "TaskReport",
     "User",
 ]

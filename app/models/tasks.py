@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, EventMixin, IdMixin, TimestampMixin, UTCDateTime
@@ -92,3 +103,47 @@ class TaskEvent(IdMixin, EventMixin, Base):
     task_list_id: Mapped[str] = mapped_column(ForeignKey("task_lists.id"), index=True)
     task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"), index=True)
     assignee_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class TaskReport(IdMixin, Base):
+    """An assignee's progress report (进展报告) on its part of a task for one ``period``
+    (``2026-11``, ``2026-Q4``, ``2026`` or ``once``, by the task's cycle). ``figures``: indicator
+    code → exact decimal text (``"12"``, ``"98.5"``), dispatch lists only. ``attachment_ids``:
+    the submitter's own uploads it cites, kept as ids (the files are not bound to it).
+    ``submitted`` until the lead unit or the issuer returns it (退回, ``returned``); then the
+    assignee submits a new one for the period. At most one ``submitted`` report per part and
+    period (a partial unique index): that is the period's current report. ``late`` is judged at
+    submission against ``due_on`` (the period's end, or the task's deadline for ``once``, plus
+    the grace) and kept."""
+
+    __tablename__ = "task_reports"
+
+    task_list_id: Mapped[str] = mapped_column(ForeignKey("task_lists.id"), index=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    assignee_id: Mapped[str] = mapped_column(ForeignKey("task_assignees.id"))
+    period: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_by: Mapped[str | None] = mapped_column(String(48))
+    submitted_by_name: Mapped[str | None] = mapped_column(String(200))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_by: Mapped[str | None] = mapped_column(String(48))
+    returned_by_name: Mapped[str | None] = mapped_column(String(200))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_task_reports_assignee_id_period", "assignee_id", "period"),
+        Index(
+            "uq_task_reports_current",
+            "assignee_id",
+            "period",
+            unique=True,
+            sqlite_where=sql_text("status = 'submitted'"),
+            postgresql_where=sql_text("status = 'submitted'"),
+        ),
+    )

@@ -10,10 +10,15 @@ from app.schemas.common import ResponseModel
 # Every kind ``notify`` is called with (app/services/notifications.py; each has its template in
 # app/services/messages.py). Later issues add theirs (task lists, reports, inspections).
 NotificationKind = Literal[
-    "hazard_deadline_warning", "hazard_overdue", "task_list_issued", "task_assigned", "task_overdue"
+    "hazard_deadline_warning",
+    "hazard_overdue",
+    "task_list_issued",
+    "task_assigned",
+    "task_overdue",
+    "task_report_returned",
 ]
 # What a notification's link points at; one value so far, more with later kinds.
-NotificationObjectType = Literal["hazard", "task_list", "task"]
+NotificationObjectType = Literal["hazard", "task_list", "task", "task_report"]
 # One value so far: pydantic would say `const` alone; `enum` too, for generators that read it.
 _ObjectType = Annotated[
     NotificationObjectType,
@@ -27,7 +32,8 @@ class NotificationOut(ResponseModel):
         description="`hazard_deadline_warning` (预警, days before the deadline), "
         "`hazard_overdue` (逾期), `task_list_issued` (清单下达, to each assignee), "
         "`task_assigned` (a sub-task split down to its assignees), `task_overdue` (a part past "
-        "its deadline, once per task, by the daily run); the catalogue's "
+        "its deadline, once per task, by the daily run), `task_report_returned` (退回, to the "
+        "assignee's users); the catalogue's "
         "`notification_kinds` label them"
     )
     title: str = Field(description="Chinese, or English under `Accept-Language: en`")

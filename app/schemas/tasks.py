@@ -32,7 +32,12 @@ TaskEventAction = Literal[
     "reopen",
     "derive",
     "split",
+    "report",
+    "return",
 ]
+ReportStatus = Literal["submitted", "returned"]
+ReportAction = Literal["return"]
+PeriodState = Literal["submitted", "late", "returned", "missing", "pending"]
 Title = Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=200)]
 IndicatorUnit = Literal["家", "项", "个", "次", "人次", "人", "元", "万元", "%"]
 IndicatorSource = Literal[(*MEASURE_CODES, "manual")]  # type: ignore[valid-type]
@@ -286,3 +291,109 @@ class ReportDraft(ResponseModel):
     period_from: date
     period_to: date
     figures: list[DraftFigure]
+
+
+# ---- progress reports (进展报告) ----
+
+Period = Annotated[
+    str,
+    Field(
+        min_length=4,
+        max_length=7,
+        pattern=r"^([0-9]{4}(-[0-9]{2}|-Q[0-9])?|once)$",
+        description="By the task's cycle: monthly `2026-11`, quarterly `2026-Q4`, annual "
+        "`2026`, one-off `once`",
+        examples=["2026-11"],
+    ),
+]
+IndicatorCode = Annotated[str, Field(min_length=1, max_length=32)]
+Figure = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        allow_inf_nan=False,
+        max_digits=20,
+        decimal_places=6,
+        description="A finite number ≥ 0 (a JSON number or a decimal string), kept exactly",
+    ),
+]
+
+
+class TaskReportCreate(RequestModel):
+    """The caller's own part's report for `period`."""
+
+    period: Period
+    text: Annotated[str, Field(min_length=1, pattern=NON_BLANK, max_length=10000)]
+    figures: Annotated[dict[IndicatorCode, Figure], Field(max_length=200)] = Field(
+        default_factory=dict,
+        description="Dispatch lists only: indicator code → value (the list's indicators)",
+    )
+    attachment_ids: Annotated[list[Id], Field(max_length=20)] = Field(
+        default_factory=list, description="The caller's own uploads (`POST /api/v1/attachments`)"
+    )
+
+
+class TaskReportReturn(RequestModel):
+    reason: Reason
+
+
+class TaskReportOut(ResponseModel):
+    id: str
+    task_id: str
+    assignee_id: str = Field(description="The part's id (`assignees[].id` of the task)")
+    unit: NamedRef | None
+    enterprise: NamedRef | None
+    period: str
+    text: str
+    figures: dict[str, str] = Field(
+        description='Indicator code → the value as exact decimal text (`"12"`, `"98.5"`)'
+    )
+    attachment_ids: list[str]
+    status: ReportStatus = Field(
+        description="`submitted` is the period's current report (at most one per part and "
+        "period); `returned` (退回) was sent back"
+    )
+    late: bool = Field(description="Submitted after `due_on` (judged at submission)")
+    due_on: date | None = Field(
+        description="The period's last day (a one-off task: its deadline) plus the grace; "
+        "null: never late"
+    )
+    submitted_at: datetime
+    submitted_by: NamedRef | None
+    returned_at: datetime | None
+    returned_by: NamedRef | None
+    return_reason: str | None
+    allowed_actions: list[ReportAction]
+
+
+class TaskReportList(ResponseModel):
+    items: list[TaskReportOut]
+    next_cursor: None = None
+
+
+class PeriodOut(ResponseModel):
+    period: str
+    due_on: date | None
+    state: PeriodState = Field(
+        description="`submitted` (on time), `late` (submitted after `due_on`), `returned` "
+        "(the last report was returned and none is submitted since), `missing` (nothing "
+        "submitted and `due_on` has passed), `pending` (not yet due)"
+    )
+    report_id: str | None = Field(description="The current report, or the last returned one")
+
+
+class PartReportingOut(ResponseModel):
+    assignee_id: str
+    unit: NamedRef | None
+    enterprise: NamedRef | None
+    periods: list[PeriodOut]
+
+
+class TaskReportingOut(ResponseModel):
+    task_id: str
+    cycle: Cycle
+    grace_days: int
+    today: date
+    parts: list[PartReportingOut] = Field(
+        description="Every part for the issuer, the county and the lead unit; an assignee's own"
+    )

@@ -134,6 +134,7 @@ NOTIFICATION_KINDS = (
     Entry("task_list_issued", "任务清单下达", "Task list issued"),
     Entry("task_assigned", "任务分解下达", "Task assigned (split)"),
     Entry("task_overdue", "任务逾期提醒", "Task overdue"),
+    Entry("task_report_returned", "进展报告退回", "Progress report returned"),
 )
 JOB_KINDS = (
     Entry(

@@ -133,3 +133,19 @@ def _task_overdue(d: Mapping[str, Any], english: bool) -> Text:
         f"任务逾期提醒：{code} {title}",
         f"本单位承担的任务 {code}《{title}》已超过完成期限（{deadline}）尚未完成，请抓紧落实。",
     )
+
+
+@template("task_report_returned")
+def _task_report_returned(d: Mapping[str, Any], english: bool) -> Text:
+    """A progress report returned (退回): to the users of the assignee that submitted it."""
+    title, code, unit, period, reason = d["title"], d["code"], d["unit"], d["period"], d["reason"]
+    if english:
+        return Text(
+            f"Report returned: {code} {title} ({period})",
+            f'{unit} has returned your progress report on task {code} "{title}" for {period}: '
+            f"{reason}. Please submit it again.",
+        )
+    return Text(
+        f"进展报告退回：{code} {title}（{period}）",
+        f"{unit}退回了本单位关于任务 {code}《{title}》{period} 的进展报告，理由：{reason}。请重新报送。",
+    )

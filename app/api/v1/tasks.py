@@ -30,14 +30,20 @@ from app.schemas.tasks import (
     TaskListUpdate,
     TaskOut,
     TaskPage,
+    TaskReportCreate,
+    TaskReportingOut,
+    TaskReportList,
+    TaskReportOut,
+    TaskReportReturn,
     TaskTransition,
     TaskUpdate,
 )
-from app.services.tasks import service
+from app.services.tasks import reports, service
 
 router = APIRouter(tags=["tasks"], route_class=ApiRoute)
 ListId = Annotated[str, Path(max_length=64)]
 TaskId = Annotated[str, Path(max_length=64)]
+ReportId = Annotated[str, Path(max_length=64)]
 Id = Annotated[str | None, Query(max_length=64)]
 
 
@@ -424,7 +430,133 @@ async def list_task_events(
     session: SessionDep, p: Requires(Permission.tasks_read), task_id: TaskId
 ) -> Response:
     """Every change of the task, oldest first: created, updated or revised, split (a sub-task
-    made from a part), each part's start, complete, reopen, and `derive` (a split part following
-    its sub-tasks). Errors: 404 `not_found`."""
+    made from a part), each part's start, complete, reopen, `derive` (a split part following
+    its sub-tasks), and each progress `report` and its `return` (退回). Errors: 404
+    `not_found`."""
     items = await service.events(session, p, task_id=task_id)
     return json_response(TaskEventList.model_construct(items=items))
+
+
+# ---- progress reports ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/tasks/{task_id}/reports",
+    operation_id="create_task_report",
+    response_model=TaskReportOut,
+    status_code=201,
+    summary="Submit a progress report on one's own part",
+)
+async def create_task_report(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.tasks_read),
+    task_id: TaskId,
+    body: TaskReportCreate,
+) -> Response:
+    """The caller's own part's report (进展报告) for `period`, written the task's `cycle` way:
+    monthly `2026-11`, quarterly `2026-Q4`, annual `2026`, one-off `once` (anything else, or a
+    period not begun yet or outside the list's period, is 422 `invalid_period`). `text`;
+    `figures` (dispatch lists only: indicator code → a finite number ≥ 0, kept and answered as
+    exact decimal text; a code the list does not define is 422 `unknown_indicator`);
+    `attachment_ids` (the caller's own uploads or files it sees; kept as ids). `late` when
+    submitted after `due_on`: the period's last day (one-off: the task's deadline; none: never
+    late) plus `ANJIAN_TASK_REPORT_GRACE_DAYS`, to the end of that day in Asia/Shanghai. One
+    submitted report per part and period: another is 409 `report_already_submitted` until it
+    is returned. Only while the list is issued. Answers 201 with `Location`.
+
+    Who: the assignee unit's staff or enterprise's users (`tasks:progress`). Errors: 403
+    `action_forbidden`; 404; 409 `invalid_transition`, `report_already_submitted`; 422
+    `invalid_period`, `unknown_indicator`, `invalid_attachment`, `validation_error`."""
+    settings = request.app.state.settings
+    report_id = await reports.submit(session, p, settings, task_id, body)
+    out = await reports.read_report(session, p, task_id, report_id, wants_english(request))
+    return json_response(
+        out, status_code=201, location=f"/api/v1/tasks/{task_id}/reports/{report_id}"
+    )
+
+
+@router.get(
+    "/tasks/{task_id}/reports",
+    operation_id="list_task_reports",
+    response_model=TaskReportList,
+    summary="List a task's progress reports",
+)
+async def list_task_reports(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.tasks_read),
+    task_id: TaskId,
+    period: Annotated[str | None, Query(max_length=8)] = None,
+    assignee_id: Id = None,
+) -> Response:
+    """The reports on the parts the caller sees, oldest first: every part's for the issuer, the
+    county, the lead unit and the splitter; **an assignee only its own**. Filters: `period`,
+    `assignee_id` (the part's id). Two statements. Errors: 404 `not_found`."""
+    items = await reports.list_reports(
+        session, p, task_id, wants_english(request), period=period, assignee_id=assignee_id
+    )
+    return json_response({"items": items, "next_cursor": None})
+
+
+@router.get(
+    "/tasks/{task_id}/reports/{report_id}",
+    operation_id="get_task_report",
+    response_model=TaskReportOut,
+    summary="Get a progress report",
+)
+async def get_task_report(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.tasks_read),
+    task_id: TaskId,
+    report_id: ReportId,
+) -> Response:
+    """One report; another assignee's is 404, like a missing one. Errors: 404 `not_found`."""
+    out = await reports.read_report(session, p, task_id, report_id, wants_english(request))
+    return json_response(out)
+
+
+@router.post(
+    "/tasks/{task_id}/reports/{report_id}/return",
+    operation_id="return_task_report",
+    response_model=TaskReportOut,
+    summary="Return a progress report",
+)
+async def return_task_report(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.tasks_read),
+    task_id: TaskId,
+    report_id: ReportId,
+    body: TaskReportReturn,
+) -> Response:
+    """退回: a `submitted` report goes back with a `reason`; the assignee's users get one
+    `task_report_returned` notification in the same transaction, and the assignee submits a
+    new report for the period. Only while the list is issued.
+
+    Who: the lead unit or the list's issuer (and the county's admins), `tasks:progress` or
+    `tasks:issue`. Errors: 403 `action_forbidden`; 404; 409 `invalid_transition` (already
+    returned, list closed); 422 `validation_error`."""
+    await reports.return_report(session, p, task_id, report_id, body.reason)
+    out = await reports.read_report(session, p, task_id, report_id, wants_english(request))
+    return json_response(out)
+
+
+@router.get(
+    "/tasks/{task_id}/reporting",
+    operation_id="get_task_reporting",
+    response_model=TaskReportingOut,
+    summary="Which periods each part has reported",
+)
+async def get_task_reporting(
+    request: Request, session: SessionDep, p: Requires(Permission.tasks_read), task_id: TaskId
+) -> Response:
+    """For each part the caller sees (an assignee: its own), every period begun so far, from
+    the list's `period_from` (or the task's creation) to today, up to the list's `period_to` or
+    the task's deadline (`once`: the one period), with `due_on` and `state`: `submitted`,
+    `late`, `returned`, `missing` (past `due_on`, nothing submitted) or `pending` (not yet
+    due). Two statements. Errors: 404 `not_found`."""
+    settings = request.app.state.settings
+    out = await reports.reporting(session, p, settings, task_id, wants_english(request))
+    return json_response(out)
