@@ -10,10 +10,15 @@ from app.schemas.common import ResponseModel
 # Every kind ``notify`` is called with (app/services/notifications.py; each has its template in
 # app/services/messages.py). Later issues add theirs (task lists, reports, inspections).
 NotificationKind = Literal[
-    "hazard_deadline_warning", "hazard_overdue", "task_list_issued", "task_assigned"
+    "hazard_deadline_warning",
+    "hazard_overdue",
+    "task_list_issued",
+    "task_assigned",
+    "hazard_supervised",
+    "inspection_to_sign",
 ]
-# What a notification's link points at; one value so far, more with later kinds.
-NotificationObjectType = Literal["hazard", "task_list", "task"]
+# What a notification's link points at.
+NotificationObjectType = Literal["hazard", "task_list", "task", "inspection"]
 # One value so far: pydantic would say `const` alone; `enum` too, for generators that read it.
 _ObjectType = Annotated[
     NotificationObjectType,
@@ -26,7 +31,10 @@ class NotificationOut(ResponseModel):
     kind: NotificationKind = Field(
         description="`hazard_deadline_warning` (预警, days before the deadline), "
         "`hazard_overdue` (逾期), `task_list_issued` (清单下达, to each assignee), "
-        "`task_assigned` (a sub-task split down to its assignees); the catalogue's "
+        "`task_assigned` (a sub-task split down to its assignees), `hazard_supervised` "
+        "(挂牌督办, to the enterprise, its town and its enforcement department), "
+        "`inspection_to_sign` (a completed inspection record, to each listed inspector still "
+        "to sign it); the catalogue's "
         "`notification_kinds` label them"
     )
     title: str = Field(description="Chinese, or English under `Accept-Language: en`")

@@ -133,6 +133,8 @@ NOTIFICATION_KINDS = (
     Entry("hazard_overdue", "隐患逾期提醒", "Hazard overdue"),
     Entry("task_list_issued", "任务清单下达", "Task list issued"),
     Entry("task_assigned", "任务分解下达", "Task assigned (split)"),
+    Entry("hazard_supervised", "重大隐患挂牌督办", "Hazard under listed supervision"),
+    Entry("inspection_to_sign", "检查记录待签名", "Inspection record to sign"),
 )
 JOB_KINDS = (
     Entry(
