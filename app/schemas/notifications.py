@@ -16,10 +16,12 @@ NotificationKind = Literal[
     "task_assigned",
     "task_overdue",
     "task_report_returned",
+    "hazard_supervised",
+    "inspection_to_sign",
 ]
-# What a notification's link points at; one value so far, more with later kinds.
-NotificationObjectType = Literal["hazard", "task_list", "task", "task_report"]
-# One value so far: pydantic would say `const` alone; `enum` too, for generators that read it.
+# What a notification's link points at.
+NotificationObjectType = Literal["hazard", "task_list", "task", "task_report", "inspection"]
+# `enum` spelled out for generators that read it.
 _ObjectType = Annotated[
     NotificationObjectType,
     WithJsonSchema({"type": "string", "enum": list(NotificationObjectType.__args__)}),  # type: ignore[attr-defined]
@@ -33,7 +35,9 @@ class NotificationOut(ResponseModel):
         "`hazard_overdue` (逾期), `task_list_issued` (清单下达, to each assignee), "
         "`task_assigned` (a sub-task split down to its assignees), `task_overdue` (a part past "
         "its deadline, once per task, by the daily run), `task_report_returned` (退回, to the "
-        "assignee's users); the catalogue's "
+        "assignee's users), `hazard_supervised` (挂牌督办, to the enterprise, its town and its "
+        "enforcement department), `inspection_to_sign` (a completed inspection record, to each "
+        "listed inspector still to sign it); the catalogue's "
         "`notification_kinds` label them"
     )
     title: str = Field(description="Chinese, or English under `Accept-Language: en`")

@@ -135,6 +135,8 @@ NOTIFICATION_KINDS = (
     Entry("task_assigned", "任务分解下达", "Task assigned (split)"),
     Entry("task_overdue", "任务逾期提醒", "Task overdue"),
     Entry("task_report_returned", "进展报告退回", "Progress report returned"),
+    Entry("hazard_supervised", "重大隐患挂牌督办", "Hazard under listed supervision"),
+    Entry("inspection_to_sign", "检查记录待签名", "Inspection record to sign"),
 )
 JOB_KINDS = (
     Entry(

@@ -149,3 +149,39 @@ def _task_report_returned(d: Mapping[str, Any], english: bool) -> Text:
         f"进展报告退回：{code} {title}（{period}）",
         f"{unit}退回了本单位关于任务 {code}《{title}》{period} 的进展报告，理由：{reason}。请重新报送。",
     )
+
+
+@template("hazard_supervised")
+def _hazard_supervised(d: Mapping[str, Any], english: bool) -> Text:
+    """挂牌督办: to the enterprise, its town and its enforcement department (not the unit that
+    listed it), and to the supervisor it named."""
+    number, title, unit, deadline = d["number"], d["title"], d["unit"], d.get("deadline")
+    if english:
+        unit = d.get("unit_en") or unit  # units without an English name stay readable
+        due = f" by {deadline}" if deadline else ""
+        return Text(
+            f"Listed supervision: hazard {number}",
+            f'{unit} has put hazard {number} "{title}" under listed supervision; '
+            f"please see that it is rectified{due}.",
+        )
+    due = f"，整改期限 {deadline}" if deadline else ""
+    return Text(
+        f"重大隐患挂牌督办：{number}",
+        f"{unit}对隐患 {number}《{title}》挂牌督办{due}，请督促按期整改到位。",
+    )
+
+
+@template("inspection_to_sign")
+def _inspection_to_sign(d: Mapping[str, Any], english: bool) -> Text:
+    """A completed inspection record: to each listed inspector who has still to sign it."""
+    number, enterprise = d["number"], d["enterprise"]
+    if english:
+        return Text(
+            f"Inspection record to sign: {number}",
+            f"The record of inspection {number} of {enterprise} is complete; "
+            "please check and sign it.",
+        )
+    return Text(
+        f"检查记录待签名：{number}",
+        f"对{enterprise}的检查 {number} 已完成，请核对检查记录并签名。",
+    )

@@ -34,7 +34,7 @@ from app.schemas.hazards import (
     Supervision,
 )
 from app.services import attachments as attachment_service
-from app.services import judgment_standards
+from app.services import judgment_standards, reminders
 from app.services.hazards import rollup, workflow
 from app.services.hazards.queries import (
     Department,
@@ -44,6 +44,7 @@ from app.services.hazards.queries import (
 )
 from app.services.hazards.workflow import OPEN, Facts
 from app.services.lifecycle import event_fields, event_out
+from app.services.notifications import notify
 from app.services.numbering import next_number
 from app.services.refs import unit_dict, unit_ref
 
@@ -888,4 +889,33 @@ async def transition(
     )
     await session.flush()
     await rollup.apply(session, [(counted_as, rollup.key_of(hazard, dims))])
+    if action == "supervise":
+        await _notify_supervised(session, p, hazard)
     return hazard
+
+
+async def _notify_supervised(session: AsyncSession, p: Principal, hazard: Hazard) -> None:
+    """挂牌督办 reaches those who answer for the hazard, by the reminders' rule (the enterprise,
+    its town, its enforcement department), except the unit that listed it: it took the decision
+    (its named supervisor, when someone else, is told). Same transaction as the listing."""
+    assert p.unit is not None
+    row = (await session.execute(reminders.due(Hazard.id == hazard.id))).one()
+    supervisor = hazard.supervision_supervisor_user_id
+    await notify(
+        session,
+        "hazard_supervised",
+        {
+            "hazard_id": hazard.id,
+            "number": hazard.number,
+            "title": hazard.title,
+            "unit": p.unit.name,
+            "unit_en": p.unit.name_en,
+            "deadline": hazard.deadline.isoformat() if hazard.deadline else None,
+        },
+        link=f"/api/v1/hazards/{hazard.id}",
+        object_type="hazard",
+        object_id=hazard.id,
+        to_units=[u for u in reminders.recipient_units(row) if u != p.unit.id],
+        to_enterprises=[hazard.enterprise_id],
+        to_users=[supervisor] if supervisor and supervisor != p.id else [],
+    )

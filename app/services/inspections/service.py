@@ -57,6 +57,7 @@ from app.services.inspections import workflow
 from app.services.inspections.queries import InspectionFilters, conditions
 from app.services.inspections.workflow import Facts, is_enforcement
 from app.services.lifecycle import event_fields, event_out
+from app.services.notifications import notify
 from app.services.numbering import next_number
 from app.services.refs import unit_dict
 
@@ -1350,4 +1351,29 @@ async def transition(
     insp.updated_at = now
     session.add(_event(insp, p, action, from_status, note=note, details=details))
     await session.flush()
+    if action == "complete":
+        await _notify_to_sign(session, p, insp)
     return insp
+
+
+async def _notify_to_sign(session: AsyncSession, p: Principal, insp: Inspection) -> None:
+    """谁检查、谁签名: the completed record waits for its listed inspectors' signatures; each who
+    has not signed is told once, here (``complete`` happens once per inspection), in the same
+    transaction. The one completing it is not told of what they just did. A self-inspection's
+    inspectors are the enterprise's own people, told the same way."""
+    signed = {s["user_id"] for s in insp.signatures}
+    to_sign = [u for u in insp.inspectors if u not in signed and u != p.id]
+    if not to_sign:
+        return
+    enterprise = (
+        await session.execute(select(Enterprise.name).where(Enterprise.id == insp.enterprise_id))
+    ).scalar_one()
+    await notify(
+        session,
+        "inspection_to_sign",
+        {"inspection_id": insp.id, "number": insp.number, "enterprise": enterprise},
+        link=f"/api/v1/inspections/{insp.id}",
+        object_type="inspection",
+        object_id=insp.id,
+        to_users=to_sign,
+    )
