@@ -193,3 +193,97 @@ async def test_indicators_belong_to_a_draft_dispatch_list(client, world: World) 
         f"{LISTS}/{tl['id']}", json={"indicators": [], "reason": "改"}, headers=h
     )
     assert r.status_code == 409 and r.json()["code"] == "task_list_not_draft"
+
+
+def _month(today, back: int) -> str:  # type: ignore[no-untyped-def]
+    y, m = today.year, today.month - back
+    while m < 1:
+        y, m = y - 1, m + 12
+    return f"{y:04d}-{m:02d}"
+
+
+async def test_the_dispatch_table_sets_submitted_beside_computed_and_marks_the_missing(
+    client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    from tests.hazard_helpers import register
+
+    await register(client, world, "town_a_officer", "ent_a1")
+    await register(client, world, "town_a_officer", "ent_a2")
+    indicators = [
+        {"code": "found", "name_zh": "排查发现隐患数", "source": "hazards_found"},
+        MANUAL,
+    ]
+    tl = await new_list(client, world, kind="dispatch", title="月度调度", indicators=indicators)
+    task = await add_task(client, world, tl["id"], "1", ["town_a", "town_b"], cycle="monthly")
+    await issue(client, world, tl["id"])
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    now, old = _month(today, 0), _month(today, 2)
+    r = await client.post(
+        f"{TASKS}/{task['id']}/reports",
+        json={"period": now, "text": "本月调度", "figures": {"found": 3, "meetings": 1}},
+        headers=world.h("town_a_officer"),
+    )
+    assert r.status_code == 201, r.text
+    url = f"{LISTS}/{tl['id']}/dispatch"
+    table = (await client.get(url, params={"period": now}, headers=world.h("admin"))).json()
+    rows = {row["unit"]["id"]: row for row in table["rows"]}
+    a, b = rows[world["town_a"]], rows[world["town_b"]]
+    assert a["state"] == "submitted" and b["state"] == "pending"
+    assert a["values"][0] == {"code": "found", "submitted": "3", "computed": "2", "difference": "1"}
+    assert a["values"][1] == {
+        "code": "meetings",
+        "submitted": "1",
+        "computed": None,
+        "difference": None,
+    }
+    assert b["values"][0]["submitted"] is None and b["values"][0]["computed"] == "0"
+    assert table["totals"] == [
+        {"code": "found", "submitted": "3"},
+        {"code": "meetings", "submitted": "1"},
+    ]
+    # Two months back nobody reported: both missing (past the due day).
+    past = (await client.get(url, params={"period": old}, headers=world.h("admin"))).json()
+    assert {row["state"] for row in past["rows"]} == {"missing"}
+    # An assignee sees its own row only; another town nothing of town A's.
+    mine = (await client.get(url, params={"period": now}, headers=world.h("town_b_officer"))).json()
+    assert [row["unit"]["id"] for row in mine["rows"]] == [world["town_b"]]
+    assert (
+        await client.get(url, params={"period": now}, headers=world.h("ent_b1_manager"))
+    ).status_code == 404
+    # The workbook holds the same table.
+    x = await client.get(url, params={"period": now, "format": "xlsx"}, headers=world.h("admin"))
+    assert x.status_code == 200 and x.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "attachment" in x.headers["content-disposition"]
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(x.content)).get_sheet_by_index(0).to_python()
+    assert "月度调度" in sheet[0][0]
+    assert sheet[1][:5] == ["序号", "任务", "责任单位", "报送状态", "报送时间"]
+    assert sheet[1][5] == "排查发现隐患数（项）" and sheet[2][5:8] == ["报送", "平台计算", "差异"]
+    assert sheet[1][8] == "召开安委会（专题）会议（次）" or sheet[1][8].startswith("召开安委会会议")
+    body = {r[2]: r for r in sheet[3:5]}
+    town_a_name = a["unit"]["name"]
+    assert body[town_a_name][3] == "已报送" and body[town_a_name][5:9] == [3.0, 2.0, 1.0, 1.0]
+    assert sheet[5][0] == "合计" and sheet[5][5] == 3.0
+    late = await client.get(url, params={"period": old, "format": "xlsx"}, headers=world.h("admin"))
+    styles = zipfile.ZipFile(io.BytesIO(late.content)).read("xl/styles.xml").decode()
+    assert "FFFF0000" in styles  # the missing reports are filled red
+    rows_old = (
+        CalamineWorkbook.from_filelike(io.BytesIO(late.content)).get_sheet_by_index(0).to_python()
+    )
+    assert {r[3] for r in rows_old[3:5]} == {"未报送"}
+    # Not a dispatch list; a bad period.
+    other = await new_list(client, world)
+    assert (
+        await client.get(
+            f"{LISTS}/{other['id']}/dispatch", params={"period": now}, headers=world.h("admin")
+        )
+    ).status_code == 409
+    assert (
+        await client.get(url, params={"period": "2026-13"}, headers=world.h("admin"))
+    ).status_code == 422

@@ -170,6 +170,7 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "assignee_out_of_scope", 422, "责任单位不在下达单位的范围内", "Assignee out of scope"
     ),
     ProblemCode("task_list_not_draft", 409, "任务清单已下达", "Task list already issued"),
+    ProblemCode("not_a_dispatch_list", 409, "不是调度指标清单", "Not a dispatch list"),
     ProblemCode("invalid_period", 422, "报告期不符合任务周期或尚未开始", "Invalid report period"),
     ProblemCode("unknown_indicator", 422, "调度指标不属于该清单", "Unknown indicator"),
     ProblemCode(

@@ -397,3 +397,44 @@ class TaskReportingOut(ResponseModel):
     parts: list[PartReportingOut] = Field(
         description="Every part for the issuer, the county and the lead unit; an assignee's own"
     )
+
+
+ReportState = Literal["submitted", "late", "returned", "missing", "pending"]
+
+
+class DispatchValue(ResponseModel):
+    code: str
+    submitted: Decimal | None = Field(description="In the period's current report; null: none")
+    computed: Decimal | None = Field(description="The platform's figure (computed indicators)")
+    difference: Decimal | None = Field(description="submitted − computed, when both exist")
+
+
+class DispatchRow(ResponseModel):
+    task: NamedRef = Field(description="`name` is the task's code and title")
+    assignee_id: str
+    unit: NamedRef | None
+    enterprise: NamedRef | None
+    state: ReportState = Field(
+        description="The period's report: `submitted`, `late` (after its due day), `returned` "
+        "(退回, none since), `missing` (past due, none), `pending` (not yet due)"
+    )
+    due_on: date | None
+    report_id: str | None
+    submitted_at: datetime | None
+    values: list[DispatchValue] = Field(description="One per indicator, in the list's order")
+
+
+class DispatchTotal(ResponseModel):
+    code: str
+    submitted: Decimal | None = Field(description="Sum of the rows' submitted values (not for %)")
+
+
+class DispatchTable(ResponseModel):
+    task_list: NamedRef
+    period: str
+    period_from: date
+    period_to: date
+    generated_at: datetime
+    indicators: list[IndicatorOut]
+    rows: list[DispatchRow]
+    totals: list[DispatchTotal]

@@ -3,12 +3,14 @@ sub-tasks and each assignee's progress."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
+from app.api.v1.risk_lists import spreadsheet_limiter
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -17,6 +19,7 @@ from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
 from app.schemas.dates import StrictDate
 from app.schemas.tasks import (
+    DispatchTable,
     Progress,
     ReportDraft,
     TaskCreate,
@@ -38,7 +41,7 @@ from app.schemas.tasks import (
     TaskTransition,
     TaskUpdate,
 )
-from app.services.tasks import reports, service
+from app.services.tasks import dispatch, dispatch_xlsx, reports, service
 
 router = APIRouter(tags=["tasks"], route_class=ApiRoute)
 ListId = Annotated[str, Path(max_length=64)]
@@ -185,6 +188,77 @@ async def transition_task_list(
     settings = request.app.state.settings
     out, version = await service.read_list(session, p, settings, tl.id, wants_english(request))
     return json_response(out, version=version)
+
+
+@router.get(
+    "/task-lists/{task_list_id}/dispatch",
+    operation_id="get_dispatch_table",
+    response_model=DispatchTable,
+    responses={
+        200: {
+            "description": "The table as JSON, or with `format=xlsx` as a workbook",
+            "content": {dispatch_xlsx.XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "XLSX only: `attachment` with the file name (`filename*` "
+                    "UTF-8, RFC 6266/5987; an ASCII `filename`)",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
+    summary="The dispatch table of a period (调度表), as JSON or XLSX",
+)
+async def get_dispatch_table(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.tasks_read),
+    task_list_id: ListId,
+    period: Annotated[
+        str,
+        Query(
+            pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", description="2026-11, 2026-Q4 or 2026"
+        ),
+    ],
+    format: Annotated[
+        Literal["json", "xlsx"] | None,
+        Query(description="`json` or `xlsx`; without it, `xlsx` when `Accept` names its type"),
+    ] = None,
+) -> Response:
+    """A dispatch list's table for `period`: one row per assignee part the caller sees (the
+    issuer, the county and the lead unit: every part; an assignee: its own) of the tasks
+    reported in that period's cycle, with the report's `state` (`submitted`, `late`,
+    `returned`, `missing` past its due day, `pending`), and per indicator the value `submitted`
+    in the current report, the platform's `computed` value (computed indicators: the same
+    figures as the report draft) and the `difference`; `totals` sum the submitted values (not
+    for `%`). `format=xlsx` answers the workbook a county office circulates (Chinese headers,
+    each indicator over 报送 / 平台计算 / 差异, missing red, late orange, returned yellow).
+
+    Who: `tasks:read` for a list the caller sees. Errors: 404 `not_found`; 409
+    `not_a_dispatch_list`; 422 `invalid_period`, `validation_error`."""
+    english = wants_english(request)
+    settings = request.app.state.settings
+    body = await dispatch.dispatch_table(session, p, settings, task_list_id, period, english)
+    wants_xlsx = format == "xlsx" or (
+        format is None and dispatch_xlsx.XLSX in request.headers.get("accept", "")
+    )
+    if not wants_xlsx:
+        return json_response(DispatchTable.model_validate(body))
+    data = await anyio.to_thread.run_sync(
+        dispatch_xlsx.workbook,
+        body,
+        english,
+        settings.timezone,
+        limiter=spreadsheet_limiter(request),
+    )
+    return Response(
+        data,
+        media_type=dispatch_xlsx.XLSX,
+        headers={
+            "Content-Disposition": dispatch_xlsx.content_disposition(body),
+            "Cache-Control": "private",
+        },
+    )
 
 
 @router.get(
