@@ -198,6 +198,7 @@ async def list_risk_point_events(
     "/risk-points/{risk_point_id}/checklist",
     operation_id="get_risk_point_checklist",
     response_model=ChecklistOut,
+    responses={409: {"description": "No control measure: `risk_point_without_measures`"}},
     summary="Get the investigation checklist of a risk point",
 )
 async def get_risk_point_checklist(

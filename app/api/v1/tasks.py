@@ -195,6 +195,7 @@ async def transition_task_list(
     operation_id="get_dispatch_table",
     response_model=DispatchTable,
     responses={
+        409: {"description": "Not a dispatch list: `not_a_dispatch_list`"},
         200: {
             "description": "The table as JSON, or with `format=xlsx` as a workbook",
             "content": {dispatch_xlsx.XLSX: {"schema": {"type": "string", "format": "binary"}}},
@@ -205,7 +206,7 @@ async def transition_task_list(
                     "schema": {"type": "string"},
                 }
             },
-        }
+        },
     },
     summary="The dispatch table of a period (调度表), as JSON or XLSX",
 )
@@ -413,6 +414,7 @@ async def update_task(
     "/tasks/{task_id}",
     operation_id="delete_task",
     status_code=204,
+    responses={409: {"description": "The list is issued: `task_list_not_draft`"}},
     summary="Delete a task of a draft list",
 )
 async def delete_task(

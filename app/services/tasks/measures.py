@@ -71,6 +71,8 @@ def period_bounds(period: str) -> tuple[date, date] | None:
     if m is None:
         return None
     year = int(m.group(1))
+    if not 2000 <= year <= 2100:  # as the reports' periods
+        return None
     if m.group(2):
         month = int(m.group(2))
         return date(year, month, 1), date(year, month, monthrange(year, month)[1])
