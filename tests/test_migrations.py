@@ -853,3 +853,54 @@ def test_upgrade_to_0021_adds_the_report_table_and_keeps_every_row(fresh_databas
     assert asyncio.run(_query(url, counted)) == before
     assert asyncio.run(_query(url, "SELECT count(*) FROM task_reports")) == [(0,)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0022_binds_the_files_a_report_cites(fresh_database: str) -> None:
+    """The demo county at 0021 with one progress report citing its submitter's unbound upload,
+    a file bound to a hazard and another person's upload: up to 0022 only the first is bound to
+    the report; every attachment is kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    command.downgrade(cfg, "0021")
+    part = asyncio.run(
+        _query(
+            url,
+            "SELECT a.id, t.id, t.task_list_id FROM task_assignees a "
+            "JOIN tasks t ON t.id = a.task_id WHERE a.unit_id IS NOT NULL LIMIT 1",
+        )
+    )[0]
+    hazard = asyncio.run(_query(url, "SELECT id FROM hazards LIMIT 1"))[0][0]
+    now = "2026-12-01 08:00:00+00:00"
+
+    def file(name: str, by: str, hazard_id: str | None) -> str:
+        h = "NULL" if hazard_id is None else f"'{hazard_id}'"
+        return (
+            "INSERT INTO attachments (id, hazard_id, filename, content_type, size, sha256, "
+            f"storage_key, uploaded_by, created_at) VALUES ('{name}', {h}, '{name}.png', "
+            f"'image/png', 1, 'x', 'k/{name}', '{by}', '{now}')"
+        )
+
+    report = (
+        "INSERT INTO task_reports (id, task_list_id, task_id, assignee_id, period, text, figures, "
+        "attachment_ids, status, late, submitted_at, submitted_by) VALUES ('r1', "
+        f"'{part[2]}', '{part[1]}', '{part[0]}', '2026-11', 'x', '{{}}', "
+        '\'["f-own", "f-hazard", "f-other"]\', \'submitted\', false, '
+        f"'{now}', 'user:u1')"
+    )
+    statements = [
+        file("f-own", "user:u1", None),
+        file("f-hazard", "user:u1", hazard),
+        file("f-other", "user:u2", None),
+        report,
+    ]
+    asyncio.run(_execute(url, [(sql, {}) for sql in statements]))
+    before = asyncio.run(_query(url, "SELECT count(*) FROM attachments"))
+    command.upgrade(cfg, "0022")
+    assert asyncio.run(_query(url, "SELECT count(*) FROM attachments")) == before
+    bound = asyncio.run(
+        _query(url, "SELECT id, task_report_id FROM attachments WHERE id LIKE 'f-%' ORDER BY id")
+    )
+    assert bound == [("f-hazard", None), ("f-other", None), ("f-own", "r1")]
+    command.upgrade(cfg, "head")

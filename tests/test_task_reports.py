@@ -381,6 +381,64 @@ async def test_attachments_are_the_callers_own(client, world: World) -> None:  #
     assert r.json()["attachment_ids"] == [mine]
 
 
+async def test_a_reports_evidence_is_read_with_the_report(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    """The files a report cites are bound to it: the lead unit, the issuer and the county read
+    them as they read the report; another assignee does not; cited again after a return."""
+    made = await county_campaign(client, world)
+    t1 = made["t1"]["id"]  # led by bureau E, for towns A and B and bureau E, monthly
+    photo = await upload(client, world, "town_a_officer")
+    r = await _submit(client, world, "town_a_officer", t1, _this_month(), attachment_ids=[photo])
+    assert r.status_code == 201, r.text
+    report = r.json()
+    seen = {
+        actor: (
+            await client.get(f"/api/v1/attachments/{photo}", headers=world.h(actor))
+        ).status_code
+        for actor in (
+            "town_a_officer",
+            "bureau_e_manager",
+            "admin",
+            "county_viewer",
+            "town_b_officer",
+            "ent_a1_manager",
+        )
+    }
+    assert seen == {
+        "town_a_officer": 200,
+        "bureau_e_manager": 200,
+        "admin": 200,
+        "county_viewer": 200,
+        "town_b_officer": 404,
+        "ent_a1_manager": 404,
+    }
+    content = await client.get(
+        f"/api/v1/attachments/{photo}/content", headers=world.h("bureau_e_manager")
+    )
+    assert content.status_code == 200
+    # Bound to this report, it cannot be claimed by another object (a hazard) …
+    r = await client.post(
+        "/api/v1/hazards",
+        json={
+            "enterprise_id": world["ent_a1"],
+            "title": "x",
+            "level": "general",
+            "category": "unsafe_condition",
+            "attachment_ids": [photo],
+        },
+        headers=world.h("town_a_officer"),
+    )
+    assert r.status_code == 422
+    # … but is cited again in the report that replaces a returned one.
+    r = await client.post(
+        f"{TASKS}/{t1}/reports/{report['id']}/return",
+        json={"reason": "照片不清晰"},
+        headers=world.h("bureau_e_manager"),
+    )
+    assert r.status_code == 200, r.text
+    r = await _submit(client, world, "town_a_officer", t1, _this_month(), attachment_ids=[photo])
+    assert r.status_code == 201, r.text
+
+
 async def test_no_report_outside_an_issued_list(client, world: World) -> None:  # type: ignore[no-untyped-def]
     made = await county_campaign(client, world)
     t1 = made["t1"]["id"]

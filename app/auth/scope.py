@@ -39,6 +39,7 @@ from app.models import (
     Task,
     TaskAssignee,
     TaskList,
+    TaskReport,
     User,
 )
 
@@ -344,3 +345,28 @@ def assignable_units(unit: UnitInfo) -> ColumnElement[bool]:
     if unit.kind != "county":
         return false()
     return and_(OrgUnit.county_code == unit.county_code, OrgUnit.id != unit.id)
+
+
+def visible_task_report_ids(p: Principal) -> Select[tuple[str]]:
+    """Progress reports the caller reads: on tasks it sees, every part's where it sees every
+    part (the issuer, the county, the lead unit, the splitter), else its own part's only."""
+    own: list[ColumnElement[bool]] = []
+    if p.enterprise_id is not None:
+        own.append(TaskAssignee.enterprise_id == p.enterprise_id)
+    if p.is_government:
+        unit = p.unit.id
+        own += [
+            TaskAssignee.unit_id == unit,
+            TaskList.issuing_unit_id == unit,
+            Task.lead_unit_id == unit,
+            Task.split_by_unit_id == unit,
+        ]
+        if sees_whole_task_lists(p):
+            own.append(TaskList.county_code == p.unit.county_code)
+    return (
+        select(TaskReport.id)
+        .join(TaskAssignee, TaskAssignee.id == TaskReport.assignee_id)
+        .join(Task, Task.id == TaskReport.task_id)
+        .join(TaskList, TaskList.id == Task.task_list_id)
+        .where(visible_tasks(p), or_(*own) if own else false())
+    )

@@ -119,6 +119,8 @@ class Attachment(IdMixin, Base):
     )
     # Or to an inspection (photos of its checklist results).
     inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    # Or to a task's progress report (its evidence): read as the report is.
+    task_report_id: Mapped[str | None] = mapped_column(ForeignKey("task_reports.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)

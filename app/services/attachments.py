@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import visible_accountability, visible_enterprise_ids, visible_inspections
+from app.auth.scope import (
+    visible_accountability,
+    visible_enterprise_ids,
+    visible_inspections,
+    visible_task_report_ids,
+)
 from app.core.config import Settings
 from app.core.db import on_rollback
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
@@ -186,19 +191,20 @@ async def store_upload(
 
 
 def _unbound_of(p: Principal) -> ColumnElement[bool]:
-    """The caller's own uploads that nothing cites yet (no hazard, accountability record or
-    inspection)."""
+    """The caller's own uploads that nothing cites yet (no hazard, accountability record,
+    inspection or progress report)."""
     return and_(
         Attachment.hazard_id.is_(None),
         Attachment.accountability_id.is_(None),
         Attachment.inspection_id.is_(None),
+        Attachment.task_report_id.is_(None),
         Attachment.uploaded_by == p.audit_id,
     )
 
 
 def visible_attachments(p: Principal) -> ColumnElement[bool]:
-    """Bound files follow their hazard's or accountability record's scope; unbound ones are the
-    uploader's alone."""
+    """Bound files follow their hazard's, accountability record's, inspection's or progress
+    report's scope; unbound ones are the uploader's alone."""
     in_scope_hazards = select(Hazard.id).where(Hazard.enterprise_id.in_(visible_enterprise_ids(p)))
     bound = [Attachment.hazard_id.in_(in_scope_hazards)]
     if p.can(Permission.accountability_read):  # a record's files need the right to read it
@@ -211,7 +217,23 @@ def visible_attachments(p: Principal) -> ColumnElement[bool]:
             .where(visible_inspections(p))
         )
         bound.append(Attachment.inspection_id.in_(in_scope_inspections))
+    if p.can(Permission.tasks_read):  # a progress report's evidence: whoever reads the report
+        bound.append(Attachment.task_report_id.in_(visible_task_report_ids(p)))
     return or_(*bound, _unbound_of(p))
+
+
+async def bind_to_task_report(
+    session: AsyncSession, p: Principal, report_id: str, ids: list[str]
+) -> None:
+    """The caller's own unbound uploads a progress report cites, bound to it (so the lead unit
+    and the issuer read them with the report); files bound elsewhere stay where they are."""
+    if ids:
+        await session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(ids), _unbound_of(p))
+            .values(task_report_id=report_id)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 async def get_visible(session: AsyncSession, p: Principal, attachment_id: str) -> Attachment:
@@ -296,7 +318,10 @@ async def _claim(
     to_bind = [
         a.id
         for a in rows
-        if a.hazard_id is None and a.accountability_id is None and a.inspection_id is None
+        if a.hazard_id is None
+        and a.accountability_id is None
+        and a.inspection_id is None
+        and a.task_report_id is None
     ]
     if to_bind and not missing:
         # Claimed with a conditional UPDATE: of two requests citing one unbound upload for two

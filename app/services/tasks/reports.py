@@ -36,6 +36,7 @@ from app.core.i18n import unit_name
 from app.models import Attachment, Enterprise, Task, TaskAssignee, TaskList, TaskReport
 from app.models.base import utcnow
 from app.schemas.tasks import TaskReportCreate
+from app.services import attachments as attachment_service
 from app.services import notifications
 from app.services.attachments import visible_attachments
 from app.services.tasks import service
@@ -481,6 +482,7 @@ async def submit(
         await session.flush()
     except IntegrityError as exc:  # the same part and period submitted at the same moment
         raise _already() from exc
+    await attachment_service.bind_to_task_report(session, p, report.id, attachment_ids)
     session.add(
         service._event(
             p,
