@@ -8,7 +8,11 @@ head. SQLite in a fresh file; on PostgreSQL (ANJIAN_TEST_DATABASE_URL) a databas
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -239,7 +243,29 @@ def test_upgrade_to_0004_counts_prior_enterprise_extensions_and_starts_credentia
     assert events == [(6,)]
 
 
+# The demo county at head, loaded once per test session and copied into each test's own
+# database (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL): the loader is
+# the same, and fifteen upgrade tests no longer pay for it fifteen times.
+_DEMO_SNAPSHOT: dict[str, str] = {}
+
+
 async def _load_demo(url: str) -> None:
+    """The demo county into ``url`` (a database at head with nothing in it)."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    snapshot = _DEMO_SNAPSHOT.get("sqlite" if target.drivername.startswith("sqlite") else "pg")
+    if snapshot is None:
+        await _really_load_demo(url)
+        await _snapshot(url)
+    elif target.drivername.startswith("sqlite"):
+        shutil.copyfile(snapshot, str(target.database))
+    else:
+        await _admin(url, f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        await _admin(url, f'CREATE DATABASE "{target.database}" TEMPLATE "{snapshot}"')
+
+
+async def _really_load_demo(url: str) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from app.services.demo import load_demo
@@ -251,6 +277,39 @@ async def _load_demo(url: str) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+async def _snapshot(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if target.drivername.startswith("sqlite"):
+        fd, copy = tempfile.mkstemp(prefix="anjian-demo-", suffix=".db")
+        os.close(fd)
+        shutil.copyfile(str(target.database), copy)
+        atexit.register(os.unlink, copy)
+        _DEMO_SNAPSHOT["sqlite"] = copy
+        return
+    name = f"anjian_demo_snapshot_{os.getpid()}"
+    await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{target.database}"')
+    atexit.register(
+        lambda: asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    )
+    _DEMO_SNAPSHOT["pg"] = name
+
+
+async def _admin(url: str, sql: str) -> None:
+    """A statement on the server's maintenance database (CREATE/DROP DATABASE)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def test_upgrade_to_0005_names_the_demo_county_in_english_and_keeps_every_row(

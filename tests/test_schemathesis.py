@@ -4,7 +4,7 @@
 The server runs in a subprocess (`anjian serve`) on its own database — a fresh SQLite file, or,
 when ``ANJIAN_TEST_DATABASE_URL`` is set, a fresh PostgreSQL database next to the test one —
 loaded with the demo county, so the run reaches the rules behind the validators. Bounded for
-`make test` (25 examples per operation, fixed seed); raise ``ANJIAN_SCHEMATHESIS_EXAMPLES`` for
+`make test` (20 examples per operation, fixed seed); raise ``ANJIAN_SCHEMATHESIS_EXAMPLES`` for
 a longer hunt.
 """
 
@@ -26,7 +26,7 @@ import pytest
 from tests.servers import own_database
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_EXAMPLES = os.environ.get("ANJIAN_SCHEMATHESIS_EXAMPLES", "25")
+MAX_EXAMPLES = os.environ.get("ANJIAN_SCHEMATHESIS_EXAMPLES", "20")
 SEED = os.environ.get("ANJIAN_SCHEMATHESIS_SEED", "20260101")
 CHECKS = ",".join(
     (
