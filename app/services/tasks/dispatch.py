@@ -94,9 +94,7 @@ async def dispatch_table(
                 .order_by(TaskReport.submitted_at, TaskReport.id)
             )
         ).scalars()
-        for r in found:  # the submitted one wins; else the last returned
-            if r.assignee_id not in latest or latest[r.assignee_id].status != "submitted":
-                latest[r.assignee_id] = r
+        latest = {part: r for (part, _), r in reports.current_reports(found).items()}
     parts_of.sort(
         key=lambda mx: (
             mx[0]["code"],
@@ -108,12 +106,7 @@ async def dispatch_table(
     for m, x in parts_of:
         r = latest.get(x["id"])
         due = reports.due_on(m["cycle"], bounds, m["deadline"], grace)
-        if r is not None and r.status == "submitted":
-            state = "late" if r.late else "submitted"
-        elif r is not None:
-            state = "returned"
-        else:
-            state = "missing" if due is not None and due < today else "pending"
+        state = reports.report_state(r, due, today)
         submitted = (r.figures or {}) if r is not None and r.status == "submitted" else {}
         computed: dict[str, Decimal] = {}
         if computed_codes:

@@ -126,6 +126,26 @@ def due_on(
     return end + timedelta(days=grace) if end is not None else None
 
 
+def current_reports(rows: Any) -> dict[tuple[str, str], Any]:
+    """The period's report of each part, by ``(assignee_id, period)``, from its reports in the
+    order submitted: the ``submitted`` one wins, else the last returned."""
+    latest: dict[tuple[str, str], Any] = {}
+    for r in rows:
+        key = (r.assignee_id, r.period)
+        if key not in latest or latest[key].status != "submitted":
+            latest[key] = r
+    return latest
+
+
+def report_state(r: Any, due: date | None, today: date) -> str:
+    """``submitted``, ``late``, ``returned``, ``missing`` (past due, none) or ``pending``."""
+    if r is not None and r.status == "submitted":
+        return "late" if r.late else "submitted"
+    if r is not None:
+        return "returned"
+    return "missing" if due is not None and due < today else "pending"
+
+
 # ---- reading ----------------------------------------------------------------------------------
 
 
@@ -305,11 +325,7 @@ async def reporting(
             .order_by(TaskReport.submitted_at, TaskReport.id)
         )
     ).all()
-    latest: dict[tuple[str, str], Any] = {}
-    for r in reports:  # the submitted one wins; else the last returned
-        key = (r.assignee_id, r.period)
-        if key not in latest or latest[key].status != "submitted":
-            latest[key] = r
+    latest = current_reports(reports)
     dues = {
         period: due_on(cycle, period_bounds(cycle, period), row["deadline"], grace)
         for period in periods
@@ -327,12 +343,7 @@ async def reporting(
         for period in periods:
             r = latest.get((x["id"], period))
             due = dues[period]
-            if r is not None and r.status == "submitted":
-                state = "late" if r.late else "submitted"
-            elif r is not None:
-                state = "returned"
-            else:
-                state = "missing" if due is not None and due < today else "pending"
+            state = report_state(r, due, today)
             out.append(
                 {
                     "period": period,
