@@ -34,7 +34,9 @@ from app.api.v1 import (
     notifications,
     org_units,
     public,
+    public_reports,  # issue 15, public reports (群众举报)
     reminders,
+    reports,
     risk_lists,  # issue 13, the three lists (risklists)
     risk_points,
     tasks,  # issue 14, task lists and tasks
@@ -93,6 +95,9 @@ API_ROUTERS = (
     tasks.router,
     # issue 12: enforcement figures and self-inspection compliance
     inspection_statistics.router,
+    # issue 15: public reports, open intake and tracking, and their handling
+    public_reports.router,
+    reports.router,
 )
 
 DESCRIPTION = """

@@ -43,9 +43,11 @@ from app.auth.deps import get_principal
 from app.auth.principal import Principal
 from app.core.db import READ_METHODS, SessionDep, before_commit, on_failure, upsert_insert
 from app.core.errors import Conflict, ValidationFailed
+from app.core.http import client_address
 from app.core.middleware import IDEMPOTENCY_STATE
 from app.models import IdempotencyRecord
 from app.models.base import utcnow
+from app.services.rate_limit import address_key
 
 log = logging.getLogger("anjian.db")
 # Where FastAPI keeps the exit stack of ``scope="function"`` dependencies (read per call).
@@ -163,6 +165,17 @@ async def claim_idempotency_key(
     request: Request, session: SessionDep, principal: Annotated[Principal, Depends(get_principal)]
 ) -> None:
     """Route dependency of every authenticated POST (added by ``ApiRoute``)."""
+    await _claim(request, session, principal.audit_id)
+
+
+async def claim_public_idempotency_key(request: Request, session: SessionDep) -> None:
+    """The same for an open POST (a public report): keyed by the client address and the key,
+    so a stranger's retry replays its own answer and nobody else's (addresses kept as digests,
+    an IPv6 one by its /64, as the rate limits count them)."""
+    await _claim(request, session, "public:" + address_key("idempotency", client_address(request)))
+
+
+async def _claim(request: Request, session: AsyncSession, owner: str) -> None:
     state = request.scope.get("state", {}).get(IDEMPOTENCY_STATE)
     if state is None:
         return
@@ -178,7 +191,6 @@ async def claim_idempotency_key(
         await request.body()
     request_hash = body_hash.hexdigest()
     ttl = timedelta(seconds=request.app.state.settings.idempotency_ttl_seconds)
-    owner = principal.audit_id
     existing = await _committed(session, owner, key)
     if existing is not None and _live(existing, ttl):
         raise _answer_for(existing, request_hash)

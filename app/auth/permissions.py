@@ -69,6 +69,11 @@ class Permission(StrEnum):
     tasks_read = "tasks:read"
     tasks_issue = "tasks:issue"
     tasks_progress = "tasks:progress"
+    # Public reports (群众举报, issue 15).
+    reports_read = "reports:read"
+    reports_handle = "reports:handle"
+    reports_view_reporter = "reports:view_reporter"
+    reports_audit = "reports:audit"
 
 
 P = Permission
@@ -108,8 +113,13 @@ _ENTERPRISE_INSPECTIONS = {
     P.tasks_progress,  # and works and reports on the tasks assigned to it
 }
 
+# Public reports are handled by officers and managers (of the county, and of the units a report
+# is routed to: the scope rule); the reporter's identity (保密) is shown only to managers, never
+# to an administrator or a machine client; the county's managers and admins read who saw it.
+_REPORTS = {P.reports_read, P.reports_handle}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.admin: frozenset(Permission),
+    Role.admin: frozenset(Permission) - {P.reports_view_reporter},
     Role.manager: frozenset(
         _GOV_WORK
         | {
@@ -121,11 +131,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.checklists_write,
             P.draws_write,
             P.tasks_issue,  # county and town managers issue task lists (the unit rule: services)
+            P.reports_view_reporter,
+            P.reports_audit,  # the county's managers only (the unit rule: services)
         }
+        | _REPORTS
     ),
     Role.officer: frozenset(
         _GOV_WORK
         | {P.enterprises_create, P.enterprises_update, P.accountability_write, P.draws_write}
+        | _REPORTS
     ),
     Role.inspector: frozenset(_GOV_WORK),
     Role.viewer: frozenset(_GOV_READ),
@@ -165,6 +179,8 @@ CLIENT_GRANTABLE = frozenset(Permission) - {
     P.jobs_read,  # the background queue is the county administrator's to watch
     P.accountability_write,  # a decision to hold a unit to account is taken by a person
     P.notifications_read,  # an inbox is a person's: a client is told `not_a_person`
+    P.reports_view_reporter,  # a reporter's identity is shown to a person, and logged
+    P.reports_audit,
 }
 
 PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
@@ -201,4 +217,8 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.tasks_read: ("查看任务清单", "Read task lists"),
     P.tasks_issue: ("编制、下达任务清单", "Draw up and issue task lists"),
     P.tasks_progress: ("办理、报送任务", "Work and report on tasks"),
+    P.reports_read: ("查看群众举报", "Read public reports"),
+    P.reports_handle: ("办理群众举报（分派、调查、查实、奖励、办结）", "Handle public reports"),
+    P.reports_view_reporter: ("查看举报人身份（保密）", "See a reporter's identity"),
+    P.reports_audit: ("查看举报人身份查阅记录", "Read who saw reporters' identities"),
 }

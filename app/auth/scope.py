@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from app.auth.permissions import Permission
 from app.auth.principal import Principal, UnitInfo
 from app.models import (
     AccountabilityRecord,
@@ -35,6 +36,8 @@ from app.models import (
     Inspection,
     InspectionAssignee,
     OrgUnit,
+    PublicReport,
+    PublicReportRoute,
     RiskPoint,
     Task,
     TaskAssignee,
@@ -370,3 +373,24 @@ def visible_task_report_ids(p: Principal) -> Select[tuple[str]]:
         .join(TaskList, TaskList.id == Task.task_list_id)
         .where(visible_tasks(p), or_(*own) if own else false())
     )
+
+
+# ---- public reports (群众举报, issue 15) ----
+
+
+def routed_reports(unit_id: str) -> Select[tuple[str]]:
+    """The reports routed to a unit (on intake, or assigned to it)."""
+    return select(PublicReportRoute.report_id).where(PublicReportRoute.unit_id == unit_id)
+
+
+def visible_reports(p: Principal) -> ColumnElement[bool]:
+    """Public reports (a filter over ``PublicReport``) the caller sees: the county office's staff
+    and admins every report of their county; a town or a bureau the reports routed to it;
+    nobody else. Enterprise users and experts never see a report, not even one that became
+    their hazard; staff without ``reports:read`` (inspectors, viewers) see none either."""
+    if not p.is_government or not p.can(Permission.reports_read):
+        return false()
+    unit = p.unit
+    if p.is_admin or unit.kind == "county":
+        return PublicReport.county_code == unit.county_code
+    return PublicReport.id.in_(routed_reports(unit.id))

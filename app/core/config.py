@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_read_url: str | None = None
     database_pgbouncer: bool = False
     secret_key: str | None = None
+    # Earlier secrets, comma-separated (issue 15): values sealed under keys derived from them
+    # still open until ``anjian keys rotate`` re-seals them under the current secret.
+    previous_secret_keys: Annotated[tuple[str, ...], NoDecode] = ()
     # Access tokens are short (issue 9, item 10): a client keeps its session by refreshing.
     token_lifetime_seconds: int = Field(default=30 * 60, ge=60)
     # A refresh token is good this long from its issue; every rotation issues one with a fresh
@@ -67,6 +70,11 @@ class Settings(BaseSettings):
     # minute, and how long a closed hazard stays listed (marked closed).
     public_rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000)
     public_closed_days: int = Field(default=90, ge=0, le=3650)
+    # Public reports (群众举报, issue 15): submissions per client address and hour, lookups of
+    # a tracking code per address and minute, and each photo's size (at most five a report).
+    public_report_submissions_per_hour: int = Field(default=5, ge=1, le=100_000)
+    public_report_lookups_per_minute: int = Field(default=20, ge=1, le=100_000)
+    public_report_photo_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # The risk notice board (风险告知牌, issue 13): the duty number printed after 119, 120 and 110
     # when set (e.g. the county's 应急管理值班电话 ``0557-1234567``), and how many boards are
     # rendered as PDF at once per worker process.
@@ -117,6 +125,13 @@ class Settings(BaseSettings):
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
                 "or leave it unset to have one generated in the data dir"
             )
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _previous_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
 
     @field_validator("emergency_phone", mode="before")

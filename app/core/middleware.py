@@ -162,16 +162,21 @@ class BodyTooSlow(HTTPException):
 
 
 UPLOAD_PATH = "/api/v1/attachments"
+PUBLIC_REPORTS_PATH = "/api/v1/public/reports"
+PUBLIC_REPORT_PHOTOS = 5
 
 
 def _is_upload(scope: Scope) -> bool:
-    return scope["path"].rstrip("/") == UPLOAD_PATH
+    return scope["path"].rstrip("/") in (UPLOAD_PATH, PUBLIC_REPORTS_PATH)
 
 
 def body_limit_for(scope: Scope) -> int:
     settings = scope["app"].state.settings
-    if _is_upload(scope):
+    path = scope["path"].rstrip("/")
+    if path == UPLOAD_PATH:
         return settings.attachment_max_bytes + 64 * 1024
+    if path == PUBLIC_REPORTS_PATH:  # a report with its photos (at most five)
+        return PUBLIC_REPORT_PHOTOS * settings.public_report_photo_max_bytes + 64 * 1024
     return settings.max_body_bytes
 
 

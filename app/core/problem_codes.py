@@ -43,6 +43,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("role_not_grantable", 403, "无权授予该角色", "Role not grantable by the caller"),
     ProblemCode("outside_scope", 403, "超出管辖范围", "Outside the caller's scope"),
     ProblemCode("not_a_person", 403, "仅限个人账号", "Only a person's account may do this"),
+    ProblemCode(
+        "reporter_confidential",
+        403,
+        "无权查看举报人身份",
+        "The reporter's identity is confidential",
+    ),
     ProblemCode("action_forbidden", 403, "无权对该隐患执行此操作", "Action not permitted"),
     ProblemCode(
         "acceptance_evidence_forbidden",
@@ -109,6 +115,11 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("unknown_enterprise", 422, "企业不存在", "Unknown enterprise"),
     ProblemCode("unknown_hazard", 422, "隐患不存在", "Unknown hazard"),
     ProblemCode("unknown_org_unit", 422, "单位不存在", "Unknown org unit"),
+    # Public reports (issue 15).
+    ProblemCode("unknown_region", 422, "行政区划不在受理范围内", "Region not served"),
+    ProblemCode("region_required", 422, "须填写所在行政区划", "A region code is required"),
+    ProblemCode("too_many_photos", 422, "照片过多", "Too many photos"),
+    ProblemCode("field_not_allowed", 422, "该操作不接受此字段", "Field not taken by this action"),
     ProblemCode("judgment_required", 422, "重大隐患须填写判定依据", "Judgment required"),
     ProblemCode(
         "unknown_judgment_clause", 422, "判定依据条款不属于所选判定标准", "Unknown judgment clause"

@@ -25,6 +25,13 @@ from app.models.inspections import (
 from app.models.jobs import Job as Job
 from app.models.notifications import Notification
 from app.models.org_units import OrgUnit
+from app.models.public_reports import (
+    PublicReport,
+    PublicReportCounter,
+    PublicReportEvent,
+    PublicReportRoute,
+    ReporterView,
+)
 from app.models.rate_limits import RateLimit
 from app.models.risks import RiskPoint, RiskPointEvent
 from app.models.tasks import Task, TaskAssignee, TaskEvent, TaskList, TaskReport
@@ -61,9 +68,14 @@ __all__ = [
     "Notification",
     "OrgUnit",
     "PrincipalChange",
+    "PublicReport",
+    "PublicReportCounter",
+    "PublicReportEvent",
+    "PublicReportRoute",
     "RateLimit",
     "RefreshToken",
     "Reminder",
+    "ReporterView",
     "RiskPoint",
     "RiskPointEvent",
     "Task",

@@ -68,6 +68,10 @@ class Hazard(IdMixin, TimestampMixin, Base):
     # The risk point whose control measure failed (安全风险分级管控 → 隐患排查治理).
     risk_point_id: Mapped[str | None] = mapped_column(ForeignKey("risk_points.id"), index=True)
     inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    # The public report whose substantiation registered it (群众举报查实; source public_report).
+    # No foreign key: the report names the hazard by one (public_reports.hazard_id), and a
+    # cycle of keys between the two tables would order neither's deletes or copies.
+    public_report_id: Mapped[str | None] = mapped_column(String(36), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -121,6 +125,10 @@ class Attachment(IdMixin, Base):
     inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
     # Or to a task's progress report (its evidence): read as the report is.
     task_report_id: Mapped[str | None] = mapped_column(ForeignKey("task_reports.id"), index=True)
+    # Or to a public report (the reporter's photos): read by whoever handles the report.
+    public_report_id: Mapped[str | None] = mapped_column(
+        ForeignKey("public_reports.id"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)

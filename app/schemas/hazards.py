@@ -284,6 +284,11 @@ class HazardOut(HazardSummary):
         description="The inspection that found it (a finding), or that linked it as already "
         "known to the enterprise (GET /api/v1/inspections/{inspection_id})"
     )
+    public_report_id: str | None = Field(
+        description="The public report whose substantiation registered it (GET "
+        "/api/v1/reports/{report_id}): shown only to callers holding `reports:read`, null for "
+        "everyone else (an enterprise sees `source=public_report` and nothing of the report)"
+    )
 
 
 class HazardPage(BaseModel):

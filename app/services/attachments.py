@@ -17,6 +17,7 @@ from app.auth.scope import (
     visible_accountability,
     visible_enterprise_ids,
     visible_inspections,
+    visible_reports,
     visible_task_report_ids,
 )
 from app.core.config import Settings
@@ -24,7 +25,14 @@ from app.core.db import on_rollback
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
 from app.core.storage import Storage
-from app.models import AccountabilityRecord, Attachment, Enterprise, Hazard, Inspection
+from app.models import (
+    AccountabilityRecord,
+    Attachment,
+    Enterprise,
+    Hazard,
+    Inspection,
+    PublicReport,
+)
 from app.models.base import utcnow
 from app.schemas.hazards import AttachmentOut
 from app.services import attachment_links as links
@@ -198,6 +206,7 @@ def _unbound_of(p: Principal) -> ColumnElement[bool]:
         Attachment.accountability_id.is_(None),
         Attachment.inspection_id.is_(None),
         Attachment.task_report_id.is_(None),
+        Attachment.public_report_id.is_(None),
         Attachment.uploaded_by == p.audit_id,
     )
 
@@ -219,6 +228,10 @@ def visible_attachments(p: Principal) -> ColumnElement[bool]:
         bound.append(Attachment.inspection_id.in_(in_scope_inspections))
     if p.can(Permission.tasks_read):  # a progress report's evidence: whoever reads the report
         bound.append(Attachment.task_report_id.in_(visible_task_report_ids(p)))
+    if p.can(Permission.reports_read):  # a public report's photos: whoever handles the report
+        bound.append(
+            Attachment.public_report_id.in_(select(PublicReport.id).where(visible_reports(p)))
+        )
     return or_(*bound, _unbound_of(p))
 
 

@@ -316,6 +316,7 @@ def _shape(
         enterprise_id=h.enterprise_id,
         inspection_id=h.inspection_id,
         risk_point_id=h.risk_point_id,
+        public_report_id=h.public_report_id if p.can(Permission.reports_read) else None,
         description=h.description,
         found_by={"id": h.found_by_id, "name": h.found_by_name or ""} if h.found_by_id else None,
         judgment=JudgmentOut.model_construct(
