@@ -963,3 +963,58 @@ def test_upgrade_to_0022_binds_the_files_a_report_cites(fresh_database: str) -> 
     )
     assert bound == [("f-hazard", None), ("f-other", None), ("f-own", "r1")]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0023_records_a_report_for_every_demo_public_report_hazard(
+    fresh_database: str,
+) -> None:
+    """The demo county taken back to 0022 (its reports are gone, its hazards that came from a
+    substantiated report stay) and up to 0023: every such hazard gets a report record linked
+    both ways, substantiated or closed as the hazard is, anonymous, routed exactly as the
+    service routes (the routes equal those the demo loader wrote through the service); every
+    other row is kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    routes_sql = (
+        "SELECT h.id, r.unit_id, r.reason FROM hazards h JOIN public_reports p "
+        "ON p.hazard_id = h.id JOIN public_report_routes r ON r.report_id = p.id"
+    )
+
+    def routes() -> dict[str, set[tuple[str, str]]]:
+        out: dict[str, set[tuple[str, str]]] = {}
+        for hazard_id, unit_id, reason in asyncio.run(_query(url, routes_sql)):
+            out.setdefault(hazard_id, set()).add((unit_id, reason))
+        return out
+
+    by_service = routes()
+    counted = (
+        "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
+        "(SELECT count(*) FROM hazards), (SELECT count(*) FROM attachments), "
+        "(SELECT count(*) FROM hazards WHERE source = 'public_report')"
+    )
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0022")
+    command.upgrade(cfg, "0023")
+    assert asyncio.run(_query(url, counted)) == before
+    from_report = before[0][4]
+    assert from_report > 0
+    linked = asyncio.run(
+        _query(
+            url,
+            "SELECT h.status, p.status, p.anonymous, p.reporter_sealed, p.public_outcome "
+            "FROM hazards h JOIN public_reports p ON p.id = h.public_report_id "
+            "AND p.hazard_id = h.id WHERE h.source = 'public_report'",
+        )
+    )
+    assert len(linked) == from_report
+    assert asyncio.run(_query(url, "SELECT count(*) FROM public_reports")) == [(from_report,)]
+    for hazard_status, status, anonymous, sealed, outcome in linked:
+        assert status == ("closed" if hazard_status == "closed" else "substantiated")
+        assert bool(anonymous) and sealed is None
+        assert (outcome is not None) == (status == "closed")
+    assert routes() == by_service
+    numbers = asyncio.run(_query(url, "SELECT count(DISTINCT number) FROM public_reports"))
+    assert numbers == [(from_report,)]
+    command.upgrade(cfg, "head")

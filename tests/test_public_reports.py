@@ -15,6 +15,7 @@ from app.models import Hazard, PublicReport
 from app.services.public_reports import tracking
 from tests.conftest import World, credit
 from tests.hazard_helpers import act as hazard_act
+from tests.hazard_helpers import png_bytes
 from tests.report_helpers import (
     HAZARD,
     NAME,
@@ -27,6 +28,7 @@ from tests.report_helpers import (
     stranger,
     submit,
 )
+from tests.statements import statements
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 
@@ -355,3 +357,99 @@ async def test_report_figures(app, client, world: World) -> None:  # type: ignor
         )
         assert r.status_code == 200
         assert sum(g["received"] for g in r.json()["groups"]) in (0, 2)
+
+
+async def test_reads_cost_one_statement(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    await submit(app, credit_code=credit(3))
+    rid = (await newest(client, world))["id"]
+    for actor, url in (
+        ("admin", f"{REPORTS}?limit=50"),
+        ("town_b_officer", f"{REPORTS}?limit=50&status=received"),
+        ("bureau_e_officer", f"{REPORTS}/{rid}"),
+        ("admin", "/api/v1/statistics/reports?group_by=sector"),
+    ):
+        await client.get(url, headers=world.h(actor))  # the caller is known from here on
+        with statements(app) as seen:
+            r = await client.get(url, headers=world.h(actor))
+        assert r.status_code == 200, (url, r.text)
+        assert len(seen) == 1, (url, seen)
+
+
+async def test_the_reporter_is_shown_to_managers_only_and_each_view_is_logged(  # type: ignore[no-untyped-def]
+    app, client, world: World
+) -> None:
+    await add_person(app, world, "county_manager", "manager", "county")
+    await add_person(app, world, "town_b_manager", "manager", "town_b")
+    await submit(app, credit_code=credit(3), reporter={"name": NAME, "phone": PHONE})
+    rid = (await newest(client, world))["id"]
+    url = f"{REPORTS}/{rid}?include=reporter"
+    for actor in ("county_manager", "town_b_manager", "bureau_e_manager", "county_manager"):
+        r = await client.get(url, headers=world.h(actor, **{"X-Request-ID": f"req-{actor}"}))
+        assert r.status_code == 200, (actor, r.text)
+        assert r.json()["reporter"] == {"name": NAME, "phone": PHONE}
+        assert r.headers["cache-control"] == "no-store"
+    for actor in ("admin", "county_officer", "town_b_officer", "bureau_e_officer"):
+        r = await client.get(url, headers=world.h(actor))
+        assert r.status_code == 403 and r.json()["code"] == "reporter_confidential", actor
+        assert NAME not in r.text and PHONE not in r.text
+    # a manager of a unit the report is not routed to does not even see the report
+    assert (await client.get(url, headers=world.h("town_a_manager"))).status_code == 404
+    assert (await client.get(f"{REPORTS}/{rid}", headers=world.h("county_manager"))).json()[
+        "reporter"
+    ] is None
+    log = await client.get(f"{REPORTS}/{rid}/reporter-access-log", headers=world.h("admin"))
+    assert log.status_code == 200
+    views = log.json()["items"]
+    assert [v["viewer"]["name"] for v in views] == [
+        "county_manager",
+        "town_b_manager",
+        "bureau_e_manager",
+        "county_manager",
+    ]
+    assert [v["request_id"] for v in views][0] == "req-county_manager"
+    assert views[1]["viewer_unit"] == {"id": world["town_b"], "name": "符离镇"}
+    for actor in ("county_officer", "town_b_manager", "bureau_e_manager"):
+        r = await client.get(f"{REPORTS}/{rid}/reporter-access-log", headers=world.h(actor))
+        assert r.status_code == 403, actor
+    # an anonymous report has no identity: nothing shown, nothing logged
+    await submit(app, credit_code=credit(3))
+    anon = (await newest(client, world))["id"]
+    r = await client.get(f"{REPORTS}/{anon}?include=reporter", headers=world.h("county_manager"))
+    assert r.status_code == 200 and r.json()["reporter"] is None
+    log = await client.get(
+        f"{REPORTS}/{anon}/reporter-access-log", headers=world.h("county_manager")
+    )
+    assert log.json()["items"] == []
+
+
+async def test_photos_are_checked_by_content_and_read_by_the_handlers(  # type: ignore[no-untyped-def]
+    app, client, world: World
+) -> None:
+    import json
+
+    report = json.dumps(
+        {"description": "配电房门锁损坏，儿童可随意进入", "region_code": "341302001"}
+    )
+    photos = [("photos", (f"p{i}.png", png_bytes(), "image/png")) for i in range(2)]
+    async with stranger(app) as c:
+        r = await c.post(PUBLIC, data={"report": report}, files=photos)
+        assert r.status_code == 201, r.text
+        lying = [("photos", ("p.jpg", b"%PDF-1.4 not a photo at all", "image/jpeg"))]
+        bad = await c.post(PUBLIC, data={"report": report}, files=lying)
+        assert bad.status_code in (415, 422), bad.text
+        many = [("photos", (f"p{i}.png", png_bytes(), "image/png")) for i in range(6)]
+        assert (await c.post(PUBLIC, data={"report": report}, files=many)).status_code in (400, 422)
+    detail = await newest(client, world, "town_a_officer")
+    assert len(detail["photos"]) == 2
+    for photo in detail["photos"]:
+        got = await client.get(photo["download_url"])
+        assert got.status_code == 200 and got.content == png_bytes()
+        pid = photo["id"]
+        assert (
+            await client.get(f"/api/v1/attachments/{pid}", headers=world.h("town_a_officer"))
+        ).status_code == 200
+        for actor in ("ent_a1_manager", "town_b_officer"):
+            r = await client.get(f"/api/v1/attachments/{pid}", headers=world.h(actor))
+            assert r.status_code == 404, actor
+    async with app.state.sessionmaker() as s:
+        assert await s.scalar(select(func.count(PublicReport.id))) == 1

@@ -183,30 +183,37 @@ def test_no_input_gives_a_server_error_and_every_response_matches_the_schema(
     server: tuple[str, str], tmp_path: Path
 ) -> None:
     base, token = server
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
-        f"{base}/openapi.json",
-        f"--header=Authorization: Bearer {token}",
-        f"--max-examples={MAX_EXAMPLES}",
-        f"--seed={SEED}",
-        f"--checks={CHECKS}",
-        "--generation-database=none",  # no .hypothesis directory in the repository
-        "--request-timeout=20",
-        "--no-color",
-    ]
-    # Its own directory: no stray schemathesis.toml is picked up and nothing lands in the repo.
-    work = tmp_path / "schemathesis"
-    work.mkdir()
-    done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
-    if done.returncode != 0:
-        pytest.fail(
-            f"schemathesis failed (exit {done.returncode}):\n{done.stdout[-20000:]}\n"
-            f"{done.stderr[-3000:]}\n--- server errors ---\n{_server_errors(tmp_path)}",
-            pytrace=False,
-        )
+    # Every operation as the county admin, then the open ones (public reports, the disclosed
+    # hazards, published draws) as a stranger without any token, as the public meets them.
+    for name, extra in (
+        ("admin", [f"--header=Authorization: Bearer {token}"]),
+        ("public", ["--include-path-regex=^/api/v1/public/"]),
+    ):
+        command = [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{base}/openapi.json",
+            *extra,
+            f"--max-examples={MAX_EXAMPLES}",
+            f"--seed={SEED}",
+            f"--checks={CHECKS}",
+            "--generation-database=none",  # no .hypothesis directory in the repository
+            "--request-timeout=20",
+            "--no-color",
+        ]
+        # Its own directory: no stray schemathesis.toml is picked up, nothing lands in the repo.
+        work = tmp_path / f"schemathesis-{name}"
+        work.mkdir()
+        done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            pytest.fail(
+                f"schemathesis ({name}) failed (exit {done.returncode}):\n"
+                f"{done.stdout[-20000:]}\n{done.stderr[-3000:]}\n--- server errors ---\n"
+                f"{_server_errors(tmp_path)}",
+                pytrace=False,
+            )
 
 
 def _server_errors(tmp_path: Path) -> str:

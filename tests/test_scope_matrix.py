@@ -20,8 +20,9 @@ from app.auth.tokens import issue_token
 from app.core.credit_code import make_credit_code
 from app.models import ApiClient, Enterprise, Notification, OrgUnit, User
 from app.services.jobs import run_jobs
-from tests.conftest import World
+from tests.conftest import World, credit
 from tests.hazard_helpers import register
+from tests.report_helpers import submit
 
 # ---- the actors ------------------------------------------------------------------------------
 
@@ -501,6 +502,8 @@ async def test_enterprise_map_holds_exactly_the_callers_scope(app, client, world
         # issue 12, enforcement figures
         "/api/v1/statistics/enforcement",
         "/api/v1/statistics/self-inspection?period=2026-Q4",
+        "/api/v1/reports",  # issue 15, public reports
+        "/api/v1/statistics/reports",
     ],
 )
 async def test_every_read_endpoint_requires_a_token(client, world, path) -> None:  # type: ignore[no-untyped-def]
@@ -1385,3 +1388,77 @@ async def test_task_reports_are_each_assignees_own(client, world2, actor) -> Non
     parts = (await client.get(f"/api/v1/tasks/{task_id}/reporting", headers=w.h(actor))).json()
     shown = len(parts["parts"])
     assert shown == (8 if actor in ("admin", "county_officer", "county_viewer") else 1), actor
+
+
+# ---- public reports (群众举报, issue 15): the county's, or those routed to the unit ----------
+REPORT_SCOPE: dict[str, set[str] | None] = {
+    "admin": {"r_town_a", "r_ent_b1", "r_county"},
+    "county_officer": {"r_town_a", "r_ent_b1", "r_county"},
+    "town_a_manager": {"r_town_a"},
+    "town_a_officer": {"r_town_a"},
+    "town_b_officer": {"r_ent_b1"},
+    "bureau_e_manager": {"r_ent_b1"},
+    "bureau_e_officer": {"r_ent_b1"},
+    "bureau_c_officer": set(),
+    "other_admin": {"r_other"},
+    # no reports:read (viewers, inspectors, enterprise users, the test machine client): 403
+    **{
+        a: None
+        for a in (
+            "county_viewer",
+            "town_a_inspector",
+            "town_a_viewer",
+            "ent_a1_manager",
+            "ent_a1_staff",
+            "ent_b1_manager",
+            "machine",
+        )
+    },
+}
+
+
+@pytest.fixture
+async def reports(app, client, world2: World) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Four reports: one routed to town A by its region, one about ent_b1 (town B and bureau E),
+    one to nobody but the county office, one in the second county; answers their ids."""
+    bodies = {
+        "r_town_a": {"region_code": "341302001"},
+        "r_ent_b1": {"credit_code": credit(3)},
+        "r_county": {"region_code": "341302"},
+        "r_other": {"region_code": "341321100"},
+    }
+    ids = {}
+    for key, body in bodies.items():
+        await submit(app, **body)
+        admin = "other_admin" if key == "r_other" else "admin"
+        r = await client.get("/api/v1/reports?limit=1", headers=world2.h(admin))
+        ids[key] = r.json()["items"][0]["id"]
+    return ids
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_reports_are_the_countys_or_those_routed_to_the_unit(  # type: ignore[no-untyped-def]
+    client, world2, reports, actor
+) -> None:
+    expected = REPORT_SCOPE[actor]
+    r = await client.get("/api/v1/reports?include_total=true", headers=world2.h(actor))
+    figures = await client.get("/api/v1/statistics/reports", headers=world2.h(actor))
+    if expected is None:
+        assert (r.status_code, figures.status_code) == (403, 403)
+        for rid in reports.values():
+            assert (
+                await client.get(f"/api/v1/reports/{rid}", headers=world2.h(actor))
+            ).status_code == 403
+        return
+    names = {v: k for k, v in reports.items()}
+    assert {names[i["id"]] for i in r.json()["items"]} == expected
+    assert r.json()["total"] == len(expected)
+    assert figures.json()["total"]["received"] == len(expected)
+    for key, rid in reports.items():
+        d = await client.get(f"/api/v1/reports/{rid}", headers=world2.h(actor))
+        assert d.status_code == (200 if key in expected else 404), (key, d.text)
+        log = await client.get(
+            f"/api/v1/reports/{rid}/reporter-access-log", headers=world2.h(actor)
+        )
+        if key not in expected:
+            assert log.status_code == 404

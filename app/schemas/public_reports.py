@@ -13,7 +13,6 @@ from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.dates import StrictDate
 from app.schemas.enterprises import EnterpriseCreate
 from app.schemas.hazards import (
-    ActorKind,
     HazardCategory,
     HazardLevel,
     Judgment,
@@ -133,7 +132,9 @@ class ReportEventOut(ResponseModel):
     from_status: ReportStatus | None
     to_status: ReportStatus
     actor: NamedRef | None
-    actor_kind: ActorKind
+    actor_kind: Literal["user", "client", "system", "public"] = Field(
+        description="`public`: the report's intake (nothing of the reporter is kept here)"
+    )
     note: str | None
     details: dict[str, object]
     created_at: datetime

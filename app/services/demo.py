@@ -32,6 +32,7 @@ from app.models import (
     Inspection,
     MajorHazardInstallation,
     OrgUnit,
+    PublicReport,
     TaskList,
     User,
 )
@@ -41,6 +42,7 @@ from app.services.demo_hazards import load_demo_hazards
 from app.services.demo_inspections import load_demo_inspections
 from app.services.demo_risks import load_demo_risks
 from app.services.demo_tasks import load_demo_tasks
+from app.services.public_reports.demo import load_demo_reports
 
 DEMO_PASSWORD = "Anjian@2026"
 DEMO_CLIENT_ID = "demo_province"
@@ -236,6 +238,15 @@ async def load_demo(
         session, settings or get_settings(), world.users, units["bureau"]
     )
     world.added["task lists"] = await load_demo_tasks(
+        session,
+        settings or get_settings(),
+        world.users,
+        world.county,
+        world.towns,
+        world.bureaus,
+        world.enterprises,
+    )
+    world.added["public reports"] = await load_demo_reports(
         session,
         settings or get_settings(),
         world.users,
@@ -523,6 +534,9 @@ async def _summary(session: AsyncSession, added: dict[str, int]) -> DemoSummary:
         "double-random draws": await _count(session, Draw.id, Draw.county_code == COUNTY_CODE),
         "inspections": await _count(session, Inspection.id, Inspection.county_code == COUNTY_CODE),
         "task lists": await _count(session, TaskList.id, TaskList.county_code == COUNTY_CODE),
+        "public reports": await _count(
+            session, PublicReport.id, PublicReport.county_code == COUNTY_CODE
+        ),
         "demo users": len(users),
         "machine clients": await _count(session, ApiClient.id, is_demo_client),
     }

@@ -161,10 +161,10 @@ def seal_reporter(settings: Settings, report_id: str, name: str, phone: str) -> 
 async def submit(
     session: AsyncSession,
     settings: Settings,
-    storage: Storage,
+    storage: Storage | None,
     body: PublicReportCreate,
     photos: list[tuple[str | None, bytes]],
-    limiter: anyio.CapacityLimiter,
+    limiter: anyio.CapacityLimiter | None,
 ) -> tuple[PublicReport, str]:
     """Writes the report and answers it with its tracking code (never stored in clear)."""
     if len(photos) > MAX_PHOTOS:
@@ -222,6 +222,7 @@ async def submit(
         )
     photo_ids: list[str] = []
     for filename, data in photos:
+        assert storage is not None and limiter is not None, "photos need a storage"
         stored = await attachments.store_upload(
             session,
             storage,
@@ -242,15 +243,18 @@ async def submit(
     session.add(
         PublicReportEvent(
             report_id=report_id,
-            **event_fields(
-                None,
-                "receive",
-                None,
-                "received",
-                at=now,
-                details={"routed_to": sorted(routing.routes)},
-                attachment_ids=photo_ids,
-            ),
+            **{
+                **event_fields(
+                    None,
+                    "receive",
+                    None,
+                    "received",
+                    at=now,
+                    details={"routed_to": sorted(routing.routes)},
+                    attachment_ids=photo_ids,
+                ),
+                "actor_kind": "public",  # whoever sent it: nothing of them is kept here
+            },
         )
     )
     await session.flush()
