@@ -1,4 +1,5 @@
-"""`anjian db upgrade | init | demo | serve | openapi | jobs run-once`, configured from the environment."""
+"""`anjian db upgrade | init | demo | serve | openapi | jobs run-once | stats rebuild | keys
+status | keys rotate`, configured from the environment."""
 
 from __future__ import annotations
 
@@ -118,6 +119,61 @@ def _stats_rebuild(_: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of rows, at least 1 (got {value!r})")
+    return int(value)
+
+
+def _keys_status(_: argparse.Namespace) -> int:
+    from app.services.public_reports.keys import status
+
+    settings = get_settings()
+    state = asyncio.run(_with_session(lambda s: status(s, settings)))
+    print(f"current key id: {state.current_id}")
+    print("reporter identities sealed per key:")
+    for key in state.keys:
+        print(f"  {key.key_id:<16}  {key.state:<8}  {key.count}")
+    if state.under_old_keys:
+        print(f"{state.under_old_keys} not under the current key: run `anjian keys rotate`")
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from app.services.public_reports.keys import rotate
+
+    settings = get_settings()
+    done = asyncio.run(_with_session(lambda s: rotate(s, settings, args.batch_size)))
+    print(
+        f"reporter identities under key {done.current_id}: "
+        f"{done.resealed} re-sealed, {done.already_current} already current"
+    )
+    if done.complete:
+        return 0
+    for key_id, n in sorted(done.unknown.items()):
+        print(
+            f"error: {n} sealed under key {key_id}, which no configured secret derives: add the "
+            "secret they were sealed under to ANJIAN_PREVIOUS_SECRET_KEYS and run again",
+            file=sys.stderr,
+        )
+    if done.unreadable:
+        print(
+            f"error: {done.unreadable} do not open under their key (altered, or copied from "
+            "another report); left as they are",
+            file=sys.stderr,
+        )
+    others = done.remaining - sum(done.unknown.values()) - done.unreadable
+    if others > 0:
+        print(
+            f"error: {others} were written or changed under an old key while rotating: run again",
+            file=sys.stderr,
+        )
+    print(
+        f"error: {done.remaining} not under the current key; keep the old secrets", file=sys.stderr
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anjian", description="安监 work-safety supervision service"
@@ -163,6 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     stats_sub.add_parser(
         "rebuild", help="recompute the hazard rollup from the hazards (after a bulk load)"
     ).set_defaults(func=_stats_rebuild)
+
+    keys = sub.add_parser("keys", help="the keys sealing reporters' identities")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser(
+        "status", help="how many identities each key seals, and which key is current"
+    ).set_defaults(func=_keys_status)
+    rotate = keys_sub.add_parser(
+        "rotate", help="re-seal every identity under the current key (then drop the old secret)"
+    )
+    rotate.add_argument(
+        "--batch-size", type=_positive, default=500, help="rows per transaction (default 500)"
+    )
+    rotate.set_defaults(func=_keys_rotate)
     return parser
 
 
