@@ -316,3 +316,22 @@ async def _insert_reports(url: str, settings: Settings, people: list[tuple[str, 
             assert (await conn.execute(text("SELECT count(*) FROM public_reports"))).scalar() == 2
     finally:
         await engine.dispose()
+
+
+async def test_an_identity_that_does_not_open_is_a_clear_503_never_a_500(  # type: ignore[no-untyped-def]
+    app, client, world: World
+) -> None:
+    """A value sealed under a secret this deployment no longer has (or altered) is a problem of
+    configuration: 503 ``reporter_unavailable`` with ``Retry-After``, and nothing of it shown."""
+    await submit(app, reporter={"name": NAME, "phone": PHONE})
+    (row,) = await sealed_rows(app)
+    table = PublicReport.__table__
+    async with app.state.sessionmaker() as s:
+        await s.execute(
+            update(table).where(table.c.id == row.id).values(reporter_key_id="0000000000000000")
+        )
+        await s.commit()
+    await add_person(app, world, "county_manager", "manager", "county")
+    r = await client.get(f"{REPORTS}/{row.id}?include=reporter", headers=world.h("county_manager"))
+    assert r.status_code == 503 and r.json()["code"] == "reporter_unavailable"
+    assert r.headers["retry-after"] and NAME not in r.text and PHONE not in r.text

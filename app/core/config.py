@@ -131,7 +131,14 @@ class Settings(BaseSettings):
     @classmethod
     def _previous_secrets(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(v.strip() for v in value.split(",") if v.strip())
+            value = tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list | tuple) and any(
+            len(str(v).encode()) < MIN_SECRET_KEY_BYTES for v in value
+        ):
+            raise ValueError(
+                f"ANJIAN_PREVIOUS_SECRET_KEYS: each earlier secret is at least "
+                f"{MIN_SECRET_KEY_BYTES} bytes, as ANJIAN_SECRET_KEY is"
+            )
         return value
 
     @field_validator("emergency_phone", mode="before")

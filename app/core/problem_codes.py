@@ -235,6 +235,12 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "数据库暂时不可用，请稍后重试",
         "The database is unavailable; retry later",
     ),
+    ProblemCode(
+        "reporter_unavailable",
+        503,
+        "举报人身份暂时无法读取（密钥未配置）",
+        "The reporter's identity cannot be opened (its key is not configured)",
+    ),
 )
 
 PROBLEM_CODES_BY_CODE: dict[str, ProblemCode] = {p.code: p for p in PROBLEM_CODES}

@@ -10,6 +10,7 @@ answer, so there is no view without its record.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,10 +22,10 @@ from app.auth.principal import Principal
 from app.auth.scope import visible_reports
 from app.core import json_agg
 from app.core.config import Settings
-from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from app.core.i18n import unit_name
 from app.core.pagination import PageResult, fetch_page, parse_sort
-from app.core.sealing import Sealed, reporter_keyring
+from app.core.sealing import InvalidTag, KeyUnavailable, Sealed, reporter_keyring
 from app.models import (
     Attachment,
     Enterprise,
@@ -44,6 +45,8 @@ from app.services.attachment_links import expiry, url
 from app.services.hazards import service as hazard_service
 from app.services.lifecycle import event_fields
 from app.services.public_reports.workflow import ACTION_FIELDS, MACHINE, ReportFacts
+
+log = logging.getLogger("anjian.reports")
 
 SORTS = {
     "received_at": PublicReport.received_at,
@@ -390,9 +393,24 @@ async def reporter_of(
     ).one()
     if row.reporter_sealed is None:
         return None
-    plain = reporter_keyring(settings).open(
-        Sealed(row.reporter_key_id, row.reporter_sealed), report["id"]
-    )
+    try:
+        plain = reporter_keyring(settings).open(
+            Sealed(row.reporter_key_id, row.reporter_sealed), report["id"]
+        )
+    except (KeyUnavailable, InvalidTag):
+        # Configuration, not the caller: the secret that sealed it is not configured (or the
+        # value was altered). Logged by report and key id only, never anything of the value.
+        log.error(
+            "a reporter identity does not open",
+            extra={"report_id": report["id"], "key_id": row.reporter_key_id},
+        )
+        raise ServiceUnavailable(
+            "举报人身份暂时无法读取：封存它的密钥未配置（ANJIAN_PREVIOUS_SECRET_KEYS）",
+            "The reporter's identity cannot be opened: the secret that sealed it is not "
+            "configured (ANJIAN_PREVIOUS_SECRET_KEYS)",
+            code="reporter_unavailable",
+            headers={"Retry-After": "300"},
+        ) from None
     identity = json.loads(plain)
     return {"name": identity["name"], "phone": identity["phone"]}
 
