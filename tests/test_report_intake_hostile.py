@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from app.models import Attachment, PublicReport
 from tests.conftest import World, credit
 from tests.hazard_helpers import png_bytes
-from tests.report_helpers import PUBLIC, newest, stranger
+from tests.report_helpers import HAZARD, PUBLIC, act, newest, stranger
 
 VALID = "仓库内堆放大量易燃物品，消防通道被堵塞"
 REPORTER = {"name": "王小明", "phone": "13800138000"}
@@ -463,8 +463,29 @@ async def test_a_report_with_two_photos_keeps_them_for_those_who_handle_it(
     async with stranger(app) as c:
         r = await c.get(f"/api/v1/attachments/{report['photos'][0]['id']}/content")
         assert r.status_code in (401, 404)
-    # the reporter's upload is not listed as any user's own
-    assert report["photos"][0]["id"] != report["photos"][1]["id"]
+    # the photos cannot be cited as the hazard's evidence: the enterprise (the one reported)
+    # never gets the reporter's files
+    officer = "town_b_officer"
+    assert (await act(client, world, officer, report["id"], "investigate")).status_code == 200
+    ids = [ph["id"] for ph in report["photos"]]
+    r = await act(
+        client,
+        world,
+        officer,
+        report["id"],
+        "substantiate",
+        hazard={**HAZARD, "attachment_ids": ids},
+    )
+    refused(r, 422)
+    r = await act(client, world, officer, report["id"], "substantiate", hazard=HAZARD)
+    assert r.status_code == 200, r.text
+    hazard = r.json()["hazard"]["id"]
+    for path in (f"/api/v1/hazards/{hazard}", f"/api/v1/hazards/{hazard}/events"):
+        got = await client.get(path, headers=world.h("ent_b1_manager"))
+        assert got.status_code == 200 and not any(i in got.text for i in ids), path
+    for i in ids:
+        got = await client.get(f"/api/v1/attachments/{i}", headers=world.h("ent_b1_manager"))
+        assert got.status_code == 404
 
 
 # ---- anything at all -----------------------------------------------------------------------
