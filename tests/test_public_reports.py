@@ -97,7 +97,15 @@ async def test_tracking_codes_are_random_80_bits_and_unknown_ones_are_404(
     assert 16 * math.log2(32) >= 80
     known = await submit(app)
     async with stranger(app) as c:
-        for code in (tracking.new_code(), "0000-0000-0000-0000", "abc", "%00", "U" * 16, "x" * 64):
+        for code in (
+            tracking.new_code(),
+            "0000-0000-0000-0000",
+            "abc",
+            "%00",
+            "U" * 16,
+            "x" * 64,
+            "7" * 300,
+        ):
             r = await c.get(f"{PUBLIC}/{code}")
             assert r.status_code == 404, (code, r.text)
             assert r.json()["code"] == "not_found"
@@ -458,3 +466,57 @@ async def test_photos_are_checked_by_content_and_read_by_the_handlers(  # type: 
             assert r.status_code == 404, actor
     async with app.state.sessionmaker() as s:
         assert await s.scalar(select(func.count(PublicReport.id))) == 1
+
+
+# Who may take `investigate` on a report about ent_b1 (routed to town B and bureau E): the
+# county's and the routed units' officers and managers; without the permission 403; a unit it
+# is not routed to does not see it (404).
+INVESTIGATE = {
+    "admin": 200,
+    "county_officer": 200,
+    "town_b_officer": 200,
+    "bureau_e_manager": 200,
+    "bureau_e_officer": 200,
+    "town_a_manager": 404,
+    "town_a_officer": 404,
+    "bureau_c_officer": 404,
+    "county_viewer": 403,
+    "town_a_inspector": 403,
+    "town_a_viewer": 403,
+    "ent_a1_manager": 403,
+    "ent_a1_staff": 403,
+    "ent_b1_manager": 403,
+    "machine": 403,
+}
+
+
+async def test_who_may_act_on_a_report(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    assert set(INVESTIGATE) == set(world.tokens)
+    for actor, expected in INVESTIGATE.items():
+        await submit(app, credit_code=credit(3))
+        rid = (await newest(client, world))["id"]
+        r = await act(client, world, actor, rid, "investigate")
+        assert r.status_code == expected, (actor, r.text)
+        if expected == 200:
+            assert r.json()["status"] == "investigating"
+            # assign is the county's alone
+            again = await act(client, world, actor, rid, "assign", unit_ids=[world["bureau_c"]])
+            county = actor in ("admin", "county_officer")
+            assert again.status_code == (409 if county else 403), (actor, again.text)
+
+
+async def test_substantiate_without_a_hazard_body_registers_a_general_one(  # type: ignore[no-untyped-def]
+    app, client, world: World
+) -> None:
+    await submit(
+        app, credit_code=credit(1), description="车间配电箱外壳破损！电线裸露在外，多人经过"
+    )
+    rid = (await newest(client, world))["id"]
+    await act(client, world, "town_a_officer", rid, "investigate")
+    r = await act(client, world, "town_a_officer", rid, "substantiate")
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["enterprise_id"] == world["ent_a1"] and out["hazard_id"] == out["hazard"]["id"]
+    h = (await client.get(f"/api/v1/hazards/{out['hazard_id']}", headers=world.h("admin"))).json()
+    assert h["title"] == "车间配电箱外壳破损" and h["level"] == "general"
+    assert h["source"] == "public_report" and h["enterprise"]["id"] == world["ent_a1"]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 
@@ -395,11 +394,6 @@ def _photos_naming_the_reporter() -> list[tuple[str, tuple[str, bytes, str]]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a public report's photos are stored byte for byte, so the EXIF and PNG text "
-    "metadata a phone writes (owner name, phone) reach every officer who downloads them",
-)
 async def test_photos_do_not_carry_the_reporter_to_those_who_download_them(
     app, client, world: World
 ) -> None:  # type: ignore[no-untyped-def]

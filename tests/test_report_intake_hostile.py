@@ -16,7 +16,6 @@ from typing import Any
 
 import anyio
 import httpx
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -119,14 +118,18 @@ def report_part(**body: Any) -> tuple[None, str, str]:
 
 async def test_bodies_over_the_limit_are_413_with_or_without_a_length(app, world) -> None:  # type: ignore[no-untyped-def]
     with small_photos(app) as limit, submissions_unlimited(app):
-        huge = json.dumps({"description": VALID, "location_text": "x" * (limit + 1)}).encode()
+        # JSON is held to the general body limit; multipart to five photos and the report
+        json_limit = app.state.settings.max_body_bytes
+        huge = json.dumps({"description": VALID, "location_text": "x" * (json_limit + 1)})
         async with stranger(app) as c, unchanged(app):
-            r = await c.post(PUBLIC, content=huge, headers={"Content-Type": "application/json"})
+            r = await c.post(
+                PUBLIC, content=huge.encode(), headers={"Content-Type": "application/json"}
+            )
             refused(r, 413)
 
             async def trickle() -> AsyncIterator[bytes]:
                 yield b'{"description": "' + VALID.encode() + b'", "location_text": "'
-                for _ in range(limit // 8192 + 2):
+                for _ in range(json_limit // 8192 + 2):
                     yield b"x" * 8192
                 yield b'"}'
 
@@ -167,11 +170,6 @@ async def test_bodies_over_the_limit_are_413_with_or_without_a_length(app, world
             refused(r, (400, 413, 422))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: body_limit_for gives /public/reports the five-photo allowance (~50 MB) "
-    "whatever the media type, so a JSON body over ANJIAN_MAX_BODY_BYTES is read and parsed",
-)
 async def test_a_json_body_is_held_to_the_general_body_limit(app, world) -> None:  # type: ignore[no-untyped-def]
     """A JSON report without photos needs no more than any JSON body (1 MiB): the allowance for
     five photos is the multipart body's only ("body and photo limits as elsewhere")."""
@@ -389,9 +387,9 @@ async def test_hostile_forms_are_refused(app, world) -> None:  # type: ignore[no
         refused(
             await c.post(PUBLIC, files=[("report", report_part()), ("photos", (None, "text"))]), 422
         )
-        # more than five photos (the documented 422 is xfailed below: 400 today)
+        # more than five photos
         r = await c.post(PUBLIC, files=[("report", report_part()), *[("photos", png)] * 6])
-        refused(r, (400, 422))
+        refused(r, 422, "too_many_photos")
         # photos that lie: a text file named .jpg, a PDF, a bomb, a valid photo then a PDF
         text_jpg = ("photo.jpg", "这不是图片".encode() * 100, "image/jpeg")
         r = await c.post(PUBLIC, files=[("report", report_part()), ("photos", text_jpg)])
@@ -415,11 +413,6 @@ async def test_hostile_forms_are_refused(app, world) -> None:  # type: ignore[no
     assert not (await written(app))[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: request.form(max_files=MAX_PHOTOS) makes Starlette refuse a sixth photo as "
-    "400 bad_request before intake.submit can answer the documented 422 too_many_photos",
-)
 async def test_a_sixth_photo_is_the_documented_422_too_many_photos(app, world) -> None:  # type: ignore[no-untyped-def]
     png = ("a.png", png_bytes(), "image/png")
     async with stranger(app) as c, unchanged(app):

@@ -170,12 +170,20 @@ def _is_upload(scope: Scope) -> bool:
     return scope["path"].rstrip("/") in (UPLOAD_PATH, PUBLIC_REPORTS_PATH)
 
 
+def _media(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return ""
+
+
 def body_limit_for(scope: Scope) -> int:
     settings = scope["app"].state.settings
     path = scope["path"].rstrip("/")
     if path == UPLOAD_PATH:
         return settings.attachment_max_bytes + 64 * 1024
-    if path == PUBLIC_REPORTS_PATH:  # a report with its photos (at most five)
+    if path == PUBLIC_REPORTS_PATH and _media(scope) == "multipart/form-data":
+        # a report with its photos (at most five); as JSON it is held to the general limit
         return PUBLIC_REPORT_PHOTOS * settings.public_report_photo_max_bytes + 64 * 1024
     return settings.max_body_bytes
 

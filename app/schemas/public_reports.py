@@ -159,11 +159,13 @@ class ReportSummary(ResponseModel):
     region_code: str | None
     enterprise_name: str | None = Field(description="As the reporter gave it")
     credit_code: str | None = Field(description="As the reporter gave it")
-    enterprise: NamedRef | None = Field(description="The registered enterprise it concerns")
+    enterprise_id: str | None = Field(description="The registered enterprise it concerns")
+    enterprise: NamedRef | None = Field(description="The same enterprise with its name")
     sector: str | None = Field(description="The matched enterprise's sector")
     anonymous: bool
     routed_to: list[NamedRef]
-    hazard: HazardRef | None = Field(description="The hazard registered when substantiated")
+    hazard_id: str | None = Field(description="The hazard registered when substantiated")
+    hazard: HazardRef | None = Field(description="The same hazard with its number")
     reward_yuan: float | None = Field(description="The reward paid (元, two decimals)")
     public_outcome: str | None
     received_at: datetime
@@ -191,6 +193,7 @@ class ReportPage(BaseModel):
 
 class ReporterViewOut(ResponseModel):
     id: str
+    report_id: str
     viewer: NamedRef
     viewer_unit: NamedRef | None
     viewed_at: datetime
@@ -217,8 +220,9 @@ class HazardFromReport(RequestModel):
 
 
 class ReportTransition(RequestModel):
-    """`assign` (`unit_ids`), `investigate`, `substantiate` (`hazard`, and `enterprise_id` or
-    an unregistered operator as `enterprise`; default the matched enterprise), `unsubstantiate`
+    """`assign` (`unit_ids`), `investigate`, `substantiate` (`hazard`, by default a general
+    unsafe-condition hazard titled by the report's first sentence; and `enterprise_id` or an
+    unregistered operator as `enterprise`, by default the matched enterprise), `unsubstantiate`
     (`reason`), `reward` (`reward_yuan`), `close` (`public_outcome`). A field of another action
     is 422."""
 

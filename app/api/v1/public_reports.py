@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute, claim_public_idempotency_key
@@ -86,9 +87,27 @@ async def _read_body(
             code="unsupported_media_type",
         )
     limit = request.app.state.settings.public_report_photo_max_bytes
-    form = await request.form(
-        max_files=intake.MAX_PHOTOS, max_fields=intake.MAX_PHOTOS + 1, max_part_size=64 * 1024
-    )
+    try:
+        # one more file than allowed, so that a sixth photo is intake's 422 too_many_photos
+        form = await request.form(
+            max_files=intake.MAX_PHOTOS + 1, max_fields=4, max_part_size=64 * 1024
+        )
+    except HTTPException as exc:
+        if exc.status_code != 400:  # the body's limits (413, 408) answer for themselves
+            raise
+        detail = str(exc.detail)
+        if "Too many files" in detail:
+            raise ValidationFailed.field(
+                "photos",
+                f"最多上传 {intake.MAX_PHOTOS} 张照片",
+                f"At most {intake.MAX_PHOTOS} photos",
+                code="too_many_photos",
+            ) from None
+        raise ValidationFailed.field(
+            "report",
+            "表单无法解析（report 不超过 64 KiB，字段过多或格式错误）",
+            f"The form cannot be read (the report part is at most 64 KiB): {detail}",
+        ) from None
     report: Any = None
     photos: list[tuple[str | None, bytes]] = []
     for name, value in form.multi_items():
@@ -206,7 +225,9 @@ async def submit_public_report(request: Request, session: SessionDep) -> Respons
 async def get_public_report_status(
     request: Request,
     session: SessionDep,
-    tracking_code: Annotated[str, Path(max_length=64)],
+    tracking_code: Annotated[
+        str, Path(description="As given on submission; any other text is simply not found")
+    ],
 ) -> Response:
     """The status of the report the code was given for, its dates and, once closed, the public
     outcome text: nothing else of the record. The code is read case-insensitively, with or

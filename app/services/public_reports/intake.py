@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.clock import local_today
 from app.core.config import Settings
-from app.core.errors import UnsupportedMediaType, ValidationFailed
+from app.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.core.ids import new_id
 from app.core.sealing import reporter_keyring
 from app.core.storage import Storage
@@ -36,8 +36,8 @@ from app.models import Enterprise, OrgUnit, PublicReport, PublicReportEvent, Pub
 from app.models.base import utcnow
 from app.models.public_reports import PublicReportCounter
 from app.schemas.public_reports import PublicReportCreate
-from app.services import attachments
-from app.services.attachment_content import IMAGE_TYPES
+from app.services import attachments, photo_metadata
+from app.services.attachment_content import IMAGE_TYPES, inspect
 from app.services.lifecycle import event_fields
 from app.services.numbering import next_number
 from app.services.public_reports import tracking
@@ -223,21 +223,34 @@ async def submit(
     photo_ids: list[str] = []
     for filename, data in photos:
         assert storage is not None and limiter is not None, "photos need a storage"
+        if len(data) > settings.public_report_photo_max_bytes:
+            raise PayloadTooLarge(
+                "照片超过大小上限",
+                f"A photo exceeds {settings.public_report_photo_max_bytes} bytes",
+            )
+        # Judged by content first (bombs and polyglots refused from the header), then its
+        # metadata taken out (the owner's name, the device, GPS: 保密) before it is stored.
+        checked = await anyio.to_thread.run_sync(
+            inspect, data, settings.attachment_max_pixels, limiter=limiter
+        )
+        if checked.mime not in IMAGE_TYPES:
+            raise UnsupportedMediaType(
+                "举报照片须为 JPEG、PNG 或 WebP 图片",
+                "A report's photos must be JPEG, PNG or WebP images",
+            )
+        clean = await anyio.to_thread.run_sync(
+            photo_metadata.strip, data, checked.mime, limiter=limiter
+        )
         stored = await attachments.store_upload(
             session,
             storage,
             PUBLIC,
             filename=filename,
-            data=data,
+            data=clean,
             max_bytes=settings.public_report_photo_max_bytes,
             max_pixels=settings.attachment_max_pixels,
             thumbnail_limiter=limiter,
         )
-        if stored.content_type not in IMAGE_TYPES:
-            raise UnsupportedMediaType(
-                "举报照片须为 JPEG、PNG 或 WebP 图片",
-                "A report's photos must be JPEG, PNG or WebP images",
-            )
         stored.public_report_id = report_id
         photo_ids.append(stored.id)
     session.add(

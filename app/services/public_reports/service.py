@@ -163,6 +163,7 @@ def summary_out(row: Any, p: Principal, english: bool) -> dict[str, Any]:
         "region_code": row.region_code,
         "enterprise_name": row.enterprise_name,
         "credit_code": row.credit_code,
+        "enterprise_id": row.enterprise_id,
         "enterprise": {"id": row.enterprise_id, "name": row.matched_name}
         if row.enterprise_id
         else None,
@@ -172,6 +173,7 @@ def summary_out(row: Any, p: Principal, english: bool) -> dict[str, Any]:
             {"id": r["unit_id"], "name": unit_name(r["name"], r["name_en"], english)}
             for r in routes
         ],
+        "hazard_id": row.hazard_id,
         "hazard": {"id": row.hazard_id, "number": row.hazard_number} if row.hazard_id else None,
         "reward_yuan": _yuan(row.reward_fen),
         "public_outcome": row.public_outcome,
@@ -454,6 +456,7 @@ async def access_log(session: AsyncSession, p: Principal, report_id: str) -> lis
     return [
         {
             "id": v.id,
+            "report_id": v.report_id,
             "viewer": {"id": v.viewer_id, "name": v.viewer_name},
             "viewer_unit": {"id": v.viewer_unit_id, "name": name} if v.viewer_unit_id else None,
             "viewed_at": v.viewed_at,
@@ -532,7 +535,6 @@ async def transition(
         _required("unit_ids", body.unit_ids, "assign")
         details["unit_ids"] = await _assign(session, report, body.unit_ids or [], now)
     elif body.action == "substantiate":
-        _required("hazard", body.hazard, "substantiate")
         hazard = await _substantiate(session, p, settings, report, body)
         details["hazard_id"] = hazard.id
         details["hazard_number"] = hazard.number
@@ -613,6 +615,15 @@ async def _assign(
     return ids
 
 
+def _first_sentence(text: str) -> str:
+    """A hazard's title from a report: its first sentence, at most 200 characters."""
+    for mark in "。！？!?\n；;":
+        head, found, _ = text.partition(mark)
+        if found and head.strip():
+            text = head
+    return text.strip()[:200] or "群众举报查实的隐患"
+
+
 async def _substantiate(
     session: AsyncSession,
     p: Principal,
@@ -623,7 +634,6 @@ async def _substantiate(
     """Registers the hazard (source ``public_report``) for an enterprise in the caller's scope:
     ``enterprise_id``, a new enterprise (``enterprise``: an unregistered operator, registered
     first, which needs ``enterprises:create``), or the matched one."""
-    assert body.hazard is not None
     if body.enterprise_id is not None and body.enterprise is not None:
         raise ValidationFailed.field(
             "enterprise",
@@ -660,7 +670,17 @@ async def _substantiate(
                 "The enterprise must be in the report's county",
                 code="unknown_enterprise",
             )
-    fields = body.hazard.model_dump(exclude_unset=True)
+    fields = (
+        body.hazard.model_dump(exclude_unset=True)
+        if body.hazard is not None
+        else {
+            "title": _first_sentence(report.description),
+            "description": report.description,
+            "location": report.location_text,
+            "level": "general",
+            "category": "unsafe_condition",
+        }
+    )
     hazard_body = HazardCreate.model_validate(
         {**fields, "enterprise_id": ent.id, "source": "public_report"}
     )
