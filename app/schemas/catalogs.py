@@ -108,4 +108,7 @@ class CatalogsOut(ResponseModel):
     control_levels: list[CatalogEntry]
     measure_kinds: list[CatalogEntry]
     coordinate_systems: list[CatalogEntry]
+    report_statuses: list[CatalogEntry]
+    report_actions: list[CatalogEntry]
+    report_route_reasons: list[CatalogEntry]
     problem_codes: list[ProblemCodeEntry]

@@ -274,6 +274,32 @@ DECISION_KINDS = (
 PENALTY_DECISIONS = frozenset({"suspension", "fine", "closure", "referral", "blacklist"})
 
 
+def _report_catalogs() -> dict[str, tuple[Entry, ...]]:
+    """Public reports' statuses (the same labels the public tracking page shows), actions and
+    routing reasons (issue 15)."""
+    from app.services.public_reports.workflow import STATUS_LABELS
+
+    return {
+        "report_statuses": tuple(Entry(c, zh, en) for c, (zh, en) in STATUS_LABELS.items()),
+        "report_actions": (
+            Entry("assign", "交办", "Assign"),
+            Entry("investigate", "调查核实", "Investigate"),
+            Entry("substantiate", "查实（登记隐患）", "Substantiate (registers the hazard)"),
+            Entry("unsubstantiate", "查否", "Unsubstantiate"),
+            Entry("reward", "举报奖励", "Reward"),
+            Entry("close", "办结", "Close"),
+        ),
+        "report_route_reasons": (
+            Entry("region", "按举报地点（镇街）", "By the region given (town)"),
+            Entry("enterprise_town", "按被举报企业属地", "By the enterprise's town"),
+            Entry("sector", "按行业主管部门", "By the enterprise's sector"),
+            Entry("department", "按日常执法部门", "By the daily-enforcement department"),
+            Entry("county", "县安委办（未能确定镇街）", "The county office (no town found)"),
+            Entry("assigned", "交办", "Assigned"),
+        ),
+    }
+
+
 def _risk_catalogs() -> dict[str, tuple[Entry, ...]]:
     """The risk register's catalogues (app/services/risks/catalog.py: GB/T 13861, GB 6441 …)."""
     from app.services.risks import catalog
@@ -320,6 +346,7 @@ CATALOGS: dict[str, tuple[Entry, ...]] = {
     "inspection_results": INSPECTION_RESULTS,
     "decision_kinds": DECISION_KINDS,
     **_risk_catalogs(),
+    **_report_catalogs(),
 }
 
 
