@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.dates import StrictDate
+from app.schemas.org_units import SectorCode
 from app.schemas.enterprises import EnterpriseCreate
 from app.schemas.hazards import (
     HazardCategory,
@@ -142,7 +143,7 @@ class ReportEventOut(ResponseModel):
 
 class PhotoOut(ResponseModel):
     id: str
-    content_type: str
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
     size: int
     download_url: str
     thumbnail_url: str | None
@@ -161,7 +162,9 @@ class ReportSummary(ResponseModel):
     credit_code: str | None = Field(description="As the reporter gave it")
     enterprise_id: str | None = Field(description="The registered enterprise it concerns")
     enterprise: NamedRef | None = Field(description="The same enterprise with its name")
-    sector: str | None = Field(description="The matched enterprise's sector")
+    sector: SectorCode | None = Field(  # type: ignore[valid-type]
+        description="The matched enterprise's sector"
+    )
     anonymous: bool
     routed_to: list[NamedRef]
     hazard_id: str | None = Field(description="The hazard registered when substantiated")
