@@ -181,9 +181,10 @@ def _plausible_gb18030(text: str) -> bool:
 
     Most Latin-1 (or Windows-1252) text also decodes as GB18030: an accented letter (0x81–0xFE)
     followed by an ASCII letter is a valid GBK pair whose trail byte is below 0xA1, i.e. a character
-    of GBK's extension areas (GBK/3, GBK/4), which real Chinese text uses rarely (埇 is one). So the
+    of GBK's extension areas (GBK/3, GBK/4), which real Chinese text uses rarely (镕, 昇). So the
     distinct non-ASCII characters of the text are sorted by where GB18030 puts them: "common" is a
-    two-byte code with both bytes ≥ 0xA1 (the GB2312 area: hanzi, full-width punctuation) or a
+    two-byte code with a trail byte ≥ 0xA1 (GB2312's hanzi and full-width punctuation, and the
+    GBK/3 characters such as 埇 that share its trail range) or a
     four-byte code that is a letter (characters outside GBK, e.g. 𠀀 U+20000, 䶮); "rare" is a
     two-byte code with a trail byte below 0xA1; private-use characters (user-defined areas) and
     anything else are "rare" too. The text is plausible when common characters are at least as many
