@@ -251,7 +251,7 @@ def _read_csv(
                 cells += len(record)
                 if cells > max_cells:
                     raise _too_many_cells(max_cells)
-                yield number, [_cell(v) for v in record]
+                yield number, [v if v.strip() else None for v in record]
 
         return _table(numbered(), is_header, max_rows, encoding, separator)
     finally:
@@ -374,20 +374,17 @@ def _read_xlsx(
     grid = sheet.to_python(skip_empty_area=False)
     if len(grid) * max((len(r) for r in grid), default=0) > max_cells:
         raise _too_many_cells(max_cells)
-    numbered = ((i, [_cell(v) for v in row]) for i, row in enumerate(grid, start=1))
+    numbered = ((i, _cells(row)) for i, row in enumerate(grid, start=1))
     return _table(numbered, is_header, max_rows, None, None)
 
 
 # -------------------------------------------------------------------------------------- Table
 
 
-def _cell(value: object) -> object:
-    """Empty cells (``''``, blanks) are None; everything else as the parser gives it."""
-    if isinstance(value, str) and not value.strip():
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _cells(row: list[object]) -> list[object]:
+    """Empty cells (``''``, blanks) are None; everything else as calamine gives it. (CSV does the
+    same inline: its cells are all strings.)"""
+    return [v if v.__class__ is not str or v.strip() else None for v in row]  # type: ignore[attr-defined]
 
 
 def _text(value: object) -> str:
@@ -458,7 +455,7 @@ def _table(
     rows: list[tuple[int, list[object]]] = []
 
     def add(number: int, cells: list[object]) -> None:
-        if all(c is None for c in cells):
+        if cells.count(None) == len(cells):
             return
         if len(rows) >= max_rows:
             raise _too_many_rows(max_rows)
