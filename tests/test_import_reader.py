@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import date, datetime
 
 import pytest
@@ -341,3 +342,75 @@ def test_mutated_xlsx_never_escapes(data: bytes) -> None:
 @given(data=mutated(_VALID_CSV))
 def test_mutated_csv_never_escapes(data: bytes) -> None:
     _only_table_or_refusal(data)
+
+
+def _rewrite_sheet(data: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            target.writestr(info.filename, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "far_cell",
+    [
+        b'<c r="XFD50" t="inlineStr"><is><t>x</t></is></c>',  # as Excel writes cells
+        b"<c  t='inlineStr' r='xfd50'><is><t>x</t></is></c>",  # any other spelling
+        b'<c r="A50"/>' + b"<c><v>1</v></c>" * 20_000,  # cells without a reference, placed after
+    ],
+)
+def test_a_far_cell_under_a_lying_dimension_is_refused_before_loading(
+    monkeypatch, far_cell: bytes
+) -> None:  # type: ignore[no-untyped-def]
+    """Calamine holds a sheet as a dense range: one cell at XFD50 under ``<dimension ref="A1"/>``
+    would be 819,200 cells (XFD1048576, 17 billion). The cells' own references are counted."""
+    import python_calamine
+
+    def far(content: bytes) -> bytes:
+        start = content.index(b"<dimension")
+        end = content.index(b"/>", start) + 2
+        content = content[:start] + b'<dimension ref="A1"/>' + content[end:]
+        row = b'<row r="50">' + far_cell + b"</row></sheetData>"
+        return content.replace(b"</sheetData>", row)
+
+    data = _rewrite_sheet(register_xlsx(), far)
+    assert len(read(data).rows) == 3  # within the default limits it reads (row 50 is data)
+
+    def never(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("calamine was called")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
+    error = refused(data, max_cells=100_000)
+    assert (error.status, error.code) == (413, "too_many_cells")
+
+
+def test_a_member_lying_about_its_size_is_refused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """zipfile stops a member at its declared size (and checks the CRC of what it read); calamine's
+    reader would not. A sheet that declares 100 bytes, with the CRC of its first 100, and inflates
+    to more is refused."""
+    original = register_xlsx()
+    name = b"xl/worksheets/sheet1.xml"
+    prefix = zipfile.ZipFile(io.BytesIO(original)).read(name.decode())[:100]
+    data = bytearray(original)
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) >= 0:
+        length = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + length] == name:
+            data[at + 16 : at + 20] = zlib.crc32(prefix).to_bytes(4, "little")
+            data[at + 24 : at + 28] = (100).to_bytes(4, "little")
+        at += 4
+    lying = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    assert lying.read(name.decode()) == prefix  # zipfile alone is fooled
+    import python_calamine
+
+    def never(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("calamine was called")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
+    error = refused(bytes(data))
+    assert (error.status, error.code) == (422, "unreadable_file")

@@ -35,6 +35,7 @@ import math
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -286,6 +287,142 @@ def _guard_zip(zf: zipfile.ZipFile, max_uncompressed_bytes: int) -> None:
             raise _too_large(max_uncompressed_bytes)
 
 
+_CELL_REF = re.compile(
+    rb"<(?:\w{1,16}:)?c\s[^>]*?(?<![\w:])r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']"
+)
+_CELL_TAG = re.compile(rb"<(?:\w{1,16}:)?c[\s>/]")
+_ROW_REF = re.compile(rb"<(?:\w{1,16}:)?row\s[^>]*?(?<![\w:])r\s*=\s*[\"']([0-9]{1,7})[\"']")
+_ROW_TAG = re.compile(rb"<(?:\w{1,16}:)?row[\s>/]")
+_CHUNK = 1024 * 1024
+_ODD_CELLS = (
+    b"<c>",
+    b"<c/",
+    b"<c\t",
+    b"<c\n",
+    b"<c\r",
+    b":c ",
+    b":c>",
+    b":c/",
+    b":c\t",
+    b":c\n",
+    b":c\r",
+)
+_WIDE_COLUMN = re.compile(rb'<c r="([A-Za-z]{2,3})[0-9]')
+_ROW_DIGITS = [
+    re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{%d})"' % digits) for digits in range(7, 0, -1)
+]
+_MAX_TAG = 1024 * 1024
+
+
+class _SheetScan:
+    """The extent calamine will allocate (it holds a sheet as a dense range), from the cells' own
+    references in the XML, whatever the ``<dimension>`` says: rows × columns from A1 to the farthest
+    referenced cell, plus one step per cell or row written without a reference (calamine places
+    those after the previous one). Fed the XML in pieces cut after a ``>``."""
+
+    def __init__(self) -> None:
+        self.rows = self.cols = self.bare_cells = self.bare_rows = 0
+        self.carry = b""
+
+    def feed(self, piece: bytes, final: bool = False) -> None:
+        buffer = self.carry + piece
+        cut = len(buffer) if final else buffer.rfind(b">") + 1
+        if not final and len(buffer) - cut > _MAX_TAG:
+            raise _unreadable()
+        block, self.carry = buffer[:cut], buffer[cut:]
+        if self._canonical(block):
+            self._fast(block)
+        else:
+            self._general(block)
+
+    @staticmethod
+    def _canonical(block: bytes) -> bool:
+        """Every cell written as ``<c r="…"`` (what Excel, WPS and xlsxwriter write): the fast
+        path applies. Anything else (prefixes, other spacing or quotes, cells without a
+        reference) takes the general one."""
+        if any(odd in block for odd in _ODD_CELLS):
+            return False
+        return block.count(b"<c ") == block.count(b'<c r="')
+
+    def _fast(self, block: bytes) -> None:
+        """Columns: any cell means up to Z (26); wider columns are found by their two or three
+        letters. Rows: only the references with the most digits are read, so a 100,000-row sheet
+        reads a handful of numbers instead of a million."""
+        if b'<c r="' not in block:
+            return
+        self.cols = max(self.cols, 26)
+        for letters in set(_WIDE_COLUMN.findall(block)):
+            self.cols = max(self.cols, _column_number(letters.decode()))
+        for pattern in _ROW_DIGITS:
+            found = pattern.findall(block)
+            if found:
+                self.rows = max(self.rows, max(map(int, found)))
+                break
+
+    def _general(self, block: bytes) -> None:
+        refs = _CELL_REF.findall(block)
+        for letters in {c.upper() for c, _ in refs}:
+            self.cols = max(self.cols, _column_number(letters.decode()))
+        if refs:
+            self.rows = max(self.rows, max(int(r) for _, r in refs))
+        self.bare_cells += len(_CELL_TAG.findall(block)) - len(refs)
+        row_refs = _ROW_REF.findall(block)
+        if row_refs:
+            self.rows = max(self.rows, max(map(int, row_refs)))
+        self.bare_rows += len(_ROW_TAG.findall(block)) - len(row_refs)
+
+    def area(self) -> tuple[int, int]:
+        return self.rows + self.bare_rows, self.cols + self.bare_cells
+
+
+def _verify_members(
+    data: bytes, zf: zipfile.ZipFile, sheet: str | None, max_rows: int, max_cells: int
+) -> None:
+    """Inflate every member from its raw bytes and hold it to what the central directory declared
+    (size and CRC, the stream ending exactly there). zipfile itself cuts a member at its declared
+    size, but calamine's zip reader does not, so a member lying about its size would be a bomb
+    the directory check cannot see. The first sheet's XML is scanned on the way (``_SheetScan``)."""
+    view = memoryview(data)
+    for info in zf.infolist():
+        start = info.header_offset
+        header = data[start : start + 30]
+        if len(header) < 30 or header[:4] != _ZIP:
+            raise _unreadable()
+        begin = start + 30 + int.from_bytes(header[26:28], "little")
+        begin += int.from_bytes(header[28:30], "little")
+        raw = view[begin : begin + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise _unreadable()
+        scan = _SheetScan() if info.filename == sheet else None
+        inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        size = crc = 0
+        for at in range(0, max(len(raw), 1), _CHUNK):
+            piece = bytes(raw[at : at + _CHUNK])
+            while piece:
+                if inflate is None:
+                    out, piece = piece, b""
+                else:
+                    out = inflate.decompress(piece, _CHUNK)
+                    piece = inflate.unconsumed_tail
+                size += len(out)
+                if size > info.file_size:
+                    raise _unreadable()
+                crc = zlib.crc32(out, crc)
+                if scan is not None:
+                    scan.feed(out)
+                if inflate is not None and inflate.eof:
+                    break
+        if size != info.file_size or crc != info.CRC or (inflate is not None and not inflate.eof):
+            raise _unreadable()
+        if scan is not None:
+            scan.feed(b"", final=True)
+            rows, cols = scan.area()
+            if rows > max_rows + HEADER_SEARCH_ROWS + 1:
+                raise _too_many_rows(max_rows)
+            if rows * cols > max_cells:
+                raise _too_many_cells(max_cells)
+
+
 def _first_sheet_path(zf: zipfile.ZipFile) -> str | None:
     """The XML member of the workbook's first sheet (what calamine's sheet 0 is), or None."""
     names = set(zf.namelist())
@@ -364,7 +501,9 @@ def _read_xlsx(
                 "只支持 XLSX 或 CSV 文件，请另存为 XLSX 或 CSV 后重新上传",
                 "Only XLSX or CSV files are supported; save it as XLSX or CSV and upload it again",
             )
-        _guard_dimension(zf, _first_sheet_path(zf), max_rows, max_cells)
+        sheet_path = _first_sheet_path(zf)
+        _guard_dimension(zf, sheet_path, max_rows, max_cells)
+        _verify_members(data, zf, sheet_path, max_rows, max_cells)
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     if not workbook.sheet_names:
         raise _unreadable()
