@@ -14,12 +14,26 @@ CSV
 - A "row" is a CSV record, counted from 1: a quoted field spanning lines is one record, and this is
   the row number Excel shows when it opens the file.
 
-XLSX (first sheet, read by python-calamine), guarded before calamine sees it, from the zip's
-central directory: more than ``max_uncompressed_bytes`` declared in all, or one member expanding
-more than 200 times to over 5 MB, is 413 ``file_too_large``; the sheet's ``<dimension>`` (read from
-the first 64 KB of its XML, streamed) over ``max_rows`` (+ the header search area) or
-``max_cells`` is 413 ``too_many_rows`` / ``too_many_cells``. A sheet without a dimension is counted
-after loading (the declared sizes still bound it).
+XLSX (first sheet, read by python-calamine), guarded before calamine sees it:
+1. the zip's central directory: more than ``max_uncompressed_bytes`` declared in all, or one member
+   expanding more than 200 times to over 5 MB, is 413 ``file_too_large``; encrypted members, other
+   compression methods than stored/deflate, more than 10,000 members are 422 ``unreadable_file``;
+2. the sheet's ``<dimension ref>`` (from the first 64 KB of its XML, streamed): more rows than
+   ``max_rows`` + the header search area is 413 ``too_many_rows``, more cells from A1 than
+   ``max_cells`` is 413 ``too_many_cells``; a missing dimension is fine;
+3. every member inflated from its raw bytes and held to the size and CRC the directory declares
+   (zipfile stops at the declared size, calamine's Rust zip reader is not known to: a lying member
+   would be a bomb step 1 cannot see) → 422 ``unreadable_file``; on the way, the first sheet's cell
+   references give the dense range calamine will allocate (one cell at XFD1048576 is 17 billion
+   cells, whatever the dimension says), held to the same limits as step 2.
+Cells come back as calamine gives them (str, float, int, bool, date, datetime, time, timedelta);
+only empty and blank strings become None. A zip that is not a workbook (no ``xl/workbook.xml``:
+ODS, XLSB, anything) is 415 ``unsupported_file_type``.
+
+The header is the first row of the first 20 with at least two cells that ``is_header`` accepts (or
+one, when no row there has more than one non-empty cell). Data rows are padded with None to the
+header's width; cells beyond it are kept when not empty (so the caller can report them); fully
+empty rows are skipped; more than ``max_rows`` data rows is 413 ``too_many_rows``.
 
 Status and codes: 413 ``file_too_large`` ``too_many_rows`` ``too_many_cells``; 415
 ``unsupported_file_type``; 422 ``unreadable_file`` ``unknown_encoding`` ``header_not_found``
