@@ -414,3 +414,39 @@ def test_a_member_lying_about_its_size_is_refused(monkeypatch) -> None:  # type:
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", never)
     error = refused(bytes(data))
     assert (error.status, error.code) == (422, "unreadable_file")
+
+
+_MEMBERS = {info.filename: zipfile.ZipFile(io.BytesIO(_VALID_XLSX)).read(info) for info in
+            zipfile.ZipFile(io.BytesIO(_VALID_XLSX)).infolist()}  # fmt: skip
+
+
+@st.composite
+def mutated_inside(draw) -> bytes:  # type: ignore[no-untyped-def]
+    """A valid zip around mutated XML, so that calamine itself (not the CRC check) meets it."""
+    name = draw(st.sampled_from(sorted(_MEMBERS)))
+    content = draw(mutated(_MEMBERS[name]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member, original in _MEMBERS.items():
+            target.writestr(member, content if member == name else original)
+    return out.getvalue()
+
+
+@_SETTINGS
+@given(data=mutated_inside())
+def test_mutated_workbook_xml_never_escapes(data: bytes) -> None:
+    _only_table_or_refusal(data)
+
+
+def test_a_bug_in_is_header_is_not_disguised_as_a_bad_file() -> None:
+    def broken(text: str) -> bool:
+        raise KeyError(text)
+
+    with pytest.raises(KeyError):
+        read_table("企业名称,name\n甲,乙\n".encode(), None, broken)
+
+
+def test_a_long_quoted_field_reads() -> None:
+    long = "长" * 200_000  # over the csv module's default 131,072-character field limit
+    table = read(f'企业名称,name\n"{long}",乙\n'.encode("gb18030"))
+    assert table.rows == [(2, [long, "乙"])]

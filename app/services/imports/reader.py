@@ -65,6 +65,26 @@ _RATIO_FLOOR = 5 * 1024 * 1024
 _MAX_MEMBERS = 10_000
 _DIMENSION_PEEK = 64 * 1024
 _CSV_FIELD_LIMIT = 1024 * 1024
+# Process-wide (the csv module has no per-reader limit): raised once here, never lowered, so that
+# readers in several threads do not race on it. Excel's own limit is 32,767 characters a cell.
+csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+
+
+class _CallerError(Exception):
+    """An exception raised by the caller's ``is_header``: a bug to see, not a file to refuse."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+
+
+def _guarded(is_header: Callable[[str], bool]) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        try:
+            return is_header(text)
+        except Exception as exc:
+            raise _CallerError(exc) from exc
+
+    return check
 
 
 class ImportFileError(Exception):
@@ -144,11 +164,14 @@ def read_table(
                 "不支持旧版 Excel（.xls）文件，请另存为 XLSX 或 CSV 后重新上传",
                 "Old Excel (.xls) files are not supported; save it as XLSX or CSV and upload it again",
             )
+        check = _guarded(is_header)
         if data.startswith(_ZIP):
-            return _read_xlsx(data, is_header, max_rows, max_cells, max_uncompressed_bytes)
-        return _read_csv(data, is_header, max_rows, max_cells)
+            return _read_xlsx(data, check, max_rows, max_cells, max_uncompressed_bytes)
+        return _read_csv(data, check, max_rows, max_cells)
     except ImportFileError:
         raise
+    except _CallerError as wrapper:
+        raise wrapper.original from None
     except MemoryError:
         raise _too_large(max_uncompressed_bytes) from None
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -254,23 +277,18 @@ def _read_csv(
 ) -> Table:
     text, encoding = _decode(data)
     separator = _separator(text)
-    previous = csv.field_size_limit()
-    csv.field_size_limit(_CSV_FIELD_LIMIT)
-    try:
-        records = _records(text, separator)
-        cells = 0
+    records = _records(text, separator)
+    cells = 0
 
-        def numbered() -> Iterable[tuple[int, list[object]]]:
-            nonlocal cells
-            for number, record in enumerate(records, start=1):
-                cells += len(record)
-                if cells > max_cells:
-                    raise _too_many_cells(max_cells)
-                yield number, [v if v.strip() else None for v in record]
+    def numbered() -> Iterable[tuple[int, list[object]]]:
+        nonlocal cells
+        for number, record in enumerate(records, start=1):
+            cells += len(record)
+            if cells > max_cells:
+                raise _too_many_cells(max_cells)
+            yield number, [v if v.strip() else None for v in record]
 
-        return _table(numbered(), is_header, max_rows, encoding, separator)
-    finally:
-        csv.field_size_limit(previous)
+    return _table(numbered(), is_header, max_rows, encoding, separator)
 
 
 # --------------------------------------------------------------------------------------- XLSX
