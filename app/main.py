@@ -24,6 +24,7 @@ from app.api.v1 import (
     enterprise_statistics,
     enterprises,
     hazards,
+    imports,  # issue 16, bulk import
     inspection_statistics,
     inspections,
     jobs,
@@ -98,6 +99,8 @@ API_ROUTERS = (
     # issue 15: public reports, open intake and tracking, and their handling
     public_reports.router,
     reports.router,
+    # issue 16: bulk import
+    imports.router,
 )
 
 DESCRIPTION = """

@@ -1018,3 +1018,25 @@ def test_upgrade_to_0023_records_a_report_for_every_demo_public_report_hazard(
     numbers = asyncio.run(_query(url, "SELECT count(DISTINCT number) FROM public_reports"))
     assert numbers == [(from_report,)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0024_adds_the_import_tables_and_keeps_every_row(fresh_database: str) -> None:
+    """The demo county taken back to 0023 and up again: the import and external-id tables come
+    back empty (nothing to backfill: no import ran, no record has another system's id), and
+    every unit, enterprise, hazard, inspection and public report is kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = (
+        "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
+        "(SELECT count(*) FROM hazards), (SELECT count(*) FROM inspections), "
+        "(SELECT count(*) FROM public_reports)"
+    )
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0023")
+    command.upgrade(cfg, "0024")
+    assert asyncio.run(_query(url, counted)) == before
+    tables = "SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM external_ids)"
+    assert asyncio.run(_query(url, tables)) == [(0, 0)]
+    command.upgrade(cfg, "head")

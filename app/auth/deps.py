@@ -131,6 +131,14 @@ async def _resolve(session: AsyncSession, claims: dict[str, Any]) -> Principal |
     )
 
 
+async def resolve_principal(
+    session: AsyncSession, kind: str, subject: str, credential_version: int
+) -> Principal | None:
+    """The caller a background job acts for (an import, an export), as its request would
+    resolve it now: None once it was deactivated or its credentials changed since."""
+    return await _resolve(session, {"knd": kind, "sub": subject, "cv": credential_version})
+
+
 def _cache_key(claims: dict[str, object]) -> tuple[str, str, int, str | None]:
     sid = claims.get("sid")
     return (

@@ -74,6 +74,8 @@ class Permission(StrEnum):
     reports_handle = "reports:handle"
     reports_view_reporter = "reports:view_reporter"
     reports_audit = "reports:audit"
+    # Bulk import (issue 16): officers, managers, admins; machine clients when granted.
+    imports_write = "imports:write"
 
 
 P = Permission
@@ -133,12 +135,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.tasks_issue,  # county and town managers issue task lists (the unit rule: services)
             P.reports_view_reporter,
             P.reports_audit,  # the county's managers only (the unit rule: services)
+            P.imports_write,
         }
         | _REPORTS
     ),
     Role.officer: frozenset(
         _GOV_WORK
-        | {P.enterprises_create, P.enterprises_update, P.accountability_write, P.draws_write}
+        | {
+            P.enterprises_create,
+            P.enterprises_update,
+            P.accountability_write,
+            P.draws_write,
+            P.imports_write,
+        }
         | _REPORTS
     ),
     Role.inspector: frozenset(_GOV_WORK),
@@ -221,4 +230,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.reports_handle: ("办理群众举报（分派、调查、查实、奖励、办结）", "Handle public reports"),
     P.reports_view_reporter: ("查看举报人身份（保密）", "See a reporter's identity"),
     P.reports_audit: ("查看举报人身份查阅记录", "Read who saw reporters' identities"),
+    P.imports_write: ("批量导入", "Bulk import"),
 }

@@ -115,6 +115,25 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("unknown_enterprise", 422, "企业不存在", "Unknown enterprise"),
     ProblemCode("unknown_hazard", 422, "隐患不存在", "Unknown hazard"),
     ProblemCode("unknown_org_unit", 422, "单位不存在", "Unknown org unit"),
+    # Bulk import (issue 16): the codes of an import's row errors and file errors.
+    ProblemCode("invalid_value", 422, "单元格取值无效", "Invalid cell value"),
+    ProblemCode("duplicate_in_file", 422, "文件中重复的记录", "Duplicate key in the file"),
+    ProblemCode("external_id_conflict", 422, "外部编号冲突", "External ids conflict"),
+    ProblemCode("missing_column", 422, "缺少必填列", "Missing required column"),
+    ProblemCode(
+        "credit_code_check_failed", 422, "统一社会信用代码校验位错误", "Credit code check failed"
+    ),
+    ProblemCode(
+        "caller_changed", 422, "导入发起人已停用或凭据已变更", "The importer's account changed"
+    ),
+    ProblemCode("unknown_encoding", 422, "无法识别的文件编码", "Unknown file encoding"),
+    ProblemCode("header_not_found", 422, "未找到表头行", "Header row not found"),
+    ProblemCode("duplicate_column", 422, "表头中有重复的列", "Duplicate column"),
+    ProblemCode("unreadable_file", 422, "文件无法读取", "Unreadable file"),
+    ProblemCode("unsupported_file_type", 415, "不支持的文件类型", "Unsupported file type"),
+    ProblemCode("file_too_large", 413, "文件解压后过大", "File too large"),
+    ProblemCode("too_many_rows", 413, "行数超过上限", "Too many rows"),
+    ProblemCode("too_many_cells", 413, "单元格数超过上限", "Too many cells"),
     # Public reports (issue 15).
     ProblemCode("unknown_region", 422, "行政区划不在受理范围内", "Region not served"),
     ProblemCode("region_required", 422, "须填写所在行政区划", "A region code is required"),

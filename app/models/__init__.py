@@ -11,6 +11,7 @@ from app.models.hazards import (
     HazardRollup,
     Reminder,
 )
+from app.models.imports import ExternalId, ImportJob
 from app.models.inspections import (
     BlacklistEntry,
     Checklist,
@@ -53,11 +54,13 @@ __all__ = [
     "Checklist",
     "Draw",
     "Enterprise",
+    "ExternalId",
     "Hazard",
     "HazardCounter",
     "HazardEvent",
     "HazardRollup",
     "IdempotencyRecord",
+    "ImportJob",
     "Inspection",
     "InspectionAssignee",
     "InspectionCounter",

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.dates import StrictDate
-from app.schemas.org_units import SectorCode
 from app.schemas.enterprises import EnterpriseCreate
 from app.schemas.hazards import (
     HazardCategory,
@@ -22,6 +21,7 @@ from app.schemas.hazards import (
     Text200,
     Yuan,
 )
+from app.schemas.org_units import SectorCode
 
 ReportStatus = Literal[
     "received", "assigned", "investigating", "substantiated", "unsubstantiated", "closed"

@@ -145,6 +145,7 @@ JOB_KINDS = (
         "Overdue marking, overdue reminders and deadline warnings (daily)",
     ),
     Entry("housekeeping", "数据清理", "Housekeeping"),
+    Entry("import", "批量导入", "Bulk import"),
 )
 JOB_STATUSES = (
     Entry("queued", "排队中", "Queued"),

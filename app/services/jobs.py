@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.services import rate_limit, reminders
 from app.services.auth import purge_old_failures
 from app.services.hazards.queries import overdue_condition
+from app.services.imports import service as _imports  # noqa: F401 - registers the kind "import"
 from app.services.job_queue import JobContext, Outcome, Worker, enqueue, register, worker_loop
 from app.services.tasks import overdue as task_overdue
 

@@ -90,7 +90,7 @@ def _guarded(is_header: Callable[[str], bool]) -> Callable[[str], bool]:
 class ImportFileError(Exception):
     """A file that cannot be read as a table: status (413 or 422 or 415), code, zh, en."""
 
-    def __init__(self, status: int, code: str, zh: str, en: str) -> None:
+    def __init__(self, status: int, zh: str, en: str, *, code: str) -> None:
         super().__init__(f"{code}: {en}")
         self.status = status
         self.code = code
@@ -110,9 +110,9 @@ class Table:
 def _unreadable() -> ImportFileError:
     return ImportFileError(
         422,
-        "unreadable_file",
         "文件无法读取，请另存为 XLSX 或 CSV 后重新上传",
         "The file cannot be read; save it as XLSX or CSV and upload it again",
+        code="unreadable_file",
     )
 
 
@@ -120,27 +120,27 @@ def _too_large(limit: int) -> ImportFileError:
     mb = limit // (1024 * 1024)
     return ImportFileError(
         413,
-        "file_too_large",
         f"文件解压后过大（上限 {mb} MB）或压缩比异常",
         f"The file expands too much when unpacked (limit {mb} MB) or is compressed abnormally",
+        code="file_too_large",
     )
 
 
 def _too_many_rows(limit: int) -> ImportFileError:
     return ImportFileError(
         413,
-        "too_many_rows",
         f"数据行数超过上限 {limit} 行，请拆分文件",
         f"More than {limit} data rows; split the file",
+        code="too_many_rows",
     )
 
 
 def _too_many_cells(limit: int) -> ImportFileError:
     return ImportFileError(
         413,
-        "too_many_cells",
         f"单元格数量超过上限 {limit} 个，请拆分文件或删除多余的行列",
         f"More than {limit} cells; split the file or delete unused rows and columns",
+        code="too_many_cells",
     )
 
 
@@ -160,9 +160,9 @@ def read_table(
         if data.startswith(_OLE2):
             raise ImportFileError(
                 415,
-                "unsupported_file_type",
                 "不支持旧版 Excel（.xls）文件，请另存为 XLSX 或 CSV 后重新上传",
                 "Old Excel (.xls) files are not supported; save it as XLSX or CSV and upload it again",
+                code="unsupported_file_type",
             )
         check = _guarded(is_header)
         if data.startswith(_ZIP):
@@ -208,9 +208,9 @@ def _decode(data: bytes) -> tuple[str, str]:
 def _unknown_encoding() -> ImportFileError:
     return ImportFileError(
         422,
-        "unknown_encoding",
         "无法识别文件编码（应为 UTF-8 或 GB18030），请在 Excel 中另存为“CSV UTF-8”或 XLSX",
         "Unknown encoding (expected UTF-8 or GB18030); in Excel save as 'CSV UTF-8' or XLSX",
+        code="unknown_encoding",
     )
 
 
@@ -529,9 +529,9 @@ def _read_xlsx(
         if "xl/workbook.xml" not in zf.namelist():
             raise ImportFileError(
                 415,
-                "unsupported_file_type",
                 "只支持 XLSX 或 CSV 文件，请另存为 XLSX 或 CSV 后重新上传",
                 "Only XLSX or CSV files are supported; save it as XLSX or CSV and upload it again",
+                code="unsupported_file_type",
             )
         sheet_path = _first_sheet_path(zf)
         _guard_dimension(zf, sheet_path, max_rows, max_cells)
@@ -565,12 +565,12 @@ def _text(value: object) -> str:
 def _header_not_found() -> ImportFileError:
     return ImportFileError(
         422,
-        "header_not_found",
         f"前 {HEADER_SEARCH_ROWS} 行中未找到表头：表头行应至少包含两个可识别的列名"
         "（如“企业名称”“统一社会信用代码”或接口字段名），请使用导入模板",
         f"No header row in the first {HEADER_SEARCH_ROWS} rows: the header row must name at "
         "least two known columns (e.g. 企业名称, 统一社会信用代码, or the API's field names); "
         "use the import template",
+        code="header_not_found",
     )
 
 
@@ -618,9 +618,9 @@ def _table(
         names = "、".join(duplicates)
         raise ImportFileError(
             422,
-            "duplicate_column",
             f"第 {header_row} 行的表头有重复的列名：{names}",
             f"Row {header_row}: the header names a column more than once: {', '.join(duplicates)}",
+            code="duplicate_column",
         )
     width = len(texts)
     rows: list[tuple[int, list[object]]] = []

@@ -1,0 +1,375 @@
+"""One row of an import applied through the domain's own write path (the same rules, scope and
+checks as the API), answering what it did: ``created``, ``updated`` or ``unchanged``.
+
+- Enterprises: natural key the credit code (upsert). Only the columns the file holds are
+  compared and written; an empty cell changes nothing. A credit code whose check character
+  fails is an error, or with ``credit_code_check=warn`` a warning (old pilot codes).
+- Hazards: natural key an external id (``external_ids.<system>`` column); a row without one
+  registers a new hazard with a new number; an existing one gets its descriptive fields
+  (title, description, location) only: an import never moves a lifecycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.scope import visible_enterprises
+from app.core.config import Settings
+from app.core.credit_code import is_valid_credit_code, make_credit_code
+from app.models import Enterprise, ExternalId, Hazard, OrgUnit
+from app.models.base import utcnow
+from app.schemas.enterprises import EnterpriseCreate, EnterpriseUpdate
+from app.schemas.hazards import HazardCreate
+from app.services import enterprises as enterprise_service
+from app.services.hazards import service as hazard_service
+
+_PLACEHOLDER_CODE = make_credit_code("91341302MA0000000")
+
+
+class RowError(Exception):
+    """What is wrong with a row: the field (mapped back to its column), code and message."""
+
+    def __init__(self, field: str | None, *, code: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.field, self.code, self.zh, self.en = field, code, zh, en
+
+
+@dataclass(slots=True)
+class RowContext:
+    session: AsyncSession
+    p: Principal
+    settings: Settings
+    credit_code_check: str = "error"
+    departments: dict[str, str] = field(default_factory=dict)  # id or name -> bureau id
+    seen: set[str] = field(default_factory=set)  # natural keys met in this file
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def load_departments(session: AsyncSession, p: Principal) -> dict[str, str]:
+    """The county's bureaus by id, Chinese name and English name (a reference by a name)."""
+    county = p.unit.county_code if p.unit else None
+    rows = (
+        await session.execute(
+            select(OrgUnit.id, OrgUnit.name, OrgUnit.name_en).where(
+                OrgUnit.kind == "bureau", OrgUnit.county_code == county
+            )
+        )
+    ).all()
+    out: dict[str, str] = {}
+    for r in rows:
+        out[r.id] = r.id
+        out[r.name] = r.id
+        if r.name_en:
+            out[r.name_en.lower()] = r.id
+    return out
+
+
+def _validation(exc: ValidationError) -> RowError:
+    first = exc.errors()[0]
+    loc = ".".join(str(x) for x in first.get("loc", ()))
+    zh_en = str(first.get("msg", ""))
+    if "|" in zh_en:
+        en, _, zh = zh_en.removeprefix("Value error, ").partition("|")
+    else:
+        en = zh = zh_en
+    return RowError(loc or None, code="validation_error", zh=zh or en, en=en)
+
+
+def app_error(exc: Any) -> RowError:
+    fields = [e.get("field") for e in (getattr(exc, "errors", None) or [])]
+    return RowError(
+        fields[0] if fields else None,
+        code=exc.code,
+        zh=exc.detail_zh or exc.title_zh,
+        en=exc.detail_en or exc.title_en,
+    )
+
+
+# ---- enterprises --------------------------------------------------------------------------
+
+_PLAIN = (
+    "name",
+    "region_code",
+    "sector",
+    "status",
+    "address",
+    "industry_code",
+    "scale",
+    "risk_color",
+    "standardization_grade",
+)
+
+
+def _enterprise_body(ctx: RowContext, v: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v[k] for k in (*_PLAIN, "credit_code") if v.get(k) is not None}
+    if body.get("credit_code"):
+        body["credit_code"] = str(body["credit_code"]).upper()
+    ref = v.get("enforcement_department")
+    if ref is not None:
+        dept = ctx.departments.get(str(ref)) or ctx.departments.get(str(ref).lower())
+        if dept is None:
+            raise RowError(
+                "enforcement_department",
+                code="unknown_org_unit",
+                zh=f"本县没有名为“{ref}”的行业部门",
+                en=f"No bureau of the county is named {ref}",
+            )
+        body["enforcement_department_id"] = dept
+    for who in ("principal", "actual_controller"):
+        if v.get(f"{who}_name") is not None:
+            body[who] = {"name": v[f"{who}_name"], "phone": v.get(f"{who}_phone")}
+    if v.get("lat") is not None and v.get("lng") is not None:
+        body["location"] = {"lat": v["lat"], "lng": v["lng"]}
+    return body
+
+
+def _current(ent: Enterprise) -> dict[str, Any]:
+    out = {k: getattr(ent, k) for k in _PLAIN}
+    out["enforcement_department_id"] = ent.enforcement_department_id
+    for who in ("principal", "actual_controller"):
+        name = getattr(ent, f"{who}_name")
+        out[who] = {"name": name, "phone": getattr(ent, f"{who}_phone")} if name else None
+    out["location"] = (
+        {"lat": ent.lat, "lng": ent.lng} if ent.lat is not None and ent.lng is not None else None
+    )
+    return out
+
+
+async def enterprise_row(
+    ctx: RowContext, v: dict[str, Any], row: int, external: dict[str, str]
+) -> str:
+    outcome, ent_id = await _enterprise(ctx, v, row)
+    known = await find_external(ctx.session, "enterprise", external)
+    if known is not None and known != ent_id:
+        raise RowError(
+            None,
+            code="external_id_conflict",
+            zh="该外部编号已属于另一家企业",
+            en="The external id belongs to another enterprise",
+        )
+    if known is None and external:
+        await record_external(ctx.session, "enterprise", ent_id, external)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    return outcome
+
+
+async def _enterprise(ctx: RowContext, v: dict[str, Any], row: int) -> tuple[str, str]:
+    body = _enterprise_body(ctx, v)
+    code = body.get("credit_code")
+    if code is None:
+        raise RowError(
+            "credit_code", code="validation_error", zh="缺少统一社会信用代码", en="No credit code"
+        )
+    if code in ctx.seen:
+        raise RowError(
+            "credit_code",
+            code="duplicate_in_file",
+            zh="同一文件中该统一社会信用代码已出现过",
+            en="The credit code appears on an earlier row of this file",
+        )
+    ctx.seen.add(code)
+    lax = len(code) == 18 and not is_valid_credit_code(code) and ctx.credit_code_check == "warn"
+    if lax:
+        ctx.warnings.append(
+            {
+                "row": row,
+                "field": "credit_code",
+                "code": "credit_code_check_failed",
+                "message_zh": "统一社会信用代码校验位不正确（按要求仅警告）",
+                "message_en": "The credit code's check character fails (accepted as a warning)",
+            }
+        )
+    existing = (
+        await ctx.session.execute(select(Enterprise).where(Enterprise.credit_code == code))
+    ).scalar_one_or_none()
+    try:
+        if existing is None:
+            model = EnterpriseCreate.model_validate(
+                {**body, "credit_code": _PLACEHOLDER_CODE} if lax else body
+            )
+            if lax:
+                model.credit_code = code
+            created = await enterprise_service.create_enterprise(ctx.session, ctx.p, model)
+            return "created", created.id
+        visible = (
+            await ctx.session.execute(
+                select(Enterprise.id).where(
+                    Enterprise.id == existing.id, visible_enterprises(ctx.p)
+                )
+            )
+        ).first()
+        if visible is None:
+            raise RowError(
+                "credit_code",
+                code="outside_scope",
+                zh="该企业不在本单位管辖范围内",
+                en="The enterprise lies outside your jurisdiction",
+            )
+        now = _current(existing)
+        changes = {
+            k: value
+            for k, value in body.items()
+            if k != "credit_code" and now.get(k) != value and not _same(now.get(k), value)
+        }
+        if not changes:
+            return "unchanged", existing.id
+        update = EnterpriseUpdate.model_validate(changes)
+        await enterprise_service.update_enterprise(ctx.session, ctx.p, existing, update)
+        return "updated", existing.id
+    except ValidationError as exc:
+        raise _validation(exc) from None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(_same(a.get(k), b.get(k)) for k in set(a) | set(b))
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return abs(float(a) - float(b)) < 1e-9
+    return a == b
+
+
+# ---- hazards ------------------------------------------------------------------------------
+
+_HAZARD_TEXT = ("title", "description", "location")
+
+
+async def _enterprise_of(ctx: RowContext, ref: Any) -> Enterprise:
+    text = str(ref).strip()
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Enterprise)
+                .where(
+                    or_(
+                        Enterprise.credit_code == text.upper(),
+                        Enterprise.name == text,
+                        Enterprise.id == text,
+                    ),
+                    visible_enterprises(ctx.p),
+                )
+                .limit(2)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(rows) != 1:
+        raise RowError(
+            "enterprise",
+            code="unknown_enterprise",
+            zh=f"管辖范围内没有唯一的企业“{text}”（按统一社会信用代码或名称）",
+            en=f"No single enterprise {text} in your jurisdiction (by credit code or name)",
+        )
+    return rows[0]
+
+
+async def hazard_row(ctx: RowContext, v: dict[str, Any], row: int, external: dict[str, str]) -> str:
+    for system, value in external.items():
+        key = f"{system}\x1f{value}"
+        if key in ctx.seen:
+            raise RowError(
+                f"external_ids.{system}",
+                code="duplicate_in_file",
+                zh="同一文件中该外部编号已出现过",
+                en="The external id appears on an earlier row of this file",
+            )
+        ctx.seen.add(key)
+    known = await find_external(ctx.session, "hazard", external)
+    if known is not None:
+        hazard = (
+            await ctx.session.execute(
+                select(Hazard)
+                .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+                .where(Hazard.id == known, visible_enterprises(ctx.p))
+            )
+        ).scalar_one_or_none()
+        if hazard is None:
+            raise RowError(
+                None,
+                code="outside_scope",
+                zh="该隐患不在本单位管辖范围内",
+                en="The hazard is outside your jurisdiction",
+            )
+        changes = {
+            k: v[k] for k in _HAZARD_TEXT if v.get(k) is not None and getattr(hazard, k) != v[k]
+        }
+        if not changes:
+            return "unchanged"
+        for k, value in changes.items():
+            setattr(hazard, k, value)
+        await ctx.session.flush()
+        return "updated"
+    ent = await _enterprise_of(ctx, v["enterprise"]) if v.get("enterprise") else None
+    if ent is None:
+        raise RowError("enterprise", code="validation_error", zh="缺少所属企业", en="No enterprise")
+    body: dict[str, Any] = {
+        k: v[k]
+        for k in (*_HAZARD_TEXT, "level", "category", "source", "deadline", "deadline_reason")
+        if v.get(k) is not None
+    }
+    if v.get("found_at") is not None:
+        body["found_at"] = f"{v['found_at'].isoformat()}T09:00:00+08:00"
+    body["enterprise_id"] = ent.id
+    try:
+        model = HazardCreate.model_validate(body)
+    except ValidationError as exc:
+        raise _validation(exc) from None
+    hazard = await hazard_service.create_hazard(ctx.session, ctx.p, ctx.settings, model)
+    await record_external(ctx.session, "hazard", hazard.id, external)
+    return "created"
+
+
+# ---- external ids -------------------------------------------------------------------------
+
+
+async def find_external(
+    session: AsyncSession, object_type: str, external: dict[str, str]
+) -> str | None:
+    """The record one of the external ids names (they must agree), or None."""
+    if not external:
+        return None
+    rows = (
+        await session.execute(
+            select(ExternalId.system, ExternalId.object_id).where(
+                ExternalId.object_type == object_type,
+                or_(
+                    *(
+                        (ExternalId.system == s) & (ExternalId.external_id == e)
+                        for s, e in external.items()
+                    )
+                ),
+            )
+        )
+    ).all()
+    ids = {r.object_id for r in rows}
+    if len(ids) > 1:
+        raise RowError(
+            None,
+            code="external_id_conflict",
+            zh="各外部编号指向不同的记录",
+            en="The external ids name different records",
+        )
+    return ids.pop() if ids else None
+
+
+async def record_external(
+    session: AsyncSession, object_type: str, object_id: str, external: dict[str, str]
+) -> None:
+    for system, value in external.items():
+        session.add(
+            ExternalId(
+                object_type=object_type,
+                system=system,
+                external_id=value,
+                object_id=object_id,
+                created_at=utcnow(),
+            )
+        )
+    if external:
+        await session.flush()

@@ -1,0 +1,458 @@
+"""Import jobs: the upload is stored and a job enqueued in the request's transaction (202); a
+worker (any instance) runs it on the jobs mechanism.
+
+The whole import is one transaction, the job's own, and the import's outcome is written in it:
+``succeeded`` commits together with every row it applied, so a worker killed midway leaves
+nothing half-applied and the job (its lease run out) is taken again from the start. A dry run,
+an all-or-nothing run with a failing row, and a cancelled run roll their rows back and record
+only the outcome. ``mode=valid_rows`` gives each row a savepoint: a failing row is undone alone.
+
+Progress while running: kept in this process (what ``GET`` reads when the job runs here) and on
+PostgreSQL also written to the row every ``PROGRESS_EVERY`` rows from a short transaction of its
+own (SQLite has one writer: the import holds it, so there the row shows progress at the end).
+Cancellation: a flag in this process, or on the row for a job running elsewhere, read between
+rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.deps import resolve_principal
+from app.auth.principal import Principal
+from app.core.errors import AppError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from app.core.ids import new_id
+from app.core.storage import LocalStorage, Storage
+from app.models import ApiClient, ImportJob, User
+from app.models.base import utcnow
+from app.services import job_queue
+from app.services.imports import rows as row_rules
+from app.services.imports.columns import (
+    SPECS,
+    CellError,
+    Column,
+    convert,
+    external_system_of,
+    text_of,
+)
+from app.services.imports.reader import ImportFileError, Table, read_table
+
+log = logging.getLogger("anjian.imports")
+
+ERRORS_KEPT = 5000
+PROGRESS_EVERY = 500
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 200_000
+JOB_KIND = "import"
+_LIVE: dict[str, dict[str, Any]] = {}  # import id -> {"processed": n, "cancel": bool}
+
+
+async def credential_version(session: AsyncSession, p: Principal) -> int:
+    model = User if p.kind == "user" else ApiClient
+    return int(
+        (
+            await session.execute(select(model.credential_version).where(model.id == p.id))
+        ).scalar_one()
+    )
+
+
+async def create(
+    session: AsyncSession,
+    p: Principal,
+    storage: Storage,
+    *,
+    kind: str,
+    filename: str | None,
+    data: bytes,
+    dry_run: bool,
+    mode: str,
+    credit_code_check: str,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> ImportJob:
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"文件超过大小上限（{max_bytes // (1024 * 1024)} MB）",
+            f"The file exceeds {max_bytes} bytes",
+        )
+    if not data:
+        raise ValidationFailed.field("file", "文件为空", "The file is empty")
+    import_id = new_id()
+    key = f"imports/{import_id[:8]}/{import_id}"
+    await storage.put(key, data)
+    job = ImportJob(
+        id=import_id,
+        kind=kind,
+        status="queued",
+        dry_run=dry_run,
+        mode=mode,
+        credit_code_check=credit_code_check,
+        filename=(filename or "import")[:255],
+        size=len(data),
+        storage_key=key,
+        county_code=p.unit.county_code if p.unit else None,
+        created_by_kind=p.kind,
+        created_by_id=p.id,
+        created_by_cv=await credential_version(session, p),
+        errors=[],
+        created_at=utcnow(),
+    )
+    session.add(job)
+    await session.flush()
+    job.job_id = await job_queue.enqueue(
+        session, JOB_KIND, {"import_id": import_id}, max_attempts=3
+    )
+    await session.flush()
+    return job
+
+
+def _visible(p: Principal) -> Any:
+    """The caller's own imports; an admin's: every import of its county."""
+    own = (ImportJob.created_by_kind == p.kind) & (ImportJob.created_by_id == p.id)
+    if p.is_admin and p.unit is not None:
+        return own | (ImportJob.county_code == p.unit.county_code)
+    return own
+
+
+async def get(session: AsyncSession, p: Principal, import_id: str) -> ImportJob:
+    found = (
+        await session.execute(select(ImportJob).where(ImportJob.id == import_id, _visible(p)))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("导入任务不存在", "Import not found")
+    return found
+
+
+async def list_imports(session: AsyncSession, p: Principal, limit: int = 50) -> list[ImportJob]:
+    return list(
+        (
+            await session.execute(
+                select(ImportJob)
+                .where(_visible(p))
+                .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def out(job: ImportJob) -> dict[str, Any]:
+    live = _LIVE.get(job.id)
+    processed = max(job.processed, live["processed"]) if live else job.processed
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "dry_run": job.dry_run,
+        "mode": job.mode,
+        "credit_code_check": job.credit_code_check,
+        "filename": job.filename,
+        "size": job.size,
+        "applied": job.applied,
+        "rows": {
+            "total": job.total,
+            "processed": processed,
+            "created": job.created,
+            "updated": job.updated,
+            "unchanged": job.unchanged,
+            "failed": job.failed,
+        },
+        "progress": round(processed / job.total, 4) if job.total else None,
+        "warnings": job.warnings,
+        "errors": job.errors or [],
+        "file_error": job.file_error,
+        "header_row": job.header_row,
+        "encoding": job.encoding,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "errors_url": f"/api/v1/imports/{job.id}/errors.xlsx" if job.failed else None,
+    }
+
+
+async def cancel(session: AsyncSession, p: Principal, import_id: str) -> ImportJob:
+    job = await get(session, p, import_id)
+    if job.status not in ("queued", "running"):
+        raise Conflict(
+            "导入已结束，不能取消",
+            "The import has finished; it cannot be cancelled",
+            code="invalid_transition",
+        )
+    live = _LIVE.get(job.id)
+    if live is not None:  # running in this process: it stops at the next row
+        live["cancel"] = True
+        return job
+    if job.status == "queued":
+        job.status = "cancelled"
+        job.finished_at = utcnow()
+    job.cancel_requested = True
+    await session.flush()
+    return job
+
+
+# ---- the job --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Mapped:
+    columns: dict[int, Column]  # column index -> column
+    external: dict[int, str]  # column index -> external system
+    headers: list[str]
+
+
+def _map_headers(kind: str, table: Table) -> _Mapped:
+    spec = SPECS[kind]
+    columns: dict[int, Column] = {}
+    external: dict[int, str] = {}
+    for i, header in enumerate(table.headers):
+        if not header:
+            continue
+        system = external_system_of(header)
+        if system is not None:
+            external[i] = system
+            continue
+        column = spec.column_of(header)
+        if column is not None and column not in columns.values():
+            columns[i] = column
+    present = set(columns.values())
+    missing = [c for c in spec.columns if c.required and c not in present]
+    if missing:
+        names = "、".join(c.header for c in missing)
+        raise ImportFileError(
+            422,
+            f"缺少必填列：{names}",
+            "Missing required columns: " + ", ".join(c.field for c in missing),
+            code="missing_column",
+        )
+    return _Mapped(columns, external, table.headers)
+
+
+def _error(
+    mapped: _Mapped, row: int, field: str | None, value: Any, zh: str, en: str, *, code: str
+) -> dict[str, Any]:
+    column = None
+    if field is not None:
+        head = field.split(".")[0]
+        for i, c in mapped.columns.items():
+            if (
+                c.field == head
+                or c.field.startswith(head + "_")
+                or (head == "enforcement_department_id" and c.field == "enforcement_department")
+                or (head == "location" and c.field in ("lat", "lng"))
+            ):
+                column = mapped.headers[i]
+                break
+        else:
+            for i, system in mapped.external.items():
+                if field == f"external_ids.{system}":
+                    column = mapped.headers[i]
+    return {
+        "row": row,
+        "column": column,
+        "value": None if value is None else str(value)[:200],
+        "code": code,
+        "message_zh": zh,
+        "message_en": en,
+    }
+
+
+async def _progress(maker: async_sessionmaker[AsyncSession], import_id: str, **values: Any) -> None:
+    """A short transaction of its own (PostgreSQL only: SQLite's one writer is the import)."""
+    async with maker() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        await session.execute(update(ImportJob).where(ImportJob.id == import_id).values(**values))
+        await session.commit()
+
+
+async def _cancel_requested(maker: async_sessionmaker[AsyncSession], import_id: str) -> bool:
+    if _LIVE.get(import_id, {}).get("cancel"):
+        return True
+    async with maker() as session:
+        flag = (
+            await session.execute(
+                select(ImportJob.cancel_requested).where(ImportJob.id == import_id)
+            )
+        ).scalar_one_or_none()
+        await session.rollback()
+    return bool(flag)
+
+
+_READERS = anyio.CapacityLimiter(2)
+
+
+async def run(ctx: job_queue.JobContext) -> dict[str, Any]:
+    """The job's handler (kind ``import``)."""
+    session = ctx.session
+    import_id = str(ctx.payload["import_id"])
+    job = await session.get(ImportJob, import_id)
+    if job is None or job.status in ("succeeded", "failed", "cancelled"):
+        return {"import_id": import_id, "skipped": True}
+    maker = async_sessionmaker(session.bind, expire_on_commit=False)
+    _LIVE[import_id] = {"processed": 0, "cancel": False}
+    try:
+        return await _run(ctx, session, maker, job)
+    finally:
+        _LIVE.pop(import_id, None)
+
+
+async def _finish(session: AsyncSession, import_id: str, **values: Any) -> dict[str, Any]:
+    await session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == import_id)
+        .values(finished_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    simple = (str, int, bool, type(None))
+    return {
+        "import_id": import_id,
+        **{k: v for k, v in values.items() if isinstance(v, simple) and k != "errors"},
+    }
+
+
+async def _run(
+    ctx: job_queue.JobContext,
+    session: AsyncSession,
+    maker: async_sessionmaker[AsyncSession],
+    job: ImportJob,
+) -> dict[str, Any]:
+    import_id = job.id
+    # What the run needs of the row, read now: a rolled-back savepoint expires loaded rows.
+    kind, dry_run, mode, filename = job.kind, job.dry_run, job.mode, job.filename
+    started = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        await _progress(maker, import_id, status="running", started_at=started, processed=0)
+    else:
+        # SQLite's driver opens a transaction only at a write: without this first one each
+        # row's savepoint would be a transaction of its own, committed on release.
+        await session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == import_id)
+            .values(status="running", started_at=started)
+            .execution_options(synchronize_session=False)
+        )
+    p = await resolve_principal(session, job.created_by_kind, job.created_by_id, job.created_by_cv)
+    if p is None:
+        return await _finish(
+            session,
+            import_id,
+            status="failed",
+            started_at=started,
+            file_error={
+                "code": "caller_changed",
+                "message_zh": "发起人已停用或其凭据已变更，导入未执行",
+                "message_en": "The caller was deactivated or its credentials changed",
+            },
+        )
+    storage = LocalStorage(ctx.settings.data_dir / "files")
+    data = b"".join([chunk async for chunk in storage.stream(job.storage_key)])
+    spec = SPECS[kind]
+    try:
+        table = await anyio.to_thread.run_sync(
+            lambda: read_table(data, filename, spec.is_header, max_rows=MAX_ROWS),
+            limiter=_READERS,
+        )
+        mapped = _map_headers(kind, table)
+    except ImportFileError as exc:
+        return await _finish(
+            session,
+            import_id,
+            status="failed",
+            started_at=started,
+            file_error={"code": exc.code, "message_zh": exc.zh, "message_en": exc.en},
+        )
+    rctx = row_rules.RowContext(session, p, ctx.settings, credit_code_check=job.credit_code_check)
+    rctx.departments = await row_rules.load_departments(session, p)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    errors: list[dict[str, Any]] = []
+    cancelled = False
+    total = len(table.rows)
+    await _progress(maker, import_id, total=total)
+    for n, (row_no, cells) in enumerate(table.rows, start=1):
+        values: dict[str, Any] = {}
+        external: dict[str, str] = {}
+        bad: dict[str, Any] | None = None
+        for i, column in mapped.columns.items():
+            cell = cells[i] if i < len(cells) else None
+            try:
+                values[column.field] = convert(column, cell)
+            except CellError as exc:
+                zh, _, en = str(exc).partition("|")
+                bad = _error(mapped, row_no, column.field, cell, zh, en or zh, code="invalid_value")
+                break
+        for i, system in mapped.external.items():
+            cell = cells[i] if i < len(cells) else None
+            if cell not in (None, ""):
+                external[system] = str(text_of(cell))[:100]
+        if bad is None:
+            try:
+                outcome = await _apply(session, rctx, kind, values, row_no, external)
+                counts[outcome] += 1
+            except row_rules.RowError as exc:
+                bad = _error(
+                    mapped,
+                    row_no,
+                    exc.field,
+                    values.get(exc.field or ""),
+                    exc.zh,
+                    exc.en,
+                    code=exc.code,
+                )
+        if bad is not None:
+            counts["failed"] += 1
+            if len(errors) < ERRORS_KEPT:
+                errors.append(bad)
+        if n % PROGRESS_EVERY == 0 or n == total:
+            _LIVE[import_id]["processed"] = n
+            await _progress(maker, import_id, processed=n)
+            if await _cancel_requested(maker, import_id):
+                cancelled = True
+                break
+    whole = mode == "all_or_nothing"
+    applied = not (dry_run or cancelled or (whole and counts["failed"]))
+    if not applied:
+        await session.rollback()
+    status = "cancelled" if cancelled else ("failed" if counts["failed"] and whole else "succeeded")
+    return await _finish(
+        session,
+        import_id,
+        status=status,
+        applied=applied,
+        started_at=started,
+        total=total,
+        processed=total if not cancelled else _LIVE[import_id]["processed"],
+        errors=errors,
+        warnings=len(rctx.warnings),
+        encoding=table.encoding,
+        header_row=table.header_row,
+        **counts,
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    rctx: row_rules.RowContext,
+    kind: str,
+    values: dict[str, Any],
+    row_no: int,
+    external: dict[str, str],
+) -> str:
+    """One row, in a savepoint of its own: a failing row is undone alone and the transaction
+    goes on (``valid_rows`` keeps the others; all-or-nothing still checks every row, to report
+    them all, and rolls back at the end)."""
+    apply = row_rules.enterprise_row if kind == "enterprises" else row_rules.hazard_row
+    try:
+        async with session.begin_nested():
+            return await apply(rctx, values, row_no, external)
+    except AppError as exc:
+        raise row_rules.app_error(exc) from None
+
+
+job_queue.register(JOB_KIND, run, max_attempts=3, lease_seconds=600)
