@@ -520,3 +520,20 @@ async def test_substantiate_without_a_hazard_body_registers_a_general_one(  # ty
     h = (await client.get(f"/api/v1/hazards/{out['hazard_id']}", headers=world.h("admin"))).json()
     assert h["title"] == "车间配电箱外壳破损" and h["level"] == "general"
     assert h["source"] == "public_report" and h["enterprise"]["id"] == world["ent_a1"]
+
+
+async def test_received_filters_take_dates_and_offset_date_times(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    await submit(app)
+    for query, expected in (
+        ("received_from=2020-01-01", 1),
+        ("received_to=2020-01-01", 0),
+        ("received_from=2020-01-01T00:00:00%2B08:00", 1),
+    ):
+        for url in (f"{REPORTS}?{query}", f"/api/v1/statistics/reports?{query}"):
+            r = await client.get(url, headers=world.h("admin"))
+            assert r.status_code == 200, (url, r.text)
+            body = r.json()
+            seen = len(body["items"]) if "items" in body else body["total"]["received"]
+            assert seen == expected, url
+    r = await client.get(f"{REPORTS}?received_from=2020-01-01T00:00:00", headers=world.h("admin"))
+    assert r.status_code == 422  # a date-time without its offset is ambiguous

@@ -3,7 +3,6 @@ sees its county's; a town or a bureau those routed to it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,6 +15,7 @@ from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
 from app.schemas.common import ListParams, any_of, list_params_for
+from app.schemas.dates import DateOrDateTime
 from app.schemas.org_units import SectorCode
 from app.schemas.public_reports import (
     ReportDetail,
@@ -52,8 +52,11 @@ async def list_reports(
     routed_to: Annotated[
         str | None, Query(max_length=64, description="Reports routed to this unit")
     ] = None,
-    received_from: Annotated[datetime | None, Query()] = None,
-    received_to: Annotated[datetime | None, Query()] = None,
+    received_from: Annotated[
+        DateOrDateTime | None,
+        Query(description="Date (the whole local day) or RFC 3339 date-time with an offset"),
+    ] = None,
+    received_to: Annotated[DateOrDateTime | None, Query(description="Inclusive")] = None,
     q: Annotated[str | None, Query(max_length=100, description="In the description")] = None,
 ) -> Response:
     """Public reports the caller sees: the county office's officers and managers (and admins)
@@ -68,6 +71,7 @@ async def list_reports(
     page = await service.list_reports(
         session,
         p,
+        request.app.state.settings,
         params,
         status=status,
         region_code=region_code,
@@ -189,8 +193,11 @@ async def get_report_statistics(
     group_by: Annotated[
         Literal["town", "sector", "month", "none"], Query(description="One dimension")
     ] = "none",
-    received_from: Annotated[datetime | None, Query()] = None,
-    received_to: Annotated[datetime | None, Query()] = None,
+    received_from: Annotated[
+        DateOrDateTime | None,
+        Query(description="Date (the whole local day) or RFC 3339 date-time with an offset"),
+    ] = None,
+    received_to: Annotated[DateOrDateTime | None, Query(description="Inclusive")] = None,
 ) -> Response:
     """Reports in the caller's scope (the same as the list's): `received`, `substantiated`
     (substantiated, and closed after it), `rewarded` and the sum of rewards, `closed`, and the

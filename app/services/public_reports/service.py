@@ -43,6 +43,7 @@ from app.schemas.public_reports import ReportTransition
 from app.services import enterprises
 from app.services.attachment_links import expiry, url
 from app.services.hazards import service as hazard_service
+from app.services.hazards.queries import period
 from app.services.lifecycle import event_fields
 from app.services.public_reports.workflow import ACTION_FIELDS, MACHINE, ReportFacts
 
@@ -188,6 +189,7 @@ def summary_out(row: Any, p: Principal, english: bool) -> dict[str, Any]:
 async def list_reports(
     session: AsyncSession,
     p: Principal,
+    settings: Settings,
     params: ListParams,
     *,
     status: Sequence[str] | None = None,
@@ -214,10 +216,7 @@ async def list_reports(
                 select(PublicReportRoute.report_id).where(PublicReportRoute.unit_id == routed_to)
             )
         )
-    if received_from is not None:
-        stmt = stmt.where(PublicReport.received_at >= received_from)
-    if received_to is not None:
-        stmt = stmt.where(PublicReport.received_at < received_to)
+    stmt = stmt.where(*period(PublicReport.received_at, received_from, received_to, settings))
     if q:
         stmt = stmt.where(PublicReport.description.icontains(q, autoescape=True))
     return await fetch_page(

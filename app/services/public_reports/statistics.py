@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics as stats
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.i18n import unit_name
 from app.models import OrgUnit, PublicReport
 from app.services.catalog_data import SECTORS
+from app.services.hazards.queries import period
 
 _SECTOR_LABELS = {s.code: (s.name_zh, s.name_en) for s in SECTORS}
 
@@ -46,8 +47,8 @@ async def report_statistics(
     settings: Settings,
     *,
     group_by: str,
-    received_from: datetime | None,
-    received_to: datetime | None,
+    received_from: datetime | date | None,
+    received_to: datetime | date | None,
     english: bool,
 ) -> dict[str, Any]:
     stmt = select(
@@ -58,10 +59,7 @@ async def report_statistics(
         PublicReport.hazard_id,
         PublicReport.reward_fen,
     ).where(visible_reports(p))
-    if received_from is not None:
-        stmt = stmt.where(PublicReport.received_at >= received_from)
-    if received_to is not None:
-        stmt = stmt.where(PublicReport.received_at < received_to)
+    stmt = stmt.where(*period(PublicReport.received_at, received_from, received_to, settings))
     rows = (await session.execute(stmt)).all()
     tz = ZoneInfo(settings.timezone)
     groups: dict[str, list[Any]] = defaultdict(list)
