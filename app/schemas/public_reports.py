@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
 from app.schemas.dates import StrictDate
@@ -36,7 +36,11 @@ Description = Annotated[str, Field(min_length=10, max_length=2000, pattern=NON_B
 Outcome = Annotated[str, Field(min_length=1, max_length=2000, pattern=NON_BLANK)]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{4,18}[0-9]$")]
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")]
-CreditCode = Annotated[str, Field(pattern=r"^[0-9A-Z]{18}$")]
+CreditCode = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    Field(pattern=r"^[0-9A-Z]{18}$"),
+]
 
 
 class GeoPoint(RequestModel):
