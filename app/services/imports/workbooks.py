@@ -12,7 +12,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from app.services.imports.columns import SPECS, catalog_labels
+from app.services.imports.columns import SPECS, catalog_labels, text_of
 from app.services.imports.reader import read_table
 
 _MAX_LIST_ROWS = 2000
@@ -91,9 +91,9 @@ def errors_workbook(kind: str, filename: str, data: bytes, errors: list[dict[str
         if row_no not in by_row:
             continue
         for i in range(len(headers)):
-            value = cells[i] if i < len(cells) else None
+            value = text_of(cells[i] if i < len(cells) else None)
             if value is not None:
-                sheet.write_string(r, i, str(value))
+                sheet.write_string(r, i, value)
         sheet.write_string(r, len(headers), "；".join(by_row[row_no]), wrong)
         sheet.write_number(r, len(headers) + 1, row_no)
         r += 1
