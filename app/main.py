@@ -23,6 +23,7 @@ from app.api.v1 import (
     draws,  # issue 12, double-random draws
     enterprise_statistics,
     enterprises,
+    exports,
     hazards,
     inspection_statistics,
     inspections,
@@ -98,6 +99,8 @@ API_ROUTERS = (
     # issue 15: public reports, open intake and tracking, and their handling
     public_reports.router,
     reports.router,
+    # issue 16: exports built in the background
+    exports.router,
 )
 
 DESCRIPTION = """

@@ -131,6 +131,14 @@ async def _resolve(session: AsyncSession, claims: dict[str, Any]) -> Principal |
     )
 
 
+async def principal_of(
+    session: AsyncSession, kind: str, subject: str, credential_version: int
+) -> Principal | None:
+    """The caller as a token with these claims resolves it, for work done later on its behalf
+    (an export job): None when it was deactivated, or its role or credentials changed since."""
+    return await _resolve(session, {"knd": kind, "sub": subject, "cv": credential_version})
+
+
 def _cache_key(claims: dict[str, object]) -> tuple[str, str, int, str | None]:
     sid = claims.get("sid")
     return (

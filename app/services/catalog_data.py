@@ -145,6 +145,7 @@ JOB_KINDS = (
         "Overdue marking, overdue reminders and deadline warnings (daily)",
     ),
     Entry("housekeeping", "数据清理", "Housekeeping"),
+    Entry("export", "清单导出（后台）", "List export (background)"),
 )
 JOB_STATUSES = (
     Entry("queued", "排队中", "Queued"),
