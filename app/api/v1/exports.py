@@ -22,7 +22,8 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from app.api.idempotency import ApiRoute
 from app.api.v1.risk_lists import spreadsheet_limiter
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import Requires
+from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.auth.tokens import read_token
 from app.core.db import SessionDep
@@ -36,6 +37,8 @@ from app.services.job_queue import enqueue
 
 router = APIRouter(tags=["exports"], route_class=ApiRoute)
 ExportId = Annotated[str, Path(max_length=64)]
+# Any caller may ask after an export (every role holds `me:read`); only its creator sees it.
+Caller = Requires(Permission.me_read)
 
 FormatParam = Annotated[
     ExportFormat | None,
@@ -185,7 +188,7 @@ async def _enqueue(
     response_model=ExportJobOut,
     summary="Get an export job",
 )
-async def get_export(session: SessionDep, p: CurrentPrincipal, export_id: ExportId) -> Response:
+async def get_export(session: SessionDep, p: Caller, export_id: ExportId) -> Response:
     """An export built in the background (a list export of more rows than
     `ANJIAN_EXPORT_JOB_THRESHOLD_ROWS`): `status` (`queued`, `succeeded`, `failed`), `rows`,
     and `download_url` once built.
@@ -209,7 +212,7 @@ async def get_export(session: SessionDep, p: CurrentPrincipal, export_id: Export
     summary="Download an export job's file",
 )
 async def get_export_file(
-    request: Request, session: SessionDep, p: CurrentPrincipal, export_id: ExportId
+    request: Request, session: SessionDep, p: Caller, export_id: ExportId
 ) -> Response:
     """The file of a built export job (CSV or XLSX, as asked), named as the list's export is.
 
