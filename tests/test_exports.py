@@ -179,6 +179,9 @@ async def test_lang_en_field_names_and_codes(client, world) -> None:  # type: ig
 async def test_accept_chooses_and_format_wins(client, world) -> None:  # type: ignore[no-untyped-def]
     await some_hazards(client, world)
     h = world.h("admin")
+    # A JSON read first: the caller is then known to the hot reads (app/api/hot.py), which
+    # must still leave an export to the route.
+    assert (await client.get("/api/v1/hazards", headers=h)).status_code == 200
     r = await client.get("/api/v1/hazards", headers={**h, "Accept": "text/csv"})
     assert r.headers["content-type"].startswith("text/csv")
     x = await client.get("/api/v1/hazards", headers={**h, "Accept": XLSX})
