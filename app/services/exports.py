@@ -26,6 +26,7 @@ The machinery only; each list's columns and how its pages are fetched are in
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import tempfile
@@ -66,6 +67,10 @@ class Column:
     en: str
     kind: ColumnKind = "text"
     labels: Mapping[str, str] | None = None
+    parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.path.split(".")))
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,14 @@ def wanted_format(format: Format | None, accept: str) -> Format:
     return "json"
 
 
-def _get(item: Any, path: str) -> Any:
+def _get(item: Any, parts: tuple[str, ...]) -> Any:
     value = item
-    for part in path.split("."):
+    for part in parts:
         if value is None:
             return None
-        if isinstance(value, Mapping):
+        if type(value) is dict:
+            value = value.get(part)
+        elif isinstance(value, Mapping):
             value = value.get(part)
         else:
             value = getattr(value, part, None)
@@ -126,7 +133,12 @@ def _get(item: Any, path: str) -> Any:
 
 def _local(value: datetime, tz: str) -> datetime:
     """A date-time in the county's local time, without offset (what a sheet shows)."""
-    return value.astimezone(zone(tz)).replace(tzinfo=None, microsecond=0)
+    return value.astimezone(_zone(tz)).replace(tzinfo=None, microsecond=0)
+
+
+@functools.cache
+def _zone(tz: str) -> Any:
+    return zone(tz)
 
 
 def _text(value: Any) -> str:
@@ -141,10 +153,12 @@ def _text(value: Any) -> str:
 
 def cell(column: Column, item: Any, lang: Lang, tz: str) -> Any:
     """The value of one cell as Python: str, int/float/Decimal, date, datetime, or None."""
-    value = _get(item, column.path)
+    value = _get(item, column.parts)
     if value is None or value == [] or value == ():
         return None
     kind = column.kind
+    if kind == "text":
+        return value if type(value) is str else _text(value)
     if kind == "datetime" and isinstance(value, datetime):
         return _local(value, tz)
     if kind == "date" and isinstance(value, date):
@@ -154,6 +168,10 @@ def cell(column: Column, item: Any, lang: Lang, tz: str) -> Any:
     if kind == "bool":
         return ("true" if value else "false") if lang == "en" else ("是" if value else "否")
     if kind == "enum":
+        if type(value) is str:
+            return (
+                value if lang == "en" or column.labels is None else column.labels.get(value, value)
+            )
         codes = value if isinstance(value, list | tuple) else [value]
         if lang == "en" or column.labels is None:
             return "、".join(str(c) for c in codes)
@@ -167,15 +185,16 @@ def neutralised(text: str) -> str:
 
 
 def csv_text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if kind is datetime:
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
+    if kind is date:
         return value.isoformat()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, bool | int | float | Decimal):
         return str(value)
     return neutralised(str(value))
 

@@ -29,6 +29,7 @@ from app.auth.tokens import read_token
 from app.core.db import SessionDep
 from app.core.errors import Conflict
 from app.core.http import json_response
+from app.core.i18n import wants_english
 from app.models import ExportJob
 from app.schemas.exports import ExportFormat, ExportJobOut, ExportLang
 from app.services import export_jobs, exports
@@ -114,7 +115,7 @@ async def export_response(
     entry = LISTS[name]
     state = request.app.state
     settings = state.settings
-    english = request.headers.get("accept-language", "").lower().startswith("en")
+    english = wants_english(request)  # unit names as the JSON list gives them
     language = "en" if lang == "en" else "zh"
     fetch = entry.make_fetch(p, settings, filters, english)
     source = exports.Source(fetch, sort, state.read_sessionmaker)
