@@ -278,3 +278,79 @@ async def test_large_csv_job_keeps_filters_and_lang(client, world, app, settings
     done = (await client.get(r.headers["location"], headers=world.h("admin"))).json()
     f = await client.get(done["download_url"], headers=world.h("admin"))
     assert column(read_csv(f.content), "number") == [h["number"] for h in items]
+
+
+async def test_reports_export_no_reporter_and_money_as_numbers(client, world, app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from app.models import PublicReport
+    from tests.report_helpers import NAME, PHONE, submit
+
+    await submit(app, reporter={"name": NAME, "phone": PHONE}, anonymous=False)
+    await submit(app, description="=cmd|' /C calc'!A0 夜间违规动火作业，无人监护")
+    async with app.state.sessionmaker() as s:
+        await s.execute(update(PublicReport).values(reward_fen=-12345))  # a number, even negative
+        await s.commit()
+    items = await json_list(client, world, "county_officer", "/api/v1/reports")
+    assert len(items) == 2
+    r = await client.get("/api/v1/reports?format=csv", headers=world.h("county_officer"))
+    x = await client.get("/api/v1/reports?format=xlsx", headers=world.h("county_officer"))
+    for body in (r.content, x.content, _sheet_xml(x.content)):
+        assert NAME.encode() not in body and PHONE.encode() not in body
+    rows = read_csv(r.content)
+    assert column(rows, "举报编号") == [i["number"] for i in items]
+    assert set(column(rows, "奖励金额（元）")) == {str(items[0]["reward_yuan"])} == {"-123.45"}
+    assert any(d.startswith("'=cmd") for d in column(rows, "举报内容"))
+    sheet = read_xlsx(x.content)
+    assert column(sheet, "奖励金额（元）") == [-123.45, -123.45]
+    assert set(column(sheet, "是否匿名")) == {"是", "否"}
+
+
+async def test_inspections_and_tasks_export_with_their_rows(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.inspection_helpers import plan
+    from tests.task_helpers import add_task, new_list
+
+    await plan(client, world)
+    await plan(client, world, kind="key_period", planned_for="2026-12-20")
+    task_list = await new_list(client, world)
+    await add_task(client, world, task_list["id"], "1.1", ["town_a"], deadline="2026-12-31")
+    await add_task(client, world, task_list["id"], "1.2", ["ent_a1"])
+    inspections = await json_list(client, world, "town_a_officer", "/api/v1/inspections")
+    assert len(inspections) == 2
+    sheet = read_xlsx(
+        (
+            await client.get("/api/v1/inspections?format=xlsx", headers=world.h("town_a_officer"))
+        ).content
+    )
+    assert column(sheet, "检查编号") == [i["number"] for i in inspections]
+    assert column(sheet, "计划日期") == [date.fromisoformat(i["planned_for"]) for i in inspections]
+    assert column(sheet, "发现隐患数") == [float(i["findings_count"]) for i in inspections]
+    tasks = await json_list(client, world, "admin", "/api/v1/tasks")
+    rows = read_csv(
+        (await client.get("/api/v1/tasks?format=csv&lang=en", headers=world.h("admin"))).content
+    )
+    assert column(rows, "code") == [t["code"] for t in tasks] and len(tasks) == 2
+    assert column(rows, "deadline") == [t["deadline"] or "" for t in tasks]
+    assert set(column(rows, "cycle")) == {"once"}
+
+
+async def test_a_job_whose_caller_was_deactivated_fails(client, world, app, settings) -> None:  # type: ignore[no-untyped-def]
+    await some_hazards(client, world)
+    app.state.settings.export_job_threshold_rows = 1
+    try:
+        r = await client.get("/api/v1/hazards?format=csv", headers=world.h("town_a_manager"))
+    finally:
+        app.state.settings.export_job_threshold_rows = 100_000
+    assert r.status_code == 202, r.text
+    off = await client.patch(
+        f"/api/v1/users/{world['town_a_manager']}",
+        json={"is_active": False},
+        headers=world.h("admin"),
+    )
+    assert off.status_code == 200, off.text
+    await run_jobs(app.state.sessionmaker, settings, "t-export-off")
+    async with app.state.sessionmaker() as s:
+        from app.models import ExportJob
+
+        job = await s.get(ExportJob, r.json()["id"])
+        assert job is not None and job.status == "failed" and job.file_key is None
