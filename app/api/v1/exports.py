@@ -75,6 +75,12 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": ExportJobOut,
         "description": "An export of more rows than ANJIAN_EXPORT_JOB_THRESHOLD_ROWS (100,000): "
         "an export job, `Location` `/api/v1/exports/{id}`; its `download_url` once built",
+        "headers": {
+            "Location": {
+                "description": "`/api/v1/exports/{export_id}`",
+                "schema": {"type": "string"},
+            }
+        },
     },
 }
 
@@ -208,7 +214,8 @@ async def get_export(session: SessionDep, p: Caller, export_id: ExportId) -> Res
         200: {
             "description": "The file, an attachment",
             "content": {exports.CSV: {"schema": {"type": "string"}}, exports.XLSX: _FILE},
-        }
+        },
+        409: {"description": "`export_not_ready`: the job is still queued, or failed"},
     },
     summary="Download an export job's file",
 )
