@@ -7,18 +7,19 @@ list, read page after page on the list's keyset cursor). Up to
 ``ANJIAN_EXPORT_JOB_THRESHOLD_ROWS`` rows (100,000) the file is the answer: CSV streamed as
 it is read (a page is fetched in a read session of its own, then sent, then the next: no
 connection is held while the client reads), XLSX built page by page by a worker thread into a
-temporary file, then streamed and deleted. Beyond it the answer is 202 with an export job.
+temporary file, then streamed (unlinked once open, so it never outlives the answer). Beyond it the answer is 202 with an export job.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from app.api.idempotency import ApiRoute
 from app.api.v1.risk_lists import spreadsheet_limiter
@@ -145,9 +146,24 @@ async def export_response(
         tz,
         spreadsheet_limiter(request),
     )
-    return FileResponse(
-        path, media_type=exports.XLSX, headers=headers, background=BackgroundTask(os.unlink, path)
-    )
+    headers["Content-Length"] = str(os.stat(path).st_size)
+    return StreamingResponse(await _read_once(path), media_type=exports.XLSX, headers=headers)
+
+
+async def _read_once(path: str) -> AsyncIterator[bytes]:
+    """The file's bytes; the file is unlinked as soon as it is open, so it is gone however the
+    answer ends (sent, the client gone, the worker stopped)."""
+    fh = await anyio.open_file(path, "rb")
+    os.unlink(path)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await fh.read(64 * 1024):
+                yield chunk
+        finally:
+            await fh.aclose()
+
+    return chunks()
 
 
 async def _enqueue(
