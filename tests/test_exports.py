@@ -332,6 +332,11 @@ async def test_inspections_and_tasks_export_with_their_rows(client, world) -> No
     assert column(rows, "code") == [t["code"] for t in tasks] and len(tasks) == 2
     assert column(rows, "deadline") == [t["deadline"] or "" for t in tasks]
     assert set(column(rows, "cycle")) == {"once"}
+    sheet = read_xlsx(
+        (await client.get("/api/v1/tasks?format=xlsx", headers=world.h("admin"))).content
+    )
+    deadlines = [date.fromisoformat(t["deadline"]) if t["deadline"] else "" for t in tasks]
+    assert column(sheet, "完成期限") == deadlines and date(2026, 12, 31) in deadlines
 
 
 async def test_a_job_whose_caller_was_deactivated_fails(client, world, app, settings) -> None:  # type: ignore[no-untyped-def]

@@ -159,6 +159,8 @@ def cell(column: Column, item: Any, lang: Lang, tz: str) -> Any:
     kind = column.kind
     if kind == "text":
         return value if type(value) is str else _text(value)
+    if kind in ("date", "datetime") and type(value) is str:  # an item serialised already
+        value = _parse_instant(value)
     if kind == "datetime" and isinstance(value, datetime):
         return _local(value, tz)
     if kind == "date" and isinstance(value, date):
@@ -177,6 +179,13 @@ def cell(column: Column, item: Any, lang: Lang, tz: str) -> Any:
             return "、".join(str(c) for c in codes)
         return "、".join(column.labels.get(str(c), str(c)) for c in codes)
     return _text(value)
+
+
+def _parse_instant(text: str) -> Any:
+    try:
+        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        return text
 
 
 def neutralised(text: str) -> str:
