@@ -23,6 +23,7 @@ from app.api.v1 import (
     draws,  # issue 12, double-random draws
     enterprise_statistics,
     enterprises,
+    exports,
     hazards,
     imports,  # issue 16, bulk import
     inspection_statistics,
@@ -101,6 +102,8 @@ API_ROUTERS = (
     reports.router,
     # issue 16: bulk import
     imports.router,
+    # issue 16: exports built in the background
+    exports.router,
 )
 
 DESCRIPTION = """

@@ -7,6 +7,7 @@ dependency solving, routing and a unit-of-work session it cost several times tha
 ``/api/v1/hazards``, ``/api/v1/hazards/{id}``, ``/api/v1/enterprises`` and
 ``/api/v1/enterprises/{id}`` itself when:
 
+- ``Accept`` names neither CSV nor XLSX (an export is the route's, issue 16);
 - the query is canonical: a detail has none; a list has only ``limit`` (digits, 1–500),
   ``cursor``, ``sort`` (one of the list's), ``include_total`` (``true``/``false``) and the
   enumeration filters (known values, comma-separated), each at most once and none blank —
@@ -221,6 +222,9 @@ class HotReadMiddleware:
 
 async def _try(hot: HotRead, request: Request, object_id: str | None) -> Response | None:
     """The answer of the common case, or None for the route to answer."""
+    accept = request.headers.get("accept", "").lower()
+    if "text/csv" in accept or "spreadsheetml" in accept:
+        return None  # an export (issue 16): the route answers it
     try:
         p = cached_principal(request)
         if p is None or not p.can(hot.permission):

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Spreadsheets (the risk lists' .xlsx, issue 13) are written by at most this many worker
     # threads at once per process: each holds its workbook in memory while it is built.
     spreadsheet_workers: int = Field(default=2, ge=1, le=64)
+    # Exports (issue 16): a list export of more rows than this answers 202 with an export job
+    # (built by the jobs worker into storage) instead of the file itself.
+    export_job_threshold_rows: int = Field(default=100_000, ge=1)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     # The public list of disclosed major hazards (issue 11): requests per client address and

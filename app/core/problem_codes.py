@@ -63,6 +63,8 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("request_timeout", 408, "请求发送过慢，已超时", "Request not received in time"),
     ProblemCode("conflict", 409, "资源冲突", "Conflict"),
     ProblemCode("invalid_transition", 409, "当前状态不允许此操作", "Action not allowed now"),
+    # issue 16: the file of an export job that is not built (yet, or at all)
+    ProblemCode("export_not_ready", 409, "导出文件尚未生成", "The export file is not ready"),
     ProblemCode("duplicate_username", 409, "用户名已存在", "Username already taken"),
     ProblemCode("duplicate_region_code", 409, "区划代码已被使用", "Region code already taken"),
     ProblemCode(

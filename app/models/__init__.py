@@ -3,6 +3,7 @@
 from app.models.accountability import AccountabilityRecord
 from app.models.base import Base
 from app.models.enterprises import Enterprise
+from app.models.exports import ExportJob
 from app.models.hazards import (
     Attachment,
     Hazard,
@@ -55,6 +56,7 @@ __all__ = [
     "Draw",
     "Enterprise",
     "ExternalId",
+    "ExportJob",
     "Hazard",
     "HazardCounter",
     "HazardEvent",

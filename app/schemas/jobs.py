@@ -9,7 +9,7 @@ from app.schemas.common import ResponseModel
 
 # Every kind a handler is registered for (app/services/jobs.py; later imports, exports, webhook
 # deliveries add theirs here with their handler).
-JobKind = Literal["overdue", "housekeeping", "import"]
+JobKind = Literal["overdue", "housekeeping", "import", "export"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "dead"]
 JobData = dict[str, str | int | float | bool | list[str] | None]
 

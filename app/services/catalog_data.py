@@ -146,6 +146,7 @@ JOB_KINDS = (
     ),
     Entry("housekeeping", "数据清理", "Housekeeping"),
     Entry("import", "批量导入", "Bulk import"),
+    Entry("export", "清单导出（后台）", "List export (background)"),
 )
 JOB_STATUSES = (
     Entry("queued", "排队中", "Queued"),

@@ -135,6 +135,8 @@ async def _housekeeping_job(ctx: JobContext) -> dict[str, Any]:
 
 register("overdue", _overdue_job)
 register("housekeeping", _housekeeping_job)
+# issue 16: list exports too large to answer at once (registers the kind ``export``)
+from app.services import export_jobs as _export_jobs  # noqa: E402, F401
 
 
 def interval_slot(settings: Settings, now: datetime | None = None) -> str:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from app.api import examples
 from app.api.idempotency import ApiRoute
+from app.api.v1.exports import EXPORT_RESPONSES, FormatParam, LangParam, export_response, wanted
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
@@ -59,6 +60,7 @@ EnterpriseFilters = Annotated[dict[str, Any], Depends(enterprise_filters)]
 @router.get(
     "/enterprises",
     operation_id="list_enterprises",
+    responses=EXPORT_RESPONSES,
     response_model=EnterprisePage,
     summary="List enterprises",
 )
@@ -68,6 +70,8 @@ async def list_enterprises(
     p: Requires(Permission.enterprises_read),
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     filters: EnterpriseFilters,
+    format: FormatParam = None,
+    lang: LangParam = None,
 ) -> Response:
     """Enterprises (生产经营单位) in the caller's scope, one page at a time: `limit` (default
     50, at most 500), `cursor` from `next_cursor`, `include_total=true` adds `total`. Scope:
@@ -84,6 +88,8 @@ async def list_enterprises(
     Who: every role with `enterprises:read`. Errors: 422 `validation_error`,
     `unknown_parameter`, `repeated_parameter`.
     """
+    if (fmt := wanted(request, format)) != "json":
+        return await export_response(request, "enterprises", p, filters, params.sort, fmt, lang)
     return await render_list(request, session, p, params, filters)
 
 

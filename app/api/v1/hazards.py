@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from app.api import examples
 from app.api.idempotency import ApiRoute
+from app.api.v1.exports import EXPORT_RESPONSES, FormatParam, LangParam, export_response, wanted
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
@@ -114,7 +115,11 @@ Filters = Annotated[HazardFilters, Depends(hazard_filters)]
 
 
 @router.get(
-    "/hazards", operation_id="list_hazards", response_model=HazardPage, summary="List hazards"
+    "/hazards",
+    operation_id="list_hazards",
+    responses=EXPORT_RESPONSES,
+    response_model=HazardPage,
+    summary="List hazards",
 )
 async def list_hazards(
     request: Request,
@@ -122,6 +127,8 @@ async def list_hazards(
     p: Requires(Permission.hazards_read),
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     filters: Filters,
+    format: FormatParam = None,
+    lang: LangParam = None,
 ) -> Response:
     """Hazards (隐患) in the caller's scope, one page at a time: `limit` (default 50, at most
     500), `cursor` from `next_cursor`, `include_total=true` adds `total`. Scope: the hazards of
@@ -142,6 +149,8 @@ async def list_hazards(
     Errors: 422 `validation_error` (a bad value, naming the parameter), `unknown_parameter`,
     `repeated_parameter`.
     """
+    if (fmt := wanted(request, format)) != "json":
+        return await export_response(request, "hazards", p, filters, params.sort, fmt, lang)
     return await render_list(request, session, p, params, filters)
 
 

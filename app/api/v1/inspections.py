@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app.api import examples
 from app.api.idempotency import ApiRoute
+from app.api.v1.exports import EXPORT_RESPONSES, FormatParam, LangParam, export_response, wanted
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -85,6 +86,7 @@ Filters = Annotated[InspectionFilters, Depends(inspection_filters)]
 @router.get(
     "/inspections",
     operation_id="list_inspections",
+    responses=EXPORT_RESPONSES,
     response_model=InspectionPage,
     summary="List inspections",
 )
@@ -94,6 +96,8 @@ async def list_inspections(
     p: Requires(Permission.inspections_read),
     params: Annotated[ListParams, Depends(list_params_for(service.SORTS, service.DEFAULT_SORT))],
     filters: Filters,
+    format: FormatParam = None,
+    lang: LangParam = None,
 ) -> Response:
     """Inspections (检查/执法) in the caller's scope, one page at a time (`limit`, `cursor`,
     `include_total`). Scope: government sees the inspections of the enterprises in its scope
@@ -111,6 +115,8 @@ async def list_inspections(
     Who: roles with `inspections:read`. Errors: 422 `validation_error`, `unknown_parameter`,
     `repeated_parameter`.
     """
+    if (fmt := wanted(request, format)) != "json":
+        return await export_response(request, "inspections", p, filters, params.sort, fmt, lang)
     settings = request.app.state.settings
     page = await service.list_inspections(session, p, settings, params, filters)
     en = wants_english(request)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
+from app.api.v1.exports import EXPORT_RESPONSES, FormatParam, LangParam, export_response, wanted
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -35,6 +36,7 @@ Id = Annotated[str | None, Query(max_length=64)]
 @router.get(
     "/reports",
     operation_id="list_reports",
+    responses=EXPORT_RESPONSES,
     response_model=ReportPage,
     summary="List public reports",
 )
@@ -58,6 +60,8 @@ async def list_reports(
     ] = None,
     received_to: Annotated[DateOrDateTime | None, Query(description="Inclusive")] = None,
     q: Annotated[str | None, Query(max_length=100, description="In the description")] = None,
+    format: FormatParam = None,
+    lang: LangParam = None,
 ) -> Response:
     """Public reports the caller sees: the county office's officers and managers (and admins)
     every report of their county; a town's or a bureau's those routed to it (on intake by
@@ -68,20 +72,19 @@ async def list_reports(
 
     Who: `reports:read` (officers and managers, admins). Errors: 422 `validation_error`,
     `unknown_parameter`, `repeated_parameter`."""
-    page = await service.list_reports(
-        session,
-        p,
-        request.app.state.settings,
-        params,
-        status=status,
-        region_code=region_code,
-        sector=sector,
-        enterprise_id=enterprise_id,
-        routed_to=routed_to,
-        received_from=received_from,
-        received_to=received_to,
-        q=q,
-    )
+    filters = {
+        "status": status,
+        "region_code": region_code,
+        "sector": sector,
+        "enterprise_id": enterprise_id,
+        "routed_to": routed_to,
+        "received_from": received_from,
+        "received_to": received_to,
+        "q": q,
+    }
+    if (fmt := wanted(request, format)) != "json":
+        return await export_response(request, "reports", p, filters, params.sort, fmt, lang)
+    page = await service.list_reports(session, p, request.app.state.settings, params, **filters)
     return page_response(ReportPage, service.summaries(page.rows, p, wants_english(request)), page)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.idempotency import ApiRoute
+from app.api.v1.exports import EXPORT_RESPONSES, FormatParam, LangParam, export_response, wanted
 from app.api.v1.risk_lists import spreadsheet_limiter
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
@@ -280,7 +281,13 @@ async def list_task_list_events(
 # ---- tasks --------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", operation_id="list_tasks", response_model=TaskPage, summary="List tasks")
+@router.get(
+    "/tasks",
+    operation_id="list_tasks",
+    responses=EXPORT_RESPONSES,
+    response_model=TaskPage,
+    summary="List tasks",
+)
 async def list_tasks(
     request: Request,
     session: SessionDep,
@@ -300,6 +307,8 @@ async def list_tasks(
     deadline_from: Annotated[StrictDate | None, Query()] = None,
     deadline_to: Annotated[StrictDate | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100, description="In the title or code")] = None,
+    format: FormatParam = None,
+    lang: LangParam = None,
 ) -> Response:
     """Tasks the caller sees (every task of the lists it sees whole; otherwise those assigned
     to it, led by it, or split by it), each with the parts the caller may see and
@@ -312,23 +321,22 @@ async def list_tasks(
     Who: `tasks:read`. Errors: 422 `validation_error`, `unknown_parameter`,
     `repeated_parameter`.
     """
+    filters = {
+        "task_list_id": task_list_id,
+        "parent_task_id": parent_task_id,
+        "lead_unit_id": lead_unit_id,
+        "assignee_unit_id": assignee_unit_id,
+        "assignee_enterprise_id": assignee_enterprise_id,
+        "progress": progress,
+        "overdue": overdue,
+        "deadline_from": deadline_from,
+        "deadline_to": deadline_to,
+        "q": q,
+    }
+    if (fmt := wanted(request, format)) != "json":
+        return await export_response(request, "tasks", p, filters, params.sort, fmt, lang)
     settings = request.app.state.settings
-    page, today = await service.list_tasks(
-        session,
-        p,
-        settings,
-        params,
-        task_list_id=task_list_id,
-        parent_task_id=parent_task_id,
-        lead_unit_id=lead_unit_id,
-        assignee_unit_id=assignee_unit_id,
-        assignee_enterprise_id=assignee_enterprise_id,
-        progress=progress,
-        overdue=overdue,
-        deadline_from=deadline_from,
-        deadline_to=deadline_to,
-        q=q,
-    )
+    page, today = await service.list_tasks(session, p, settings, params, **filters)
     en = wants_english(request)
     return page_response(TaskPage, [service.task_out(r, p, today, en) for r in page.rows], page)
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from app.api import examples
 from app.api.idempotency import ApiRoute
+from app.api.v1.exports import EXPORT_RESPONSES, FormatParam, LangParam, export_response, wanted
 from app.auth.deps import Requires, ensure
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
@@ -33,7 +34,13 @@ UserId = Annotated[str, Path(max_length=64)]
 ClientId = Annotated[str, Path(max_length=64)]
 
 
-@router.get("/users", operation_id="list_users", response_model=UserPage, summary="List users")
+@router.get(
+    "/users",
+    operation_id="list_users",
+    responses=EXPORT_RESPONSES,
+    response_model=UserPage,
+    summary="List users",
+)
 async def list_users(
     request: Request,
     session: SessionDep,
@@ -45,6 +52,8 @@ async def list_users(
     org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
     enterprise_id: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    format: FormatParam = None,
+    lang: LangParam = None,
 ) -> Response:
     """People's accounts (用户) the caller manages, one page at a time (`limit` ≤ 500, `cursor`,
     `include_total`). Scope: admins see every user of the county and of its enterprises;
@@ -56,9 +65,10 @@ async def list_users(
     Who: admins and managers (`users:read`). Errors: 422 `validation_error`,
     `unknown_parameter`, `repeated_parameter`.
     """
-    page, _ = await service.list_users(
-        session, p, params, role=role, org_unit_id=org_unit_id, enterprise_id=enterprise_id, q=q
-    )
+    filters = {"role": role, "org_unit_id": org_unit_id, "enterprise_id": enterprise_id, "q": q}
+    if (fmt := wanted(request, format)) != "json":
+        return await export_response(request, "users", p, filters, params.sort, fmt, lang)
+    page, _ = await service.list_users(session, p, params, **filters)
     en = wants_english(request)
     return page_response(UserPage, [service.user_row_out(r, en) for r in page.rows], page)
 
