@@ -1040,3 +1040,22 @@ def test_upgrade_to_0024_adds_the_import_tables_and_keeps_every_row(fresh_databa
     tables = "SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM external_ids)"
     assert asyncio.run(_query(url, tables)) == [(0, 0)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0025_adds_the_export_table_and_keeps_every_row(fresh_database: str) -> None:
+    """The demo county taken back to 0024 and up again: the export-job table comes back empty
+    (nothing to backfill: no export ran), and every row is kept."""
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = (
+        "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards), "
+        "(SELECT count(*) FROM public_reports), (SELECT count(*) FROM imports)"
+    )
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0024")
+    command.upgrade(cfg, "0025")
+    assert asyncio.run(_query(url, counted)) == before
+    assert asyncio.run(_query(url, "SELECT count(*) FROM export_jobs")) == [(0,)]
+    command.upgrade(cfg, "head")
