@@ -15,6 +15,7 @@ from app.api.v1.risk_lists import spreadsheet_limiter
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.core.http import json_response
 from app.schemas.imports import CreditCodeCheck, ImportKind, ImportList, ImportMode, ImportOut
 from app.services.imports import rows as row_rules
@@ -142,8 +143,6 @@ async def get_import_errors(
     the workbook again. Errors: 404 (also while nothing failed)."""
     job = await service.get(session, p, import_id)
     if not job.failed:
-        from app.core.errors import NotFound
-
         raise NotFound("该导入没有失败的行", "The import has no failed rows")
     data = b"".join([c async for c in request.app.state.storage.stream(job.storage_key)])
     body = await anyio.to_thread.run_sync(
@@ -162,6 +161,7 @@ async def get_import_errors(
     operation_id="cancel_import",
     response_model=ImportOut,
     status_code=202,
+    responses={409: {"description": "The import has finished (`invalid_transition`)"}},
     summary="Cancel an import",
 )
 async def cancel_import(
