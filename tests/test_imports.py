@@ -426,3 +426,12 @@ async def test_a_killed_import_leaves_nothing_and_runs_again_whole(  # type: ign
     out = await _run(app, client, world, "county_officer", job)
     assert out["status"] == "succeeded" and out["rows"]["created"] == 5
     assert await _count(app, Enterprise) == before + 5
+
+
+async def test_a_register_of_several_megabytes_is_accepted(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    """The body limit of an import is its file's (50 MB), not the 1 MiB of a JSON body."""
+    filler = "，备注" * 400  # a long note column: ~2.4 KB a row, ~2.4 MB in all
+    data = _csv(*[_row(200 + i, f"大文件公司{i}") + filler for i in range(1000)])
+    assert len(data) > 2 * 1024 * 1024
+    job = await _upload(client, world, "county_officer", data, "big.csv", dry_run=True)
+    assert job["size"] == len(data)

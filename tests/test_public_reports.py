@@ -194,6 +194,9 @@ async def test_routing_by_region_enterprise_and_sector(app, client, world: World
         world["town_b"]: "enterprise_town",
         world["bureau_e"]: "sector",
     }
+    # a credit code read back in lower case is the same code
+    await submit(app, credit_code=credit(3).lower())
+    assert (await newest(client, world))["enterprise"]["id"] == world["ent_b1"]
     # by exact name; road transport has no bureau by sector, bureau C by designation
     await submit(app, enterprise_name="符离运输有限公司")
     r = await newest(client, world)

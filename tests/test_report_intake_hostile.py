@@ -229,7 +229,7 @@ WRONG: dict[str, list[Any]] = {
     ],
     "region_code": [341302, "abc", "3413021", "34130210", "", "３４１３０２"],
     "enterprise_name": [1, [], "", " ", "x" * 201],
-    "credit_code": [1, "short", "91341302ma0000003x", "9" * 19, []],
+    "credit_code": [1, "short", "91341302MA000000-X", "9" * 19, []],  # lower case is read
     "anonymous": ["maybe", 2, [], {}, "是"],
     "reporter": [
         "王小明",

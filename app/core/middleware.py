@@ -164,10 +164,12 @@ class BodyTooSlow(HTTPException):
 UPLOAD_PATH = "/api/v1/attachments"
 PUBLIC_REPORTS_PATH = "/api/v1/public/reports"
 PUBLIC_REPORT_PHOTOS = 5
+IMPORTS_PATH = "/api/v1/imports"
+IMPORT_MAX_BYTES = 50 * 1024 * 1024  # app/services/imports/service.py checks it again
 
 
 def _is_upload(scope: Scope) -> bool:
-    return scope["path"].rstrip("/") in (UPLOAD_PATH, PUBLIC_REPORTS_PATH)
+    return scope["path"].rstrip("/") in (UPLOAD_PATH, PUBLIC_REPORTS_PATH, IMPORTS_PATH)
 
 
 def _media(scope: Scope) -> str:
@@ -182,6 +184,8 @@ def body_limit_for(scope: Scope) -> int:
     path = scope["path"].rstrip("/")
     if path == UPLOAD_PATH:
         return settings.attachment_max_bytes + 64 * 1024
+    if path == IMPORTS_PATH and scope.get("method") == "POST":  # a register of 200,000 rows
+        return IMPORT_MAX_BYTES + 64 * 1024
     if path == PUBLIC_REPORTS_PATH and _media(scope) == "multipart/form-data":
         # a report with its photos (at most five); as JSON it is held to the general limit
         return PUBLIC_REPORT_PHOTOS * settings.public_report_photo_max_bytes + 64 * 1024

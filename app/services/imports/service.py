@@ -28,6 +28,7 @@ from app.auth.deps import resolve_principal
 from app.auth.principal import Principal
 from app.core.errors import AppError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from app.core.ids import new_id
+from app.core.middleware import IMPORT_MAX_BYTES
 from app.core.storage import LocalStorage, Storage
 from app.models import ApiClient, ImportJob, User
 from app.models.base import utcnow
@@ -47,7 +48,7 @@ log = logging.getLogger("anjian.imports")
 
 ERRORS_KEPT = 5000
 PROGRESS_EVERY = 500
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = IMPORT_MAX_BYTES
 MAX_ROWS = 200_000
 JOB_KIND = "import"
 _LIVE: dict[str, dict[str, Any]] = {}  # import id -> {"processed": n, "cancel": bool}
