@@ -74,6 +74,7 @@ from bench.enterprises_list import (  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 TEMPLATE = "anjian_bench_imports"
+MAX_BODY = 64 * 1024 * 1024
 OFFICER = "bench_import_officer"
 TITLE = "2026年埇桥区企业名录（由原系统导出）"
 HEADERS = (
@@ -385,7 +386,10 @@ async def through_api(
         "ANJIAN_DATABASE_URL": sa_url(database),
         "ANJIAN_DATA_DIR": str(tmp / f"data-{database}"),
         "ANJIAN_SCHEDULER_ENABLED": "true",
-        "ANJIAN_LOG_LEVEL": "WARNING",
+        # /api/v1/imports is not among the routes with their own body limit (attachments,
+        # public reports): the general ANJIAN_MAX_BODY_BYTES (1 MB) refuses any bigger file
+        # with 413 before the import's own 50 MB check. Raised here so the bench can upload.
+        "ANJIAN_MAX_BODY_BYTES": str(MAX_BODY),
     }
     port = free_port()
     log = tmp / f"server-{database}.log"
