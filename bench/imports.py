@@ -35,6 +35,7 @@ import re
 import sys
 import tempfile
 import time
+import types
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -531,10 +532,13 @@ def profile(rows: list[dict[str, Any]], tmp: Path, top: int) -> None:
         print(text[text.find("   ncalls") :].rstrip())
 
 
-async def what_if(database: str, data: bytes, bureaus: dict[str, str]) -> dict[str, float]:
+async def what_if(
+    database: str, data: bytes, bureaus: dict[str, str], *, core: bool = False
+) -> dict[str, float]:
     """The same file through the same schemas and model, batched: one transaction, no savepoint
     per row, the existing credit codes fetched 1000 at a time, the county's bureaus and counties
-    known once, the new rows flushed 1000 at a time (SQLAlchemy's insertmanyvalues). Not the
+    known once, the new rows flushed 1000 at a time (SQLAlchemy's insertmanyvalues), or with
+    ``core`` inserted as dicts by Core executemany (no ORM objects). Not the
     app's code: the lower bound of the design proposed in the README, on the same machine."""
     from sqlalchemy import select
 
@@ -570,6 +574,16 @@ async def what_if(database: str, data: bytes, bureaus: dict[str, str]) -> dict[s
                         )
                     ).scalars()
                 )
+                if core:  # the validated rows as dicts, one executemany INSERT per chunk
+                    batch = []
+                    for m in chunk:
+                        if m.credit_code not in found:
+                            row = types.SimpleNamespace()
+                            enterprise_service._apply(row, m.model_dump())  # type: ignore[arg-type]
+                            batch.append(vars(row))
+                    if batch:
+                        await s.execute(insert(Enterprise.__table__), batch)
+                    continue
                 for m in chunk:
                     if m.credit_code in found:
                         continue
@@ -648,12 +662,13 @@ def main() -> None:
             reads["XLSX"] = read_xlsx
 
         report(n, copy_s, results, reads)
-        if args.what_if:
+        for core in (False, True) if args.what_if else ():
             db_what = asyncio.run(clone(f"{TEMPLATE}_whatif"))
-            w = asyncio.run(what_if(db_what, csv_data, bureaus))
+            w = asyncio.run(what_if(db_what, csv_data, bureaus, core=core))
             total = w["read_validate"] + w["write"]
+            how = "Core executemany" if core else "ORM flush per 1000"
             print(
-                f"what-if (batched, same schemas and model, not the app's code): read+validate "
+                f"what-if, batched, {how} (not the app's code): read+validate "
                 f"{w['read_validate']:.1f} s, write {w['write']:.1f} s, {n / total:,.0f} rows/s, "
                 f"{n / total / (n / copy_s):.3f} of COPY "
                 f"({asyncio.run(count_enterprises(db_what)):,} enterprises)"
