@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
@@ -14,26 +12,24 @@ from app.api.idempotency import ApiRoute
 from app.api.v1.risk_lists import spreadsheet_limiter
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
+from app.core.clock import local_today
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.http import json_response
 from app.schemas.imports import CreditCodeCheck, ImportKind, ImportList, ImportMode, ImportOut
+from app.services.exports import XLSX, content_disposition
 from app.services.imports import rows as row_rules
 from app.services.imports import service, workbooks
 from app.services.imports.columns import SPECS
 
 router = APIRouter(tags=["imports"], route_class=ApiRoute)
 ImportId = Annotated[str, Path(max_length=64)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XLSX_RESPONSE = {200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def _xlsx(body: bytes, name_zh: str, name_en: str) -> Response:
-    today = date.today().isoformat()
-    disposition = (
-        f'attachment; filename="{name_en}_{today}.xlsx"; '
-        f"filename*=UTF-8''{quote(f'{name_zh}_{today}.xlsx')}"
-    )
+def _xlsx(request: Request, body: bytes, name_zh: str, name_en: str) -> Response:
+    day = local_today(request.app.state.settings.timezone).isoformat()
+    disposition = content_disposition(f"{name_zh}_{day}.xlsx", f"{name_en}_{day}.xlsx")
     return Response(body, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
@@ -107,7 +103,7 @@ async def get_import_template(
     body = await anyio.to_thread.run_sync(
         workbooks.template, kind, departments, limiter=spreadsheet_limiter(request)
     )
-    return _xlsx(body, f"{SPECS[kind].name_zh}导入模板", f"{kind}_template")
+    return _xlsx(request, body, f"{SPECS[kind].name_zh}导入模板", f"{kind}_template")
 
 
 @router.get(
@@ -153,7 +149,7 @@ async def get_import_errors(
         job.errors or [],
         limiter=spreadsheet_limiter(request),
     )
-    return _xlsx(body, f"{SPECS[job.kind].name_zh}导入错误行", f"{job.kind}_errors")
+    return _xlsx(request, body, f"{SPECS[job.kind].name_zh}导入错误行", f"{job.kind}_errors")
 
 
 @router.post(

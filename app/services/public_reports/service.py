@@ -480,16 +480,15 @@ async def get_for_update(session: AsyncSession, p: Principal, report_id: str) ->
 
 
 async def _facts_of(session: AsyncSession, p: Principal, report: PublicReport) -> ReportFacts:
-    routed = False
-    if p.is_government:
-        routed = (
+    routed = bool(
+        (
             await session.execute(
-                select(PublicReportRoute.id).where(
-                    PublicReportRoute.report_id == report.id,
-                    PublicReportRoute.unit_id == p.unit.id,
-                )
+                select(_routed_to_caller(p))
+                .select_from(PublicReport)
+                .where(PublicReport.id == report.id)
             )
-        ).first() is not None
+        ).scalar()
+    )
     return ReportFacts(
         status=report.status,
         county_code=report.county_code,
