@@ -401,25 +401,22 @@ async def test_cancel_a_queued_import(app, client, world: World) -> None:  # typ
 async def test_a_killed_import_leaves_nothing_and_runs_again_whole(  # type: ignore[no-untyped-def]
     app, client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services.imports import rows as row_rules
+    from app.services.imports import bulk
 
-    real = row_rules.enterprise_row
-    seen = {"n": 0}
+    real = bulk._insert
 
-    async def dies_on_the_third(ctx, v, row, external):  # type: ignore[no-untyped-def]
-        seen["n"] += 1
-        if seen["n"] == 3:
-            raise RuntimeError("the worker was killed")
-        return await real(ctx, v, row, external)
+    async def dies_after_writing(*args):  # type: ignore[no-untyped-def]
+        await real(*args)  # the rows are written in the job's transaction, then the worker dies
+        raise RuntimeError("the worker was killed")
 
-    monkeypatch.setattr(row_rules, "enterprise_row", dies_on_the_third)
+    monkeypatch.setattr(bulk, "_insert", dies_after_writing)
     data = _csv(*[_row(50 + i, f"批量公司{i}") for i in range(5)])
     before = await _count(app, Enterprise)
     job = await _upload(client, world, "county_officer", data, "k.csv")
     out = await _run(app, client, world, "county_officer", job)
     assert out["status"] in ("queued", "running")  # not finished: the job is retried
-    assert await _count(app, Enterprise) == before  # the two rows before the crash are not in
-    monkeypatch.setattr(row_rules, "enterprise_row", real)
+    assert await _count(app, Enterprise) == before  # the rows written before the crash are not in
+    monkeypatch.setattr(bulk, "_insert", real)
     async with app.state.sessionmaker() as s:  # its retry is due now
         await s.execute(update(Job).values(run_at=utcnow() - timedelta(minutes=1)))
         await s.commit()

@@ -292,18 +292,26 @@ async def get_visible(session: AsyncSession, p: Principal, enterprise_id: str) -
 
 async def _check_region(session: AsyncSession, p: Principal, region_code: str) -> None:
     """The region must lie inside a county this deployment serves (and the caller's own)."""
-    counties = (
-        await session.execute(select(OrgUnit.county_code).where(OrgUnit.kind == "county"))
-    ).scalars()
-    if not any(region_code.startswith(c) for c in counties) or (
-        p.county_code is not None and not region_code.startswith(p.county_code)
-    ):
+    if not region_allowed(await served_counties(session), p, region_code):
         raise ValidationFailed.field(
             "region_code",
             "区划代码不在本县（区）范围内",
             "region_code lies outside the county",
             code="region_outside_county",
         )
+
+
+async def served_counties(session: AsyncSession) -> list[str]:
+    """The county codes this deployment serves."""
+    found = await session.execute(select(OrgUnit.county_code).where(OrgUnit.kind == "county"))
+    return [c for c in found.scalars() if c]
+
+
+def region_allowed(counties: list[str], p: Principal, region_code: str) -> bool:
+    """A region inside a served county and the caller's own (the rule of ``_check_region``)."""
+    return any(region_code.startswith(c) for c in counties) and (
+        p.county_code is None or region_code.startswith(p.county_code)
+    )
 
 
 async def _has_risk_points(session: AsyncSession, enterprise_id: str) -> bool:
@@ -326,16 +334,24 @@ async def _check_department(session: AsyncSession, p: Principal, department_id: 
     remember(session, unit.id, unit.name, unit.name_en)  # the answer names it
 
 
-def _apply(ent: Enterprise, data: dict[str, Any]) -> None:
+def column_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The table's columns for a body's fields (a location is three columns, a contact two)."""
+    out: dict[str, Any] = {}
     for key, value in data.items():
         if key == "location":
-            ent.lat, ent.lng = (value["lat"], value["lng"]) if value else (None, None)
-            ent.coordinate_system = value.get("coordinate_system", "wgs84") if value else None
+            out["lat"], out["lng"] = (value["lat"], value["lng"]) if value else (None, None)
+            out["coordinate_system"] = value.get("coordinate_system", "wgs84") if value else None
         elif key in ("principal", "actual_controller"):
-            setattr(ent, f"{key}_name", value["name"] if value else None)
-            setattr(ent, f"{key}_phone", value.get("phone") if value else None)
+            out[f"{key}_name"] = value["name"] if value else None
+            out[f"{key}_phone"] = value.get("phone") if value else None
         else:
-            setattr(ent, key, value)
+            out[key] = value
+    return out
+
+
+def _apply(ent: Enterprise, data: dict[str, Any]) -> None:
+    for key, value in column_values(data).items():
+        setattr(ent, key, value)
 
 
 async def _flush_unique(session: AsyncSession) -> None:

@@ -49,6 +49,7 @@ class RowContext:
     departments: dict[str, str] = field(default_factory=dict)  # id or name -> bureau id
     seen: set[str] = field(default_factory=set)  # natural keys met in this file
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    counties: list[str] | None = None  # the served counties, read at the first new enterprise
 
 
 async def load_departments(session: AsyncSession, p: Principal) -> dict[str, str]:
@@ -144,22 +145,30 @@ def _current(ent: Enterprise) -> dict[str, Any]:
 async def enterprise_row(
     ctx: RowContext, v: dict[str, Any], row: int, external: dict[str, str]
 ) -> str:
-    outcome, ent_id = await _enterprise(ctx, v, row)
+    """One row through the domain's write path (what a chunk falls back to, row by row)."""
+    key = enterprise_key(ctx, v, row)
+    existing = (
+        await ctx.session.execute(select(Enterprise).where(Enterprise.credit_code == key.code))
+    ).scalar_one_or_none()
+    if existing is not None and not await _in_scope(ctx, existing.id):
+        raise _outside_enterprise()
     known = await find_external(ctx.session, "enterprise", external)
-    if known is not None and known != ent_id:
-        raise RowError(
-            None,
-            code="external_id_conflict",
-            zh="该外部编号已属于另一家企业",
-            en="The external id belongs to another enterprise",
-        )
-    if known is None and external:
-        await record_external(ctx.session, "enterprise", ent_id, external)
-        outcome = "updated" if outcome == "unchanged" else outcome
-    return outcome
+    return await write_enterprise(ctx, key, existing, external, known)
 
 
-async def _enterprise(ctx: RowContext, v: dict[str, Any], row: int) -> tuple[str, str]:
+@dataclass(slots=True)
+class EnterpriseKey:
+    """A row read as an enterprise: its body (API fields), credit code and whether the code is
+    accepted with a warning only."""
+
+    body: dict[str, Any]
+    code: str
+    lax: bool
+
+
+def enterprise_key(ctx: RowContext, v: dict[str, Any], row: int) -> EnterpriseKey:
+    """The checks a row needs no database for: the body, the credit code, a duplicate in the
+    file (an error on the later row) and a failing check character (error or warning)."""
     body = _enterprise_body(ctx, v)
     code = body.get("credit_code")
     if code is None:
@@ -185,45 +194,88 @@ async def _enterprise(ctx: RowContext, v: dict[str, Any], row: int) -> tuple[str
                 "message_en": "The credit code's check character fails (accepted as a warning)",
             }
         )
-    existing = (
-        await ctx.session.execute(select(Enterprise).where(Enterprise.credit_code == code))
-    ).scalar_one_or_none()
+    return EnterpriseKey(body, code, lax)
+
+
+def new_enterprise(ctx: RowContext, key: EnterpriseKey) -> EnterpriseCreate:
+    """The create body of a row, validated as the API validates it."""
     try:
-        if existing is None:
-            model = EnterpriseCreate.model_validate(
-                {**body, "credit_code": _PLACEHOLDER_CODE} if lax else body
-            )
-            if lax:
-                model.credit_code = code
-            created = await enterprise_service.create_enterprise(ctx.session, ctx.p, model)
-            return "created", created.id
-        visible = (
-            await ctx.session.execute(
-                select(Enterprise.id).where(
-                    Enterprise.id == existing.id, visible_enterprises(ctx.p)
-                )
-            )
-        ).first()
-        if visible is None:
-            raise RowError(
-                "credit_code",
-                code="outside_scope",
-                zh="该企业不在本单位管辖范围内",
-                en="The enterprise lies outside your jurisdiction",
-            )
-        now = _current(existing)
-        changes = {
-            k: value
-            for k, value in body.items()
-            if k != "credit_code" and now.get(k) != value and not _same(now.get(k), value)
-        }
-        if not changes:
-            return "unchanged", existing.id
-        update = EnterpriseUpdate.model_validate(changes)
-        await enterprise_service.update_enterprise(ctx.session, ctx.p, existing, update)
-        return "updated", existing.id
+        model = EnterpriseCreate.model_validate(
+            {**key.body, "credit_code": _PLACEHOLDER_CODE} if key.lax else key.body
+        )
     except ValidationError as exc:
         raise _validation(exc) from None
+    if key.lax:
+        model.credit_code = key.code
+    return model
+
+
+def enterprise_changes(key: EnterpriseKey, existing: Any) -> dict[str, Any]:
+    """The fields a row changes on an existing enterprise (a row or an ORM object)."""
+    now = _current(existing)
+    return {
+        k: value
+        for k, value in key.body.items()
+        if k != "credit_code" and now.get(k) != value and not _same(now.get(k), value)
+    }
+
+
+def external_conflict(known: str | None, ent_id: str | None) -> None:
+    if known is not None and known != ent_id:
+        raise RowError(
+            None,
+            code="external_id_conflict",
+            zh="该外部编号已属于另一家企业",
+            en="The external id belongs to another enterprise",
+        )
+
+
+def _outside_enterprise() -> RowError:
+    return RowError(
+        "credit_code",
+        code="outside_scope",
+        zh="该企业不在本单位管辖范围内",
+        en="The enterprise lies outside your jurisdiction",
+    )
+
+
+async def _in_scope(ctx: RowContext, enterprise_id: str) -> bool:
+    found = await ctx.session.execute(
+        select(Enterprise.id).where(Enterprise.id == enterprise_id, visible_enterprises(ctx.p))
+    )
+    return found.first() is not None
+
+
+async def write_enterprise(
+    ctx: RowContext,
+    key: EnterpriseKey,
+    existing: Enterprise | None,
+    external: dict[str, str],
+    known: str | None,
+) -> str:
+    """Create or update through the enterprise service (its checks and side effects), and
+    record the row's external ids. ``existing`` is in the caller's scope."""
+    if existing is None:
+        external_conflict(known, None)
+        created = await enterprise_service.create_enterprise(
+            ctx.session, ctx.p, new_enterprise(ctx, key)
+        )
+        outcome, ent_id = "created", created.id
+    else:
+        external_conflict(known, existing.id)
+        ent_id = existing.id
+        changes = enterprise_changes(key, existing)
+        outcome = "updated" if changes else "unchanged"
+        if changes:
+            try:
+                update = EnterpriseUpdate.model_validate(changes)
+            except ValidationError as exc:
+                raise _validation(exc) from None
+            await enterprise_service.update_enterprise(ctx.session, ctx.p, existing, update)
+    if known is None and external:
+        await record_external(ctx.session, "enterprise", ent_id, external)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    return outcome
 
 
 def _same(a: Any, b: Any) -> bool:

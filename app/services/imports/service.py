@@ -33,6 +33,7 @@ from app.core.storage import LocalStorage, Storage
 from app.models import ApiClient, ImportJob, User
 from app.models.base import utcnow
 from app.services import job_queue
+from app.services.imports import bulk
 from app.services.imports import rows as row_rules
 from app.services.imports.columns import (
     SPECS,
@@ -376,6 +377,32 @@ async def _run(
     cancelled = False
     total = len(table.rows)
     await _progress(maker, import_id, total=total)
+    chunk: list[tuple[bulk.Row, dict[str, Any] | None]] = []
+
+    async def flush() -> None:
+        """The chunk's rows applied, their outcomes counted and errors kept in row order."""
+        good = [r for r, bad in chunk if bad is None]
+        results = iter(await _apply_chunk(session, rctx, kind, good))
+        for r, bad in chunk:
+            if bad is None:
+                outcome = next(results)
+                if isinstance(outcome, str):
+                    counts[outcome] += 1
+                    continue
+                bad = _error(
+                    mapped,
+                    r.row,
+                    outcome.field,
+                    r.values.get(outcome.field or ""),
+                    outcome.zh,
+                    outcome.en,
+                    code=outcome.code,
+                )
+            counts["failed"] += 1
+            if len(errors) < ERRORS_KEPT:
+                errors.append(bad)
+        chunk.clear()
+
     for n, (row_no, cells) in enumerate(table.rows, start=1):
         values: dict[str, Any] = {}
         external: dict[str, str] = {}
@@ -392,25 +419,9 @@ async def _run(
             cell = cells[i] if i < len(cells) else None
             if cell not in (None, ""):
                 external[system] = str(text_of(cell))[:100]
-        if bad is None:
-            try:
-                outcome = await _apply(session, rctx, kind, values, row_no, external)
-                counts[outcome] += 1
-            except row_rules.RowError as exc:
-                bad = _error(
-                    mapped,
-                    row_no,
-                    exc.field,
-                    values.get(exc.field or ""),
-                    exc.zh,
-                    exc.en,
-                    code=exc.code,
-                )
-        if bad is not None:
-            counts["failed"] += 1
-            if len(errors) < ERRORS_KEPT:
-                errors.append(bad)
+        chunk.append((bulk.Row(row_no, values, external), bad))
         if n % PROGRESS_EVERY == 0 or n == total:
+            await flush()
             _LIVE[import_id]["processed"] = n
             await _progress(maker, import_id, processed=n)
             if await _cancel_requested(maker, import_id):
@@ -435,6 +446,22 @@ async def _run(
         header_row=table.header_row,
         **counts,
     )
+
+
+async def _apply_chunk(
+    session: AsyncSession, rctx: row_rules.RowContext, kind: str, rows: list[bulk.Row]
+) -> list[bulk.Outcome]:
+    """The outcome of each row: enterprises a chunk at a time (``bulk``), other kinds row by
+    row."""
+    if kind == "enterprises":
+        return await bulk.enterprise_chunk(rctx, rows)
+    out: list[bulk.Outcome] = []
+    for r in rows:
+        try:
+            out.append(await _apply(session, rctx, kind, r.values, r.row, r.external))
+        except row_rules.RowError as exc:
+            out.append(exc)
+    return out
 
 
 async def _apply(

@@ -1,0 +1,213 @@
+"""Enterprise rows a chunk at a time: the same rules as the row-by-row path, with the database
+asked once per chunk instead of five to seven times per row.
+
+A chunk's rows are read and checked first (``rows.enterprise_key``); then one statement finds
+the enterprises their credit codes name (with whether each lies in the caller's scope) and one
+the external ids they cite. New enterprises are checked by the pure forms of the enterprise
+service's own rules (region, bureau, scope after the write) and inserted by one statement in a
+savepoint; an existing enterprise a row changes goes through the service's update (its
+rollups and change records), one row at a time, as do all the chunk's new rows again if the
+insert meets a constraint (a credit code or an external id another writer took meanwhile):
+that row then gets the row-by-row path's own error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.scope import enterprise_would_be_visible, visible_enterprises
+from app.core.errors import AppError
+from app.core.ids import new_id
+from app.models import Enterprise, ExternalId
+from app.models.base import utcnow
+from app.services import enterprises as enterprise_service
+from app.services.imports import rows as row_rules
+from app.services.imports.rows import EnterpriseKey, RowContext, RowError
+
+
+@dataclass(slots=True)
+class Row:
+    """A row of the file read into fields: its number as the spreadsheet shows it."""
+
+    row: int
+    values: dict[str, Any]
+    external: dict[str, str]
+
+
+Outcome = str | RowError
+
+
+@dataclass(slots=True)
+class _New:
+    index: int
+    key: EnterpriseKey
+    external: dict[str, str]
+    columns: dict[str, Any]
+
+
+async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
+    """Each row's outcome (``created``, ``updated``, ``unchanged``) or its error, in order."""
+    session, p = ctx.session, ctx.p
+    out: list[Outcome | None] = [None] * len(rows)
+    keys: dict[int, EnterpriseKey] = {}
+    for i, r in enumerate(rows):
+        try:
+            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row)
+        except RowError as exc:
+            out[i] = exc
+    if not keys:
+        return [o for o in out if o is not None]
+    codes = [k.code for k in keys.values()]
+    in_scope = case((visible_enterprises(p), True), else_=False).label("in_scope")
+    found = {
+        r.credit_code: r
+        for r in (
+            await session.execute(
+                select(*Enterprise.__table__.c, in_scope).where(Enterprise.credit_code.in_(codes))
+            )
+        ).all()
+    }
+    pairs = {(s, e) for i in keys for s, e in rows[i].external.items()}
+    named: dict[tuple[str, str], str] = {}
+    if pairs:
+        named = {
+            (r.system, r.external_id): r.object_id
+            for r in await session.execute(
+                select(ExternalId.system, ExternalId.external_id, ExternalId.object_id).where(
+                    ExternalId.object_type == "enterprise",
+                    tuple_(ExternalId.system, ExternalId.external_id).in_(sorted(pairs)),
+                )
+            )
+        }
+    if ctx.counties is None:
+        ctx.counties = await enterprise_service.served_counties(session)
+    bureaus = set(ctx.departments.values())
+    fresh: list[_New] = []
+    now = utcnow()
+    for i, key in keys.items():
+        r = rows[i]
+        try:
+            known_ids = {named[(s, e)] for s, e in r.external.items() if (s, e) in named}
+            if len(known_ids) > 1:
+                raise RowError(
+                    None,
+                    code="external_id_conflict",
+                    zh="各外部编号指向不同的记录",
+                    en="The external ids name different records",
+                )
+            known = known_ids.pop() if known_ids else None
+            existing = found.get(key.code)
+            if existing is None:
+                fresh.append(_New(i, key, r.external, _columns(ctx, key, known, bureaus, now)))
+                out[i] = "created"
+                continue
+            if not existing.in_scope:
+                raise row_rules._outside_enterprise()
+            row_rules.external_conflict(known, existing.id)
+            if row_rules.enterprise_changes(key, existing):
+                out[i] = await _one(ctx, key, existing.id, r.external, known)
+            elif known is None and r.external:
+                await row_rules.record_external(session, "enterprise", existing.id, r.external)
+                out[i] = "updated"
+            else:
+                out[i] = "unchanged"
+        except RowError as exc:
+            out[i] = exc
+    if fresh:
+        await _insert(ctx, fresh, rows, out)
+    return [o for o in out if o is not None]  # every row has its outcome by now
+
+
+def _columns(
+    ctx: RowContext, key: EnterpriseKey, known: str | None, bureaus: set[str], now: Any
+) -> dict[str, Any]:
+    """The new enterprise's columns, checked by the rules ``create_enterprise`` applies."""
+    row_rules.external_conflict(known, None)
+    model = row_rules.new_enterprise(ctx, key)
+    if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, model.region_code):
+        raise RowError(
+            "region_code",
+            code="region_outside_county",
+            zh="区划代码不在本县（区）范围内",
+            en="region_code lies outside the county",
+        )
+    if model.enforcement_department_id not in bureaus:
+        raise RowError(
+            "enforcement_department_id",
+            code="validation_error",
+            zh="日常执法监管部门应为本县（区）的行业部门",
+            en="enforcement_department_id must be a bureau of the county",
+        )
+    if not enterprise_would_be_visible(
+        ctx.p,
+        region_code=model.region_code,
+        sector=model.sector,
+        enforcement_department_id=model.enforcement_department_id,
+    ):
+        raise RowError(
+            None,
+            code="outside_scope",
+            zh="企业不在本单位管辖范围内",
+            en="The enterprise would lie outside your jurisdiction",
+        )
+    columns = enterprise_service.column_values(model.model_dump())
+    columns.update(id=new_id(), version=1, created_at=now, updated_at=now)
+    return columns
+
+
+async def _insert(ctx: RowContext, fresh: list[_New], rows: list[Row], out: list[Any]) -> None:
+    session = ctx.session
+    externals = [
+        {
+            "object_type": "enterprise",
+            "system": s,
+            "external_id": e,
+            "object_id": n.columns["id"],
+            "created_at": n.columns["created_at"],
+        }
+        for n in fresh
+        for s, e in n.external.items()
+    ]
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(Enterprise), [n.columns for n in fresh])
+            if externals:
+                await session.execute(insert(ExternalId), externals)
+        return
+    except IntegrityError:
+        pass  # another writer took a code or an id: each row again, with its own error
+    for n in fresh:
+        r = rows[n.index]
+        try:
+            existing = (
+                await session.execute(
+                    select(Enterprise).where(Enterprise.credit_code == n.key.code)
+                )
+            ).scalar_one_or_none()
+            if existing is not None and not await row_rules._in_scope(ctx, existing.id):
+                raise row_rules._outside_enterprise()
+            known = await row_rules.find_external(session, "enterprise", r.external)
+            async with session.begin_nested():
+                out[n.index] = await row_rules.write_enterprise(
+                    ctx, n.key, existing, r.external, known
+                )
+        except RowError as exc:
+            out[n.index] = exc
+        except AppError as exc:
+            out[n.index] = row_rules.app_error(exc)
+
+
+async def _one(
+    ctx: RowContext, key: EnterpriseKey, ent_id: str, external: dict[str, str], known: str | None
+) -> str:
+    """An existing enterprise the row changes: through the service's update, in a savepoint."""
+    existing = await ctx.session.get(Enterprise, ent_id)
+    try:
+        async with ctx.session.begin_nested():
+            return await row_rules.write_enterprise(ctx, key, existing, external, known)
+    except AppError as exc:
+        raise row_rules.app_error(exc) from None
