@@ -399,6 +399,7 @@ async def through_api(
     results = []
     try:
         await wait_until_up(f"http://127.0.0.1:{port}/readyz", server, log)
+        await asyncio.sleep(5.5)  # the worker starts 1-5 s after the server (instances stagger)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
             r = await c.post(
                 "/api/v1/auth/token",

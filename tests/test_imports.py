@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.models import Enterprise, Hazard, Job
 from app.models.base import utcnow
@@ -432,3 +432,48 @@ async def test_a_register_of_several_megabytes_is_accepted(app, client, world: W
     assert len(data) > 2 * 1024 * 1024
     job = await _upload(client, world, "county_officer", data, "big.csv", dry_run=True)
     assert job["size"] == len(data)
+
+
+async def test_a_code_another_writer_takes_meanwhile_is_found_and_nothing_is_lost(  # type: ignore[no-untyped-def]
+    app, client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's new enterprises are written together; when another writer registered one of
+    their credit codes after the chunk looked them up, the chunk's rows go again one by one:
+    that row updates the enterprise now there, the others are created."""
+    from app.services.imports import bulk
+
+    real = bulk._insert
+    taken = {
+        "id": "00000000-0000-4000-8000-0000000000aa",
+        "name": "别人先登记的公司",
+        "credit_code": credit(102),
+        "region_code": "341302001003",
+        "sector": "industry_trade",
+        "enforcement_department_id": world["bureau_e"],
+        "status": "operating",
+        "version": 1,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+
+    async def another_writer_first(ctx, *args):  # type: ignore[no-untyped-def]
+        await ctx.session.execute(insert(Enterprise.__table__).values(**taken))
+        await real(ctx, *args)
+
+    monkeypatch.setattr(bulk, "_insert", another_writer_first)
+    data = _csv(*[_row(1 + i, f"并发公司{i}") for i in range(3)])
+    job = await _upload(client, world, "county_officer", data, "race.csv")
+    out = await _run(app, client, world, "county_officer", job)
+    assert out["status"] == "succeeded", out
+    assert out["rows"]["created"] == 2 and out["rows"]["updated"] == 1, out["rows"]
+    async with app.state.sessionmaker() as s:
+        names = set(
+            (
+                await s.scalars(
+                    select(Enterprise.name).where(
+                        Enterprise.credit_code.in_([credit(101), credit(102), credit(103)])
+                    )
+                )
+            ).all()
+        )
+    assert names == {"并发公司0", "并发公司1", "并发公司2"}

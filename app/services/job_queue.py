@@ -21,6 +21,7 @@ webhook deliveries) add theirs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -31,8 +32,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, event, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.config import Settings
@@ -54,6 +56,22 @@ BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 POLL_SECONDS = 2.0
 ERROR_CHARS = 2000
+_WAKE_KEY = "anjian.jobs.wake"
+_WAKERS: set[asyncio.Event] = set()  # one per worker loop of this process
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    """A job enqueued here is due now: this process's workers take it at once, after the
+    commit that makes it visible, instead of at their next poll (other instances still poll)."""
+    if session.info.pop(_WAKE_KEY, False):
+        for waker in _WAKERS:
+            waker.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_wake(session: Session) -> None:
+    session.info.pop(_WAKE_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,8 @@ async def enqueue(
         "dedupe_key": dedupe_key,
         "created_at": now,
     }
+    if run_at is None or run_at <= now:
+        session.info[_WAKE_KEY] = True
     if dedupe_key is None:
         await session.execute(insert(Job).values(**values))
         return str(values["id"])
@@ -360,7 +380,17 @@ class Worker:
 
 
 async def worker_loop(worker: Worker, poll_seconds: float = POLL_SECONDS) -> None:
-    """Drains the queue every few seconds (with jitter, so instances do not poll in step)."""
+    """Drains the queue every few seconds (with jitter, so instances do not poll in step), and
+    at once when this process commits a job that is due."""
+    waker = asyncio.Event()
+    _WAKERS.add(waker)
+    try:
+        await _work(worker, poll_seconds, waker)
+    finally:
+        _WAKERS.discard(waker)
+
+
+async def _work(worker: Worker, poll_seconds: float, waker: asyncio.Event) -> None:
     while True:
         try:
             for outcome in await worker.drain():
@@ -374,7 +404,9 @@ async def worker_loop(worker: Worker, poll_seconds: float = POLL_SECONDS) -> Non
                 )
         except Exception:
             log.exception("job worker failed")
-        await asyncio.sleep(poll_seconds * random.uniform(0.75, 1.25))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waker.wait(), poll_seconds * random.uniform(0.75, 1.25))
+        waker.clear()
 
 
 # ---- the admin view ---------------------------------------------------------------------------

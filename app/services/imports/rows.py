@@ -183,7 +183,7 @@ def enterprise_key(ctx: RowContext, v: dict[str, Any], row: int) -> EnterpriseKe
             en="The credit code appears on an earlier row of this file",
         )
     ctx.seen.add(code)
-    lax = len(code) == 18 and not is_valid_credit_code(code) and ctx.credit_code_check == "warn"
+    lax = ctx.credit_code_check == "warn" and len(code) == 18 and not is_valid_credit_code(code)
     if lax:
         ctx.warnings.append(
             {

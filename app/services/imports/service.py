@@ -48,7 +48,7 @@ from app.services.imports.reader import ImportFileError, Table, read_table
 log = logging.getLogger("anjian.imports")
 
 ERRORS_KEPT = 5000
-PROGRESS_EVERY = 500
+PROGRESS_EVERY = 2000  # rows a chunk: progress, cancellation and bulk writes
 MAX_FILE_BYTES = IMPORT_MAX_BYTES
 MAX_ROWS = 200_000
 JOB_KIND = "import"
