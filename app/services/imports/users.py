@@ -74,6 +74,8 @@ async def user_row(ctx: RowContext, v: dict[str, Any], row: int, external: dict[
     # Out of the values at once: the runner reports a failing field's value, never this one.
     password = v.pop("password", None)
     username = str(v.get("username") or "").strip().lower()
+    if not username:
+        raise RowError("username", code="validation_error", zh="缺少用户名", en="No username")
     if username in ctx.seen:
         raise RowError(
             "username",
