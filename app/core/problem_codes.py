@@ -128,6 +128,13 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode(
         "caller_changed", 422, "导入发起人已停用或凭据已变更", "The importer's account changed"
     ),
+    ProblemCode("kind_not_importable", 422, "该类型的记录不能导入", "This kind cannot be imported"),
+    ProblemCode(
+        "importer_not_inspector", 403, "导入人不是所列检查人员", "The importer is not an inspector"
+    ),
+    ProblemCode(
+        "password_not_changed", 422, "已有用户的密码未通过导入修改", "Existing password not changed"
+    ),
     ProblemCode("unknown_encoding", 422, "无法识别的文件编码", "Unknown file encoding"),
     ProblemCode("header_not_found", 422, "未找到表头行", "Header row not found"),
     ProblemCode("duplicate_column", 422, "表头中有重复的列", "Duplicate column"),

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.schemas.common import ResponseModel
 
-ImportKind = Literal["enterprises", "hazards"]
+ImportKind = Literal["enterprises", "hazards", "users", "org_units", "inspections"]
 ImportStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ImportMode = Literal["all_or_nothing", "valid_rows"]
 CreditCodeCheck = Literal["error", "warn"]

@@ -18,8 +18,8 @@ from app.core.errors import NotFound
 from app.core.http import json_response
 from app.schemas.imports import CreditCodeCheck, ImportKind, ImportList, ImportMode, ImportOut
 from app.services.exports import XLSX, content_disposition
+from app.services.imports import kinds, service, workbooks
 from app.services.imports import rows as row_rules
-from app.services.imports import service, workbooks
 from app.services.imports.columns import SPECS
 
 router = APIRouter(tags=["imports"], route_class=ApiRoute)
@@ -58,7 +58,11 @@ async def create_import(
     with the job (`Location`: `GET /api/v1/imports/{import_id}`), never holding the request
     while rows are written. See the README's "Bulk import" for the files read (encodings,
     separators, title rows, Chinese or English headers, catalog labels, dates), the natural keys
-    and the modes. Errors: 413 `payload_too_large` (over 50 MB); 415; 422 `validation_error`."""
+    and the modes. Kinds: `enterprises`, `hazards`, `users` (needs `users:write`), `org_units`
+    (`org_units:write`), `inspections` (past inspections; `inspections:write`). Errors: 403
+    `forbidden` (the kind's permission); 413 `payload_too_large` (over 50 MB); 415; 422
+    `validation_error`."""
+    kinds.check_permission(p, kind)
     data = await file.read(service.MAX_FILE_BYTES + 1)
     job = await service.create(
         session,
@@ -97,6 +101,7 @@ async def get_import_template(
     """An XLSX with the Chinese headers (required ones marked `*`), one example row, and a hidden
     sheet of catalog values wired as drop-down lists (data validation), the caller's bureaus
     among them."""
+    kinds.check_permission(p, kind)
     departments = sorted(
         {k for k, v in (await row_rules.load_departments(session, p)).items() if k != v}
     )

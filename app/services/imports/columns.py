@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from app.auth.permissions import ROLE_LABELS
 from app.services.catalog_data import CATALOGS, SECTORS, Entry
 from app.services.imports.reader import parse_date
 
@@ -30,9 +31,10 @@ class Column:
     field: str
     headers: tuple[str, ...]  # the first is the template's
     required: bool = False
-    kind: str = "text"  # text | catalog | date | number | ref
+    kind: str = "text"  # text | catalog | catalog_list | date | number | ref
     catalog: str | None = None
     example: str = ""
+    note: str = ""  # the template's comment on the header
 
     @property
     def header(self) -> str:
@@ -98,17 +100,34 @@ SECTOR_VALUES = {
     **{s.name_zh: s.code for s in SECTORS},
     **{s.name_en.lower(): s.code for s in SECTORS},
 }
+# Value lists of imports that are not a catalog of their own: the roles (app/auth/permissions.py)
+# and the kinds of unit an import creates (the county exists already).
+_IMPORT_LISTS: dict[str, tuple[Entry, ...]] = {
+    "roles": tuple(Entry(r.value, zh, en) for r, (zh, en) in ROLE_LABELS.items()),
+    "unit_kinds": tuple(e for e in CATALOGS["org_unit_kinds"] if e.code != "county"),
+}
 CATALOG_VALUES: dict[str, dict[str, str]] = {
-    name: _values(entries) for name, entries in CATALOGS.items()
+    name: _values(entries) for name, entries in {**CATALOGS, **_IMPORT_LISTS}.items()
 }
 CATALOG_VALUES["sectors"] = SECTOR_VALUES
+CATALOG_VALUES["unit_kinds"].update(
+    {"乡镇": "town", "街道": "town", "镇": "town", "行业部门": "bureau", "部门": "bureau"}
+)
 
 
 def catalog_labels(name: str) -> list[str]:
     """The Chinese labels a template's drop-down offers."""
     if name == "sectors":
         return [s.name_zh for s in SECTORS]
-    return [e.name_zh for e in CATALOGS[name]]
+    return [e.name_zh for e in {**CATALOGS, **_IMPORT_LISTS}[name]]
+
+
+_LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
+
+
+def split_list(text: str) -> list[str]:
+    """A cell holding several values: ``张三、李四``, ``a,b`` (、 , ， ; ； or spaces)."""
+    return [x for x in _LIST_SEPARATORS.split(text) if x]
 
 
 def text_of(value: object) -> str | None:
@@ -150,13 +169,19 @@ def convert(column: Column, value: object) -> Any:
             raise CellError(f"应为数字：{value}|Not a number: {value}") from None
     text = text_of(value)
     if column.kind == "catalog" and text is not None:
-        values = CATALOG_VALUES[column.catalog or ""]
-        key = text.replace(" ", "").replace("\u3000", "")
-        code = values.get(key) or values.get(text.lower())
-        if code is None:
-            raise CellError(f"取值不在字典中：{text}|Not a value of {column.catalog}: {text}")
-        return code
+        return _code(column, text)
+    if column.kind == "catalog_list" and text is not None:
+        return list(dict.fromkeys(_code(column, x) for x in split_list(text)))
     return text
+
+
+def _code(column: Column, text: str) -> str:
+    values = CATALOG_VALUES[column.catalog or ""]
+    key = text.replace(" ", "").replace("\u3000", "")
+    code = values.get(key) or values.get(text.lower())
+    if code is None:
+        raise CellError(f"取值不在字典中：{text}|Not a value of {column.catalog}: {text}")
+    return code
 
 
 def _c(field: str, *headers: str, **kw: Any) -> Column:
@@ -299,5 +324,138 @@ HAZARDS = Spec(
     ),
 )
 
-SPECS: dict[str, Spec] = {s.kind: s for s in (ENTERPRISES, HAZARDS)}
+USERS = Spec(
+    "users",
+    "用户",
+    (
+        _c("username", "用户名", "登录名", "账号", required=True, example="zhangsan"),
+        _c("display_name", "姓名", "显示名称", required=True, example="张三"),
+        _c(
+            "role",
+            "角色",
+            "用户角色",
+            required=True,
+            kind="catalog",
+            catalog="roles",
+            example="业务人员",
+        ),
+        _c(
+            "org_unit",
+            "所属单位",
+            "单位",
+            "工作单位",
+            kind="ref",
+            example="区应急管理局",
+            note="政府人员：所属单位名称（或编号）",
+        ),
+        _c(
+            "enterprise",
+            "所属企业",
+            "企业",
+            kind="ref",
+            note="企业人员：统一社会信用代码或企业名称",
+        ),
+        _c("phone", "手机号码", "联系电话", "电话", example="13800000000"),
+        _c("enforcement_cert_no", "执法证号", "执法证编号"),
+        _c(
+            "password",
+            "初始密码",
+            "密码",
+            note="新用户的初始密码（至少10位，不能是常见密码）；已有用户不修改密码",
+        ),
+    ),
+)
+
+ORG_UNITS = Spec(
+    "org_units",
+    "组织单位",
+    (
+        _c(
+            "kind",
+            "单位类型",
+            "类型",
+            required=True,
+            kind="catalog",
+            catalog="unit_kinds",
+            example="乡镇/街道",
+        ),
+        _c("name", "单位名称", "名称", required=True, example="示例镇"),
+        _c(
+            "region_code",
+            "区划代码",
+            "行政区划代码",
+            example="341302109",
+            note="乡镇/街道：9位区划代码",
+        ),
+        _c(
+            "sectors",
+            "行业领域",
+            "监管行业",
+            kind="catalog_list",
+            catalog="sectors",
+            note="行业部门：所监管的行业，多个用“、”分隔",
+        ),
+        _c("name_en", "英文名称"),
+        _c("parent", "上级单位", note="默认本县（区）"),
+    ),
+)
+
+INSPECTIONS = Spec(
+    "inspections",
+    "检查记录",
+    (
+        _c(
+            "enterprise",
+            "被检查企业",
+            "企业名称",
+            "统一社会信用代码",
+            "所属企业",
+            "企业",
+            required=True,
+            kind="ref",
+            example="埇桥示例机械有限公司",
+        ),
+        _c(
+            "kind",
+            "检查类型",
+            "检查方式",
+            "检查类别",
+            required=True,
+            kind="catalog",
+            catalog="inspection_kinds",
+            example="专家指导服务",
+        ),
+        _c("planned_for", "检查日期", "实施日期", required=True, kind="date", example="2026-11-03"),
+        _c("completed_on", "完成日期", "结束日期", kind="date", note="默认检查日期"),
+        _c(
+            "inspectors",
+            "检查人员",
+            "执法人员",
+            required=True,
+            example="张三、李四",
+            note="用户名或姓名，多人用“、”分隔；导入人须在其中",
+        ),
+        _c("conducting_unit", "实施单位", "检查单位", "执法单位", kind="ref", note="默认本单位"),
+        _c("campaign", "专项行动", "专项行动名称"),
+        _c(
+            "decision",
+            "处理决定",
+            "处理结果",
+            kind="catalog",
+            catalog="decision_kinds",
+            example="未发现问题",
+        ),
+        _c("deadline", "整改期限", "限期整改期限", kind="date", note="责令限期整改：期限"),
+        _c(
+            "fine_yuan",
+            "罚款金额",
+            "罚款金额（元）",
+            kind="number",
+            note="罚款：对单位罚款金额（元）",
+        ),
+        _c("summary", "检查结果", "检查情况", "检查结论", "结果摘要", example="现场检查未发现问题"),
+    ),
+)
+
+SPECS: dict[str, Spec] = {s.kind: s for s in (ENTERPRISES, HAZARDS, USERS, ORG_UNITS, INSPECTIONS)}
 KINDS = tuple(SPECS)

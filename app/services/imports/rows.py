@@ -82,10 +82,15 @@ def _validation(exc: ValidationError) -> RowError:
     return RowError(loc or None, code="validation_error", zh=zh or en, en=en)
 
 
-def app_error(exc: Any) -> RowError:
+def app_error(exc: Any, aliases: dict[str, str] | None = None) -> RowError:
+    """A domain error as a row's; ``aliases`` name the column of an API field
+    (``org_unit_id`` -> ``org_unit``)."""
     fields = [e.get("field") for e in (getattr(exc, "errors", None) or [])]
+    field = fields[0] if fields else None
+    if field is not None and aliases:
+        field = aliases.get(str(field).split(".")[0], field)
     return RowError(
-        fields[0] if fields else None,
+        field,
         code=exc.code,
         zh=exc.detail_zh or exc.title_zh,
         en=exc.detail_en or exc.title_en,

@@ -43,6 +43,7 @@ from app.services.imports.columns import (
     external_system_of,
     text_of,
 )
+from app.services.imports.kinds import KINDS
 from app.services.imports.reader import ImportFileError, Table, read_table
 
 log = logging.getLogger("anjian.imports")
@@ -475,7 +476,7 @@ async def _apply(
     """One row, in a savepoint of its own: a failing row is undone alone and the transaction
     goes on (``valid_rows`` keeps the others; all-or-nothing still checks every row, to report
     them all, and rolls back at the end)."""
-    apply = row_rules.enterprise_row if kind == "enterprises" else row_rules.hazard_row
+    apply = KINDS[kind].apply
     try:
         async with session.begin_nested():
             return await apply(rctx, values, row_no, external)

@@ -59,8 +59,11 @@ def template(kind: str, departments: list[str]) -> bytes:
                     "error_message": f"请从下拉列表中选择{column.header}",
                 },
             )
+        notes = [column.note] if column.note else []
         if column.kind == "date":
-            sheet.write_comment(0, i, "日期：2026-11-03、2026/11/3 或 2026年11月3日")
+            notes.append("日期：2026-11-03、2026/11/3 或 2026年11月3日")
+        if notes:
+            sheet.write_comment(0, i, "\n".join(notes))
     values.hide()
     sheet.freeze_panes(1, 0)
     book.close()
@@ -82,6 +85,10 @@ def errors_workbook(kind: str, filename: str, data: bytes, errors: list[dict[str
     head = book.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
     wrong = book.add_format({"font_color": "#C00000", "text_wrap": True})
     headers = [h or "" for h in table.headers]
+    # A password is never echoed back (a users import's initial passwords): its cells stay empty.
+    secret = {
+        i for i, h in enumerate(headers) if (c := spec.column_of(h)) and c.field == "password"
+    }
     for i, h in enumerate(headers):
         sheet.write_string(0, i, h, head)
     sheet.write_string(0, len(headers), "错误（Errors）", head)
@@ -92,7 +99,7 @@ def errors_workbook(kind: str, filename: str, data: bytes, errors: list[dict[str
             continue
         for i in range(len(headers)):
             value = text_of(cells[i] if i < len(cells) else None)
-            if value is not None:
+            if value is not None and i not in secret:
                 sheet.write_string(r, i, value)
         sheet.write_string(r, len(headers), "；".join(by_row[row_no]), wrong)
         sheet.write_number(r, len(headers) + 1, row_no)
