@@ -112,6 +112,11 @@ async def test_users_by_username_through_the_user_service(app, client, world: Wo
     rows = CalamineWorkbook.from_filelike(io.BytesIO(r.content)).get_sheet_by_index(0)
     cells = [str(c) for row in rows.to_python() for c in row]
     assert len(rows.to_python()) == 6 and "short" not in cells  # never echoed back
+    # nor kept: the uploaded file with its initial passwords is gone once the job has read it
+    files = app.state.storage.local_path(f"imports/{out['id'][:8]}/{out['id']}")
+    assert files is not None and not files.exists()
+    leftovers = [f.read_bytes() for f in files.parent.iterdir()]
+    assert leftovers and not any(b"Import-Init-2028" in f for f in leftovers)
     # the template, filled in, imports
     header, example = await _template_row(client, world, "admin", "users")
     example["初始密码"] = "Template-Init-2026"

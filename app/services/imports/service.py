@@ -33,7 +33,7 @@ from app.core.storage import LocalStorage, Storage
 from app.models import ApiClient, ImportJob, User
 from app.models.base import utcnow
 from app.services import job_queue
-from app.services.imports import bulk
+from app.services.imports import bulk, workbooks
 from app.services.imports import rows as row_rules
 from app.services.imports.columns import (
     SPECS,
@@ -329,6 +329,7 @@ async def _run(
     import_id = job.id
     # What the run needs of the row, read now: a rolled-back savepoint expires loaded rows.
     kind, dry_run, mode, filename = job.kind, job.dry_run, job.mode, job.filename
+    stored = job.storage_key
     started = utcnow()
     if session.get_bind().dialect.name == "postgresql":
         await _progress(maker, import_id, status="running", started_at=started, processed=0)
@@ -355,7 +356,20 @@ async def _run(
             },
         )
     storage = LocalStorage(ctx.settings.data_dir / "files")
-    data = b"".join([chunk async for chunk in storage.stream(job.storage_key)])
+    try:
+        data = b"".join([chunk async for chunk in storage.stream(stored)])
+    except FileNotFoundError:  # a run that scrubbed it (secrets) died before its commit
+        return await _finish(
+            session,
+            import_id,
+            status="failed",
+            started_at=started,
+            file_error={
+                "code": "file_missing",
+                "message_zh": "上传的文件已不存在，请重新上传",
+                "message_en": "The uploaded file is gone: upload it again",
+            },
+        )
     spec = SPECS[kind]
     try:
         table = await anyio.to_thread.run_sync(
@@ -367,6 +381,7 @@ async def _run(
         return await _finish(
             session,
             import_id,
+            storage_key=await _scrub(storage, kind, stored, filename, data, [], 0),
             status="failed",
             started_at=started,
             file_error={"code": exc.code, "message_zh": exc.zh, "message_en": exc.en},
@@ -433,9 +448,11 @@ async def _run(
     if not applied:
         await session.rollback()
     status = "cancelled" if cancelled else ("failed" if counts["failed"] and whole else "succeeded")
+    kept = await _scrub(storage, kind, stored, filename, data, errors, counts["failed"])
     return await _finish(
         session,
         import_id,
+        storage_key=kept,
         status=status,
         applied=applied,
         started_at=started,
@@ -447,6 +464,35 @@ async def _run(
         header_row=table.header_row,
         **counts,
     )
+
+
+SECRET_KINDS = frozenset({"users"})  # their files hold initial passwords
+ERRORS_SUFFIX = ".errors.xlsx"
+
+
+async def _scrub(
+    storage: Storage,
+    kind: str,
+    key: str,
+    filename: str,
+    data: bytes,
+    errors: list[dict[str, Any]],
+    failed: int,
+) -> str:
+    """The stored upload of a kind whose file holds secrets is not kept once the job has read
+    it: its failed rows are kept as the errors workbook (passwords left blank), the file itself
+    deleted. The key of what is kept is answered (the job's ``storage_key``)."""
+    if kind not in SECRET_KINDS or key.endswith(ERRORS_SUFFIX):
+        return key
+    kept = key
+    if failed and errors:
+        body = await anyio.to_thread.run_sync(
+            lambda: workbooks.errors_workbook(kind, filename, data, errors), limiter=_READERS
+        )
+        kept = key + ERRORS_SUFFIX
+        await storage.put(kept, body)
+    await storage.delete(key)
+    return kept
 
 
 async def _apply_chunk(
