@@ -6,6 +6,10 @@ and ``json_group_array(json_object(...))`` on SQLite, read back as a list of dic
 The column is sent as text on both databases (no driver codec involved). Time values arrive
 as text too: ``parse`` turns the keys named in ``times`` into aware UTC datetimes. Order
 inside the array is not guaranteed: sort in Python.
+
+``json_pairs(key, value)`` gathers key/value rows into one JSON object instead
+(``json_object_agg`` on PostgreSQL, ``json_group_object`` on SQLite), read back with
+``parse_object``: ``{}`` when there is no row.
 """
 
 from __future__ import annotations
@@ -54,6 +58,24 @@ def _sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
     return f"json_group_array(json_object({_pairs(element, compiler, True, **kw)}))"
 
 
+class json_pairs(FunctionElement[str]):
+    """``json_pairs(key, value)``: the aggregate of the rows as one JSON object."""
+
+    type = String()
+    inherit_cache = True
+    name = "json_pairs"
+
+
+@compiles(json_pairs, "postgresql")
+def _pg_pairs(element: json_pairs, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_object_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+@compiles(json_pairs)
+def _sqlite_pairs(element: json_pairs, compiler: Any, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
 def _time(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -71,3 +93,11 @@ def parse(text: str | None, times: Iterable[str] = ()) -> list[dict[str, Any]]:
         for key in keys:
             row[key] = _time(row.get(key))
     return rows
+
+
+def parse_object(text: str | None) -> dict[str, Any]:
+    """The object of ``json_pairs`` (no row: ``{}``), its keys sorted."""
+    if not text:
+        return {}
+    found: dict[str, Any] = orjson.loads(text)
+    return dict(sorted(found.items()))

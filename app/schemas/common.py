@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, sort_values
 
@@ -156,3 +156,15 @@ class UserRef(ResponseModel):
 
     id: str
     display_name: str
+
+
+# The ids other systems give a record (issue 16): by system, unique per system; ``{}`` when none.
+ExternalIds = Annotated[
+    dict[str, str],
+    Field(
+        description="外部编号: the ids other systems give this record, by system "
+        '(`{"city": "C-1"}`), each unique per system; `{}` when none. Written by imports '
+        "(`external_ids.<system>` columns); the lists filter on `external_id=<system>:<id>`",
+        examples=[{"city": "C-1"}],
+    ),
+]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.credit_code import is_valid_credit_code
-from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel
+from app.schemas.common import NON_BLANK, ExternalIds, NamedRef, RequestModel, ResponseModel
 from app.schemas.org_units import SectorCode
 from app.schemas.users import Phone
 
@@ -157,6 +157,7 @@ class EnterpriseOut(ResponseModel):
     blacklist: list[BlacklistEntryOut] = Field(
         description="失信联合惩戒黑名单: current and past entries, newest first"
     )
+    external_ids: ExternalIds
     created_at: datetime
     updated_at: datetime
 

@@ -21,6 +21,7 @@ from pydantic import (
 from app.core.errors import UNION_DISCRIMINATORS, UNION_TAGS
 from app.schemas.common import (
     NON_BLANK,
+    ExternalIds,
     NamedRef,
     RequestModel,
     ResponseModel,
@@ -266,6 +267,7 @@ class HazardSummary(ResponseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    external_ids: ExternalIds
 
 
 class HazardOut(HazardSummary):

@@ -9,7 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
 from app.core.errors import UNION_TAGS
-from app.schemas.common import NON_BLANK, NamedRef, RequestModel, ResponseModel, UserRef
+from app.schemas.common import (
+    NON_BLANK,
+    ExternalIds,
+    NamedRef,
+    RequestModel,
+    ResponseModel,
+    UserRef,
+)
 from app.schemas.dates import StrictDate
 from app.schemas.hazards import (
     ActorKind,
@@ -206,6 +213,7 @@ class InspectionSummary(ResponseModel):
     allowed_actions: list[InspectionAction]
     created_at: datetime
     updated_at: datetime
+    external_ids: ExternalIds
 
 
 class InspectionOut(InspectionSummary):

@@ -30,6 +30,7 @@ from app.schemas.enterprises import (
     EnterpriseCreate,
     EnterpriseUpdate,
 )
+from app.services import external_ids
 from app.services.hazards import rollup
 from app.services.refs import remember, unit_dict, unit_names
 
@@ -104,6 +105,8 @@ _INSTALLATIONS = (
     .scalar_subquery()
     .label("installations_json")
 )
+# The ids other systems give it (app/services/external_ids.py), in the same row.
+_EXTERNAL_IDS = external_ids.gathered("enterprise", Enterprise.id)
 
 
 def blacklist_out(text: str | None) -> list[dict[str, Any]]:
@@ -125,8 +128,8 @@ def _contact(name: str | None, phone: str | None) -> dict[str, Any] | None:
 
 
 def row_out(row: Any, english: bool) -> dict[str, Any]:
-    """A list row (``COLUMNS``, the department's names and the blacklist in the same
-    statement)."""
+    """A list row (``COLUMNS``, the department's names, the blacklist and the external ids in
+    the same statement)."""
     return _out(row.__getitem__, english)
 
 
@@ -137,15 +140,15 @@ def detail_out(row: Any, english: bool) -> dict[str, Any]:
     return out
 
 
-_CHILDREN = select(_BLACKLIST, _INSTALLATIONS).where(
+_CHILDREN = select(_BLACKLIST, _INSTALLATIONS, _EXTERNAL_IDS).where(
     Enterprise.id == bindparam("enterprise_id", type_=String())
 )
 
 
 async def to_out(session: AsyncSession, ent: Enterprise, english: bool) -> dict[str, Any]:
     """An entity (after a write). Its department's names were read with it (``get_visible``)
-    or when it was checked (``_check_department``, on create and on a change); its blacklist
-    and installations are one statement."""
+    or when it was checked (``_check_department``, on create and on a change); its blacklist,
+    installations and external ids are one statement."""
     name, name_en = await unit_names(session, ent.enforcement_department_id)
     extra: dict[str, Any] = {"department_name": name, "department_name_en": name_en}
     extra.update((await reads.rows(session, _CHILDREN, {"enterprise_id": ent.id}))[0])
@@ -190,6 +193,7 @@ def _out(get: Any, english: bool) -> dict[str, Any]:
         "status": get("status"),
         "blacklisted": any(e["removed_at"] is None for e in blacklist),
         "blacklist": blacklist,
+        "external_ids": external_ids.out(get(external_ids.COLUMN)),
         "created_at": get("created_at"),
         "updated_at": get("updated_at"),
     }
@@ -197,7 +201,7 @@ def _out(get: Any, english: bool) -> dict[str, Any]:
 
 # Every list and detail selects these columns from this join (built once, app/core/reads.py).
 _BASE = (
-    select(*COLUMNS, Enterprise.version, _BLACKLIST)
+    select(*COLUMNS, Enterprise.version, _BLACKLIST, _EXTERNAL_IDS)
     .select_from(Enterprise)
     .join(Department, Department.id == Enterprise.enforcement_department_id)
 )
@@ -231,6 +235,7 @@ def filtered(
     status: Sequence[str] | None = None,
     enforcement_department_id: str | None = None,
     blacklisted: bool | None = None,
+    external_id: str | None = None,
 ) -> Select[Any]:
     stmt = _BASE.where(visible_enterprises(p))
     if blacklisted is not None:
@@ -242,6 +247,8 @@ def filtered(
             .exists()
         )
         stmt = stmt.where(current if blacklisted else ~current)
+    if external_id:
+        stmt = stmt.where(external_ids.named("enterprise", Enterprise.id, external_id))
     if q:
         stmt = stmt.where(
             Enterprise.name.icontains(q, autoescape=True) | (Enterprise.credit_code == q.upper())

@@ -17,7 +17,8 @@ The machinery only; each list's columns and how its pages are fetched are in
 - Values: dates ``YYYY-MM-DD``, date-times in the county's local time (Asia/Shanghai)
   ``YYYY-MM-DD HH:MM:SS`` (XLSX: date cells with that number format), money and numbers as
   numbers, enumerations as their Chinese label (``lang=en``: the code), booleans 是/否
-  (``lang=en``: true/false), lists joined with ``、``.
+  (``lang=en``: true/false), lists joined with ``、``, ids by system (``external_ids``) as
+  ``system:id; system2:id2``.
 - Formula injection: a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a CR is
   prefixed with ``'`` in CSV; in XLSX every text is written with ``write_string`` (never a
   formula). Numbers are numbers, never neutralised.
@@ -52,7 +53,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
-ColumnKind = Literal["text", "date", "datetime", "number", "money", "bool", "enum"]
+ColumnKind = Literal["text", "date", "datetime", "number", "money", "bool", "enum", "pairs"]
 Format = Literal["json", "csv", "xlsx"]
 Lang = Literal["zh", "en"]
 
@@ -167,6 +168,8 @@ def cell(column: Column, item: Any, lang: Lang, tz: str) -> Any:
         return value if not isinstance(value, datetime) else _local(value, tz).date()
     if kind in ("number", "money") and isinstance(value, int | float | Decimal):
         return value
+    if kind == "pairs" and isinstance(value, Mapping):
+        return pairs_text(value)
     if kind == "bool":
         return ("true" if value else "false") if lang == "en" else ("是" if value else "否")
     if kind == "enum":
@@ -179,6 +182,13 @@ def cell(column: Column, item: Any, lang: Lang, tz: str) -> Any:
             return "、".join(str(c) for c in codes)
         return "、".join(column.labels.get(str(c), str(c)) for c in codes)
     return _text(value)
+
+
+def pairs_text(value: Mapping[str, Any]) -> str | None:
+    """``{"city": "C-1", "prov": "P-9"}`` as ``city:C-1; prov:P-9`` (by key), None when empty."""
+    if not value:
+        return None
+    return "; ".join(f"{k}:{v}" for k, v in sorted(value.items()))
 
 
 def _parse_instant(text: str) -> Any:

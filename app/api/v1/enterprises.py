@@ -25,6 +25,7 @@ from app.schemas.enterprises import (
 )
 from app.schemas.org_units import SectorCode
 from app.services import enterprises as service
+from app.services import external_ids
 
 router = APIRouter(tags=["enterprises"], route_class=ApiRoute)
 EnterpriseId = Annotated[str, Path(max_length=64)]
@@ -41,6 +42,14 @@ async def enterprise_filters(
         bool | None,
         Query(description="true: on the blacklist now (a current entry); false: not on it"),
     ] = None,
+    external_id: Annotated[
+        str | None,
+        Query(
+            max_length=133,
+            pattern=external_ids.FILTER_PATTERN,
+            description=external_ids.FILTER_DESCRIPTION,
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """The enterprise list's filters, shared with the enterprise statistics (the same rows)."""
     return {
@@ -51,6 +60,7 @@ async def enterprise_filters(
         "status": status,
         "enforcement_department_id": enforcement_department_id,
         "blacklisted": blacklisted,
+        "external_id": external_id,
     }
 
 
@@ -81,9 +91,10 @@ async def list_enterprises(
 
     Filters: `sector`, `risk_color` and `status` take several values (repeated or
     comma-separated, meaning any of them); `region_code` is a prefix; `q` matches the name or
-    the credit code; `blacklisted=true|false` those on (not on) the blacklist now. Each item
-    carries `blacklist` (current and past entries) and `blacklisted`. `sort`: `name` (default), `credit_code`, `created_at`, `updated_at`, `-`
-    for descending.
+    the credit code; `blacklisted=true|false` those on (not on) the blacklist now;
+    `external_id=<system>:<id>` the one another system knows by that id. Each item carries
+    `blacklist` (current and past entries), `blacklisted` and `external_ids` (`{}` when none).
+    `sort`: `name` (default), `credit_code`, `created_at`, `updated_at`, `-` for descending.
 
     Who: every role with `enterprises:read`. Errors: 422 `validation_error`,
     `unknown_parameter`, `repeated_parameter`.

@@ -32,6 +32,7 @@ from app.schemas.hazards import (
     Transition,
 )
 from app.schemas.org_units import SectorCode
+from app.services import external_ids
 from app.services.hazards import service
 from app.services.hazards.queries import HazardFilters
 from app.services.hazards.statistics import GROUPS, hazard_statistics
@@ -86,6 +87,14 @@ async def hazard_filters(
     risk_level: any_of(
         HazardRiskLevel, "The level the hazard's risk point has now; `none`: names no point"
     ) = None,
+    external_id: Annotated[
+        str | None,
+        Query(
+            max_length=133,
+            pattern=external_ids.FILTER_PATTERN,
+            description=external_ids.FILTER_DESCRIPTION,
+        ),
+    ] = None,
 ) -> HazardFilters:
     return HazardFilters(
         status=_tuple(status),
@@ -108,6 +117,7 @@ async def hazard_filters(
         q=q,
         risk_point_id=risk_point_id,
         risk_level=_tuple(risk_level),
+        external_id=external_id,
     )
 
 
@@ -141,9 +151,10 @@ async def list_hazards(
     them; voided hazards appear only when `status` names `voided`. `region_code` is a prefix
     (via the enterprise); `found_at_from`/`_to` and `deadline_from`/`_to` are inclusive;
     `closed_at_from`/`_to` (inclusive) select the hazards closed (销号) in that period; `q`
-    searches title, number, location and enterprise name. `sort`: `found_at`, `deadline` or
+    searches title, number, location and enterprise name; `external_id=<system>:<id>` the
+    hazard another system knows by that id. `sort`: `found_at`, `deadline` or
     `updated_at`, `-` for descending; default `-found_at`. Each item carries the caller's
-    `allowed_actions`.
+    `allowed_actions` and `external_ids` (`{}` when none).
 
     Who: every role with `hazards:read` (enterprise users see their own enterprise's).
     Errors: 422 `validation_error` (a bad value, naming the parameter), `unknown_parameter`,

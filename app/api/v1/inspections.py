@@ -29,6 +29,7 @@ from app.schemas.inspections import (
     Transition,
 )
 from app.schemas.org_units import SectorCode
+from app.services import external_ids
 from app.services.inspections import service
 from app.services.inspections.queries import InspectionFilters
 
@@ -60,6 +61,14 @@ async def inspection_filters(
     decision: any_of(DecisionKind, "Any of these decisions in the outcome") = None,
     campaign: Annotated[str | None, Query(max_length=200)] = None,
     draw_id: Annotated[str | None, Query(max_length=64)] = None,
+    external_id: Annotated[
+        str | None,
+        Query(
+            max_length=133,
+            pattern=external_ids.FILTER_PATTERN,
+            description=external_ids.FILTER_DESCRIPTION,
+        ),
+    ] = None,
 ) -> InspectionFilters:
     """The filters of the list, shared by the enforcement figures so their numbers agree."""
     return InspectionFilters(
@@ -77,6 +86,7 @@ async def inspection_filters(
         decision=_tuple(decision),
         campaign=campaign,
         draw_id=draw_id,
+        external_id=external_id,
     )
 
 
@@ -109,8 +119,10 @@ async def list_inspections(
     Filters combine with AND; enumerations (`kind`, `status`, `sector`, `decision`) take several
     values. `region_code` is a prefix via the enterprise; `planned_for_from`/`_to` and
     `completed_at_from`/`_to` are inclusive; `has_findings`; `decision`: any of these decision
-    kinds in the outcome. `sort`: `planned_for`, `completed_at` or `updated_at`, `-` for
-    descending; default `-planned_for`. Each item carries the caller's `allowed_actions`.
+    kinds in the outcome; `external_id=<system>:<id>` the inspection another system knows by
+    that id. `sort`: `planned_for`, `completed_at` or `updated_at`, `-` for descending; default
+    `-planned_for`. Each item carries the caller's `allowed_actions` and `external_ids` (`{}`
+    when none).
 
     Who: roles with `inspections:read`. Errors: 422 `validation_error`, `unknown_parameter`,
     `repeated_parameter`.

@@ -14,6 +14,7 @@ from app.auth.scope import visible_enterprises
 from app.core.clock import start_of_local_day
 from app.core.config import Settings
 from app.models import Enterprise, Hazard, OrgUnit, RiskPoint
+from app.services import external_ids
 from app.services.hazards.workflow import OPEN
 
 OPEN_STATES = tuple(sorted(OPEN))
@@ -45,6 +46,8 @@ class HazardFilters:
     risk_point_id: str | None = None
     # Levels of the hazards' risk points (their current ones); ``none``: no risk point named.
     risk_level: tuple[str, ...] | None = None
+    # ``<system>:<id>``: the hazard another system knows by this id.
+    external_id: str | None = None
 
 
 def stock_cutoff_instant(settings: Settings) -> datetime:
@@ -147,6 +150,8 @@ def conditions(
         out.append(Hazard.risk_point_id == f.risk_point_id)
     if f.risk_level:
         out.append(risk_level_expr().in_(f.risk_level))
+    if f.external_id:
+        out.append(external_ids.named("hazard", Hazard.id, f.external_id))
     if f.q:
         out.append(
             or_(
@@ -187,6 +192,8 @@ LIST_COLUMNS = (
     Hazard.created_at,
     Hazard.updated_at,
     Hazard.closed_at,
+    # The ids other systems give it, gathered into the row (app/services/external_ids.py).
+    external_ids.gathered("hazard", Hazard.id),
 )
 
 

@@ -34,7 +34,7 @@ from app.schemas.hazards import (
     Supervision,
 )
 from app.services import attachments as attachment_service
-from app.services import judgment_standards, reminders
+from app.services import external_ids, judgment_standards, reminders
 from app.services.hazards import rollup, workflow
 from app.services.hazards.queries import (
     Department,
@@ -122,6 +122,7 @@ def summaries(
                 "created_at": get("created_at"),
                 "updated_at": get("updated_at"),
                 "closed_at": get("closed_at"),
+                "external_ids": external_ids.out(get(external_ids.COLUMN)),
             }
         )
     return out
@@ -226,13 +227,17 @@ async def _attachments_and_steps(
 # The hazard with the names of its enterprise, department and supervision, within a scope:
 # built once per scope shape, as building a statement of 45 columns costs more than sending it.
 _DETAIL = reads.PerShape(
-    lambda shape: _with_names(
-        select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
-            Enterprise, Enterprise.id == Hazard.enterprise_id
-        ),
-        Hazard.supervision_org_unit_id,
-        Hazard.supervision_supervisor_user_id,
-    ).where(Hazard.id == bindparam("hazard_id", type_=String()), scope_condition(shape))
+    lambda shape: (
+        _with_names(
+            select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
+                Enterprise, Enterprise.id == Hazard.enterprise_id
+            ),
+            Hazard.supervision_org_unit_id,
+            Hazard.supervision_supervisor_user_id,
+        )
+        .add_columns(external_ids.gathered("hazard", Hazard.id))
+        .where(Hazard.id == bindparam("hazard_id", type_=String()), scope_condition(shape))
+    )
 )
 
 
@@ -258,7 +263,7 @@ async def detail(
     ent = (
         await session.execute(
             _with_names(
-                select(*_NAME_COLUMNS),
+                select(*_NAME_COLUMNS, external_ids.gathered("hazard", literal(h.id))),
                 h.supervision_org_unit_id,
                 h.supervision_supervisor_user_id,
             ).where(Enterprise.id == h.enterprise_id)
@@ -294,6 +299,7 @@ _SUMMARY_OF_NAMES = (
     "enforcement_department_id",
     "department_name",
     "department_name_en",
+    external_ids.COLUMN,
 )
 
 

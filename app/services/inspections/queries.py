@@ -11,6 +11,7 @@ from app.auth.principal import Principal
 from app.auth.scope import visible_inspections
 from app.core.config import Settings
 from app.models import Enterprise, Inspection, InspectionDecision
+from app.services import external_ids
 from app.services.hazards.queries import period
 
 
@@ -33,6 +34,8 @@ class InspectionFilters:
     decision: tuple[str, ...] | None = None
     campaign: str | None = None
     draw_id: str | None = None
+    # ``<system>:<id>``: the inspection another system knows by this id.
+    external_id: str | None = None
 
 
 def conditions(p: Principal, f: InspectionFilters, settings: Settings) -> list[ColumnElement[bool]]:
@@ -71,4 +74,6 @@ def conditions(p: Principal, f: InspectionFilters, settings: Settings) -> list[C
         out.append(Inspection.campaign == f.campaign)
     if f.draw_id:
         out.append(Inspection.draw_id == f.draw_id)
+    if f.external_id:
+        out.append(external_ids.named("inspection", Inspection.id, f.external_id))
     return out

@@ -49,7 +49,7 @@ from app.schemas.inspections import (
     OutcomeIn,
 )
 from app.services import attachments as attachment_service
-from app.services import blacklist, checklists
+from app.services import blacklist, checklists, external_ids
 from app.services.catalog_data import PENALTY_DECISIONS
 from app.services.hazards import service as hazards
 from app.services.hazards.workflow import OPEN as OPEN_HAZARD
@@ -125,6 +125,8 @@ LIST_COLUMNS = (
     Inspection.exempt_findings_count,
     Inspection.created_at,
     Inspection.updated_at,
+    # The ids other systems give it, gathered into the row (app/services/external_ids.py).
+    external_ids.gathered("inspection", Inspection.id),
 )
 
 
@@ -177,6 +179,7 @@ def summary(row: Any, p: Principal, english: bool) -> dict[str, Any]:
         "allowed_actions": workflow.allowed_actions(p, facts),
         "created_at": get("created_at"),
         "updated_at": get("updated_at"),
+        "external_ids": external_ids.out(get(external_ids.COLUMN)),
     }
 
 

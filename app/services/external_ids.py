@@ -1,0 +1,63 @@
+"""The ids other systems give our records (``external_ids: {"system": "id"}``, issue 16), as the
+representations of enterprises, hazards and inspections show them and their lists filter on.
+
+- ``gathered``: a correlated scalar subquery (app/core/json_agg.py) aggregating the record's
+  rows of ``external_ids`` into one JSON object, added to the record's own statement: a list
+  page or a detail stays one statement. It reads the unique index on
+  ``(object_type, object_id, system)``.
+- ``out``: that column as the dict sent (``{}`` when the record has none).
+- ``named``: the list filter ``external_id=<system>:<id>``, one lookup on the unique index on
+  ``(object_type, system, external_id)``.
+
+Exports show them as ``system:id; system2:id2`` (the column kind ``pairs`` of
+app/services/exports.py). Written only by imports for now (app/services/imports/rows.py ``record_external``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Label, select
+
+from app.core import json_agg
+from app.models import ExternalId
+
+ObjectType = Literal["enterprise", "hazard", "inspection"]
+COLUMN = "external_ids_json"
+# A system as an import's header names it (``external_ids.<system>``), then ``:`` and the id.
+FILTER_PATTERN = r"^[A-Za-z0-9_.-]{1,32}:.{1,100}$"
+FILTER_DESCRIPTION = (
+    "`<system>:<id>`: the record another system knows by this id (its `external_ids`)"
+)
+
+
+def gathered(object_type: ObjectType, object_id: ColumnElement[Any]) -> Label[str]:
+    """The record's external ids as a JSON object (text), labelled ``external_ids_json``;
+    ``object_id`` is the record's id column (correlated) or a value."""
+    return (
+        select(json_agg.json_pairs(ExternalId.system, ExternalId.external_id))
+        .where(ExternalId.object_type == object_type, ExternalId.object_id == object_id)
+        .correlate_except(ExternalId)
+        .scalar_subquery()
+        .label(COLUMN)
+    )
+
+
+def out(text: str | None) -> dict[str, str]:
+    """``external_ids`` of a representation: by system, ``{}`` when none."""
+    return json_agg.parse_object(text)
+
+
+def named(
+    object_type: ObjectType, object_id: ColumnElement[Any], value: str
+) -> ColumnElement[bool]:
+    """The records another system knows by ``<system>:<id>`` (at most one, the ids being unique
+    per system)."""
+    system, _, external_id = value.partition(":")
+    return object_id.in_(
+        select(ExternalId.object_id).where(
+            ExternalId.object_type == object_type,
+            ExternalId.system == system,
+            ExternalId.external_id == external_id,
+        )
+    )
