@@ -477,3 +477,26 @@ async def test_a_code_another_writer_takes_meanwhile_is_found_and_nothing_is_los
             ).all()
         )
     assert names == {"并发公司0", "并发公司1", "并发公司2"}
+
+
+async def test_a_second_id_of_one_system_is_an_error_on_its_row(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    """An enterprise has one id per system: a file giving it another is that row's error, and
+    the job goes on (valid_rows) with the rest."""
+    head = HEAD + ",external_ids.city"
+    first = ("\r\n".join([head, _row(61, "甲公司") + ",C-1"]) + "\r\n").encode("gb18030")
+    job = await _upload(client, world, "county_officer", first, "a.csv")
+    assert (await _run(app, client, world, "county_officer", job))["rows"]["created"] == 1
+    again = "\r\n".join([head, _row(61, "甲公司") + ",C-2", _row(62, "乙公司") + ",C-3"])
+    job = await _upload(
+        client,
+        world,
+        "county_officer",
+        (again + "\r\n").encode("gb18030"),
+        "b.csv",
+        mode="valid_rows",
+    )
+    out = await _run(app, client, world, "county_officer", job)
+    assert out["status"] == "succeeded", out
+    assert out["rows"]["created"] == 1 and out["rows"]["failed"] == 1, out["rows"]
+    assert out["errors"][0]["code"] == "external_id_conflict"
+    assert out["errors"][0]["column"] == "external_ids.city"

@@ -418,6 +418,29 @@ async def find_external(
 async def record_external(
     session: AsyncSession, object_type: str, object_id: str, external: dict[str, str]
 ) -> None:
+    """Records the row's ids of the object; an object has one id per system, so a different
+    id for a system it already has one of is an error on the row (never a constraint failure
+    that would end the job)."""
+    if not external:
+        return
+    held = dict(
+        (
+            await session.execute(
+                select(ExternalId.system, ExternalId.external_id).where(
+                    ExternalId.object_type == object_type, ExternalId.object_id == object_id
+                )
+            )
+        ).all()
+    )
+    for system, value in external.items():
+        if held.get(system, value) != value:
+            raise RowError(
+                f"external_ids.{system}",
+                code="external_id_conflict",
+                zh=f"该记录在系统 {system} 中已有另一外部编号 {held[system]}",
+                en=f"The record already has another id in {system}: {held[system]}",
+            )
+    external = {s: e for s, e in external.items() if s not in held}
     for system, value in external.items():
         session.add(
             ExternalId(
