@@ -8,6 +8,7 @@ from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, sort_values
+from app.services.external_ids import FILTER_DESCRIPTION, FILTER_PATTERN
 
 # Texts are stripped before they are checked, so a required text must hold a visible character:
 # the schema says so, or a client's "   " would be valid by the schema and refused by the server.
@@ -167,4 +168,11 @@ ExternalIds = Annotated[
         "(`external_ids.<system>` columns); the lists filter on `external_id=<system>:<id>`",
         examples=[{"city": "C-1"}],
     ),
+]
+
+
+# ``external_id=<system>:<id>`` on the lists of enterprises, hazards and inspections
+ExternalIdFilter = Annotated[
+    str | None,
+    Query(max_length=133, pattern=FILTER_PATTERN, description=FILTER_DESCRIPTION),
 ]

@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
-from app.schemas.common import ListParams, any_of, list_params_for
+from app.schemas.common import ExternalIdFilter, ListParams, any_of, list_params_for
 from app.schemas.enterprises import (
     EnterpriseCreate,
     EnterpriseDetail,
@@ -25,7 +25,6 @@ from app.schemas.enterprises import (
 )
 from app.schemas.org_units import SectorCode
 from app.services import enterprises as service
-from app.services import external_ids
 
 router = APIRouter(tags=["enterprises"], route_class=ApiRoute)
 EnterpriseId = Annotated[str, Path(max_length=64)]
@@ -42,14 +41,7 @@ async def enterprise_filters(
         bool | None,
         Query(description="true: on the blacklist now (a current entry); false: not on it"),
     ] = None,
-    external_id: Annotated[
-        str | None,
-        Query(
-            max_length=133,
-            pattern=external_ids.FILTER_PATTERN,
-            description=external_ids.FILTER_DESCRIPTION,
-        ),
-    ] = None,
+    external_id: ExternalIdFilter = None,
 ) -> dict[str, Any]:
     """The enterprise list's filters, shared with the enterprise statistics (the same rows)."""
     return {

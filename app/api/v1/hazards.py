@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
-from app.schemas.common import ListParams, any_of, list_params_for
+from app.schemas.common import ExternalIdFilter, ListParams, any_of, list_params_for
 from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.hazards import (
     Escalation,
@@ -32,7 +32,6 @@ from app.schemas.hazards import (
     Transition,
 )
 from app.schemas.org_units import SectorCode
-from app.services import external_ids
 from app.services.hazards import service
 from app.services.hazards.queries import HazardFilters
 from app.services.hazards.statistics import GROUPS, hazard_statistics
@@ -87,14 +86,7 @@ async def hazard_filters(
     risk_level: any_of(
         HazardRiskLevel, "The level the hazard's risk point has now; `none`: names no point"
     ) = None,
-    external_id: Annotated[
-        str | None,
-        Query(
-            max_length=133,
-            pattern=external_ids.FILTER_PATTERN,
-            description=external_ids.FILTER_DESCRIPTION,
-        ),
-    ] = None,
+    external_id: ExternalIdFilter = None,
 ) -> HazardFilters:
     return HazardFilters(
         status=_tuple(status),

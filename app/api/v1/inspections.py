@@ -15,7 +15,7 @@ from app.auth.permissions import Permission
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
-from app.schemas.common import ListParams, any_of, list_params_for
+from app.schemas.common import ExternalIdFilter, ListParams, any_of, list_params_for
 from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.inspections import (
     DecisionKind,
@@ -29,7 +29,6 @@ from app.schemas.inspections import (
     Transition,
 )
 from app.schemas.org_units import SectorCode
-from app.services import external_ids
 from app.services.inspections import service
 from app.services.inspections.queries import InspectionFilters
 
@@ -61,14 +60,7 @@ async def inspection_filters(
     decision: any_of(DecisionKind, "Any of these decisions in the outcome") = None,
     campaign: Annotated[str | None, Query(max_length=200)] = None,
     draw_id: Annotated[str | None, Query(max_length=64)] = None,
-    external_id: Annotated[
-        str | None,
-        Query(
-            max_length=133,
-            pattern=external_ids.FILTER_PATTERN,
-            description=external_ids.FILTER_DESCRIPTION,
-        ),
-    ] = None,
+    external_id: ExternalIdFilter = None,
 ) -> InspectionFilters:
     """The filters of the list, shared by the enforcement figures so their numbers agree."""
     return InspectionFilters(
