@@ -46,6 +46,7 @@ from app.services.imports.rows import (
     app_error,
     find_external,
     record_external,
+    unit_by_ref,
 )
 from app.services.inspections import service as inspection_service
 from app.services.inspections.service import INSPECTOR_ROLES, _event
@@ -145,30 +146,6 @@ async def _people(ctx: RowContext, text: str) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-async def _unit(ctx: RowContext, ref: Any) -> str:
-    text = str(ref).strip()
-    county = ctx.p.unit.county_code if ctx.p.unit else "-"
-    found = (
-        (
-            await ctx.session.execute(
-                select(OrgUnit.id)
-                .where(or_(OrgUnit.id == text, OrgUnit.name == text), OrgUnit.county_code == county)
-                .limit(2)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if len(found) != 1:
-        raise RowError(
-            "conducting_unit",
-            code="unknown_org_unit",
-            zh=f"本县没有唯一的单位“{text}”（按名称或编号）",
-            en=f"No single unit {text} in the county (by name or id)",
-        )
-    return found[0]
-
-
 def _outcome(v: dict[str, Any]) -> dict[str, Any]:
     decision: dict[str, Any] = {"kind": v.get("decision") or "no_issue"}
     if v.get("deadline") is not None:
@@ -211,7 +188,18 @@ async def _create(ctx: RowContext, v: dict[str, Any], external: dict[str, str]) 
             zh="导入人须是所列检查人员之一（谁检查、谁负责）",
             en="The importer must be one of the listed inspectors",
         )
-    unit = await _unit(ctx, v["conducting_unit"]) if v.get("conducting_unit") else None
+    unit = (
+        (
+            await unit_by_ref(
+                ctx,
+                v["conducting_unit"],
+                "conducting_unit",
+                OrgUnit.county_code == (ctx.p.unit.county_code if ctx.p.unit else "-"),
+            )
+        ).id
+        if v.get("conducting_unit")
+        else None
+    )
     body = InspectionCreate.model_validate(
         {
             "kind": kind,

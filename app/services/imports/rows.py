@@ -291,6 +291,29 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+async def unit_by_ref(ctx: RowContext, ref: Any, field: str, where: Any) -> OrgUnit:
+    """The one org unit a cell names by name or id among the units ``where`` admits (the
+    caller's visible units, or the county's), or the row's ``unknown_org_unit`` error."""
+    text = str(ref).strip()
+    found = (
+        (
+            await ctx.session.execute(
+                select(OrgUnit).where(or_(OrgUnit.id == text, OrgUnit.name == text), where).limit(2)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) != 1:
+        raise RowError(
+            field,
+            code="unknown_org_unit",
+            zh=f"本县没有唯一的单位“{text}”（按名称或编号）",
+            en=f"No single unit {text} in the county (by name or id)",
+        )
+    return found[0]
+
+
 # ---- hazards ------------------------------------------------------------------------------
 
 _HAZARD_TEXT = ("title", "description", "location")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.auth.deps import ensure
 from app.auth.permissions import Permission
@@ -23,7 +23,13 @@ from app.core.errors import AppError
 from app.models import OrgUnit
 from app.schemas.org_units import OrgUnitCreate, OrgUnitUpdate
 from app.services import org_units as unit_service
-from app.services.imports.rows import RowContext, RowError, _validation, app_error
+from app.services.imports.rows import (
+    RowContext,
+    RowError,
+    _validation,
+    app_error,
+    unit_by_ref,
+)
 
 _FIELDS = {"parent_id": "parent"}
 
@@ -75,29 +81,6 @@ async def unit_row(ctx: RowContext, v: dict[str, Any], row: int, external: dict[
         raise app_error(exc, _FIELDS) from None
 
 
-async def _parent_of(ctx: RowContext, ref: Any) -> str:
-    text = str(ref).strip()
-    found = (
-        (
-            await ctx.session.execute(
-                select(OrgUnit.id)
-                .where(or_(OrgUnit.id == text, OrgUnit.name == text), visible_org_units(ctx.p))
-                .limit(2)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if len(found) != 1:
-        raise RowError(
-            "parent",
-            code="unknown_org_unit",
-            zh=f"本县没有唯一的单位“{text}”（按名称或编号）",
-            en=f"No single unit {text} in the county (by name or id)",
-        )
-    return found[0]
-
-
 async def _create(ctx: RowContext, v: dict[str, Any]) -> str:
     body = {
         "kind": v.get("kind"),
@@ -107,7 +90,9 @@ async def _create(ctx: RowContext, v: dict[str, Any]) -> str:
         "sectors": v.get("sectors") or [],
     }
     if v.get("parent"):
-        body["parent_id"] = await _parent_of(ctx, v["parent"])
+        body["parent_id"] = (
+            await unit_by_ref(ctx, v["parent"], "parent", visible_org_units(ctx.p))
+        ).id
     await unit_service.create_unit(ctx.session, ctx.p, OrgUnitCreate.model_validate(body))
     return "created"
 
@@ -127,7 +112,11 @@ async def _update(ctx: RowContext, v: dict[str, Any], unit: OrgUnit) -> str:
             zh="已有单位的类型不能通过导入修改",
             en="An existing unit's kind cannot be changed by an import",
         )
-    if v.get("parent") and await _parent_of(ctx, v["parent"]) != unit.parent_id:
+    if (
+        v.get("parent")
+        and (await unit_by_ref(ctx, v["parent"], "parent", visible_org_units(ctx.p))).id
+        != unit.parent_id
+    ):
         raise RowError(
             "parent",
             code="field_not_writable",

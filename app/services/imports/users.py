@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.auth.deps import ensure
 from app.auth.permissions import Permission
@@ -36,33 +36,11 @@ from app.services.imports.rows import (
     _enterprise_of,
     _validation,
     app_error,
+    unit_by_ref,
 )
 
 _FIELDS = {"org_unit_id": "org_unit", "enterprise_id": "enterprise"}
 _COMPARED = ("display_name", "phone", "role", "enforcement_cert_no")
-
-
-async def _unit_of(ctx: RowContext, ref: Any) -> OrgUnit:
-    text = str(ref).strip()
-    found = (
-        (
-            await ctx.session.execute(
-                select(OrgUnit)
-                .where(or_(OrgUnit.id == text, OrgUnit.name == text), visible_org_units(ctx.p))
-                .limit(2)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if len(found) != 1:
-        raise RowError(
-            "org_unit",
-            code="unknown_org_unit",
-            zh=f"本县没有唯一的单位“{text}”（按名称或编号）",
-            en=f"No single unit {text} in the county (by name or id)",
-        )
-    return found[0]
 
 
 def _outside(zh: str, en: str, field: str | None = None) -> RowError:
@@ -84,7 +62,11 @@ async def user_row(ctx: RowContext, v: dict[str, Any], row: int, external: dict[
             en="The username appears on an earlier row of this file",
         )
     ctx.seen.add(username)
-    unit = await _unit_of(ctx, v["org_unit"]) if v.get("org_unit") else None
+    unit = (
+        await unit_by_ref(ctx, v["org_unit"], "org_unit", visible_org_units(ctx.p))
+        if v.get("org_unit")
+        else None
+    )
     ent = await _enterprise_of(ctx, v["enterprise"]) if v.get("enterprise") else None
     p = ctx.p
     if unit is not None and not p.is_admin and unit.id != (p.unit.id if p.unit else None):
