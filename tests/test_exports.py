@@ -359,3 +359,211 @@ async def test_a_job_whose_caller_was_deactivated_fails(client, world, app, sett
 
         job = await s.get(ExportJob, r.json()["id"])
         assert job is not None and job.status == "failed" and job.file_key is None
+
+
+# ---- export jobs: their life, cancellation, retention, connections ---------------------------
+
+
+async def _export_job(client, world, app, actor: str = "town_a_officer", fmt: str = "csv") -> str:  # type: ignore[no-untyped-def]
+    await some_hazards(client, world)
+    app.state.settings.export_job_threshold_rows = 1
+    try:
+        r = await client.get(f"/api/v1/hazards?format={fmt}", headers=world.h(actor))
+    finally:
+        app.state.settings.export_job_threshold_rows = 100_000
+    assert r.status_code == 202, r.text
+    return str(r.json()["id"])
+
+
+def _stored(settings, export_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    folder = settings.data_dir / "files" / "exports"
+    return sorted(p.name for p in folder.glob(f"{export_id}.*")) if folder.exists() else []
+
+
+async def test_a_queued_export_is_cancelled_and_never_built(client, world, app, settings) -> None:  # type: ignore[no-untyped-def]
+    export_id = await _export_job(client, world, app)
+    other = await client.post(f"/api/v1/exports/{export_id}/cancel", headers=world.h("admin"))
+    assert other.status_code == 404, "only its creator may cancel it"
+    r = await client.post(f"/api/v1/exports/{export_id}/cancel", headers=world.h("town_a_officer"))
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "cancelled" and r.json()["download_url"] is None
+    await run_jobs(app.state.sessionmaker, settings, "t-export-cancel")
+    got = await client.get(f"/api/v1/exports/{export_id}", headers=world.h("town_a_officer"))
+    assert got.json()["status"] == "cancelled" and got.json()["rows"] is None
+    assert _stored(settings, export_id) == []
+    f = await client.get(f"/api/v1/exports/{export_id}/file", headers=world.h("town_a_officer"))
+    assert f.status_code == 409 and f.json()["code"] == "export_not_ready"
+    again = await client.post(
+        f"/api/v1/exports/{export_id}/cancel", headers=world.h("town_a_officer")
+    )
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+
+
+async def test_a_running_export_stops_at_its_next_page(  # type: ignore[no-untyped-def]
+    client, world, app, settings, monkeypatch
+) -> None:
+    from app.services import export_jobs, exports
+
+    export_id = await _export_job(client, world, app)
+    monkeypatch.setattr(exports, "PAGE_ROWS", 1)
+    real = export_jobs._stop_if_cancelled
+    seen: list[str] = []
+
+    def cancelling(session, eid):  # type: ignore[no-untyped-def]
+        check = real(session, eid)
+
+        async def first_cancel_then_check() -> None:
+            if not seen:
+                got = await client.get(f"/api/v1/exports/{eid}", headers=world.h("town_a_officer"))
+                seen.append(got.json()["status"])
+                r = await client.post(
+                    f"/api/v1/exports/{eid}/cancel", headers=world.h("town_a_officer")
+                )
+                assert r.status_code == 202, r.text
+            await check()
+
+        return first_cancel_then_check
+
+    monkeypatch.setattr(export_jobs, "_stop_if_cancelled", cancelling)
+    await run_jobs(app.state.sessionmaker, settings, "t-export-stop")
+    assert seen == ["running"], "a job a worker holds shows running"
+    got = (
+        await client.get(f"/api/v1/exports/{export_id}", headers=world.h("town_a_officer"))
+    ).json()
+    assert got["status"] == "cancelled" and got["rows"] is None
+    assert _stored(settings, export_id) == []
+
+
+async def test_a_cancel_that_lands_while_the_file_is_stored_wins(  # type: ignore[no-untyped-def]
+    client, world, app, settings, monkeypatch
+) -> None:
+    from app.services import exports
+
+    export_id = await _export_job(client, world, app)
+    real = exports.build_csv_file
+
+    async def built_then_cancelled(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await real(*args, **kwargs)
+        r = await client.post(
+            f"/api/v1/exports/{export_id}/cancel", headers=world.h("town_a_officer")
+        )
+        assert r.status_code == 202, r.text
+        return result
+
+    monkeypatch.setattr(exports, "build_csv_file", built_then_cancelled)
+    await run_jobs(app.state.sessionmaker, settings, "t-export-late-cancel")
+    got = (
+        await client.get(f"/api/v1/exports/{export_id}", headers=world.h("town_a_officer"))
+    ).json()
+    assert got["status"] == "cancelled"
+    assert _stored(settings, export_id) == [], "the file built for a cancelled export is deleted"
+
+
+async def test_a_built_file_expires_after_its_retention(client, world, app, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.models import ExportJob
+    from app.services.jobs import housekeeping
+
+    export_id = await _export_job(client, world, app, fmt="xlsx")
+    await run_jobs(app.state.sessionmaker, settings, "t-export-expiry")
+    done = (
+        await client.get(f"/api/v1/exports/{export_id}", headers=world.h("town_a_officer"))
+    ).json()
+    assert done["status"] == "succeeded"
+    finished = datetime.fromisoformat(done["finished_at"])
+    assert datetime.fromisoformat(done["expires_at"]) - finished == timedelta(hours=72)
+    assert _stored(settings, export_id) == [f"{export_id}.xlsx"]
+
+    async with app.state.sessionmaker() as s:
+        result = await housekeeping(s, settings)
+        await s.commit()
+    assert result["exports_expired"] == 0, "within its retention the file is kept"
+    async with app.state.sessionmaker() as s:
+        await s.execute(
+            update(ExportJob)
+            .where(ExportJob.id == export_id)
+            .values(finished_at=finished - timedelta(hours=73))
+        )
+        await s.commit()
+    for _ in range(2):  # marked expired, then its file deleted by the next run
+        async with app.state.sessionmaker() as s:
+            await housekeeping(s, settings)
+            await s.commit()
+    got = (
+        await client.get(f"/api/v1/exports/{export_id}", headers=world.h("town_a_officer"))
+    ).json()
+    assert got["status"] == "expired" and got["download_url"] is None and got["expires_at"] is None
+    assert _stored(settings, export_id) == []
+    f = await client.get(f"/api/v1/exports/{export_id}/file", headers=world.h("town_a_officer"))
+    assert f.status_code == 410 and f.json()["code"] == "export_expired"
+    assert f.headers["content-type"].startswith("application/problem+json")
+    late = await client.post(
+        f"/api/v1/exports/{export_id}/cancel", headers=world.h("town_a_officer")
+    )
+    assert late.status_code == 409
+
+
+async def test_an_export_the_queue_gave_up_is_failed(client, world, app, settings) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select, update
+
+    from app.models import ExportJob, Job
+    from app.services.jobs import housekeeping
+
+    export_id = await _export_job(client, world, app)
+    async with app.state.sessionmaker() as s:
+        job_id = (
+            await s.execute(select(ExportJob.job_id).where(ExportJob.id == export_id))
+        ).scalar_one()
+        await s.execute(update(Job).where(Job.id == job_id).values(status="dead"))
+        await s.commit()
+    got = (
+        await client.get(f"/api/v1/exports/{export_id}", headers=world.h("town_a_officer"))
+    ).json()
+    assert got["status"] == "failed", "seen as failed at once"
+    async with app.state.sessionmaker() as s:
+        assert (await housekeeping(s, settings))["exports_failed"] == 1
+        await s.commit()
+    async with app.state.sessionmaker() as s:
+        job = await s.get(ExportJob, export_id)
+        assert job is not None and job.status == "failed" and job.error
+    cancel = await client.post(
+        f"/api/v1/exports/{export_id}/cancel", headers=world.h("town_a_officer")
+    )
+    assert cancel.status_code == 409
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "job"])
+async def test_an_export_request_holds_one_connection_at_a_time(  # type: ignore[no-untyped-def]
+    client, world, app, monkeypatch, fmt
+) -> None:
+    """The caller is resolved on the request's session; the export's pages (or the export job's
+    write) never take a second pooled connection beside it."""
+    from sqlalchemy import event
+
+    from app.services import exports
+
+    await some_hazards(client, world)
+    monkeypatch.setattr(exports, "PAGE_ROWS", 2)  # several pages
+    app.state.principal_cache.clear()  # the caller is read from the database
+    if fmt == "job":
+        monkeypatch.setattr(app.state.settings, "export_job_threshold_rows", 1)
+    pool = app.state.engine.sync_engine.pool
+    peak = 0
+
+    def checkout(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        nonlocal peak
+        peak = max(peak, pool.checkedout())
+
+    event.listen(pool, "checkout", checkout)
+    try:
+        r = await client.get(
+            f"/api/v1/hazards?format={'csv' if fmt == 'job' else fmt}",
+            headers=world.h("town_a_officer"),
+        )
+    finally:
+        event.remove(pool, "checkout", checkout)
+    assert r.status_code == (202 if fmt == "job" else 200), r.text
+    assert peak == 1

@@ -105,6 +105,7 @@ async def _resolve(session: AsyncSession, claims: dict[str, Any]) -> Principal |
             display_name=row.display_name,
             enterprise_name=row.enterprise_name,
             enterprise_region_code=row.enterprise_region_code,
+            credential_version=int(cv),
         )
     crow = (
         await session.execute(
@@ -128,6 +129,7 @@ async def _resolve(session: AsyncSession, claims: dict[str, Any]) -> Principal |
         permissions=frozenset(Permission(p) for p in crow.permissions),
         unit=_unit_info(crow),
         display_name=crow.name,
+        credential_version=int(cv),
     )
 
 

@@ -45,6 +45,10 @@ class Principal:
     # An enterprise user's enterprise, read with the caller (for /me and the catalogue's county).
     enterprise_name: str | None = None
     enterprise_region_code: str | None = None
+    # The credential version the caller was resolved at (a token's ``cv``): a background job
+    # made for it (an import, an export) runs only while the caller is still at this version.
+    # 0 for callers not resolved from a credential (the public, the system).
+    credential_version: int = 0
     # Computed once: a principal keys the per-case memo of allowed actions for every row of a
     # page (app/services/lifecycle.py, Machine.allowed_actions), and a dataclass hashes all its fields each time.
     _hash: int = field(init=False, repr=False, compare=False, default=0)

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Exports (issue 16): a list export of more rows than this answers 202 with an export job
     # (built by the jobs worker into storage) instead of the file itself.
     export_job_threshold_rows: int = Field(default=100_000, ge=1)
+    # A built export job's file is kept this long, then housekeeping deletes it (``expired``).
+    export_retention_hours: int = Field(default=72, ge=1, le=24 * 365)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     # The public list of disclosed major hazards (issue 11): requests per client address and

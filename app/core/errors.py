@@ -73,6 +73,12 @@ class Conflict(AppError):
     status, code, title_zh, title_en = 409, "conflict", "资源冲突", "Conflict"
 
 
+class Gone(AppError):
+    """What was there is deleted for good (an export's file after its retention)."""
+
+    status, code, title_zh, title_en = 410, "gone", "资源已不存在", "Gone"
+
+
 class PreconditionFailed(AppError):
     status, code = 412, "precondition_failed"
     title_zh, title_en = "资源已被修改，请刷新后重试", "Precondition failed"

@@ -65,6 +65,9 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("invalid_transition", 409, "当前状态不允许此操作", "Action not allowed now"),
     # issue 16: the file of an export job that is not built (yet, or at all)
     ProblemCode("export_not_ready", 409, "导出文件尚未生成", "The export file is not ready"),
+    # issue 16: an export job's file deleted after ANJIAN_EXPORT_RETENTION_HOURS
+    ProblemCode("export_expired", 410, "导出文件已过期删除", "The export file has expired"),
+    ProblemCode("gone", 410, "资源已不存在", "Gone"),
     ProblemCode("duplicate_username", 409, "用户名已存在", "Username already taken"),
     ProblemCode("duplicate_region_code", 409, "区划代码已被使用", "Region code already taken"),
     ProblemCode(

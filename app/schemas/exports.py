@@ -12,7 +12,7 @@ from app.schemas.common import ResponseModel
 ExportFormat = Literal["json", "csv", "xlsx"]
 ExportLang = Literal["zh", "en"]
 ExportList = Literal["enterprises", "hazards", "inspections", "tasks", "reports", "users"]
-ExportStatus = Literal["queued", "succeeded", "failed"]
+ExportStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "expired"]
 
 
 class ExportJobOut(ResponseModel):
@@ -23,8 +23,10 @@ class ExportJobOut(ResponseModel):
     format: Literal["csv", "xlsx"]
     lang: ExportLang
     status: ExportStatus = Field(
-        description="`queued` until the worker has built the file; `failed` when it could not "
-        "(the caller was deactivated or its role changed, or the job ran out of attempts)"
+        description="`queued` until a worker takes it, `running` while it builds the file, "
+        "`succeeded` once built; `failed` when it could not be (the caller was deactivated or "
+        "its role changed, or the job ran out of attempts); `cancelled` (`POST …/cancel`); "
+        "`expired` once the file was deleted after `ANJIAN_EXPORT_RETENTION_HOURS` (72)"
     )
     rows: int | None = Field(description="Rows in the file, once built")
     file_name: str
@@ -34,3 +36,6 @@ class ExportJobOut(ResponseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="When the built file will be deleted (`succeeded` only); download it before"
+    )

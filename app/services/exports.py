@@ -9,7 +9,9 @@ The machinery only; each list's columns and how its pages are fetched are in
   ``limit``, ``cursor`` and ``include_total`` do not apply (an export is the whole list).
 - Each page is read in a read session of its own, closed before the page is written out: no
   connection is held while a slow client takes the bytes (the pages are separate snapshots,
-  as when a client pages through the JSON list itself).
+  as when a client pages through the JSON list itself). The route releases its own session
+  first, so a request never holds two connections. An export job reads every page in the
+  job's own session (``same_reader``).
 - CSV is streamed as it is fetched: UTF-8 with a BOM (so Excel opens it), ``\\r\\n`` line
   ends. XLSX is written by xlsxwriter in ``constant_memory`` mode, page by page in a worker
   thread (the per-process ``spreadsheet_limiter`` bounds how many at once), to a temporary
@@ -32,6 +34,7 @@ import io
 import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -98,12 +101,21 @@ Fetch = Callable[[Any, ListParams], Awaitable[Page]]
 @dataclass
 class Source:
     """Where the pages come from: ``fetch`` with a reader opened by ``open_reader`` (a fresh
-    read session per page, or the job's session), sorted by ``sort``."""
+    read session per page, or the job's session), sorted by ``sort``; ``between`` is awaited
+    before each page after the first (an export job's check that it was not cancelled: it
+    raises to stop)."""
 
     fetch: Fetch
     sort: str | None
     open_reader: Callable[[], Any]
+    between: Callable[[], Awaitable[None]] | None = None
     first: Page | None = field(default=None)
+
+
+@asynccontextmanager
+async def same_reader(session: Any) -> AsyncIterator[Any]:
+    """``session`` as the reader of every page (it is not closed after each)."""
+    yield session
 
 
 def wanted_format(format: Format | None, accept: str) -> Format:
@@ -264,6 +276,8 @@ async def pages(source: Source) -> AsyncIterator[Page]:
         yield page
         if page.next_cursor is None or not page.items:
             return
+        if source.between is not None:
+            await source.between()
         page = await _fetch(source, page.next_cursor)
 
 

@@ -92,7 +92,9 @@ async def list_enterprises(
     `unknown_parameter`, `repeated_parameter`.
     """
     if (fmt := wanted(request, format)) != "json":
-        return await export_response(request, "enterprises", p, filters, params.sort, fmt, lang)
+        return await export_response(
+            request, session, "enterprises", p, filters, params.sort, fmt, lang
+        )
     return await render_list(request, session, p, params, filters)
 
 

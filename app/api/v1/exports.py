@@ -7,7 +7,10 @@ list, read page after page on the list's keyset cursor). Up to
 ``ANJIAN_EXPORT_JOB_THRESHOLD_ROWS`` rows (100,000) the file is the answer: CSV streamed as
 it is read (a page is fetched in a read session of its own, then sent, then the next: no
 connection is held while the client reads), XLSX built page by page by a worker thread into a
-temporary file, then streamed (unlinked once open, so it never outlives the answer). Beyond it the answer is 202 with an export job.
+temporary file, then streamed (unlinked once open, so it never outlives the answer). Beyond it
+the answer is 202 with an export job. The request's own session is released before the first
+page is read (it may hold the connection that resolved the caller): a request holds one pooled
+connection at a time, never two.
 """
 
 from __future__ import annotations
@@ -26,9 +29,8 @@ from app.api.v1.risk_lists import spreadsheet_limiter
 from app.auth.deps import Requires
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.tokens import read_token
 from app.core.db import SessionDep
-from app.core.errors import Conflict
+from app.core.errors import Conflict, Gone
 from app.core.http import json_response
 from app.core.i18n import wants_english
 from app.models import ExportJob
@@ -91,7 +93,7 @@ def wanted(request: Request, format: str | None) -> str:
     return exports.wanted_format(format, request.headers.get("accept", ""))  # type: ignore[arg-type]
 
 
-def _job_out(job: ExportJob, status: str) -> dict[str, Any]:
+def _job_out(job: ExportJob, status: str, settings: Any) -> dict[str, Any]:
     ready = status == "succeeded"
     return ExportJobOut(
         id=job.id,
@@ -105,11 +107,13 @@ def _job_out(job: ExportJob, status: str) -> dict[str, Any]:
         error=job.error,
         created_at=job.created_at,
         finished_at=job.finished_at,
+        expires_at=export_jobs.expires_at(job, settings),
     ).model_dump(mode="json")
 
 
 async def export_response(
     request: Request,
+    session: AsyncSession,
     name: str,
     p: Principal,
     filters: Any,
@@ -118,7 +122,9 @@ async def export_response(
     lang: str | None,
 ) -> Response:
     """The list ``name`` as a CSV or XLSX answer, or 202 with an export job when it is larger
-    than the threshold (the first page, read with the total, decides)."""
+    than the threshold (the first page, read with the total, decides). ``session`` is the
+    request's: released first, each page then has a read session of its own."""
+    await session.close()
     entry = LISTS[name]
     state = request.app.state
     settings = state.settings
@@ -176,9 +182,9 @@ async def _enqueue(
     lang: str,
     english: bool,
 ) -> Response:
+    """The export job, in a write session of its own (the request's read session was released
+    before the first page was read)."""
     settings = request.app.state.settings
-    _, token = request.headers.get("authorization", "").partition(" ")[::2]
-    claims = read_token(settings, token.strip()) or {}
     file_name, ascii_name = exports.file_name(LISTS[name].spec, fmt, settings.timezone)
     session: AsyncSession
     async with request.app.state.sessionmaker() as session:
@@ -191,17 +197,18 @@ async def _enqueue(
             sort=sort,
             principal_kind=p.kind,
             principal_id=p.id,
-            principal_cv=int(claims.get("cv", 0)),  # type: ignore[call-overload]
+            principal_cv=p.credential_version,
             status="queued",
             file_name=file_name,
             ascii_file_name=ascii_name,
         )
         session.add(job)
         await session.flush()
+        job.file_key = export_jobs.file_key(job.id, fmt)
         job.job_id = await enqueue(session, export_jobs.KIND, {"export_id": job.id})
         await session.commit()
     return json_response(
-        _job_out(job, "queued"), status_code=202, location=f"/api/v1/exports/{job.id}"
+        _job_out(job, "queued", settings), status_code=202, location=f"/api/v1/exports/{job.id}"
     )
 
 
@@ -211,16 +218,38 @@ async def _enqueue(
     response_model=ExportJobOut,
     summary="Get an export job",
 )
-async def get_export(session: SessionDep, p: Caller, export_id: ExportId) -> Response:
+async def get_export(
+    request: Request, session: SessionDep, p: Caller, export_id: ExportId
+) -> Response:
     """An export built in the background (a list export of more rows than
-    `ANJIAN_EXPORT_JOB_THRESHOLD_ROWS`): `status` (`queued`, `succeeded`, `failed`), `rows`,
-    and `download_url` once built.
+    `ANJIAN_EXPORT_JOB_THRESHOLD_ROWS`): `status` (`queued`, `running`, `succeeded`, `failed`,
+    `cancelled`, `expired`), `rows`, `download_url` once built and `expires_at`, when the file
+    will be deleted (`ANJIAN_EXPORT_RETENTION_HOURS` after it was built, 72 by default).
 
     Who: only the caller who asked for it. Errors: 404 `not_found` (no such export, or another
     caller's)."""
-    job = await export_jobs.get_own(session, p, export_id)
-    status = await export_jobs.effective_status(session, job, job.job_id)
-    return json_response(_job_out(job, status))
+    job, status = await export_jobs.get_own(session, p, export_id)
+    return json_response(_job_out(job, status, request.app.state.settings))
+
+
+@router.post(
+    "/exports/{export_id}/cancel",
+    operation_id="cancel_export",
+    response_model=ExportJobOut,
+    status_code=202,
+    responses={409: {"description": "`invalid_transition`: the export has finished"}},
+    summary="Cancel an export job",
+)
+async def cancel_export(
+    request: Request, session: SessionDep, p: Caller, export_id: ExportId
+) -> Response:
+    """A `queued` or `running` export is `cancelled` at once: a worker building it stops at its
+    next page and keeps no file.
+
+    Who: only the caller who asked for it. Errors: 404 `not_found`; 409 `invalid_transition`
+    (already `succeeded`, `failed`, `cancelled` or `expired`)."""
+    job, status = await export_jobs.cancel(session, p, export_id)
+    return json_response(_job_out(job, status, request.app.state.settings), status_code=202)
 
 
 @router.get(
@@ -231,7 +260,8 @@ async def get_export(session: SessionDep, p: Caller, export_id: ExportId) -> Res
             "description": "The file, an attachment",
             "content": {exports.CSV: {"schema": {"type": "string"}}, exports.XLSX: _FILE},
         },
-        409: {"description": "`export_not_ready`: the job is still queued, or failed"},
+        409: {"description": "`export_not_ready`: the job is queued or running, or failed"},
+        410: {"description": "`export_expired`: the file was deleted after its retention"},
     },
     summary="Download an export job's file",
 )
@@ -241,9 +271,16 @@ async def get_export_file(
     """The file of a built export job (CSV or XLSX, as asked), named as the list's export is.
 
     Who: only the caller who asked for it. Errors: 404 `not_found`; 409 `export_not_ready`
-    (still `queued`, or `failed`)."""
-    job = await export_jobs.get_own(session, p, export_id)
-    if job.status != "succeeded" or job.file_key is None:
+    (`queued`, `running`, `failed` or `cancelled`); 410 `export_expired` (the file was deleted
+    after `ANJIAN_EXPORT_RETENTION_HOURS`: ask for the export again)."""
+    job, status = await export_jobs.get_own(session, p, export_id)
+    if status == "expired":
+        raise Gone(
+            "导出文件已过保存期限并删除，请重新导出",
+            "The export file was deleted after its retention period; export the list again",
+            code="export_expired",
+        )
+    if status != "succeeded" or job.file_key is None:
         raise Conflict(
             "导出文件尚未生成，请稍后查询导出任务状态",
             "The export file is not built yet (or the export failed); see the export job",

@@ -153,7 +153,9 @@ async def list_hazards(
     `repeated_parameter`.
     """
     if (fmt := wanted(request, format)) != "json":
-        return await export_response(request, "hazards", p, filters, params.sort, fmt, lang)
+        return await export_response(
+            request, session, "hazards", p, filters, params.sort, fmt, lang
+        )
     return await render_list(request, session, p, params, filters)
 
 

@@ -120,7 +120,9 @@ async def list_inspections(
     `repeated_parameter`.
     """
     if (fmt := wanted(request, format)) != "json":
-        return await export_response(request, "inspections", p, filters, params.sort, fmt, lang)
+        return await export_response(
+            request, session, "inspections", p, filters, params.sort, fmt, lang
+        )
     settings = request.app.state.settings
     page = await service.list_inspections(session, p, settings, params, filters)
     en = wants_english(request)

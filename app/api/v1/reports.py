@@ -83,7 +83,9 @@ async def list_reports(
         "q": q,
     }
     if (fmt := wanted(request, format)) != "json":
-        return await export_response(request, "reports", p, filters, params.sort, fmt, lang)
+        return await export_response(
+            request, session, "reports", p, filters, params.sort, fmt, lang
+        )
     page = await service.list_reports(session, p, request.app.state.settings, params, **filters)
     return page_response(ReportPage, service.summaries(page.rows, p, wants_english(request)), page)
 

@@ -334,7 +334,7 @@ async def list_tasks(
         "q": q,
     }
     if (fmt := wanted(request, format)) != "json":
-        return await export_response(request, "tasks", p, filters, params.sort, fmt, lang)
+        return await export_response(request, session, "tasks", p, filters, params.sort, fmt, lang)
     settings = request.app.state.settings
     page, today = await service.list_tasks(session, p, settings, params, **filters)
     en = wants_english(request)

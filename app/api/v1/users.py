@@ -67,7 +67,7 @@ async def list_users(
     """
     filters = {"role": role, "org_unit_id": org_unit_id, "enterprise_id": enterprise_id, "q": q}
     if (fmt := wanted(request, format)) != "json":
-        return await export_response(request, "users", p, filters, params.sort, fmt, lang)
+        return await export_response(request, session, "users", p, filters, params.sort, fmt, lang)
     page, _ = await service.list_users(session, p, params, **filters)
     en = wants_english(request)
     return page_response(UserPage, [service.user_row_out(r, en) for r in page.rows], page)

@@ -30,7 +30,7 @@ from app.core.errors import AppError, Conflict, NotFound, PayloadTooLarge, Valid
 from app.core.ids import new_id
 from app.core.middleware import IMPORT_MAX_BYTES
 from app.core.storage import LocalStorage, Storage
-from app.models import ApiClient, ImportJob, User
+from app.models import ImportJob
 from app.models.base import utcnow
 from app.services import job_queue
 from app.services.imports import bulk, workbooks
@@ -54,15 +54,6 @@ MAX_FILE_BYTES = IMPORT_MAX_BYTES
 MAX_ROWS = 200_000
 JOB_KIND = "import"
 _LIVE: dict[str, dict[str, Any]] = {}  # import id -> {"processed": n, "cancel": bool}
-
-
-async def credential_version(session: AsyncSession, p: Principal) -> int:
-    model = User if p.kind == "user" else ApiClient
-    return int(
-        (
-            await session.execute(select(model.credential_version).where(model.id == p.id))
-        ).scalar_one()
-    )
 
 
 async def create(
@@ -101,7 +92,7 @@ async def create(
         county_code=p.unit.county_code if p.unit else None,
         created_by_kind=p.kind,
         created_by_id=p.id,
-        created_by_cv=await credential_version(session, p),
+        created_by_cv=p.credential_version,
         errors=[],
         created_at=utcnow(),
     )
