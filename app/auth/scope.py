@@ -178,7 +178,7 @@ def accountable_units(p: Principal) -> ColumnElement[bool]:
     if unit is None or not p.is_government:
         return false()
     kinds = OrgUnit.kind.in_(UNIT_KINDS_ACCOUNTABLE)
-    if p.is_admin or unit.kind == "county":
+    if county_wide(p):
         return and_(kinds, OrgUnit.county_code == unit.county_code)
     return and_(kinds, OrgUnit.id == unit.id)
 
@@ -231,7 +231,7 @@ def visible_draws(p: Principal) -> ColumnElement[bool]:
     unit = p.unit
     if unit is None or not p.is_government:
         return false()
-    if p.is_admin or unit.kind == "county":
+    if county_wide(p):
         return Draw.county_code == unit.county_code
     return Draw.conducting_unit_id == unit.id
 
@@ -278,9 +278,17 @@ def visible_risk_points(p: Principal) -> ColumnElement[bool]:
 # ---- task lists and tasks (清单与调度, issue 14) ----
 
 
-def sees_whole_task_lists(p: Principal) -> bool:
-    """Admins and the county office's staff see every issued list of their county whole."""
+def county_wide(p: Principal) -> bool:
+    """Admins and the county office's staff (县安委办): the callers who see and act for their
+    whole county (every issued task list whole, every public report, the audit of who saw a
+    reporter). Experts belong to the county unit but are not staff; enterprise users have no
+    unit. The one statement of this rule: every "the county's staff" check asks it."""
     return p.is_government and (p.is_admin or p.unit.kind == "county")
+
+
+def county_wide_in(p: Principal, county_code: str) -> bool:
+    """``county_wide`` for the county ``county_code`` (a record of another county is not its)."""
+    return county_wide(p) and p.unit.county_code == county_code
 
 
 def _whole_list(p: Principal) -> ColumnElement[bool]:
@@ -290,7 +298,7 @@ def _whole_list(p: Principal) -> ColumnElement[bool]:
     if not p.is_government:
         return false()
     own = TaskList.issuing_unit_id == p.unit.id
-    if not sees_whole_task_lists(p):
+    if not county_wide(p):
         return own
     county = TaskList.county_code == p.unit.county_code
     return or_(own, county if p.is_admin else and_(county, TaskList.status != "draft"))
@@ -338,7 +346,7 @@ def sees_every_part(
         return False
     if p.unit.id in (issuing_unit_id, lead_unit_id):
         return True
-    return sees_whole_task_lists(p) and p.unit.county_code == county_code
+    return county_wide_in(p, county_code)
 
 
 def assignable_units(unit: UnitInfo) -> ColumnElement[bool]:
@@ -364,7 +372,7 @@ def visible_task_report_ids(p: Principal) -> Select[tuple[str]]:
             Task.lead_unit_id == unit,
             Task.split_by_unit_id == unit,
         ]
-        if sees_whole_task_lists(p):
+        if county_wide(p):
             own.append(TaskList.county_code == p.unit.county_code)
     return (
         select(TaskReport.id)
@@ -391,6 +399,6 @@ def visible_reports(p: Principal) -> ColumnElement[bool]:
     if not p.is_government or not p.can(Permission.reports_read):
         return false()
     unit = p.unit
-    if p.is_admin or unit.kind == "county":
+    if county_wide(p):
         return PublicReport.county_code == unit.county_code
     return PublicReport.id.in_(routed_reports(unit.id))

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import visible_reports
+from app.auth.scope import county_wide_in, visible_reports
 from app.core import json_agg
 from app.core.config import Settings
 from app.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
@@ -418,13 +418,7 @@ async def reporter_of(
 
 def may_audit(p: Principal, county_code: str) -> bool:
     """The county's managers and admins read who saw reporters' identities."""
-    return (
-        p.kind == "user"
-        and p.is_government
-        and p.can(Permission.reports_audit)
-        and (p.is_admin or p.unit.kind == "county")
-        and p.unit.county_code == county_code
-    )
+    return p.kind == "user" and p.can(Permission.reports_audit) and county_wide_in(p, county_code)
 
 
 async def access_log(session: AsyncSession, p: Principal, report_id: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
+from app.auth.scope import county_wide_in
 from app.services.lifecycle import Machine, Transition
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -38,12 +39,7 @@ class ReportFacts:
 
 def county_handler(p: Principal, f: ReportFacts) -> bool:
     """The county office's officers and managers, and the county's admins."""
-    return (
-        p.is_government
-        and p.can(Permission.reports_handle)
-        and (p.is_admin or p.unit.kind == "county")
-        and p.unit.county_code == f.county_code
-    )
+    return p.can(Permission.reports_handle) and county_wide_in(p, f.county_code)
 
 
 def handler(p: Principal, f: ReportFacts) -> bool:

@@ -22,6 +22,7 @@ from app.auth.permissions import Permission
 from app.auth.principal import Principal, UnitInfo
 from app.auth.scope import (
     assignable_units,
+    county_wide,
     sees_every_part,
     unit_enterprises,
     visible_task_lists,
@@ -337,7 +338,7 @@ def _part_seen(p: Principal) -> Any:
             Task.lead_unit_id == unit,
             Task.split_by_unit_id == unit,
         ]
-        if p.is_admin or p.unit.kind == "county":
+        if county_wide(p):
             own.append(TaskList.county_code == p.unit.county_code)
     return or_(*own) if own else TaskAssignee.id.is_(None)
 
