@@ -19,6 +19,7 @@ from app.api.v1 import (
     auth,
     blacklist,  # i12-check
     catalogs,
+    changes,  # issue 17, the change feed
     checklists,  # i12-check
     draws,  # issue 12, double-random draws
     enterprise_statistics,
@@ -65,6 +66,7 @@ from app.services.jobs import scheduler_loop
 
 API_ROUTERS = (
     auth.router,
+    changes.router,
     me.router,
     org_units.router,
     users.router,

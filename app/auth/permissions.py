@@ -76,6 +76,8 @@ class Permission(StrEnum):
     reports_audit = "reports:audit"
     # Bulk import (issue 16): officers, managers, admins; machine clients when granted.
     imports_write = "imports:write"
+    # The change feed (issue 17): every role, of the types it reads, in its scope.
+    changes_read = "changes:read"
 
 
 P = Permission
@@ -85,6 +87,7 @@ P = Permission
 # (the unit rule is the service's: app/services/accountability.py).
 # Every person has an inbox (its own notifications only); machine clients have none.
 _READ = {
+    P.changes_read,
     P.risks_read,
     P.tasks_read,
     P.me_read,
@@ -231,4 +234,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.reports_view_reporter: ("查看举报人身份（保密）", "See a reporter's identity"),
     P.reports_audit: ("查看举报人身份查阅记录", "Read who saw reporters' identities"),
     P.imports_write: ("批量导入", "Bulk import"),
+    P.changes_read: ("读取变更流", "Read the change feed"),
 }

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     export_job_threshold_rows: int = Field(default=100_000, ge=1)
     # A built export job's file is kept this long, then housekeeping deletes it (``expired``).
     export_retention_hours: int = Field(default=72, ge=1, le=24 * 365)
+    # The change feed (issue 17) keeps every change at least this long; a cursor older than what
+    # is kept answers 410 ``cursor_expired`` (resynchronise from the lists).
+    changes_retention_days: int = Field(default=30, ge=1, le=3650)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     # The public list of disclosed major hazards (issue 11): requests per client address and

@@ -68,6 +68,13 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     # issue 16: an export job's file deleted after ANJIAN_EXPORT_RETENTION_HOURS
     ProblemCode("export_expired", 410, "导出文件已过期删除", "The export file has expired"),
     ProblemCode("gone", 410, "资源已不存在", "Gone"),
+    # issue 17: a change-feed cursor before what retention keeps
+    ProblemCode(
+        "cursor_expired",
+        410,
+        "变更游标已过保留期限",
+        "The cursor is older than the retained changes",
+    ),
     ProblemCode("duplicate_username", 409, "用户名已存在", "Username already taken"),
     ProblemCode("duplicate_region_code", 409, "区划代码已被使用", "Region code already taken"),
     ProblemCode(

@@ -2,6 +2,7 @@
 
 from app.models.accountability import AccountabilityRecord
 from app.models.base import Base
+from app.models.changes import Change, ChangeHorizon
 from app.models.enterprises import Enterprise
 from app.models.exports import ExportJob
 from app.models.hazards import (
@@ -52,6 +53,8 @@ __all__ = [
     "Attachment",
     "Base",
     "BlacklistEntry",
+    "Change",
+    "ChangeHorizon",
     "Checklist",
     "Draw",
     "Enterprise",

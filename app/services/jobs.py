@@ -27,6 +27,7 @@ from app.models import Hazard, HazardEvent, IdempotencyRecord, Job
 from app.models.base import utcnow
 from app.services import rate_limit, reminders
 from app.services.auth import purge_old_failures
+from app.services.changes import feed as change_feed
 from app.services.hazards.queries import overdue_condition
 from app.services.imports import service as _imports  # noqa: F401 - registers the kind "import"
 from app.services.job_queue import JobContext, Outcome, Worker, enqueue, register, worker_loop
@@ -117,12 +118,14 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
         )
     )
     exported = await export_jobs.housekeeping(session, settings)
+    changes = await change_feed.purge(session, settings)
     return {
         "idempotency_records": idem.rowcount or 0,
         "login_throttles": logins,
         "rate_limits": limits,
         "jobs": jobs.rowcount or 0,
         **exported,
+        "changes": changes,
     }
 
 

@@ -27,6 +27,7 @@ from app.core.ids import new_id
 from app.models import Enterprise, ExternalId
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
+from app.services.changes import record as change_record
 from app.services.imports import rows as row_rules
 from app.services.imports.rows import EnterpriseKey, RowContext, RowError
 
@@ -180,6 +181,9 @@ async def _insert(ctx: RowContext, fresh: list[_New], rows: list[Row], out: list
             await _write(session, Enterprise.__table__, [n.columns for n in fresh])
             if externals:
                 await _write(session, ExternalId.__table__, externals)
+        # Written by Core, unseen by the session's events: their change rows (the feed) are
+        # written at commit with every other change.
+        change_record.note(session, "enterprise", [n.columns["id"] for n in fresh])
         return
     except (IntegrityError, asyncpg.IntegrityConstraintViolationError):
         pass  # another writer took a code or an id: each row again, with its own error

@@ -1,0 +1,1 @@
+"""The change feed (issue 17): ``record`` writes the change rows, ``feed`` reads them."""

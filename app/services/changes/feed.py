@@ -1,0 +1,236 @@
+"""Reading the change feed (issue 17): ``GET /api/v1/changes`` and ``/changes/head``.
+
+Order and completeness. A change row is written in the transaction of its change
+(app/services/changes/record.py). On PostgreSQL transactions commit out of order, so a reader
+that took rows by ``seq`` alone could pass a row whose transaction had not committed yet and
+never see it. Each row carries its transaction's id (``xid``, ``pg_current_xact_id()``), and
+the feed returns only rows of transactions older than ``pg_snapshot_xmin(pg_current_snapshot())``
+— every one of those has ended, so the set of such rows never grows — in ``(xid, seq)`` order.
+A transaction still running has an id at or above that horizon, and every later one a greater
+id, so a row that becomes visible later always sorts after every row already returned: no
+gaps, and no row twice. On SQLite writers are serialised (a writer holds the database's write
+lock from its first write to its commit), so ``seq`` is commit order and ``xid`` is 0.
+
+The cursor is ``<xid>-<seq>`` of the last row examined (opaque to clients). A read takes the
+head (the greatest final row) first, then the page up to it: a page that is not full ends at
+the head, so the rows of other callers' scopes are skipped once.
+
+Scope. A row is the caller's when the object's scope before or after the change (the scope
+rule, ``visible_over``, on the row's columns) is in the caller's scope, and the caller may read
+its type. The object is then rendered as its detail endpoint renders it for this caller now:
+visible, an ``upsert`` with that representation; not visible (it left the caller's scope, or
+is gone), a ``delete`` with nothing else, so it tells nothing of where the object went.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Permission
+from app.auth.principal import Principal
+from app.auth.scope import ScopeColumns, visible_over
+from app.core.config import Settings
+from app.core.db import upsert_insert
+from app.core.errors import Gone, NotFound, ValidationFailed
+from app.models import Change, ChangeHorizon
+from app.models.base import utcnow
+from app.services import enterprises as enterprise_service
+from app.services.changes.record import TYPES
+from app.services.hazards import service as hazard_service
+
+PERMISSIONS = {"enterprise": Permission.enterprises_read, "hazard": Permission.hazards_read}
+_CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
+AFTER = ScopeColumns(Change.enterprise_id, Change.region_code, Change.sector, Change.department_id)
+BEFORE = ScopeColumns(
+    Change.prev_enterprise_id,
+    Change.prev_region_code,
+    Change.prev_sector,
+    Change.prev_department_id,
+)
+Position = tuple[int, int]
+
+
+@dataclass
+class Entry:
+    cursor: str
+    type: str
+    id: str
+    op: str
+    changed_at: datetime
+    data: dict[str, Any] | None
+
+
+def cursor_text(position: Position) -> str:
+    return f"{position[0]}-{position[1]}"
+
+
+def parse_cursor(value: str) -> Position:
+    match = _CURSOR.match(value)
+    if match is None:
+        raise ValidationFailed.field(
+            "after",
+            "变更游标无效（应为此前返回的 cursor 或 next_cursor）",
+            "The cursor is invalid: pass a cursor or next_cursor the feed returned",
+        )
+    return int(match[1]), int(match[2])
+
+
+def _order() -> Any:
+    return tuple_(Change.xid, Change.seq)
+
+
+def _final(session: AsyncSession) -> Select[Any]:
+    """The rows no running transaction can add to: all of them on SQLite."""
+    stmt = select(Change.xid, Change.seq)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.where(
+            Change.xid < text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        )
+    return stmt
+
+
+async def _horizon(session: AsyncSession) -> Position:
+    row = (await session.execute(select(ChangeHorizon.xid, ChangeHorizon.seq))).first()
+    return (int(row.xid), int(row.seq)) if row else (0, 0)
+
+
+async def head(session: AsyncSession) -> Position:
+    """The position of the newest final change (after a full load from the lists, follow the
+    feed from here); the retention horizon when none is kept."""
+    row = (
+        await session.execute(
+            _final(session).order_by(Change.xid.desc(), Change.seq.desc()).limit(1)
+        )
+    ).first()
+    return (int(row.xid), int(row.seq)) if row else await _horizon(session)
+
+
+def readable_types(p: Principal, types: Sequence[str] | None) -> list[str]:
+    return [t for t in (types or TYPES) if p.can(PERMISSIONS[t])]
+
+
+async def _render(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    type_: str,
+    object_id: str,
+    english: bool,
+) -> dict[str, Any] | None:
+    """The object as its detail endpoint gives it to this caller now; None when it may not
+    see it (or it is gone)."""
+    try:
+        if type_ == "enterprise":
+            out, _ = await enterprise_service.read_detail(session, p, object_id, english)
+        else:
+            out, _ = await hazard_service.read_detail(session, p, settings, object_id, english)
+    except NotFound:
+        return None
+    return out
+
+
+async def page(
+    session: AsyncSession,
+    p: Principal,
+    settings: Settings,
+    after: str | None,
+    types: Sequence[str] | None,
+    limit: int,
+    english: bool,
+) -> tuple[list[Entry], str]:
+    """The caller's changes after ``after`` (the oldest retained without it), and the cursor to
+    read on from."""
+    horizon = await _horizon(session)
+    start = parse_cursor(after) if after is not None else horizon
+    if start < horizon:
+        raise Gone(
+            "该游标之后的部分变更已超过保留期限被删除，请先从各列表重新全量同步，再从"
+            " /api/v1/changes/head 返回的游标继续",
+            "Changes after this cursor were deleted by retention: resynchronise from the lists, "
+            "then follow the feed from the cursor /api/v1/changes/head gives",
+            code="cursor_expired",
+        )
+    end = await head(session)
+    wanted = readable_types(p, types)
+    if end <= start or not wanted:
+        return [], cursor_text(max(start, end))
+    rows = (
+        await session.execute(
+            select(Change.xid, Change.seq, Change.type, Change.object_id, Change.changed_at)
+            .where(
+                _order() > tuple_(*start),
+                _order() <= tuple_(*end),
+                Change.type.in_(wanted),
+                or_(visible_over(p, AFTER), visible_over(p, BEFORE)),
+            )
+            .order_by(Change.xid, Change.seq)
+            .limit(limit)
+        )
+    ).all()
+    rendered: dict[tuple[str, str], dict[str, Any] | None] = {}
+    entries: list[Entry] = []
+    for r in rows:
+        key = (r.type, r.object_id)
+        if key not in rendered:  # a page renders an object once: its current representation
+            rendered[key] = await _render(session, p, settings, r.type, r.object_id, english)
+        data = rendered[key]
+        entries.append(
+            Entry(
+                cursor=cursor_text((int(r.xid), int(r.seq))),
+                type=r.type,
+                id=r.object_id,
+                op="upsert" if data is not None else "delete",
+                changed_at=r.changed_at,
+                data=data,
+            )
+        )
+    last = entries[-1].cursor if len(rows) == limit else cursor_text(end)
+    return entries, last
+
+
+async def purge(session: AsyncSession, settings: Settings) -> int:
+    """Retention: deletes the changes before the oldest one younger than
+    ``changes_retention_days`` (a prefix in feed order, so a cursor is either before the
+    horizon, 410, or sees every change after it) and moves the horizon there."""
+    cutoff = utcnow() - timedelta(days=settings.changes_retention_days)
+    first_kept = (
+        await session.execute(
+            select(Change.xid, Change.seq)
+            .where(Change.changed_at >= cutoff)
+            .order_by(Change.xid, Change.seq)
+            .limit(1)
+        )
+    ).first()
+    final = (
+        await session.execute(
+            _final(session)
+            .where(Change.changed_at < cutoff)
+            .order_by(Change.xid.desc(), Change.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    if final is None:
+        return 0
+    last: Position = (int(final.xid), int(final.seq))
+    if first_kept is not None:
+        last = min(last, _before(session, (int(first_kept.xid), int(first_kept.seq))))
+    if last <= await _horizon(session):
+        return 0
+    gone = await session.execute(delete(Change).where(_order() <= tuple_(*last)))
+    stmt = upsert_insert(session, ChangeHorizon).values(id=1, xid=last[0], seq=last[1])
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["id"], set_={"xid": last[0], "seq": last[1]})
+    )
+    return int(gone.rowcount or 0)
+
+
+def _before(session: AsyncSession, position: Position) -> Position:
+    """The greatest position before ``position`` (seq is unique within a database)."""
+    return (position[0], position[1] - 1)

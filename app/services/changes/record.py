@@ -1,0 +1,248 @@
+"""The one mechanism that writes change rows (issue 17): SQLAlchemy session events, so every
+write path that goes through the ORM is covered without being told, plus ``note`` for the few
+that write with Core statements (the bulk import's COPY).
+
+- ``after_flush`` notes, for each flushed object of a tracked model, the object it belongs to
+  (an enterprise's blacklist entry, installations and external ids belong to the enterprise; a
+  hazard's events, attachments and external ids to the hazard) and, when an enterprise's
+  scope columns changed, the scope it had before. A deleted enterprise or hazard is noted
+  with the scope it had.
+- ``before_commit`` flushes what is still pending, then writes one row per noted object in the
+  committing transaction: one ``INSERT … SELECT`` per type (the scope read from the committed
+  rows themselves), and for an enterprise that moved, a row for it and for each of its hazards
+  with the scope before and after (hazards follow their enterprise). Nothing is written by a
+  transaction that rolls back, and a commit writes its changes or nothing.
+- ``after_commit`` wakes this process's long-polling feed readers.
+
+A transaction notes each object once, however many flushes it makes; the row records the
+object's scope at commit. The representation is rendered when the feed is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, literal, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Attachment,
+    BlacklistEntry,
+    Change,
+    Enterprise,
+    ExternalId,
+    Hazard,
+    HazardEvent,
+    MajorHazardInstallation,
+)
+from app.models.base import utcnow
+
+TYPES = ("enterprise", "hazard")
+SCOPE_ATTRS = ("region_code", "sector", "enforcement_department_id")
+CHUNK = 500  # ids per statement (SQLite binds at most 32,766 parameters)
+_PENDING = "changes.pending"  # (type, id) -> the enterprise's scope before the change, or None
+_GONE = "changes.gone"  # (type, id) -> the scope of a deleted object
+_WROTE = "changes.wrote"
+
+Scope = tuple[str | None, str | None, str | None, str | None]  # enterprise, region, sector, dept
+
+# The object each tracked model's rows belong to (type, id); None when it belongs to none.
+OWNER: dict[type, Callable[[Any], tuple[str, str] | None]] = {
+    Enterprise: lambda o: ("enterprise", o.id),
+    BlacklistEntry: lambda o: ("enterprise", o.enterprise_id),
+    MajorHazardInstallation: lambda o: ("enterprise", o.enterprise_id),
+    Hazard: lambda o: ("hazard", o.id),
+    HazardEvent: lambda o: ("hazard", o.hazard_id),
+    Attachment: lambda o: ("hazard", o.hazard_id) if o.hazard_id else None,
+    ExternalId: lambda o: (o.object_type, o.object_id) if o.object_type in TYPES else None,
+}
+
+_waiters: set[asyncio.Event] = set()
+
+
+def note(session: Session | Any, type_: str, ids: Iterable[str]) -> None:
+    """Objects changed by a Core statement (no ORM object to see): recorded at commit as any."""
+    sync = getattr(session, "sync_session", session)
+    pending = sync.info.setdefault(_PENDING, {})
+    for object_id in ids:
+        pending.setdefault((type_, object_id), None)
+
+
+def _scope_of(ent: Any) -> Scope:
+    return (ent.id, ent.region_code, ent.sector, ent.enforcement_department_id)
+
+
+def _previous_scope(ent: Enterprise) -> Scope | None:
+    """The enterprise's scope before this flush, when a scope column changed in it."""
+    state = inspect(ent)
+    before: list[Any] = []
+    moved = False
+    for name in SCOPE_ATTRS:
+        history = state.attrs[name].history
+        if history.deleted:
+            moved = True
+            before.append(history.deleted[0])
+        else:
+            before.append(getattr(ent, name))
+    return (ent.id, *before) if moved else None  # type: ignore[return-value]
+
+
+@event.listens_for(Session, "after_flush")
+def _noted(session: Session, flush_context: Any) -> None:
+    pending: dict[tuple[str, str], Scope | None] = session.info.setdefault(_PENDING, {})
+    for obj in session.new:
+        owner = OWNER.get(type(obj))
+        key = owner(obj) if owner else None
+        if key is not None:
+            pending.setdefault(key, None)
+    for obj in session.dirty:
+        owner = OWNER.get(type(obj))
+        if owner is None or not session.is_modified(obj, include_collections=False):
+            continue
+        key = owner(obj)
+        if key is None:
+            continue
+        moved = _previous_scope(obj) if type(obj) is Enterprise else None
+        if moved is not None and pending.get(key) is None:
+            pending[key] = moved  # the earliest scope of the transaction
+        else:
+            pending.setdefault(key, None)
+    for obj in session.deleted:
+        owner = OWNER.get(type(obj))
+        key = owner(obj) if owner else None
+        if key is None:
+            continue
+        if type(obj) is Enterprise:
+            session.info.setdefault(_GONE, {})[key] = _scope_of(obj)
+        elif type(obj) is Hazard:  # its enterprise's scope is read when the row is written
+            session.info.setdefault(_GONE, {})[key] = (obj.enterprise_id, None, None, None)
+        else:
+            pending.setdefault(key, None)
+
+
+_COLUMNS = (
+    "type",
+    "object_id",
+    "op",
+    "changed_at",
+    "enterprise_id",
+    "region_code",
+    "sector",
+    "department_id",
+    "prev_enterprise_id",
+    "prev_region_code",
+    "prev_sector",
+    "prev_department_id",
+)
+
+
+def _prev(scope: Scope | None) -> list[Any]:
+    return [literal(v) for v in scope] if scope is not None else [literal(None)] * 4
+
+
+_SCOPE = (
+    Enterprise.id,
+    Enterprise.region_code,
+    Enterprise.sector,
+    Enterprise.enforcement_department_id,
+)
+
+
+def _select(
+    type_: str, object_id: Any, now: Any, op: str = "upsert", prev: Scope | None = None
+) -> Any:
+    """Change rows of ``type_``: the scope read from the enterprise selected with them."""
+    stamp = literal(now, Change.changed_at.type)
+    return select(literal(type_), object_id, literal(op), stamp, *_SCOPE, *_prev(prev))
+
+
+def _enterprises(now: Any, prev: Scope | None = None) -> Any:
+    return _select("enterprise", Enterprise.id, now, prev=prev).select_from(Enterprise)
+
+
+def _hazards(now: Any, prev: Scope | None = None) -> Any:
+    return (
+        _select("hazard", Hazard.id, now, prev=prev)
+        .select_from(Hazard)
+        .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+    )
+
+
+def _write(session: Session) -> None:
+    pending: dict[tuple[str, str], Scope | None] = session.info.pop(_PENDING, {})
+    gone: dict[tuple[str, str], Scope] = session.info.pop(_GONE, {})
+    if not pending and not gone:
+        return
+    conn = session.connection()
+    now = utcnow()
+    target = insert(Change.__table__)
+    moved = {key[1]: prev for key, prev in pending.items() if key[0] == "enterprise" and prev}
+    for ent_id, prev in moved.items():
+        conn.execute(
+            target.from_select(_COLUMNS, _enterprises(now, prev).where(Enterprise.id == ent_id))
+        )
+        conn.execute(
+            target.from_select(_COLUMNS, _hazards(now, prev).where(Hazard.enterprise_id == ent_id))
+        )
+    for type_, model in (("enterprise", Enterprise), ("hazard", Hazard)):
+        ids = [
+            key[1] for key in pending if key[0] == type_ and key not in gone and key[1] not in moved
+        ]
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            rows = (_enterprises(now) if type_ == "enterprise" else _hazards(now)).where(
+                model.id.in_(chunk)
+            )
+            if type_ == "hazard" and moved:  # already written with their enterprise's move
+                rows = rows.where(Hazard.enterprise_id.not_in(list(moved)))
+            conn.execute(target.from_select(_COLUMNS, rows))
+    for (type_, object_id), scope in gone.items():
+        if type_ == "hazard":
+            rows = _select("hazard", literal(object_id), now, op="delete").where(
+                Enterprise.id == scope[0]
+            )
+            conn.execute(target.from_select(_COLUMNS, rows))
+        else:
+            values = (type_, object_id, "delete", now, *scope, None, None, None, None)
+            conn.execute(target.values(dict(zip(_COLUMNS, values, strict=True))))
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING) or session.info.get(_GONE) or session.dirty or session.new:
+        session.flush()  # what is still pending is noted by its flush
+        _write(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_WROTE, False):
+        for waiter in list(_waiters):
+            with contextlib.suppress(RuntimeError):  # its loop is gone
+                waiter.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    """Only a rollback of the whole transaction forgets what it noted (a savepoint's does not:
+    what was noted before it still commits, and a row noted inside it that is gone is simply
+    not found by the ``INSERT … SELECT``)."""
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
+        session.info.pop(_GONE, None)
+        session.info.pop(_WROTE, None)
+
+
+async def wait_for_change(seconds: float) -> None:
+    """Returns when a transaction of this process committed changes, or after ``seconds``."""
+    waiter = asyncio.Event()
+    _waiters.add(waiter)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), seconds)
+    finally:
+        _waiters.discard(waiter)

@@ -1,0 +1,270 @@
+"""The change feed (issue 17): every committed change in the caller's scope, in order, each with
+the object's current representation for that caller; moves out of a scope are deletes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.models import Change
+from app.models.base import utcnow
+from tests.hazard_helpers import register
+
+CHANGES = "/api/v1/changes"
+ENTERPRISES = "/api/v1/enterprises"
+
+
+async def settled(client) -> None:  # type: ignore[no-untyped-def]
+    """Until every committed change row is final for the feed. On PostgreSQL the feed waits for
+    transactions still running anywhere in the cluster (the xid horizon); other work sharing
+    the test cluster may hold it back for a moment."""
+    from app.services.changes import feed
+
+    app = client._transport.app
+    for _ in range(600):
+        async with app.state.read_sessionmaker() as s:
+            newest = (
+                await s.execute(
+                    select(Change.xid, Change.seq)
+                    .order_by(Change.xid.desc(), Change.seq.desc())
+                    .limit(1)
+                )
+            ).first()
+            if newest is None or await feed.head(s) >= (newest.xid, newest.seq):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the feed's horizon did not pass the committed changes in 30 s")
+
+
+async def drain(
+    client, world, actor: str, after: str | None = None, **params: Any
+) -> tuple[list[dict[str, Any]], str]:  # type: ignore[no-untyped-def]
+    """Every entry after ``after``, page by page (small pages: the cursor is exercised)."""
+    await settled(client)
+    items: list[dict[str, Any]] = []
+    cursor = after
+    while True:
+        query = {"limit": 3, **params, **({"after": cursor} if cursor else {})}
+        r = await client.get(CHANGES, params=query, headers=world.h(actor))
+        assert r.status_code == 200, r.text
+        page = r.json()
+        items += page["items"]
+        if not page["items"] and page["next_cursor"] == cursor:
+            return items, cursor  # nothing new: the same cursor
+        cursor = page["next_cursor"]  # an empty page may move on past others' changes
+
+
+async def head(client, world, actor: str = "admin") -> str:  # type: ignore[no-untyped-def]
+    await settled(client)
+    r = await client.get(f"{CHANGES}/head", headers=world.h(actor))
+    assert r.status_code == 200, r.text
+    return str(r.json()["cursor"])
+
+
+async def test_the_feed_from_its_start_holds_the_world(client, world) -> None:  # type: ignore[no-untyped-def]
+    items, cursor = await drain(client, world, "admin")
+    assert {(i["type"], i["id"]) for i in items} == {
+        ("enterprise", world[k]) for k in ("ent_a1", "ent_a2", "ent_b1", "ent_b2")
+    }
+    assert all(i["op"] == "upsert" for i in items)
+    for item in items:
+        detail = await client.get(f"{ENTERPRISES}/{item['id']}", headers=world.h("admin"))
+        assert item["data"] == detail.json(), "the representation its detail endpoint gives"
+    assert cursor == await head(client, world)
+    again = await client.get(CHANGES, params={"after": cursor}, headers=world.h("admin"))
+    assert again.json() == {"items": [], "next_cursor": cursor}, "nothing new: the same cursor"
+
+
+async def test_changes_follow_in_commit_order_with_the_current_representation(  # type: ignore[no-untyped-def]
+    client, world
+) -> None:
+    start = await head(client, world)
+    hazard = await register(client, world)
+    r = await client.patch(
+        f"{ENTERPRISES}/{world['ent_a1']}", json={"risk_color": "red"}, headers=world.h("admin")
+    )
+    assert r.status_code == 200, r.text
+    items, _ = await drain(client, world, "town_a_officer", start)
+    assert [(i["type"], i["id"]) for i in items] == [
+        ("hazard", hazard["id"]),
+        ("enterprise", world["ent_a1"]),
+    ]
+    detail = await client.get(f"/api/v1/hazards/{hazard['id']}", headers=world.h("town_a_officer"))
+    assert items[0]["data"] == detail.json()
+    assert items[1]["data"]["risk_color"] == "red"
+    assert [i["cursor"] for i in items] == sorted({i["cursor"] for i in items}, key=_position)
+    only = await drain(client, world, "town_a_officer", start, types="hazard")
+    assert [i["type"] for i in only[0]] == ["hazard"]
+
+
+def _position(cursor: str) -> tuple[int, int]:
+    xid, seq = cursor.split("-")
+    return int(xid), int(seq)
+
+
+async def test_a_transition_is_a_change_of_its_hazard(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.hazard_helpers import GENERAL_PLAN, act
+
+    hazard = await register(client, world)
+    start = await head(client, world)
+    r = await act(client, world, "ent_a1_manager", hazard["id"], "plan", plan=GENERAL_PLAN)
+    assert r.status_code == 200, r.text
+    items, _ = await drain(client, world, "ent_a1_manager", start)
+    assert [(i["type"], i["id"], i["op"]) for i in items] == [("hazard", hazard["id"], "upsert")]
+    assert items[0]["data"]["status"] == r.json()["status"]
+    assert items[0]["data"]["plan"] == r.json()["plan"]
+
+
+async def test_scope_each_caller_sees_its_own(client, world) -> None:  # type: ignore[no-untyped-def]
+    start = await head(client, world)
+    a = await register(client, world, enterprise="ent_a1")
+    b = await register(client, world, actor="town_b_officer", enterprise="ent_b1")
+    seen = {
+        actor: {i["id"] for i in (await drain(client, world, actor, start))[0]}
+        for actor in (
+            "admin",
+            "town_a_officer",
+            "town_b_officer",
+            "ent_a1_manager",
+            "bureau_c_officer",
+        )
+    }
+    assert seen["admin"] == {a["id"], b["id"]}
+    assert seen["town_a_officer"] == {a["id"]}
+    assert seen["town_b_officer"] == {b["id"]}
+    assert seen["ent_a1_manager"] == {a["id"]}
+    assert seen["bureau_c_officer"] == set(), "neither enterprise is the construction bureau's"
+
+
+async def test_an_enterprise_moved_away_is_a_delete_for_the_old_town(client, world) -> None:  # type: ignore[no-untyped-def]
+    hazard = await register(client, world, enterprise="ent_a1")
+    start = await head(client, world)
+    r = await client.patch(
+        f"{ENTERPRISES}/{world['ent_a1']}",
+        json={"region_code": "341302100299"},
+        headers=world.h("admin"),
+    )
+    assert r.status_code == 200, r.text
+    old, _ = await drain(client, world, "town_a_officer", start)
+    assert {(i["type"], i["id"], i["op"]) for i in old} == {
+        ("enterprise", world["ent_a1"], "delete"),
+        ("hazard", hazard["id"], "delete"),
+    }
+    assert all(i["data"] is None for i in old), "a delete tells nothing of where it went"
+    new, _ = await drain(client, world, "town_b_officer", start)
+    assert {(i["type"], i["id"], i["op"]) for i in new} == {
+        ("enterprise", world["ent_a1"], "upsert"),
+        ("hazard", hazard["id"], "upsert"),
+    }
+    county, _ = await drain(client, world, "admin", start)
+    assert {i["op"] for i in county} == {"upsert"}, "the county sees it stay"
+    # the enterprise's own people still see it
+    own, _ = await drain(client, world, "ent_a1_manager", start)
+    assert {i["op"] for i in own} == {"upsert"}
+
+
+async def test_a_stale_cursor_is_410_and_no_cursor_starts_after_retention(  # type: ignore[no-untyped-def]
+    client, world, app, settings
+) -> None:
+    from app.services.changes import feed
+
+    old = await head(client, world)
+    await register(client, world)
+    async with app.state.sessionmaker() as s:
+        await s.execute(
+            update(Change)
+            .where(Change.type == "enterprise")
+            .values(changed_at=utcnow() - timedelta(days=31))
+        )
+        await s.commit()
+    async with app.state.sessionmaker() as s:
+        assert await feed.purge(s, settings) == 4
+        await s.commit()
+    r = await client.get(CHANGES, params={"after": "0-0"}, headers=world.h("admin"))
+    assert r.status_code == 410 and r.json()["code"] == "cursor_expired"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert (
+        await client.get(CHANGES, params={"after": old}, headers=world.h("admin"))
+    ).status_code == 200
+    items, _ = await drain(client, world, "admin")
+    assert [i["type"] for i in items] == ["hazard"], "the oldest retained change first"
+    async with app.state.sessionmaker() as s:
+        assert await feed.purge(s, settings) == 0, "a second run deletes nothing more"
+
+
+async def test_bad_cursors_and_types_are_422(client, world) -> None:  # type: ignore[no-untyped-def]
+    for params in (
+        {"after": "abc"},
+        {"after": "1-"},
+        {"types": "inspection_x"},
+        {"limit": 0},
+        {"wait": 61},
+    ):
+        r = await client.get(CHANGES, params=params, headers=world.h("admin"))
+        assert r.status_code == 422, (params, r.text)
+
+
+async def test_who_may_read_the_feed(client, world) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get(CHANGES)).status_code == 401
+    r = await client.get(CHANGES, headers=world.h("machine"))
+    assert r.status_code == 403, "a machine client needs changes:read granted"
+    for actor in ("county_viewer", "town_a_inspector", "ent_a1_staff", "bureau_e_officer"):
+        assert (await client.get(CHANGES, headers=world.h(actor))).status_code == 200
+
+
+async def test_long_poll_answers_when_a_change_commits(client, world) -> None:  # type: ignore[no-untyped-def]
+    cursor = await head(client, world)
+    poll = asyncio.create_task(
+        client.get(CHANGES, params={"after": cursor, "wait": 20}, headers=world.h("admin"))
+    )
+    await asyncio.sleep(0.3)
+    assert not poll.done()
+    hazard = await register(client, world)
+    r = await asyncio.wait_for(poll, 10)
+    assert r.status_code == 200
+    assert [i["id"] for i in r.json()["items"]] == [hazard["id"]]
+    empty = await client.get(
+        CHANGES, params={"after": r.json()["next_cursor"], "wait": 1}, headers=world.h("admin")
+    )
+    assert empty.json()["items"] == []
+
+
+async def test_a_transaction_that_rolls_back_leaves_no_change(client, world, app) -> None:  # type: ignore[no-untyped-def]
+    async with app.state.sessionmaker() as s:
+        before = (await s.execute(select(func.count()).select_from(Change))).scalar_one()
+    r = await client.post(
+        "/api/v1/hazards",
+        json={"enterprise_id": world["ent_a1"], "title": "x", "level": "nonsense"},
+        headers=world.h("town_a_officer"),
+    )
+    assert r.status_code == 422
+    async with app.state.sessionmaker() as s:
+        assert (await s.execute(select(func.count()).select_from(Change))).scalar_one() == before
+
+
+async def test_an_imported_register_is_in_the_feed(client, world, app, settings) -> None:  # type: ignore[no-untyped-def]
+    """The bulk import writes enterprises by Core statements (COPY on PostgreSQL): their changes
+    are recorded all the same."""
+    from tests.conftest import credit
+
+    start = await head(client, world)
+    lines = ["企业名称,统一社会信用代码,所属行业,行政区划代码,日常执法部门"]
+    for n in range(5):
+        lines.append(f"导入企业{n},{credit(100 + n)},industry_trade,3413020010{n:02d},区应急管理局")
+    r = await client.post(
+        "/api/v1/imports",
+        data={"kind": "enterprises"},
+        files={"file": ("r.csv", "\n".join(lines).encode(), "text/csv")},
+        headers=world.h("admin"),
+    )
+    assert r.status_code == 202, r.text
+    from app.services.jobs import run_jobs
+
+    await run_jobs(app.state.sessionmaker, settings, "t-import-feed")
+    job = (await client.get(r.headers["location"], headers=world.h("admin"))).json()
+    assert job["status"] == "succeeded" and job["rows"]["created"] == 5, job
+    items, _ = await drain(client, world, "town_a_officer", start)
+    assert sorted(i["data"]["name"] for i in items) == [f"导入企业{n}" for n in range(5)]
