@@ -241,8 +241,7 @@ class Worker:
                     )
                     await session.commit()
                     continue
-                kind = REGISTRY.get(row.kind)
-                lease = kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+                lease = self._lease(REGISTRY.get(row.kind))
                 done = await session.execute(
                     update(Job)
                     .where(guard)
@@ -266,6 +265,12 @@ class Worker:
                     dedupe_key=row.dedupe_key,
                 )
 
+    def _lease(self, kind: Kind | None) -> int:
+        """``ANJIAN_JOB_LEASE_SECONDS`` when set, else the kind's own lease."""
+        if self.settings.job_lease_seconds is not None:
+            return self.settings.job_lease_seconds
+        return kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+
     def _mine(self, job: Claimed) -> Any:
         return and_(
             Job.id == job.id,
@@ -278,7 +283,7 @@ class Worker:
         """Runs the handler and marks the job succeeded in the handler's own transaction. The
         lease is renewed while the handler runs; a shutdown hands the job back at once."""
         kind = REGISTRY.get(job.kind)
-        lease = kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+        lease = self._lease(kind)
         beat = asyncio.create_task(self._heartbeat(job, lease))
         try:
             async with self.maker() as session:
