@@ -539,4 +539,28 @@ async def _apply(
         raise row_rules.app_error(exc) from None
 
 
-job_queue.register(JOB_KIND, run, max_attempts=3, lease_seconds=600)
+async def _interrupted(session: AsyncSession, payload: dict[str, Any], error: str) -> None:
+    """Its job is dead (every attempt failed or lost its worker, each rolled back): the import
+    ends ``failed`` with nothing applied. ``error`` is for admins (``GET /api/v1/jobs``), never
+    shown to the importer."""
+    await session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == str(payload.get("import_id")),
+            ImportJob.status.in_(("queued", "running")),
+        )
+        .values(
+            status="failed",
+            applied=False,
+            finished_at=utcnow(),
+            file_error={
+                "code": "import_interrupted",
+                "message_zh": "导入多次中断（服务重启或出错），未写入任何数据，请重新上传",
+                "message_en": "The import was interrupted on every attempt (a restart or an "
+                "error); nothing was applied: upload it again",
+            },
+        )
+    )
+
+
+job_queue.register(JOB_KIND, run, max_attempts=3, lease_seconds=600, on_dead=_interrupted)
