@@ -16,7 +16,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, insert, select, update
 
-from app.models import Enterprise, Hazard, Job
+from app.models import Enterprise, Hazard, ImportJob, Job
 from app.models.base import utcnow
 from app.services.jobs import run_jobs
 from tests.conftest import World, credit
@@ -423,6 +423,56 @@ async def test_a_killed_import_leaves_nothing_and_runs_again_whole(  # type: ign
     out = await _run(app, client, world, "county_officer", job)
     assert out["status"] == "succeeded" and out["rows"]["created"] == 5
     assert await _count(app, Enterprise) == before + 5
+
+
+async def _last_attempt(app, import_id: str, **values: Any) -> None:  # type: ignore[no-untyped-def]
+    """Its job has had every attempt but the last one; ``values`` on top."""
+    async with app.state.sessionmaker() as s:
+        job_id = await s.scalar(select(ImportJob.job_id).where(ImportJob.id == import_id))
+        await s.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(**{"attempts": Job.max_attempts - 1, **values})
+        )
+        await s.commit()
+
+
+async def test_an_import_whose_last_attempt_is_lost_with_its_worker_fails_cleanly(  # type: ignore[no-untyped-def]
+    app, client, world: World
+) -> None:
+    """The worker of its last attempt died (its lease ran out): the import is failed with
+    ``import_interrupted`` and nothing applied, never left ``running`` for ever."""
+    before = await _count(app, Enterprise)
+    job = await _upload(client, world, "county_officer", _csv(_row(60, "中断的公司")), "i.csv")
+    await _last_attempt(
+        app,
+        job["id"],
+        attempts=Job.max_attempts,
+        status="running",
+        locked_until=utcnow() - timedelta(seconds=1),
+    )
+    out = await _run(app, client, world, "county_officer", job)
+    assert (out["status"], out["applied"]) == ("failed", False), out
+    assert out["file_error"]["code"] == "import_interrupted" and out["finished_at"]
+    assert await _count(app, Enterprise) == before
+
+
+async def test_an_import_whose_last_attempt_raises_fails_cleanly(  # type: ignore[no-untyped-def]
+    app, client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services.imports import bulk
+
+    async def dies(*args):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(bulk, "_insert", dies)
+    before = await _count(app, Enterprise)
+    job = await _upload(client, world, "county_officer", _csv(_row(61, "出错的公司")), "e.csv")
+    await _last_attempt(app, job["id"])
+    out = await _run(app, client, world, "county_officer", job)
+    assert (out["status"], out["applied"]) == ("failed", False), out
+    assert out["file_error"]["code"] == "import_interrupted"
+    assert await _count(app, Enterprise) == before
 
 
 async def test_a_register_of_several_megabytes_is_accepted(app, client, world: World) -> None:  # type: ignore[no-untyped-def]

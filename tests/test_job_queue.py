@@ -279,6 +279,20 @@ async def test_a_lease_that_expires_on_the_last_attempt_makes_the_job_dead(maker
     assert (job.status, job.last_error) == ("dead", "lease expired on the last attempt")
 
 
+async def test_the_lease_setting_replaces_every_kinds_own(maker, settings) -> None:  # type: ignore[no-untyped-def]
+    """``ANJIAN_JOB_LEASE_SECONDS``: a job of a dead worker is taken again after it, whatever
+    its kind registered (tests/test_import_restart.py relies on it with real processes)."""
+    async with maker() as s:
+        await enqueue(s, "test_noop")
+        await s.commit()
+    short = settings.model_copy(update={"job_lease_seconds": 7})
+    before = datetime.now(UTC)
+    assert await Worker(maker, short).claim() is not None
+    [job] = await jobs(maker)
+    until = job.locked_until.replace(tzinfo=job.locked_until.tzinfo or UTC)
+    assert timedelta(seconds=6) < until - before < timedelta(seconds=9)  # not the kind's 300 s
+
+
 # ---- the periodic jobs on the queue --------------------------------------------------------
 
 

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     reminder_offsets_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1, 0)
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 300
+    # The lease of a claimed job (app/services/job_queue.py), for every kind; unset: each kind's
+    # own (imports 600 s, others 300 s). Renewed every third of it while the job runs, so it only
+    # bounds how long a job whose worker died (killed, host lost) waits before another takes it.
+    job_lease_seconds: int | None = Field(default=None, ge=3, le=24 * 3600)
     log_json: bool = True
     # FastAPI's own OpenTelemetry spans and metrics (they need an OpenTelemetry provider set up
     # by the deployment). Off by default: even unconfigured, the check costs every request.

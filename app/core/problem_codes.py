@@ -139,6 +139,9 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
         "caller_changed", 422, "导入发起人已停用或凭据已变更", "The importer's account changed"
     ),
     ProblemCode("file_missing", 422, "上传的文件已不存在", "The uploaded file is gone"),
+    ProblemCode(
+        "import_interrupted", 422, "导入多次中断，未写入任何数据", "The import was interrupted"
+    ),
     ProblemCode("kind_not_importable", 422, "该类型的记录不能导入", "This kind cannot be imported"),
     ProblemCode(
         "importer_not_inspector", 403, "导入人不是所列检查人员", "The importer is not an inspector"

@@ -12,7 +12,8 @@ workers, retried with back-off, visible to admins.
   transaction, guarded by the ``attempts`` the worker claimed: a worker that lost its lease to
   another cannot commit its work as well (its transaction is rolled back).
 - A failure is recorded in a new transaction: ``failed`` with a later ``run_at`` (exponential
-  back-off with jitter), or ``dead`` after ``max_attempts``.
+  back-off with jitter), or ``dead`` after ``max_attempts`` (a kind's ``on_dead`` runs in the
+  transaction that makes it dead: an import is then ``failed``, not ``running`` for ever).
 
 Kinds are registered once (``register("overdue", handler)``); later domains (imports, exports,
 webhook deliveries) add theirs.
@@ -87,6 +88,8 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+# (session, payload, error): runs in the transaction that makes a job of its kind ``dead``.
+DeadHook = Callable[[AsyncSession, dict[str, Any], str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Kind:
     handler: Handler
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     lease_seconds: int = DEFAULT_LEASE_SECONDS
+    on_dead: DeadHook | None = None
 
 
 REGISTRY: dict[str, Kind] = {}
@@ -106,10 +110,20 @@ def register(
     *,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    on_dead: DeadHook | None = None,
 ) -> None:
     """Registers the handler of ``kind``. The lease must outlast a normal run: a job still
-    running after it is taken by another worker (and the first one's commit is refused)."""
-    REGISTRY[kind] = Kind(kind, handler, max_attempts, lease_seconds)
+    running after it is taken by another worker (and the first one's commit is refused).
+    ``on_dead`` runs in the transaction that makes a job ``dead`` (its last attempt failed, or
+    its worker vanished): a kind whose own records show a status ends them there too, instead
+    of leaving them ``running`` for ever."""
+    REGISTRY[kind] = Kind(kind, handler, max_attempts, lease_seconds, on_dead)
+
+
+async def _ended(session: AsyncSession, kind: str, payload: dict[str, Any], error: str) -> None:
+    found = REGISTRY.get(kind)
+    if found is not None and found.on_dead is not None:
+        await found.on_dead(session, payload, error)
 
 
 async def enqueue(
@@ -228,21 +242,23 @@ class Worker:
                 )
                 if row.status == "running" and row.attempts >= row.max_attempts:
                     # Its last attempt's worker vanished: no attempt left to give it.
-                    await session.execute(
+                    error = "lease expired on the last attempt"
+                    dead = await session.execute(
                         update(Job)
                         .where(guard)
                         .values(
                             status="dead",
-                            last_error="lease expired on the last attempt",
+                            last_error=error,
                             finished_at=now,
                             locked_by=None,
                             locked_until=None,
                         )
                     )
+                    if dead.rowcount == 1:
+                        await _ended(session, row.kind, dict(row.payload or {}), error)
                     await session.commit()
                     continue
-                kind = REGISTRY.get(row.kind)
-                lease = kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+                lease = self._lease(REGISTRY.get(row.kind))
                 done = await session.execute(
                     update(Job)
                     .where(guard)
@@ -266,6 +282,12 @@ class Worker:
                     dedupe_key=row.dedupe_key,
                 )
 
+    def _lease(self, kind: Kind | None) -> int:
+        """``ANJIAN_JOB_LEASE_SECONDS`` when set, else the kind's own lease."""
+        if self.settings.job_lease_seconds is not None:
+            return self.settings.job_lease_seconds
+        return kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+
     def _mine(self, job: Claimed) -> Any:
         return and_(
             Job.id == job.id,
@@ -278,7 +300,7 @@ class Worker:
         """Runs the handler and marks the job succeeded in the handler's own transaction. The
         lease is renewed while the handler runs; a shutdown hands the job back at once."""
         kind = REGISTRY.get(job.kind)
-        lease = kind.lease_seconds if kind else DEFAULT_LEASE_SECONDS
+        lease = self._lease(kind)
         beat = asyncio.create_task(self._heartbeat(job, lease))
         try:
             async with self.maker() as session:
@@ -364,7 +386,9 @@ class Worker:
             retry_at = now + timedelta(seconds=backoff_seconds(job.attempt))
             values |= {"status": "failed", "run_at": retry_at}
         async with self.maker() as session:
-            await session.execute(update(Job).where(self._mine(job)).values(**values))
+            done = await session.execute(update(Job).where(self._mine(job)).values(**values))
+            if dead and done.rowcount == 1:
+                await _ended(session, job.kind, job.payload, error)
             await session.commit()
         return Outcome(job, "dead" if dead else "failed", error=error)
 

@@ -7,9 +7,10 @@ nothing half-applied and the job (its lease run out) is taken again from the sta
 an all-or-nothing run with a failing row, and a cancelled run roll their rows back and record
 only the outcome. ``mode=valid_rows`` gives each row a savepoint: a failing row is undone alone.
 
-Progress while running: kept in this process (what ``GET`` reads when the job runs here) and on
-PostgreSQL also written to the row every ``PROGRESS_EVERY`` rows from a short transaction of its
-own (SQLite has one writer: the import holds it, so there the row shows progress at the end).
+Progress while running: kept in this process (what ``GET`` answers when the job runs here:
+``running``, the total and the rows processed) and on PostgreSQL also written to the row every
+``PROGRESS_EVERY`` rows from a short transaction of its own (SQLite has one writer: the import
+holds it, so there the row itself says ``queued`` until the end).
 Cancellation: a flag in this process, or on the row for a job running elsewhere, read between
 rows.
 """
@@ -53,7 +54,8 @@ PROGRESS_EVERY = 2000  # rows a chunk: progress, cancellation and bulk writes
 MAX_FILE_BYTES = IMPORT_MAX_BYTES
 MAX_ROWS = 200_000
 JOB_KIND = "import"
-_LIVE: dict[str, dict[str, Any]] = {}  # import id -> {"processed": n, "cancel": bool}
+# import id -> {"processed", "total", "started_at", "cancel"} of the imports running here
+_LIVE: dict[str, dict[str, Any]] = {}
 
 
 async def create(
@@ -138,12 +140,19 @@ async def list_imports(session: AsyncSession, p: Principal, limit: int = 50) -> 
 
 
 def out(job: ImportJob) -> dict[str, Any]:
+    status, total, processed, started_at = job.status, job.total, job.processed, job.started_at
     live = _LIVE.get(job.id)
-    processed = max(job.processed, live["processed"]) if live else job.processed
+    if live is not None and status in ("queued", "running"):
+        # Running in this process: what its transaction has not committed yet (on SQLite, whose
+        # one writer is the import, the row says ``queued`` until the end).
+        status = "running"
+        total = max(total, live["total"])
+        processed = max(processed, live["processed"])
+        started_at = started_at or live["started_at"]
     return {
         "id": job.id,
         "kind": job.kind,
-        "status": job.status,
+        "status": status,
         "dry_run": job.dry_run,
         "mode": job.mode,
         "credit_code_check": job.credit_code_check,
@@ -151,21 +160,21 @@ def out(job: ImportJob) -> dict[str, Any]:
         "size": job.size,
         "applied": job.applied,
         "rows": {
-            "total": job.total,
+            "total": total,
             "processed": processed,
             "created": job.created,
             "updated": job.updated,
             "unchanged": job.unchanged,
             "failed": job.failed,
         },
-        "progress": round(processed / job.total, 4) if job.total else None,
+        "progress": round(processed / total, 4) if total else None,
         "warnings": job.warnings,
         "errors": job.errors or [],
         "file_error": job.file_error,
         "header_row": job.header_row,
         "encoding": job.encoding,
         "created_at": job.created_at,
-        "started_at": job.started_at,
+        "started_at": started_at,
         "finished_at": job.finished_at,
         "errors_url": f"/api/v1/imports/{job.id}/errors.xlsx" if job.failed else None,
     }
@@ -290,7 +299,7 @@ async def run(ctx: job_queue.JobContext) -> dict[str, Any]:
     if job is None or job.status in ("succeeded", "failed", "cancelled"):
         return {"import_id": import_id, "skipped": True}
     maker = async_sessionmaker(session.bind, expire_on_commit=False)
-    _LIVE[import_id] = {"processed": 0, "cancel": False}
+    _LIVE[import_id] = {"processed": 0, "total": 0, "started_at": None, "cancel": False}
     try:
         return await _run(ctx, session, maker, job)
     finally:
@@ -321,7 +330,7 @@ async def _run(
     # What the run needs of the row, read now: a rolled-back savepoint expires loaded rows.
     kind, dry_run, mode, filename = job.kind, job.dry_run, job.mode, job.filename
     stored = job.storage_key
-    started = utcnow()
+    started = _LIVE[import_id]["started_at"] = utcnow()
     if session.get_bind().dialect.name == "postgresql":
         await _progress(maker, import_id, status="running", started_at=started, processed=0)
     else:
@@ -382,7 +391,7 @@ async def _run(
     counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
     errors: list[dict[str, Any]] = []
     cancelled = False
-    total = len(table.rows)
+    total = _LIVE[import_id]["total"] = len(table.rows)
     await _progress(maker, import_id, total=total)
     chunk: list[tuple[bulk.Row, dict[str, Any] | None]] = []
 
@@ -521,4 +530,28 @@ async def _apply(
         raise row_rules.app_error(exc) from None
 
 
-job_queue.register(JOB_KIND, run, max_attempts=3, lease_seconds=600)
+async def _interrupted(session: AsyncSession, payload: dict[str, Any], error: str) -> None:
+    """Its job is dead (every attempt failed or lost its worker, each rolled back): the import
+    ends ``failed`` with nothing applied. ``error`` is for admins (``GET /api/v1/jobs``), never
+    shown to the importer."""
+    await session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == str(payload.get("import_id")),
+            ImportJob.status.in_(("queued", "running")),
+        )
+        .values(
+            status="failed",
+            applied=False,
+            finished_at=utcnow(),
+            file_error={
+                "code": "import_interrupted",
+                "message_zh": "导入多次中断（服务重启或出错），未写入任何数据，请重新上传",
+                "message_en": "The import was interrupted on every attempt (a restart or an "
+                "error); nothing was applied: upload it again",
+            },
+        )
+    )
+
+
+job_queue.register(JOB_KIND, run, max_attempts=3, lease_seconds=600, on_dead=_interrupted)
