@@ -1059,3 +1059,63 @@ def test_upgrade_to_0025_adds_the_export_table_and_keeps_every_row(fresh_databas
     assert asyncio.run(_query(url, counted)) == before
     assert asyncio.run(_query(url, "SELECT count(*) FROM export_jobs")) == [(0,)]
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard(
+    fresh_database: str,
+) -> None:
+    """The demo county taken back to 0025 (no change feed; its province client without
+    `changes:read`) and up again: one `upsert` change per enterprise and hazard, in the scope
+    each has (the enterprise's columns), the demo client granted `changes:read`, every row
+    kept."""
+    import json
+
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards)"
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0025")
+    (granted,) = asyncio.run(
+        _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
+    )[0]
+    granted = granted if isinstance(granted, list) else json.loads(granted)
+    assert "changes:read" in granted  # a demo county loaded today has it
+    without = json.dumps([g for g in granted if g != "changes:read"])
+    cast = "CAST(:p AS JSON)" if url.startswith("postgresql") else ":p"
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (
+                    f"UPDATE api_clients SET permissions = {cast} WHERE client_id = 'demo_province'",
+                    {"p": without},
+                )
+            ],
+        )
+    )
+    command.upgrade(cfg, "0026")
+    assert asyncio.run(_query(url, counted)) == before
+    (enterprises, hazards) = before[0]
+    rows = asyncio.run(
+        _query(
+            url,
+            "SELECT c.type, count(*), sum(CASE WHEN c.op = 'upsert' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c.region_code = e.region_code AND c.sector = e.sector AND "
+            "c.department_id = e.enforcement_department_id THEN 1 ELSE 0 END) "
+            "FROM changes c JOIN enterprises e ON e.id = c.enterprise_id GROUP BY c.type "
+            "ORDER BY c.type",
+        )
+    )
+    assert rows == [
+        ("enterprise", enterprises, enterprises, enterprises),
+        ("hazard", hazards, hazards, hazards),
+    ]
+    assert hazards > 0
+    (granted,) = asyncio.run(
+        _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
+    )[0]
+    granted = granted if isinstance(granted, list) else json.loads(granted)
+    assert "changes:read" in granted
+    command.upgrade(cfg, "head")
