@@ -214,6 +214,21 @@ _DETAIL = reads.PerShape(
 )
 
 
+async def read_details(
+    session: AsyncSession, p: Principal, ids: list[str], english: bool
+) -> dict[str, dict[str, Any]]:
+    """Many enterprises as ``GET /enterprises/{id}`` gives each to this caller (those it may
+    see), in one statement (the change feed's pages)."""
+    if not ids:
+        return {}
+    shape, values = enterprise_scope(p)
+    stmt = _BASE.add_columns(_INSTALLATIONS).where(
+        Enterprise.id.in_(ids), scope_condition(shape, values)
+    )
+    rows = (await session.execute(stmt)).mappings().all()
+    return {r["id"]: detail_out(r, english) for r in rows}
+
+
 async def read_detail(
     session: reads.Reader, p: Principal, enterprise_id: str, english: bool
 ) -> tuple[dict[str, Any], int]:

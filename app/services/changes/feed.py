@@ -38,7 +38,7 @@ from app.auth.principal import Principal
 from app.auth.scope import ScopeColumns, visible_over
 from app.core.config import Settings
 from app.core.db import upsert_insert
-from app.core.errors import Gone, NotFound, ValidationFailed
+from app.core.errors import Gone, ValidationFailed
 from app.models import Change, ChangeHorizon
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
@@ -120,19 +120,21 @@ async def _render(
     session: AsyncSession,
     p: Principal,
     settings: Settings,
-    type_: str,
-    object_id: str,
+    keys: set[tuple[str, str]],
     english: bool,
-) -> dict[str, Any] | None:
-    """The object as its detail endpoint gives it to this caller now; None when it may not
-    see it (or it is gone)."""
-    try:
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The objects as their detail endpoints give them to this caller now, those it may see:
+    a statement or two per type for the whole page."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for type_ in TYPES:
+        ids = sorted(i for t, i in keys if t == type_)
+        if not ids:
+            continue
         if type_ == "enterprise":
-            out, _ = await enterprise_service.read_detail(session, p, object_id, english)
+            found = await enterprise_service.read_details(session, p, ids, english)
         else:
-            out, _ = await hazard_service.read_detail(session, p, settings, object_id, english)
-    except NotFound:
-        return None
+            found = await hazard_service.read_details(session, p, settings, ids, english)
+        out.update({(type_, i): data for i, data in found.items()})
     return out
 
 
@@ -174,13 +176,11 @@ async def page(
             .limit(limit)
         )
     ).all()
-    rendered: dict[tuple[str, str], dict[str, Any] | None] = {}
+    # A page renders each object once, as it is now (a later entry supersedes an earlier one).
+    rendered = await _render(session, p, settings, {(r.type, r.object_id) for r in rows}, english)
     entries: list[Entry] = []
     for r in rows:
-        key = (r.type, r.object_id)
-        if key not in rendered:  # a page renders an object once: its current representation
-            rendered[key] = await _render(session, p, settings, r.type, r.object_id, english)
-        data = rendered[key]
+        data = rendered.get((r.type, r.object_id))
         entries.append(
             Entry(
                 cursor=cursor_text((int(r.xid), int(r.seq))),

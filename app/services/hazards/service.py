@@ -168,9 +168,16 @@ def _with_names(stmt: Any, supervision_unit: Any, supervisor: Any) -> Any:
     )
 
 
-def _files_and_steps() -> Any:
+def _files_and_steps(hazard_ids: list[str] | None = None) -> Any:
+    """The attachments and escalation steps of one hazard (``hazard_id``, a parameter), or of
+    the hazards ``hazard_ids`` (each row names its hazard)."""
     text, number, js = String(), Attachment.size.type, HazardEvent.payload.type
     hazard_id = bindparam("hazard_id", type_=String())
+    file_of, step_of = (
+        (Attachment.hazard_id == hazard_id, HazardEvent.hazard_id == hazard_id)
+        if hazard_ids is None
+        else (Attachment.hazard_id.in_(hazard_ids), HazardEvent.hazard_id.in_(hazard_ids))
+    )
     files = select(
         literal("file").label("row_kind"),
         Attachment.id,
@@ -188,12 +195,12 @@ def _files_and_steps() -> Any:
         type_coerce(null(), text).label("actor_id"),
         type_coerce(null(), text).label("actor_name"),
         type_coerce(null(), text).label("note"),
-    ).where(Attachment.hazard_id == hazard_id)
+    ).where(file_of)
     steps = select(
         literal("step"),
         HazardEvent.id,
         HazardEvent.created_at,
-        type_coerce(null(), text),
+        HazardEvent.hazard_id,
         type_coerce(null(), text),
         type_coerce(null(), text),
         type_coerce(null(), text),
@@ -206,7 +213,7 @@ def _files_and_steps() -> Any:
         HazardEvent.actor_id,
         HazardEvent.actor_name,
         HazardEvent.note,
-    ).where(HazardEvent.hazard_id == hazard_id, HazardEvent.action == "escalate")
+    ).where(step_of, HazardEvent.action == "escalate")
     both = union_all(files, steps).subquery()
     return select(both).order_by(both.c.created_at, both.c.id)
 
@@ -224,19 +231,22 @@ async def _attachments_and_steps(
     return [r for r in rows if r.row_kind == "file"], [r for r in rows if r.row_kind == "step"]
 
 
-# The hazard with the names of its enterprise, department and supervision, within a scope:
-# built once per scope shape, as building a statement of 45 columns costs more than sending it.
+def _detail_select() -> Any:
+    """The hazard with the names of its enterprise, department and supervision."""
+    return _with_names(
+        select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
+            Enterprise, Enterprise.id == Hazard.enterprise_id
+        ),
+        Hazard.supervision_org_unit_id,
+        Hazard.supervision_supervisor_user_id,
+    ).add_columns(external_ids.gathered("hazard", Hazard.id))
+
+
+# Within a scope: built once per scope shape, as building a statement of 45 columns costs more
+# than sending it.
 _DETAIL = reads.PerShape(
-    lambda shape: (
-        _with_names(
-            select(*Hazard.__table__.c, *_NAME_COLUMNS).join(
-                Enterprise, Enterprise.id == Hazard.enterprise_id
-            ),
-            Hazard.supervision_org_unit_id,
-            Hazard.supervision_supervisor_user_id,
-        )
-        .add_columns(external_ids.gathered("hazard", Hazard.id))
-        .where(Hazard.id == bindparam("hazard_id", type_=String()), scope_condition(shape))
+    lambda shape: _detail_select().where(
+        Hazard.id == bindparam("hazard_id", type_=String()), scope_condition(shape)
     )
 )
 
@@ -254,6 +264,25 @@ async def read_detail(
     h = found[0]
     attachments, steps = await _attachments_and_steps(session, h.id)
     return _shape(p, settings, h, h, attachments, steps, english), h.version
+
+
+async def read_details(
+    session: AsyncSession, p: Principal, settings: Settings, ids: list[str], english: bool
+) -> dict[str, dict[str, Any]]:
+    """Many hazards as ``GET /hazards/{id}`` gives each to this caller (those it may see), in
+    two statements (the change feed's pages)."""
+    if not ids:
+        return {}
+    shape, values = enterprise_scope(p)
+    stmt = _detail_select().where(Hazard.id.in_(ids), scope_condition(shape, values))
+    found = (await session.execute(stmt)).all()
+    if not found:
+        return {}
+    files: dict[str, list[Any]] = {h.id: [] for h in found}
+    steps: dict[str, list[Any]] = {h.id: [] for h in found}
+    for r in (await session.execute(_files_and_steps([h.id for h in found]))).all():
+        (files if r.row_kind == "file" else steps)[r.hazard_id].append(r)
+    return {h.id: _shape(p, settings, h, h, files[h.id], steps[h.id], english) for h in found}
 
 
 async def detail(
