@@ -170,7 +170,8 @@ ExternalIds = Annotated[
     Field(
         description="外部编号: the ids other systems give this record, by system "
         '(`{"city": "C-1"}`), each unique per system; `{}` when none. Written by imports '
-        "(`external_ids.<system>` columns); the lists filter on `external_id=<system>:<id>`",
+        "(`external_ids.<system>` columns) and `PUT …/by-external-id/{system}/{external_id}`; "
+        "the lists filter on `external_id=<system>:<id>`",
         examples=[{"city": "C-1"}],
     ),
 ]
