@@ -162,6 +162,22 @@ async def test_ten_identical_enterprise_puts_at_once_make_one_enterprise(
     assert await _count(app, ExternalId, ExternalId.external_id == "P-104") == 1
 
 
+async def test_ten_identical_puts_changing_a_record_at_once_change_it_once(
+    app, client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    body = enterprise_payload(world, 116)
+    first = await _put(client, world, ent_url("P-116"), body)
+    assert first.status_code == 201, first.text
+    changed = {**body, "name": "测试企业116（更名）有限公司", "scale": "medium"}
+    answers = await asyncio.gather(
+        *(_put(client, world, ent_url("P-116"), changed) for _ in range(10))
+    )
+    assert {r.status_code for r in answers} == {200}, [r.text for r in answers]
+    # one writer changed it (one new version); the others retried and found nothing to change
+    assert {r.headers["etag"] for r in answers} == {'"v2"'}
+    assert {(r.json()["name"], r.json()["scale"]) for r in answers} == {(changed["name"], "medium")}
+
+
 async def test_ten_puts_binding_a_registered_credit_code_at_once_bind_it_once(
     app, client, world: World
 ) -> None:  # type: ignore[no-untyped-def]
