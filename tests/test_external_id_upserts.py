@@ -365,6 +365,12 @@ async def test_an_external_id_with_reserved_characters_round_trips(
     assert r.json()["external_ids"] == {"province": "省库 编号:7"}
     r = await _put(client, world, ent_url("省库%20编号%3A7"), enterprise_payload(world, 115))
     assert r.status_code == 200, r.text
+    # a slash, encoded or not, is part of the id (the segment runs to the end of the path)
+    r = await _put(client, world, hazard_url("2026%2F0042"), hazard_body(world))
+    assert r.status_code == 201, r.text
+    assert r.json()["external_ids"] == {"province": "2026/0042"}
+    r = await _put(client, world, hazard_url("2026/0042"), hazard_body(world))
+    assert r.status_code == 200, r.text
 
 
 # ---- hazards ------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ ExternalIdValue = Annotated[
     Path(
         pattern=ID_PATTERN,
         description="The id that system gives the record (1-100 characters, no control "
-        "characters; percent-encode what a path segment cannot hold)",
+        "characters), percent-encoded; it runs to the end of the path, so it may hold `/`",
     ),
 ]
 

@@ -211,7 +211,7 @@ async def update_enterprise(
 
 
 @router.put(
-    "/enterprises/by-external-id/{system}/{external_id}",
+    "/enterprises/by-external-id/{system}/{external_id:path}",
     operation_id="upsert_enterprise_by_external_id",
     response_model=EnterpriseDetail,
     responses={

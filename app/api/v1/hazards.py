@@ -224,7 +224,7 @@ async def create_hazard(
 
 
 @router.put(
-    "/hazards/by-external-id/{system}/{external_id}",
+    "/hazards/by-external-id/{system}/{external_id:path}",
     operation_id="upsert_hazard_by_external_id",
     response_model=HazardOut,
     responses={
