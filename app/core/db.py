@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, false, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -98,6 +98,18 @@ def upsert_insert(session: AsyncSession, table: Any) -> Any:
     alike): the one way counters, claims and records are written atomically."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+async def write_lock_first(session: AsyncSession, table: Any) -> None:
+    """SQLite: takes the database's write lock now, with a write to ``table`` that matches no
+    row, before the transaction reads anything. A WAL transaction that reads, then writes after
+    another writer committed, fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait); one that
+    writes first waits its turn and reads what it will write on. For a read-then-write that
+    concurrent requests race on (the upserts by external id). PostgreSQL: nothing (its unique
+    indexes and row locks decide, each statement reading the latest commits)."""
+    if session.get_bind().dialect.name == "sqlite":
+        column = next(iter(table.c))
+        await session.execute(update(table).where(false()).values({column.key: column}))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

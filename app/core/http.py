@@ -29,11 +29,17 @@ def etag_for(version: int) -> str:
 
 def check_if_match(request: Request, version: int) -> None:
     """A stale ``If-Match`` means someone else changed the resource first: 412."""
-    header = request.headers.get("if-match")
+    check_if_match_header(request.headers.get("if-match"), version)
+
+
+def check_if_match_header(header: str | None, version: int | None) -> None:
+    """``check_if_match`` on the header's value; ``version`` None: no current representation,
+    which no ``If-Match`` (not even ``*``) matches (RFC 9110 §13.1.1), as for an upsert that
+    would create."""
     if header is None:
         return
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    if "*" in tags or etag_for(version) in tags:
+    if version is not None and ("*" in tags or etag_for(version) in tags):
         return
     raise PreconditionFailed(
         "资源已被他人修改，请重新获取后再提交",

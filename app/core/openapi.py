@@ -59,7 +59,7 @@ _ETAG = {"description": "The resource's version, for `If-Match`", "schema": {"ty
 _LOCATION = {"description": "The new resource's path", "schema": {"type": "string"}}
 _RETRY_AFTER = {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 
-# Write operations that check `If-Match` besides every PATCH.
+# Write operations that check `If-Match` besides every PATCH and PUT (the upserts).
 _IF_MATCH_SUFFIXES = ("/transitions", "/rotate-secret")
 # Public POSTs claim no key: every token call issues a new token; a revocation is idempotent.
 _NO_IDEMPOTENCY = frozenset({"issue_token", "revoke_token"})
@@ -68,7 +68,7 @@ _NO_IDEMPOTENCY = frozenset({"issue_token", "revoke_token"})
 def honours_if_match(path: str, method: str) -> bool:
     """The operations that take `If-Match` (and so may answer 412): one rule for the header's
     declaration and for the documented statuses."""
-    return method == "patch" or (method == "post" and path.endswith(_IF_MATCH_SUFFIXES))
+    return method in ("patch", "put") or (method == "post" and path.endswith(_IF_MATCH_SUFFIXES))
 
 
 def _has_etag(path: str, method: str, status: str) -> bool:

@@ -80,6 +80,14 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode(
         "duplicate_credit_code", 409, "统一社会信用代码已存在", "Credit code already registered"
     ),
+    # issue 17: a PUT by external id naming (by its credit code) a record that has another id
+    # in that system
+    ProblemCode(
+        "external_id_mismatch",
+        409,
+        "该记录在此系统中已有另一外部编号",
+        "The record has another id in this system",
+    ),
     ProblemCode(
         "idempotency_in_progress",
         409,

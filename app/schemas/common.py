@@ -4,11 +4,16 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, sort_values
-from app.services.external_ids import FILTER_DESCRIPTION, FILTER_PATTERN
+from app.services.external_ids import (
+    FILTER_DESCRIPTION,
+    FILTER_PATTERN,
+    ID_PATTERN,
+    SYSTEM_PATTERN,
+)
 
 # Texts are stripped before they are checked, so a required text must hold a visible character:
 # the schema says so, or a client's "   " would be valid by the schema and refused by the server.
@@ -165,8 +170,29 @@ ExternalIds = Annotated[
     Field(
         description="外部编号: the ids other systems give this record, by system "
         '(`{"city": "C-1"}`), each unique per system; `{}` when none. Written by imports '
-        "(`external_ids.<system>` columns); the lists filter on `external_id=<system>:<id>`",
+        "(`external_ids.<system>` columns) and `PUT …/by-external-id/{system}/{external_id}`; "
+        "the lists filter on `external_id=<system>:<id>`",
         examples=[{"city": "C-1"}],
+    ),
+]
+
+
+# The path segments of ``PUT /…/by-external-id/{system}/{external_id}`` (issue 17): a system as
+# an import's ``external_ids.<system>`` header names it, and its id (no control characters).
+ExternalSystem = Annotated[
+    str,
+    Path(
+        pattern=SYSTEM_PATTERN,
+        description="The other system's name, as `external_ids` keys it (`[A-Za-z0-9_.-]`, "
+        "1-32 characters), e.g. `province`",
+    ),
+]
+ExternalIdValue = Annotated[
+    str,
+    Path(
+        pattern=ID_PATTERN,
+        description="The id that system gives the record (1-100 characters, no control "
+        "characters), percent-encoded; it runs to the end of the path, so it may hold `/`",
     ),
 ]
 

@@ -336,7 +336,7 @@ def region_allowed(counties: list[str], p: Principal, region_code: str) -> bool:
     )
 
 
-async def _has_risk_points(session: AsyncSession, enterprise_id: str) -> bool:
+async def has_risk_points(session: AsyncSession, enterprise_id: str) -> bool:
     found = await session.execute(
         select(RiskPoint.id)
         .where(RiskPoint.enterprise_id == enterprise_id, RiskPoint.status == "active")
@@ -445,7 +445,7 @@ async def update_enterprise(
                     for f in other
                 ],
             )
-    if "risk_color" in data and await _has_risk_points(session, ent.id):
+    if "risk_color" in data and await has_risk_points(session, ent.id):
         raise ValidationFailed.field(
             "risk_color",
             "企业已辨识风险点，风险等级取其最高风险点的等级，不能直接修改",

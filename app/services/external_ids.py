@@ -9,8 +9,12 @@ representations of enterprises, hazards and inspections show them and their list
 - ``named``: the list filter ``external_id=<system>:<id>``, one lookup on the unique index on
   ``(object_type, system, external_id)``.
 
+- ``object_of``, ``held_by``, ``record``: one system's id, for the upserts by external id
+  (app/services/upserts.py).
+
 Exports show them as ``system:id; system2:id2`` (the column kind ``pairs`` of
-app/services/exports.py). Written only by imports for now (app/services/imports/rows.py ``record_external``).
+app/services/exports.py). Written by imports (app/services/imports/rows.py ``record_external``)
+and by ``PUT /…/by-external-id/{system}/{external_id}`` (``record``).
 """
 
 from __future__ import annotations
@@ -18,14 +22,19 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Label, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import json_agg
 from app.models import ExternalId
+from app.models.base import utcnow
 
 ObjectType = Literal["enterprise", "hazard", "inspection"]
 COLUMN = "external_ids_json"
 # A system as an import's header names it (``external_ids.<system>``), then ``:`` and the id.
 FILTER_PATTERN = r"^[A-Za-z0-9_.-]{1,32}:.{1,100}$"
+# The same two parts as path segments of the upserts (an id: no control characters).
+SYSTEM_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
+ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,100}$"
 FILTER_DESCRIPTION = (
     "`<system>:<id>`: the record another system knows by this id (its `external_ids`)"
 )
@@ -61,3 +70,48 @@ def named(
             ExternalId.external_id == external_id,
         )
     )
+
+
+async def object_of(
+    session: AsyncSession, object_type: ObjectType, system: str, external_id: str
+) -> str | None:
+    """The record ``system`` knows as ``external_id`` (unique per system), or None."""
+    found = await session.execute(
+        select(ExternalId.object_id).where(
+            ExternalId.object_type == object_type,
+            ExternalId.system == system,
+            ExternalId.external_id == external_id,
+        )
+    )
+    return found.scalar_one_or_none()
+
+
+async def held_by(
+    session: AsyncSession, object_type: ObjectType, object_id: str, system: str
+) -> str | None:
+    """The id ``system`` gives the record (one per system), or None."""
+    found = await session.execute(
+        select(ExternalId.external_id).where(
+            ExternalId.object_type == object_type,
+            ExternalId.object_id == object_id,
+            ExternalId.system == system,
+        )
+    )
+    return found.scalar_one_or_none()
+
+
+async def record(
+    session: AsyncSession, object_type: ObjectType, object_id: str, system: str, external_id: str
+) -> None:
+    """Writes the id and flushes: the unique constraints decide between concurrent writers (the
+    caller catches the loser's ``IntegrityError``)."""
+    session.add(
+        ExternalId(
+            object_type=object_type,
+            system=system,
+            external_id=external_id,
+            object_id=object_id,
+            created_at=utcnow(),
+        )
+    )
+    await session.flush()

@@ -14,7 +14,14 @@ from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
-from app.schemas.common import ExternalIdFilter, ListParams, any_of, list_params_for
+from app.schemas.common import (
+    ExternalIdFilter,
+    ExternalIdValue,
+    ExternalSystem,
+    ListParams,
+    any_of,
+    list_params_for,
+)
 from app.schemas.enterprises import (
     EnterpriseCreate,
     EnterpriseDetail,
@@ -25,6 +32,7 @@ from app.schemas.enterprises import (
 )
 from app.schemas.org_units import SectorCode
 from app.services import enterprises as service
+from app.services import upserts
 
 router = APIRouter(tags=["enterprises"], route_class=ApiRoute)
 EnterpriseId = Annotated[str, Path(max_length=64)]
@@ -200,3 +208,51 @@ async def update_enterprise(
     ent = await service.update_enterprise(session, p, ent, body)
     out = await service.to_out(session, ent, wants_english(request))
     return json_response(out, version=ent.version)
+
+
+@router.put(
+    "/enterprises/by-external-id/{system}/{external_id:path}",
+    operation_id="upsert_enterprise_by_external_id",
+    response_model=EnterpriseDetail,
+    responses={
+        201: {"model": EnterpriseDetail, "description": "Created (with `Location`)"},
+        409: {
+            "description": "`duplicate_credit_code` (registered outside your scope, or the "
+            "body's credit code is another record's), `external_id_mismatch`, `conflict`"
+        },
+    },
+    summary="Create or update an enterprise by another system's id",
+)
+async def upsert_enterprise_by_external_id(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.enterprises_read),
+    system: ExternalSystem,
+    external_id: ExternalIdValue,
+    body: Annotated[EnterpriseCreate, Body(openapi_examples=examples.ENTERPRISE_CREATE)],
+) -> Response:
+    """Upsert (the one `PUT` of the API): the enterprise `system` knows as `external_id` is
+    created from the body (the create body of `POST /enterprises`, its rules and scope), or
+    brought to it. The body is the record as the sender knows it: every field is written, an
+    optional one omitted is cleared (except `risk_color` while risk points decide it). The same
+    PUT again changes nothing (200, the same `ETag`); concurrent PUTs of one id make one
+    enterprise. A body whose `credit_code` is an enterprise this system has no id for yet binds
+    the id to it and updates it. Answers 201 with `Location` when created, else 200; `If-Match`
+    (the `ETag`) makes the update conditional (412 when stale, or when nothing exists yet).
+
+    Who: creating needs `enterprises:create`, updating `enterprises:update` (officers, managers,
+    admins, machine clients granted them), with the scope rules of POST and PATCH. Errors: 404
+    `not_found` (the id names an enterprise outside your scope); 403 `outside_scope`; 409
+    `duplicate_credit_code`, `external_id_mismatch` (that enterprise has another id in this
+    system); 412 `precondition_failed`; 422 `region_outside_county`, `risk_color_derived`,
+    `validation_error` (a bad system or id in the path too).
+    """
+    ent, created = await upserts.upsert_enterprise(
+        session, p, system, external_id, body, request.headers.get("if-match")
+    )
+    return json_response(
+        await service.to_out(session, ent, wants_english(request)),
+        status_code=201 if created else 200,
+        version=ent.version,
+        location=f"/api/v1/enterprises/{ent.id}" if created else None,
+    )

@@ -14,7 +14,14 @@ from app.auth.principal import Principal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, json_response, page_response
 from app.core.i18n import wants_english
-from app.schemas.common import ExternalIdFilter, ListParams, any_of, list_params_for
+from app.schemas.common import (
+    ExternalIdFilter,
+    ExternalIdValue,
+    ExternalSystem,
+    ListParams,
+    any_of,
+    list_params_for,
+)
 from app.schemas.dates import DateOrDateTime, StrictDate
 from app.schemas.hazards import (
     Escalation,
@@ -32,6 +39,7 @@ from app.schemas.hazards import (
     Transition,
 )
 from app.schemas.org_units import SectorCode
+from app.services import upserts
 from app.services.hazards import service
 from app.services.hazards.queries import HazardFilters
 from app.services.hazards.statistics import GROUPS, hazard_statistics
@@ -212,6 +220,53 @@ async def create_hazard(
     out = await service.detail(session, p, settings, hazard, wants_english(request))
     return json_response(
         out, status_code=201, version=hazard.version, location=f"/api/v1/hazards/{hazard.id}"
+    )
+
+
+@router.put(
+    "/hazards/by-external-id/{system}/{external_id:path}",
+    operation_id="upsert_hazard_by_external_id",
+    response_model=HazardOut,
+    responses={
+        201: {"model": HazardOut, "description": "Registered (with `Location`)"},
+        409: {"description": "`conflict`: written by others at the same moment; retry"},
+    },
+    summary="Register a hazard, or change its description, by another system's id",
+)
+async def upsert_hazard_by_external_id(
+    request: Request,
+    session: SessionDep,
+    p: Requires(Permission.hazards_create),
+    system: ExternalSystem,
+    external_id: ExternalIdValue,
+    body: Annotated[HazardCreate, Body(openapi_examples=examples.HAZARD_CREATE)],
+) -> Response:
+    """Upsert (the one `PUT` of the API): the hazard `system` knows as `external_id` is
+    registered from the body (the create body of `POST /hazards`, its rules and scope; 201 with
+    `Location`), or its descriptive fields are brought to it (200): `title`, `description`,
+    `location` (omitted: cleared). The lifecycle moves only through transitions: a PUT never
+    changes `status`, and any other field sent must equal the hazard's (`level`: use
+    `reclassify`; `deadline`: `extend`; `enterprise_id`, `category`, `source`, `found_at`,
+    `judgment`, `risk_point_id`, `attachment_ids`: fixed at registration), else 422
+    `field_not_writable` naming each. The same PUT again changes nothing (200, the same `ETag`,
+    no event); concurrent PUTs of one id register one hazard. `If-Match` (the `ETag`) makes the
+    update conditional (412 when stale, or when nothing exists yet).
+
+    Who: roles with `hazards:create`, machine clients granted it. Errors: 404 `not_found` (the
+    id names a hazard outside your scope); 412 `precondition_failed`; 422 `field_not_writable`,
+    `unknown_enterprise` and the other errors of `POST /hazards`, `validation_error` (a bad
+    system or id in the path too).
+    """
+    settings = request.app.state.settings
+    hazard, created = await upserts.upsert_hazard(
+        session, p, settings, system, external_id, body, request.headers.get("if-match")
+    )
+    out = await service.detail(session, p, settings, hazard, wants_english(request))
+    return json_response(
+        out,
+        status_code=201 if created else 200,
+        version=hazard.version,
+        location=f"/api/v1/hazards/{hazard.id}" if created else None,
     )
 
 
