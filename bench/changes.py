@@ -45,7 +45,7 @@ INSERT INTO changes (type, object_id, op, changed_at, enterprise_id, region_code
 SELECT 'hazard', h.id, 'upsert', now(), e.id, e.region_code, e.sector, e.enforcement_department_id
 FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id ORDER BY h.created_at, h.id
 """
-PLAN = {"responsible_person": "李工", "measures": "更换破损护栏", "deadline": "2099-01-31"}
+PLAN = {"responsible_person": "李工", "measures": "更换破损护栏"}
 
 
 async def direct_read(url: str) -> tuple[int, float]:
@@ -100,24 +100,21 @@ async def transitions(
 ) -> dict[bool, list[float]]:
     conn = await asyncpg.connect(url)
     try:
-        ids = [
-            r["id"]
-            for r in await conn.fetch(
-                "SELECT id FROM hazards WHERE status = 'registered' AND level = 'general'"
-                " ORDER BY id LIMIT $1",
-                count,
-            )
-        ]
+        hazards = await conn.fetch(
+            "SELECT id, deadline FROM hazards WHERE status = 'registered' AND level = 'general'"
+            " ORDER BY id LIMIT $1",
+            count,
+        )
     finally:
         await conn.close()
     took: dict[bool, list[float]] = {True: [], False: []}
-    for i, hazard_id in enumerate(ids):
+    for i, (hazard_id, deadline) in enumerate(hazards):
         on = i % 2 == 0
         recorder(on)
         t0 = time.perf_counter()
         r = await client.post(
             f"/api/v1/hazards/{hazard_id}/transitions",
-            json={"action": "plan", "plan": PLAN},
+            json={"action": "plan", "plan": {**PLAN, "deadline": deadline.isoformat()}},
             headers=headers,
         )
         took[on].append(time.perf_counter() - t0)
