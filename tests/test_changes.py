@@ -199,6 +199,8 @@ async def test_bad_cursors_and_types_are_422(client, world) -> None:  # type: ig
     for params in (
         {"after": "abc"},
         {"after": "1-"},
+        {"after": "9999999999999999999-1"},
+        {"after": "-1-2"},
         {"types": "inspection_x"},
         {"limit": 0},
         {"wait": 61},

@@ -55,6 +55,7 @@ BEFORE = ScopeColumns(
     Change.prev_department_id,
 )
 Position = tuple[int, int]
+BIGINT_MAX = 2**63 - 1  # xid and seq are bigints
 
 
 @dataclass
@@ -73,7 +74,7 @@ def cursor_text(position: Position) -> str:
 
 def parse_cursor(value: str) -> Position:
     match = _CURSOR.match(value)
-    if match is None:
+    if match is None or max(int(match[1]), int(match[2])) > BIGINT_MAX:
         raise ValidationFailed.field(
             "after",
             "变更游标无效（应为此前返回的 cursor 或 next_cursor）",
