@@ -146,6 +146,8 @@ def server(tmp_path: Path, database_for_server: str) -> Iterator[tuple[str, str]
         "ANJIAN_DATABASE_URL": database_for_server,
         "ANJIAN_DATA_DIR": str(tmp_path / "data"),
         "ANJIAN_SCHEDULER_ENABLED": "false",
+        # a long-poll of the change feed answers at once: the run is about inputs, not waiting
+        "ANJIAN_CHANGES_MAX_WAIT_SECONDS": "0",
     }
     username, password = _seed(env)
     port = _free_port()

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # The change feed (issue 17) keeps every change at least this long; a cursor older than what
     # is kept answers 410 ``cursor_expired`` (resynchronise from the lists).
     changes_retention_days: int = Field(default=30, ge=1, le=3650)
+    # A long-poll of the feed (`wait=`) answers after at most this many seconds, whatever it asks
+    # (long-polls may answer early; a proxy's idle timeout may call for less).
+    changes_max_wait_seconds: int = Field(default=60, ge=0, le=60)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     # The public list of disclosed major hazards (issue 11): requests per client address and

@@ -55,7 +55,8 @@ async def list_changes(
             ge=0,
             le=MAX_WAIT_SECONDS,
             description="Long-poll: when nothing is new, wait up to this many seconds for a "
-            "change before answering the empty page",
+            "change before answering the empty page (at most ANJIAN_CHANGES_MAX_WAIT_SECONDS, "
+            "60)",
         ),
     ] = 0,
 ) -> Response:
@@ -75,7 +76,7 @@ async def list_changes(
     """
     settings = request.app.state.settings
     english = wants_english(request)
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + min(wait, settings.changes_max_wait_seconds)
     cursor = after
     while True:
         entries, cursor = await feed.page(session, p, settings, cursor, types, limit, english)
