@@ -270,3 +270,63 @@ async def test_an_imported_register_is_in_the_feed(client, world, app, settings)
     assert job["status"] == "succeeded" and job["rows"]["created"] == 5, job
     items, _ = await drain(client, world, "town_a_officer", start)
     assert sorted(i["data"]["name"] for i in items) == [f"导入企业{n}" for n in range(5)]
+
+
+# ---- inspections: the enterprise is told once they start; experts of their assignments --------
+
+
+async def test_an_inspection_reaches_its_enterprise_only_once_started(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.inspection_helpers import TEAM_A, certify, ok, plan
+
+    await certify(client, world, *TEAM_A)
+    start = await head(client, world)
+    insp = await plan(client, world)
+    town, _ = await drain(client, world, "town_a_manager", start, types="inspection")
+    assert [(i["type"], i["id"], i["op"]) for i in town] == [("inspection", insp["id"], "upsert")]
+    detail = await client.get(
+        f"/api/v1/inspections/{insp['id']}", headers=world.h("town_a_manager")
+    )
+    assert town[0]["data"] == detail.json()
+    ent, cursor = await drain(client, world, "ent_a1_manager", start)
+    assert ent == [], (
+        "a planned inspection is not announced to the enterprise, not even as a delete"
+    )
+    started = await ok(client, world, "town_a_officer", insp["id"], "start")
+    ent, _ = await drain(client, world, "ent_a1_manager", cursor)
+    assert [(i["id"], i["op"]) for i in ent] == [(insp["id"], "upsert")]
+    assert ent[0]["data"]["status"] == started["status"] == "in_progress"
+    other, _ = await drain(client, world, "ent_b1_manager", start)
+    assert other == []
+
+
+async def test_an_expert_follows_only_its_assignments(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.inspection_helpers import add_expert, plan
+
+    await add_expert(client, world)
+    start = await head(client, world)
+    mine = await plan(client, world, experts=[world["expert"]])
+    await plan(client, world)
+    await register(client, world)
+    seen, _ = await drain(client, world, "expert", start)
+    assert [(i["type"], i["id"], i["op"]) for i in seen] == [("inspection", mine["id"], "upsert")]
+
+
+async def test_a_moved_enterprise_takes_its_inspections_along(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.inspection_helpers import plan
+
+    insp = await plan(client, world)
+    start = await head(client, world)
+    r = await client.patch(
+        f"{ENTERPRISES}/{world['ent_a1']}",
+        json={"region_code": "341302100299"},
+        headers=world.h("admin"),
+    )
+    assert r.status_code == 200, r.text
+    left, _ = await drain(client, world, "town_a_manager", start, types="inspection")
+    assert [(i["id"], i["op"], i["data"]) for i in left] == [(insp["id"], "delete", None)]
+    listed, _ = await drain(client, world, "town_a_officer", start, types="inspection")
+    assert [(i["id"], i["op"]) for i in listed] == [(insp["id"], "upsert")], (
+        "a listed inspector still sees the visit it is on"
+    )
+    arrived, _ = await drain(client, world, "town_b_officer", start, types="inspection")
+    assert [(i["id"], i["op"]) for i in arrived] == [(insp["id"], "upsert")]

@@ -1065,8 +1065,8 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     fresh_database: str,
 ) -> None:
     """The demo county taken back to 0025 (no change feed; its province client without
-    `changes:read`) and up again: one `upsert` change per enterprise and hazard, in the scope
-    each has (the enterprise's columns), the demo client granted `changes:read`, every row
+    `changes:read`) and up again: one `upsert` change per enterprise, hazard and inspection, in
+    the scope each has (the enterprise's columns; an inspection's kind and start), the demo client granted `changes:read`, every row
     kept."""
     import json
 
@@ -1074,7 +1074,10 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     cfg = alembic_config(url)
     command.upgrade(cfg, "head")
     asyncio.run(_load_demo(url))
-    counted = "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards)"
+    counted = (
+        "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards), "
+        "(SELECT count(*) FROM inspections)"
+    )
     before = asyncio.run(_query(url, counted))
     command.downgrade(cfg, "0025")
     (granted,) = asyncio.run(
@@ -1097,7 +1100,7 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     )
     command.upgrade(cfg, "0026")
     assert asyncio.run(_query(url, counted)) == before
-    (enterprises, hazards) = before[0]
+    (enterprises, hazards, inspections) = before[0]
     rows = asyncio.run(
         _query(
             url,
@@ -1111,8 +1114,15 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     assert rows == [
         ("enterprise", enterprises, enterprises, enterprises),
         ("hazard", hazards, hazards, hazards),
+        ("inspection", inspections, inspections, inspections),
     ]
-    assert hazards > 0
+    assert hazards > 0 and inspections > 0
+    facts = (
+        "SELECT count(*) FROM changes c JOIN inspections i ON i.id = c.object_id "
+        "WHERE c.kind = i.kind AND (c.started_at = i.started_at OR "
+        "(c.started_at IS NULL AND i.started_at IS NULL))"
+    )
+    assert asyncio.run(_query(url, facts)) == [(inspections,)], "an inspection's kind and start"
     (granted,) = asyncio.run(
         _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
     )[0]

@@ -172,6 +172,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.expert: frozenset(
         {
+            P.changes_read,  # of the inspections it is assigned to (the scope rule)
             P.me_read,
             P.catalogs_read,
             P.notifications_read,

@@ -13,8 +13,6 @@ scope is (the rule above, for a user of that unit).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -87,28 +85,11 @@ def _prefix_scope(code: str) -> tuple[ScopeShape, dict[str, object]]:
     return ("prefix",), {"scope_prefix": code + "%"}
 
 
-class ScopeColumns(NamedTuple):
-    """The enterprise columns the scope rule compares: the ``enterprises`` table's, or the same
-    facts kept elsewhere (a change row's scope before and after the change)."""
-
-    id: Any
-    region_code: Any
-    sector: Any
-    enforcement_department_id: Any
-
-
-ENTERPRISE_COLUMNS = ScopeColumns(
-    Enterprise.id, Enterprise.region_code, Enterprise.sector, Enterprise.enforcement_department_id
-)
-
-
 def scope_condition(
-    shape: ScopeShape,
-    values: dict[str, object] | None = None,
-    columns: ScopeColumns = ENTERPRISE_COLUMNS,
+    shape: ScopeShape, values: dict[str, object] | None = None
 ) -> ColumnElement[bool]:
-    """The filter over ``Enterprise`` (or over ``columns``) of a scope shape: with ``values``
-    bound, or (None) with parameters named ``scope_*`` for a statement built once."""
+    """The filter over ``Enterprise`` of a scope shape: with ``values`` bound, or (None) with
+    parameters named ``scope_*`` for a statement built once."""
 
     def value(name: str) -> BindParameter[str]:
         if values is None:
@@ -117,32 +98,26 @@ def scope_condition(
 
     kind = shape[0]
     if kind == "enterprise":
-        return columns.id == value("scope_enterprise_id")
+        return Enterprise.id == value("scope_enterprise_id")
     if kind == "prefix":
-        return columns.region_code.like(value("scope_prefix"))
+        return Enterprise.region_code.like(value("scope_prefix"))
     if kind == "bureau":
         n = int(shape[1])  # type: ignore[call-overload]
         in_sectors = (
             and_(
-                columns.sector.in_([value(f"scope_sector_{i}") for i in range(n)]),
-                columns.region_code.like(value("scope_prefix")),
+                Enterprise.sector.in_([value(f"scope_sector_{i}") for i in range(n)]),
+                Enterprise.region_code.like(value("scope_prefix")),
             )
             if n
             else false()
         )
-        return or_(in_sectors, columns.enforcement_department_id == value("scope_unit_id"))
+        return or_(in_sectors, Enterprise.enforcement_department_id == value("scope_unit_id"))
     return false()
 
 
 def visible_enterprises(p: Principal) -> ColumnElement[bool]:
     """A filter over ``Enterprise`` that admits exactly the caller's scope."""
     return scope_condition(*enterprise_scope(p))
-
-
-def visible_over(p: Principal, columns: ScopeColumns) -> ColumnElement[bool]:
-    """The caller's scope (``visible_enterprises``, the same rule) over other columns."""
-    shape, values = enterprise_scope(p)
-    return scope_condition(shape, values, columns)
 
 
 def unit_enterprises(unit: UnitInfo) -> ColumnElement[bool]:

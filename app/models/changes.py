@@ -7,7 +7,7 @@ feed"). On SQLite writers are serialised, ``xid`` is 0 and ``seq`` alone is the 
 
 A row names the object (``type``, ``object_id``) and the scope it had after the change (the
 enterprise columns the scope rule compares: the object's own for an enterprise, its
-enterprise's for a hazard), and, when the change moved it, the scope it had before
+enterprise's for a hazard or an inspection, with an inspection's kind and start), and, when the change moved it, the scope it had before
 (``prev_*``): who saw it before and who sees it now are both told. The representation is not
 kept: the feed renders the object's current one for each reader when read.
 """
@@ -42,6 +42,10 @@ class Change(Base):
     prev_region_code: Mapped[str | None] = mapped_column(String(12))
     prev_sector: Mapped[str | None] = mapped_column(String(40))
     prev_department_id: Mapped[str | None] = mapped_column(String(36))
+    # What an inspection's rule reads besides its enterprise: an enterprise sees its inspections
+    # once started (or its own self-inspections); the others are left null.
+    kind: Mapped[str | None] = mapped_column(String(24))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_changes_order", "xid", "seq"),

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.schemas.common import ResponseModel
 
-ChangeType = Literal["enterprise", "hazard"]
+ChangeType = Literal["enterprise", "hazard", "inspection"]
 ChangeOp = Literal["upsert", "delete"]
 
 
@@ -23,8 +23,8 @@ class ChangeOut(ResponseModel):
     )
     changed_at: datetime
     data: dict[str, Any] | None = Field(
-        description="The current representation (`GET /api/v1/enterprises/{id}` or "
-        "`/hazards/{id}`) for an `upsert`; null for a `delete`"
+        description="The current representation (`GET /api/v1/enterprises/{id}`, "
+        "`/hazards/{id}` or `/inspections/{id}`) for an `upsert`; null for a `delete`"
     )
 
 

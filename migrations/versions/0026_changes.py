@@ -1,8 +1,8 @@
 """The change feed (issue 17): ``changes``, one row per object a committed transaction changed,
 and ``change_horizon``, how far retention has deleted.
 
-Backfill: one ``upsert`` change for every enterprise and every hazard that exists, in the
-scope it has now, so a client that reads the feed from its start (no cursor) sees every
+Backfill: one ``upsert`` change for every enterprise, hazard and inspection that exists, in
+the scope it has now, so a client that reads the feed from its start (no cursor) sees every
 object of its scope once before what changes next. The demo province client
 (``demo_province``) is granted ``changes:read``, as a new demo county's client is.
 
@@ -48,6 +48,8 @@ def upgrade() -> None:
         sa.Column("prev_region_code", sa.String(length=12), nullable=True),
         sa.Column("prev_sector", sa.String(length=40), nullable=True),
         sa.Column("prev_department_id", sa.String(length=36), nullable=True),
+        sa.Column("kind", sa.String(length=24), nullable=True),
+        sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
     )
     with op.batch_alter_table("changes", schema=None) as batch_op:
@@ -75,6 +77,8 @@ def _backfill(bind: sa.engine.Connection) -> None:
         sa.column("region_code", sa.String()),
         sa.column("sector", sa.String()),
         sa.column("department_id", sa.String()),
+        sa.column("kind", sa.String()),
+        sa.column("started_at", app.models.base.UTCDateTime()),
     )
     e = sa.table(
         "enterprises",
@@ -84,6 +88,14 @@ def _backfill(bind: sa.engine.Connection) -> None:
         sa.column("enforcement_department_id"),
     )
     h = sa.table("hazards", sa.column("id"), sa.column("enterprise_id"), sa.column("created_at"))
+    i = sa.table(
+        "inspections",
+        sa.column("id"),
+        sa.column("enterprise_id"),
+        sa.column("created_at"),
+        sa.column("kind"),
+        sa.column("started_at", app.models.base.UTCDateTime()),
+    )
     names = [
         "type",
         "object_id",
@@ -110,6 +122,22 @@ def _backfill(bind: sa.engine.Connection) -> None:
             sa.select(sa.literal("hazard"), h.c.id, sa.literal("upsert"), stamp, *scope)
             .join(e, e.c.id == h.c.enterprise_id)
             .order_by(h.c.created_at, h.c.id),
+        )
+    )
+    bind.execute(
+        changes.insert().from_select(
+            [*names, "kind", "started_at"],
+            sa.select(
+                sa.literal("inspection"),
+                i.c.id,
+                sa.literal("upsert"),
+                stamp,
+                *scope,
+                i.c.kind,
+                i.c.started_at,
+            )
+            .join(e, e.c.id == i.c.enterprise_id)
+            .order_by(i.c.created_at, i.c.id),
         )
     )
     clients = sa.table(

@@ -15,9 +15,9 @@ The cursor is ``<xid>-<seq>`` of the last row examined (opaque to clients). A re
 head (the greatest final row) first, then the page up to it: a page that is not full ends at
 the head, so the rows of other callers' scopes are skipped once.
 
-Scope. A row is the caller's when the object's scope before or after the change (the scope
-rule, ``visible_over``, on the row's columns) is in the caller's scope, and the caller may read
-its type. The object is then rendered as its detail endpoint renders it for this caller now:
+Scope. A row is the caller's when the type's own scope rule (``visible_enterprises``, or
+``visible_inspections``), judged on the row's columns (``over_change``: the scope before or
+after the change), admits it, and the caller may read its type. The object is then rendered as its detail endpoint renders it for this caller now:
 visible, an ``upsert`` with that representation; not visible (it left the caller's scope, or
 is gone), a ``delete`` with nothing else, so it tells nothing of where the object went.
 """
@@ -30,30 +30,45 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, or_, select, text, tuple_
+from sqlalchemy import Select, and_, delete, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import ScopeColumns, visible_over
+from app.auth.scope import visible_enterprises, visible_inspections
 from app.core.config import Settings
 from app.core.db import upsert_insert
 from app.core.errors import Gone, ValidationFailed
-from app.models import Change, ChangeHorizon
+from app.models import Change, ChangeHorizon, Enterprise, Inspection
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
 from app.services.changes.record import TYPES
 from app.services.hazards import service as hazard_service
+from app.services.inspections import service as inspection_service
 
-PERMISSIONS = {"enterprise": Permission.enterprises_read, "hazard": Permission.hazards_read}
+PERMISSIONS = {
+    "enterprise": Permission.enterprises_read,
+    "hazard": Permission.hazards_read,
+    "inspection": Permission.inspections_read,
+}
 _CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
-AFTER = ScopeColumns(Change.enterprise_id, Change.region_code, Change.sector, Change.department_id)
-BEFORE = ScopeColumns(
-    Change.prev_enterprise_id,
-    Change.prev_region_code,
-    Change.prev_sector,
-    Change.prev_department_id,
-)
+# The columns of a change row that stand for those the scope rules read: the enterprise's (after
+# the change, or before it), and an inspection's own facts.
+_AFTER = {
+    "id": Change.enterprise_id,
+    "region_code": Change.region_code,
+    "sector": Change.sector,
+    "enforcement_department_id": Change.department_id,
+}
+_BEFORE = {
+    "id": Change.prev_enterprise_id,
+    "region_code": Change.prev_region_code,
+    "sector": Change.prev_sector,
+    "enforcement_department_id": Change.prev_department_id,
+}
+_INSPECTION = {"id": Change.object_id, "kind": Change.kind, "started_at": Change.started_at}
 Position = tuple[int, int]
 BIGINT_MAX = 2**63 - 1  # xid and seq are bigints
 
@@ -81,6 +96,36 @@ def parse_cursor(value: str) -> Position:
             "The cursor is invalid: pass a cursor or next_cursor the feed returned",
         )
     return int(match[1]), int(match[2])
+
+
+def over_change(expr: Any, before: bool) -> Any:
+    """A scope rule (over ``Enterprise``, and ``Inspection`` for inspections) with its columns
+    replaced by the change row's: the same rule, judged on the scope the object had after the
+    change (or before it). A column the row does not keep is a programming error."""
+    enterprise = _BEFORE if before else _AFTER
+
+    def swap(element: Any) -> Any:
+        if not isinstance(element, ColumnClause):
+            return None
+        for table, columns in (
+            (Enterprise.__table__, enterprise),
+            (Inspection.__table__, _INSPECTION),
+        ):
+            if element.table is table:
+                if element.name not in columns:
+                    raise LookupError(f"a change row keeps no {table.name}.{element.name}")
+                return columns[element.name]
+        return None
+
+    return replacement_traverse(expr, {}, swap)
+
+
+def _admits(p: Principal, type_: str) -> Any:
+    """The rows of ``type_`` the caller is told of: its scope held before or after the change."""
+    rule = visible_inspections(p) if type_ == "inspection" else visible_enterprises(p)
+    return and_(
+        Change.type == type_, or_(over_change(rule, before=False), over_change(rule, before=True))
+    )
 
 
 def _order() -> Any:
@@ -133,8 +178,10 @@ async def _render(
             continue
         if type_ == "enterprise":
             found = await enterprise_service.read_details(session, p, ids, english)
-        else:
+        elif type_ == "hazard":
             found = await hazard_service.read_details(session, p, settings, ids, english)
+        else:
+            found = await inspection_service.read_details(session, p, settings, ids, english)
         out.update({(type_, i): data for i, data in found.items()})
     return out
 
@@ -170,8 +217,7 @@ async def page(
             .where(
                 _order() > tuple_(*start),
                 _order() <= tuple_(*end),
-                Change.type.in_(wanted),
-                or_(visible_over(p, AFTER), visible_over(p, BEFORE)),
+                or_(*(_admits(p, t) for t in wanted)),
             )
             .order_by(Change.xid, Change.seq)
             .limit(limit)

@@ -4,13 +4,14 @@ that write with Core statements (the bulk import's COPY).
 
 - ``after_flush`` notes, for each flushed object of a tracked model, the object it belongs to
   (an enterprise's blacklist entry, installations and external ids belong to the enterprise; a
-  hazard's events, attachments and external ids to the hazard) and, when an enterprise's
+  hazard's events, attachments and external ids to the hazard; an inspection's events,
+  decisions, people and attachments to the inspection) and, when an enterprise's
   scope columns changed, the scope it had before. A deleted enterprise or hazard is noted
   with the scope it had.
 - ``before_commit`` flushes what is still pending, then writes one row per noted object in the
   committing transaction: one ``INSERT … SELECT`` per type (the scope read from the committed
   rows themselves), and for an enterprise that moved, a row for it and for each of its hazards
-  with the scope before and after (hazards follow their enterprise). Nothing is written by a
+  and inspections with the scope before and after (they follow their enterprise). Nothing is written by a
   transaction that rolls back, and a commit writes its changes or nothing.
 - ``after_commit`` wakes this process's long-polling feed readers.
 
@@ -25,7 +26,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, literal, select
+from sqlalchemy import String, event, insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -36,11 +37,17 @@ from app.models import (
     ExternalId,
     Hazard,
     HazardEvent,
+    Inspection,
+    InspectionAssignee,
+    InspectionDecision,
+    InspectionEvent,
     MajorHazardInstallation,
 )
 from app.models.base import utcnow
 
-TYPES = ("enterprise", "hazard")
+TYPES = ("enterprise", "hazard", "inspection")
+# The types whose scope follows their enterprise's: a move of the enterprise moves them.
+FOLLOWERS = ("hazard", "inspection")
 SCOPE_ATTRS = ("region_code", "sector", "enforcement_department_id")
 CHUNK = 500  # ids per statement (SQLite binds at most 32,766 parameters)
 _PENDING = "changes.pending"  # (type, id) -> the enterprise's scope before the change, or None
@@ -56,7 +63,17 @@ OWNER: dict[type, Callable[[Any], tuple[str, str] | None]] = {
     MajorHazardInstallation: lambda o: ("enterprise", o.enterprise_id),
     Hazard: lambda o: ("hazard", o.id),
     HazardEvent: lambda o: ("hazard", o.hazard_id),
-    Attachment: lambda o: ("hazard", o.hazard_id) if o.hazard_id else None,
+    Attachment: lambda o: (
+        ("hazard", o.hazard_id)
+        if o.hazard_id
+        else ("inspection", o.inspection_id)
+        if o.inspection_id
+        else None
+    ),
+    Inspection: lambda o: ("inspection", o.id),
+    InspectionEvent: lambda o: ("inspection", o.inspection_id),
+    InspectionDecision: lambda o: ("inspection", o.inspection_id),
+    InspectionAssignee: lambda o: ("inspection", o.inspection_id),
     ExternalId: lambda o: (o.object_type, o.object_id) if o.object_type in TYPES else None,
 }
 
@@ -117,7 +134,7 @@ def _noted(session: Session, flush_context: Any) -> None:
             continue
         if type(obj) is Enterprise:
             session.info.setdefault(_GONE, {})[key] = _scope_of(obj)
-        elif type(obj) is Hazard:  # its enterprise's scope is read when the row is written
+        elif type(obj) in (Hazard, Inspection):  # the enterprise's scope is read at commit
             session.info.setdefault(_GONE, {})[key] = (obj.enterprise_id, None, None, None)
         else:
             pending.setdefault(key, None)
@@ -136,11 +153,13 @@ _COLUMNS = (
     "prev_region_code",
     "prev_sector",
     "prev_department_id",
+    "kind",
+    "started_at",
 )
 
 
 def _prev(scope: Scope | None) -> list[Any]:
-    return [literal(v) for v in scope] if scope is not None else [literal(None)] * 4
+    return [literal(v, String()) for v in (scope if scope is not None else (None,) * 4)]
 
 
 _SCOPE = (
@@ -152,11 +171,23 @@ _SCOPE = (
 
 
 def _select(
-    type_: str, object_id: Any, now: Any, op: str = "upsert", prev: Scope | None = None
+    type_: str,
+    object_id: Any,
+    now: Any,
+    op: str = "upsert",
+    prev: Scope | None = None,
+    facts: tuple[Any, Any] | None = None,
 ) -> Any:
-    """Change rows of ``type_``: the scope read from the enterprise selected with them."""
+    """Change rows of ``type_``: the scope read from the enterprise selected with them, and the
+    facts of an inspection's rule (its kind and start; null for the other types)."""
     stamp = literal(now, Change.changed_at.type)
-    return select(literal(type_), object_id, literal(op), stamp, *_SCOPE, *_prev(prev))
+    kind, started = facts or (
+        literal(None, Change.kind.type),
+        literal(None, Change.started_at.type),
+    )
+    return select(
+        literal(type_), object_id, literal(op), stamp, *_SCOPE, *_prev(prev), kind, started
+    )
 
 
 def _enterprises(now: Any, prev: Scope | None = None) -> Any:
@@ -169,6 +200,28 @@ def _hazards(now: Any, prev: Scope | None = None) -> Any:
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
     )
+
+
+def _inspections(now: Any, prev: Scope | None = None) -> Any:
+    return (
+        _select(
+            "inspection",
+            Inspection.id,
+            now,
+            prev=prev,
+            facts=(Inspection.kind, Inspection.started_at),
+        )
+        .select_from(Inspection)
+        .join(Enterprise, Enterprise.id == Inspection.enterprise_id)
+    )
+
+
+# Per type: the rows' SELECT, the model, and its enterprise column (None: it is one).
+_OF: dict[str, tuple[Callable[..., Any], Any, Any]] = {
+    "enterprise": (_enterprises, Enterprise, None),
+    "hazard": (_hazards, Hazard, Hazard.enterprise_id),
+    "inspection": (_inspections, Inspection, Inspection.enterprise_id),
+}
 
 
 def _write(session: Session) -> None:
@@ -184,29 +237,28 @@ def _write(session: Session) -> None:
         conn.execute(
             target.from_select(_COLUMNS, _enterprises(now, prev).where(Enterprise.id == ent_id))
         )
-        conn.execute(
-            target.from_select(_COLUMNS, _hazards(now, prev).where(Hazard.enterprise_id == ent_id))
-        )
-    for type_, model in (("enterprise", Enterprise), ("hazard", Hazard)):
+        for follower in FOLLOWERS:  # their scope moved with their enterprise
+            rows_of, _, enterprise_of = _OF[follower]
+            conn.execute(
+                target.from_select(_COLUMNS, rows_of(now, prev).where(enterprise_of == ent_id))
+            )
+    for type_, (rows_of, model, enterprise_of) in _OF.items():
         ids = [
             key[1] for key in pending if key[0] == type_ and key not in gone and key[1] not in moved
         ]
         for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            rows = (_enterprises(now) if type_ == "enterprise" else _hazards(now)).where(
-                model.id.in_(chunk)
-            )
-            if type_ == "hazard" and moved:  # already written with their enterprise's move
-                rows = rows.where(Hazard.enterprise_id.not_in(list(moved)))
+            rows = rows_of(now).where(model.id.in_(ids[start : start + CHUNK]))
+            if enterprise_of is not None and moved:  # written already with their enterprise
+                rows = rows.where(enterprise_of.not_in(list(moved)))
             conn.execute(target.from_select(_COLUMNS, rows))
     for (type_, object_id), scope in gone.items():
-        if type_ == "hazard":
-            rows = _select("hazard", literal(object_id), now, op="delete").where(
+        if type_ in FOLLOWERS:
+            rows = _select(type_, literal(object_id), now, op="delete").where(
                 Enterprise.id == scope[0]
             )
             conn.execute(target.from_select(_COLUMNS, rows))
         else:
-            values = (type_, object_id, "delete", now, *scope, None, None, None, None)
+            values = (type_, object_id, "delete", now, *scope, *([None] * 6))
             conn.execute(target.values(dict(zip(_COLUMNS, values, strict=True))))
     session.info[_WROTE] = True
 

@@ -397,6 +397,22 @@ async def read_detail(
     return await _shape_detail(session, p, settings, row._mapping, english)
 
 
+async def read_details(
+    session: Any, p: Principal, settings: Settings, ids: list[str], english: bool
+) -> dict[str, dict[str, Any]]:
+    """Many inspections as ``GET /inspections/{id}`` gives each to this caller (those it may
+    see): one statement, then each one's findings (the change feed's pages)."""
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(_detail_base().where(Inspection.id.in_(ids), visible_inspections(p)))
+    ).all()
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        out[row.id], _ = await _shape_detail(session, p, settings, row._mapping, english)
+    return out
+
+
 async def detail(
     session: AsyncSession, p: Principal, settings: Settings, inspection: Inspection, english: bool
 ) -> dict[str, Any]:
