@@ -330,3 +330,39 @@ async def test_a_moved_enterprise_takes_its_inspections_along(client, world) -> 
     )
     arrived, _ = await drain(client, world, "town_b_officer", start, types="inspection")
     assert [(i["id"], i["op"]) for i in arrived] == [(insp["id"], "upsert")]
+
+
+# ---- public reports: the county, then the units they are routed to; never the identity -------
+
+
+async def test_a_public_report_reaches_the_county_then_the_unit_it_is_routed_to(  # type: ignore[no-untyped-def]
+    client, world, app
+) -> None:
+    from tests.report_helpers import NAME, PHONE, act, newest, submit
+
+    start = await head(client, world)
+    await submit(app, reporter={"name": NAME, "phone": PHONE}, anonymous=False)
+    report = await newest(client, world, "county_officer")
+    county, _ = await drain(client, world, "county_officer", start, types="report")
+    assert [(i["type"], i["id"], i["op"]) for i in county] == [("report", report["id"], "upsert")]
+    assert county[0]["data"]["number"] == report["number"]
+    assert county[0]["data"]["reporter"] is None
+    for actor in ("county_officer", "bureau_c_officer", "ent_a1_manager", "town_a_inspector"):
+        r = await client.get(
+            CHANGES, params={"types": "report"} | ({"after": start}), headers=world.h(actor)
+        )
+        if r.status_code == 200:
+            body = r.text
+            assert NAME not in body and PHONE not in body, "never the reporter's identity"
+    before, cursor = await drain(client, world, "bureau_c_officer", start)
+    assert before == [], "not routed to the bureau yet"
+    r = await act(
+        client, world, "county_officer", report["id"], "assign", unit_ids=[world["bureau_c"]]
+    )
+    assert r.status_code == 200, r.text
+    routed, _ = await drain(client, world, "bureau_c_officer", cursor)
+    assert [(i["id"], i["op"]) for i in routed] == [(report["id"], "upsert")]
+    others, _ = await drain(client, world, "town_a_officer", start, types="report")
+    assert others == []
+    ent = await client.get(CHANGES, params={"types": "report"}, headers=world.h("ent_a1_manager"))
+    assert ent.status_code == 200 and ent.json()["items"] == [], "an enterprise reads no report"

@@ -1123,6 +1123,13 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
         "(c.started_at IS NULL AND i.started_at IS NULL))"
     )
     assert asyncio.run(_query(url, facts)) == [(inspections,)], "an inspection's kind and start"
+    reports = (
+        "SELECT (SELECT count(*) FROM public_reports), (SELECT count(*) FROM changes c "
+        "JOIN public_reports r ON r.id = c.object_id WHERE c.type = 'report' "
+        "AND c.county_code = r.county_code)"
+    )
+    ((total, with_county),) = asyncio.run(_query(url, reports))
+    assert total == with_county > 0, "a public report's change carries its county"
     (granted,) = asyncio.run(
         _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
     )[0]

@@ -45,6 +45,8 @@ class Change(Base):
     # What an inspection's rule reads besides its enterprise: an enterprise sees its inspections
     # once started (or its own self-inspections); the others are left null.
     kind: Mapped[str | None] = mapped_column(String(24))
+    # A public report's county (its rule: the county's staff, and the units it is routed to).
+    county_code: Mapped[str | None] = mapped_column(String(6))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.schemas.common import ResponseModel
 
-ChangeType = Literal["enterprise", "hazard", "inspection"]
+ChangeType = Literal["enterprise", "hazard", "inspection", "report"]
 ChangeOp = Literal["upsert", "delete"]
 
 
@@ -24,7 +24,8 @@ class ChangeOut(ResponseModel):
     changed_at: datetime
     data: dict[str, Any] | None = Field(
         description="The current representation (`GET /api/v1/enterprises/{id}`, "
-        "`/hazards/{id}` or `/inspections/{id}`) for an `upsert`; null for a `delete`"
+        "`/hazards/{id}`, `/inspections/{id}` or `/reports/{id}`, never a reporter's identity) for "
+        "an `upsert`; null for a `delete`"
     )
 
 

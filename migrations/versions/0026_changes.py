@@ -1,8 +1,8 @@
 """The change feed (issue 17): ``changes``, one row per object a committed transaction changed,
 and ``change_horizon``, how far retention has deleted.
 
-Backfill: one ``upsert`` change for every enterprise, hazard and inspection that exists, in
-the scope it has now, so a client that reads the feed from its start (no cursor) sees every
+Backfill: one ``upsert`` change for every enterprise, hazard, inspection and public report that
+exists, in the scope it has now, so a client that reads the feed from its start (no cursor) sees every
 object of its scope once before what changes next. The demo province client
 (``demo_province``) is granted ``changes:read``, as a new demo county's client is.
 
@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("prev_sector", sa.String(length=40), nullable=True),
         sa.Column("prev_department_id", sa.String(length=36), nullable=True),
         sa.Column("kind", sa.String(length=24), nullable=True),
+        sa.Column("county_code", sa.String(length=6), nullable=True),
         sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
     )
@@ -79,6 +80,7 @@ def _backfill(bind: sa.engine.Connection) -> None:
         sa.column("department_id", sa.String()),
         sa.column("kind", sa.String()),
         sa.column("started_at", app.models.base.UTCDateTime()),
+        sa.column("county_code", sa.String()),
     )
     e = sa.table(
         "enterprises",
@@ -138,6 +140,14 @@ def _backfill(bind: sa.engine.Connection) -> None:
             )
             .join(e, e.c.id == i.c.enterprise_id)
             .order_by(i.c.created_at, i.c.id),
+        )
+    )
+    r = sa.table("public_reports", sa.column("id"), sa.column("county_code"), sa.column("received_at"))
+    bind.execute(
+        changes.insert().from_select(
+            ["type", "object_id", "op", "changed_at", "county_code"],
+            sa.select(sa.literal("report"), r.c.id, sa.literal("upsert"), stamp, r.c.county_code)
+            .order_by(r.c.received_at, r.c.id),
         )
     )
     clients = sa.table(

@@ -37,21 +37,23 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import visible_enterprises, visible_inspections
+from app.auth.scope import visible_enterprises, visible_inspections, visible_reports
 from app.core.config import Settings
 from app.core.db import upsert_insert
 from app.core.errors import Gone, ValidationFailed
-from app.models import Change, ChangeHorizon, Enterprise, Inspection
+from app.models import Change, ChangeHorizon, Enterprise, Inspection, PublicReport
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
 from app.services.changes.record import TYPES
 from app.services.hazards import service as hazard_service
 from app.services.inspections import service as inspection_service
+from app.services.public_reports import service as report_service
 
 PERMISSIONS = {
     "enterprise": Permission.enterprises_read,
     "hazard": Permission.hazards_read,
     "inspection": Permission.inspections_read,
+    "report": Permission.reports_read,
 }
 _CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 # The columns of a change row that stand for those the scope rules read: the enterprise's (after
@@ -69,6 +71,7 @@ _BEFORE = {
     "enforcement_department_id": Change.prev_department_id,
 }
 _INSPECTION = {"id": Change.object_id, "kind": Change.kind, "started_at": Change.started_at}
+_REPORT = {"id": Change.object_id, "county_code": Change.county_code}
 Position = tuple[int, int]
 BIGINT_MAX = 2**63 - 1  # xid and seq are bigints
 
@@ -110,6 +113,7 @@ def over_change(expr: Any, before: bool) -> Any:
         for table, columns in (
             (Enterprise.__table__, enterprise),
             (Inspection.__table__, _INSPECTION),
+            (PublicReport.__table__, _REPORT),
         ):
             if element.table is table:
                 if element.name not in columns:
@@ -122,7 +126,13 @@ def over_change(expr: Any, before: bool) -> Any:
 
 def _admits(p: Principal, type_: str) -> Any:
     """The rows of ``type_`` the caller is told of: its scope held before or after the change."""
-    rule = visible_inspections(p) if type_ == "inspection" else visible_enterprises(p)
+    rule = (
+        visible_inspections(p)
+        if type_ == "inspection"
+        else visible_reports(p)
+        if type_ == "report"
+        else visible_enterprises(p)
+    )
     return and_(
         Change.type == type_, or_(over_change(rule, before=False), over_change(rule, before=True))
     )
@@ -180,8 +190,10 @@ async def _render(
             found = await enterprise_service.read_details(session, p, ids, english)
         elif type_ == "hazard":
             found = await hazard_service.read_details(session, p, settings, ids, english)
-        else:
+        elif type_ == "inspection":
             found = await inspection_service.read_details(session, p, settings, ids, english)
+        else:
+            found = await report_service.read_details(session, p, settings, ids, english)
         out.update({(type_, i): data for i, data in found.items()})
     return out
 

@@ -42,10 +42,13 @@ from app.models import (
     InspectionDecision,
     InspectionEvent,
     MajorHazardInstallation,
+    PublicReport,
+    PublicReportEvent,
+    PublicReportRoute,
 )
 from app.models.base import utcnow
 
-TYPES = ("enterprise", "hazard", "inspection")
+TYPES = ("enterprise", "hazard", "inspection", "report")
 # The types whose scope follows their enterprise's: a move of the enterprise moves them.
 FOLLOWERS = ("hazard", "inspection")
 SCOPE_ATTRS = ("region_code", "sector", "enforcement_department_id")
@@ -68,8 +71,13 @@ OWNER: dict[type, Callable[[Any], tuple[str, str] | None]] = {
         if o.hazard_id
         else ("inspection", o.inspection_id)
         if o.inspection_id
+        else ("report", o.public_report_id)
+        if o.public_report_id
         else None
     ),
+    PublicReport: lambda o: ("report", o.id),
+    PublicReportRoute: lambda o: ("report", o.report_id),
+    PublicReportEvent: lambda o: ("report", o.report_id),
     Inspection: lambda o: ("inspection", o.id),
     InspectionEvent: lambda o: ("inspection", o.inspection_id),
     InspectionDecision: lambda o: ("inspection", o.inspection_id),
@@ -155,6 +163,7 @@ _COLUMNS = (
     "prev_department_id",
     "kind",
     "started_at",
+    "county_code",
 )
 
 
@@ -185,8 +194,9 @@ def _select(
         literal(None, Change.kind.type),
         literal(None, Change.started_at.type),
     )
+    county = literal(None, Change.county_code.type)
     return select(
-        literal(type_), object_id, literal(op), stamp, *_SCOPE, *_prev(prev), kind, started
+        literal(type_), object_id, literal(op), stamp, *_SCOPE, *_prev(prev), kind, started, county
     )
 
 
@@ -216,11 +226,30 @@ def _inspections(now: Any, prev: Scope | None = None) -> Any:
     )
 
 
-# Per type: the rows' SELECT, the model, and its enterprise column (None: it is one).
+def _reports(now: Any, prev: Scope | None = None) -> Any:
+    """A public report's rule reads its county and its routes (read as they are), not an
+    enterprise's scope: the enterprise columns stay null."""
+    stamp = literal(now, Change.changed_at.type)
+    nothing = [literal(None, String()) for _ in range(8)]
+    return select(
+        literal("report"),
+        PublicReport.id,
+        literal("upsert"),
+        stamp,
+        *nothing,
+        literal(None, Change.kind.type),
+        literal(None, Change.started_at.type),
+        PublicReport.county_code,
+    ).select_from(PublicReport)
+
+
+# Per type: the rows' SELECT, the model, and its enterprise column (None: it is one, or its
+# scope does not follow an enterprise).
 _OF: dict[str, tuple[Callable[..., Any], Any, Any]] = {
     "enterprise": (_enterprises, Enterprise, None),
     "hazard": (_hazards, Hazard, Hazard.enterprise_id),
     "inspection": (_inspections, Inspection, Inspection.enterprise_id),
+    "report": (_reports, PublicReport, None),
 }
 
 
@@ -258,7 +287,7 @@ def _write(session: Session) -> None:
             )
             conn.execute(target.from_select(_COLUMNS, rows))
         else:
-            values = (type_, object_id, "delete", now, *scope, *([None] * 6))
+            values = (type_, object_id, "delete", now, *scope, *([None] * 7))
             conn.execute(target.values(dict(zip(_COLUMNS, values, strict=True))))
     session.info[_WROTE] = True
 

@@ -286,6 +286,25 @@ async def read_detail(
     ).first()
     if row is None:
         raise _not_found()
+    return _detail_out(row, p, settings, english), row.version
+
+
+async def read_details(
+    session: AsyncSession, p: Principal, settings: Settings, ids: list[str], english: bool
+) -> dict[str, dict[str, Any]]:
+    """Many reports as ``GET /reports/{id}`` gives each to this caller (those it may see), in
+    one statement (the change feed's pages); never the reporter's identity."""
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            _select(p).add_columns(_events_json(), _photos_json()).where(PublicReport.id.in_(ids))
+        )
+    ).all()
+    return {row.id: _detail_out(row, p, settings, english) for row in rows}
+
+
+def _detail_out(row: Any, p: Principal, settings: Settings, english: bool) -> dict[str, Any]:
     out = summary_out(row, p, english)
     routes = out.pop("_routes")
     out["routes"] = [
@@ -316,7 +335,7 @@ async def read_detail(
     )
     out["events"] = [_event_out(e) for e in events]
     out["reporter"] = None
-    return out, row.version
+    return out
 
 
 def _event_out(e: dict[str, Any]) -> dict[str, Any]:
