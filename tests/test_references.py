@@ -321,8 +321,10 @@ DATA_STATEMENTS = {
     "catalogs": 1,
     "statistics by town": 3,
     # + the blacklist and the installations of the answer, gathered in one statement
-    "patch enterprise": 3,
-    "patch enterprise department": 5,  # + moving its hazards' counts in the rollup
+    "patch enterprise": 4,  # + its change row (the feed)
+    # + moving its hazards' counts in the rollup, + its change rows and its hazards' and
+    # inspections' (one statement)
+    "patch enterprise department": 6,
     "patch user": 3,  # + the row that ends cached callers (app/auth/principal_cache.py)
     "patch client": 3,
     "patch org unit": 3,

@@ -26,7 +26,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import String, event, insert, inspect, literal, select
+from sqlalchemy import String, event, insert, inspect, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -262,15 +262,12 @@ def _write(session: Session) -> None:
     now = utcnow()
     target = insert(Change.__table__)
     moved = {key[1]: prev for key, prev in pending.items() if key[0] == "enterprise" and prev}
-    for ent_id, prev in moved.items():
-        conn.execute(
-            target.from_select(_COLUMNS, _enterprises(now, prev).where(Enterprise.id == ent_id))
-        )
-        for follower in FOLLOWERS:  # their scope moved with their enterprise
+    for ent_id, prev in moved.items():  # one statement: it, and what moved with it
+        parts = [_enterprises(now, prev).where(Enterprise.id == ent_id)]
+        for follower in FOLLOWERS:
             rows_of, _, enterprise_of = _OF[follower]
-            conn.execute(
-                target.from_select(_COLUMNS, rows_of(now, prev).where(enterprise_of == ent_id))
-            )
+            parts.append(rows_of(now, prev).where(enterprise_of == ent_id))
+        conn.execute(target.from_select(_COLUMNS, union_all(*parts)))
     for type_, (rows_of, model, enterprise_of) in _OF.items():
         ids = [
             key[1] for key in pending if key[0] == type_ and key not in gone and key[1] not in moved
