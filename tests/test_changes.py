@@ -366,3 +366,45 @@ async def test_a_public_report_reaches_the_county_then_the_unit_it_is_routed_to(
     assert others == []
     ent = await client.get(CHANGES, params={"types": "report"}, headers=world.h("ent_a1_manager"))
     assert ent.status_code == 200 and ent.json()["items"] == [], "an enterprise reads no report"
+
+
+# ---- tasks: the issuer and the county whole, assignees once the list is issued ---------------
+
+
+async def test_tasks_reach_their_assignees_when_the_list_is_issued(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.task_helpers import add_task, issue, new_list
+
+    start = await head(client, world)
+    tl = await new_list(client, world)
+    t1 = await add_task(client, world, tl["id"], "1.1", ["town_a"], deadline="2099-12-31")
+    t2 = await add_task(client, world, tl["id"], "1.2", ["ent_a1"], deadline="2099-12-31")
+    draft, _ = await drain(client, world, "admin", start, types="task")
+    assert {(i["id"], i["op"]) for i in draft} == {(t1["id"], "upsert"), (t2["id"], "upsert")}
+    for actor in ("town_a_officer", "ent_a1_manager", "bureau_e_officer"):
+        seen, _ = await drain(client, world, actor, start, types="task")
+        assert seen == [], f"{actor}: a draft is the issuing unit's (the county office's)"
+    r = await issue(client, world, tl["id"])
+    assert r.status_code == 200, r.text
+    town, _ = await drain(client, world, "town_a_officer", start, types="task")
+    assert [(i["id"], i["op"]) for i in town] == [(t1["id"], "upsert")]
+    detail = await client.get(f"/api/v1/tasks/{t1['id']}", headers=world.h("town_a_officer"))
+    assert town[0]["data"] == detail.json()
+    ent, _ = await drain(client, world, "ent_a1_manager", start, types="task")
+    assert [(i["id"], i["op"]) for i in ent] == [(t2["id"], "upsert")]
+    county, _ = await drain(client, world, "county_officer", start, types="task")
+    assert {i["id"] for i in county} == {t1["id"], t2["id"]}, "the county sees issued lists whole"
+    assert all(i["data"]["list"]["status"] == "issued" for i in county if i["data"].get("list"))
+    other, _ = await drain(client, world, "town_b_officer", start, types="task")
+    assert other == []
+
+
+async def test_a_deleted_draft_task_is_a_delete_for_its_issuer(client, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.task_helpers import TASKS, add_task, new_list
+
+    tl = await new_list(client, world)
+    t1 = await add_task(client, world, tl["id"], "1.1", ["town_a"])
+    start = await head(client, world)
+    r = await client.delete(f"{TASKS}/{t1['id']}", headers=world.h("admin"))
+    assert r.status_code == 204, r.text
+    seen, _ = await drain(client, world, "admin", start, types="task")
+    assert [(i["id"], i["op"], i["data"]) for i in seen] == [(t1["id"], "delete", None)]

@@ -1130,6 +1130,14 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     )
     ((total, with_county),) = asyncio.run(_query(url, reports))
     assert total == with_county > 0, "a public report's change carries its county"
+    tasks = (
+        "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM changes c "
+        "JOIN tasks t ON t.id = c.object_id JOIN task_lists l ON l.id = t.task_list_id "
+        "WHERE c.type = 'task' AND c.list_status = l.status "
+        "AND c.issuing_unit_id = l.issuing_unit_id)"
+    )
+    ((total, with_list),) = asyncio.run(_query(url, tasks))
+    assert total == with_list > 0, "a task's change carries its list's facts"
     (granted,) = asyncio.run(
         _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
     )[0]

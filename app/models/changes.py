@@ -47,6 +47,11 @@ class Change(Base):
     kind: Mapped[str | None] = mapped_column(String(24))
     # A public report's county (its rule: the county's staff, and the units it is routed to).
     county_code: Mapped[str | None] = mapped_column(String(6))
+    # A task's: its list's status and issuer, its lead and splitting units.
+    list_status: Mapped[str | None] = mapped_column(String(16))
+    issuing_unit_id: Mapped[str | None] = mapped_column(String(36))
+    lead_unit_id: Mapped[str | None] = mapped_column(String(36))
+    split_by_unit_id: Mapped[str | None] = mapped_column(String(36))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.schemas.common import ResponseModel
 
-ChangeType = Literal["enterprise", "hazard", "inspection", "report"]
+ChangeType = Literal["enterprise", "hazard", "inspection", "report", "task"]
 ChangeOp = Literal["upsert", "delete"]
 
 
@@ -24,7 +24,7 @@ class ChangeOut(ResponseModel):
     changed_at: datetime
     data: dict[str, Any] | None = Field(
         description="The current representation (`GET /api/v1/enterprises/{id}`, "
-        "`/hazards/{id}`, `/inspections/{id}` or `/reports/{id}`, never a reporter's identity) for "
+        "`/hazards/{id}`, `/inspections/{id}`, `/reports/{id}` or `/tasks/{id}`, never a reporter's identity) for "
         "an `upsert`; null for a `delete`"
     )
 

@@ -1,8 +1,8 @@
 """The change feed (issue 17): ``changes``, one row per object a committed transaction changed,
 and ``change_horizon``, how far retention has deleted.
 
-Backfill: one ``upsert`` change for every enterprise, hazard, inspection and public report that
-exists, in the scope it has now, so a client that reads the feed from its start (no cursor) sees every
+Backfill: one ``upsert`` change for every enterprise, hazard, inspection, public report and
+task that exists, in the scope it has now, so a client that reads the feed from its start (no cursor) sees every
 object of its scope once before what changes next. The demo province client
 (``demo_province``) is granted ``changes:read``, as a new demo county's client is.
 
@@ -50,6 +50,10 @@ def upgrade() -> None:
         sa.Column("prev_department_id", sa.String(length=36), nullable=True),
         sa.Column("kind", sa.String(length=24), nullable=True),
         sa.Column("county_code", sa.String(length=6), nullable=True),
+        sa.Column("list_status", sa.String(length=16), nullable=True),
+        sa.Column("issuing_unit_id", sa.String(length=36), nullable=True),
+        sa.Column("lead_unit_id", sa.String(length=36), nullable=True),
+        sa.Column("split_by_unit_id", sa.String(length=36), nullable=True),
         sa.Column("started_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
     )
@@ -81,6 +85,10 @@ def _backfill(bind: sa.engine.Connection) -> None:
         sa.column("kind", sa.String()),
         sa.column("started_at", app.models.base.UTCDateTime()),
         sa.column("county_code", sa.String()),
+        sa.column("list_status", sa.String()),
+        sa.column("issuing_unit_id", sa.String()),
+        sa.column("lead_unit_id", sa.String()),
+        sa.column("split_by_unit_id", sa.String()),
     )
     e = sa.table(
         "enterprises",
@@ -148,6 +156,49 @@ def _backfill(bind: sa.engine.Connection) -> None:
             ["type", "object_id", "op", "changed_at", "county_code"],
             sa.select(sa.literal("report"), r.c.id, sa.literal("upsert"), stamp, r.c.county_code)
             .order_by(r.c.received_at, r.c.id),
+        )
+    )
+    t = sa.table(
+        "tasks",
+        sa.column("id"),
+        sa.column("task_list_id"),
+        sa.column("created_at"),
+        sa.column("lead_unit_id"),
+        sa.column("split_by_unit_id"),
+    )
+    tl = sa.table(
+        "task_lists",
+        sa.column("id"),
+        sa.column("county_code"),
+        sa.column("status"),
+        sa.column("issuing_unit_id"),
+    )
+    bind.execute(
+        changes.insert().from_select(
+            [
+                "type",
+                "object_id",
+                "op",
+                "changed_at",
+                "county_code",
+                "list_status",
+                "issuing_unit_id",
+                "lead_unit_id",
+                "split_by_unit_id",
+            ],
+            sa.select(
+                sa.literal("task"),
+                t.c.id,
+                sa.literal("upsert"),
+                stamp,
+                tl.c.county_code,
+                tl.c.status,
+                tl.c.issuing_unit_id,
+                t.c.lead_unit_id,
+                t.c.split_by_unit_id,
+            )
+            .join(tl, tl.c.id == t.c.task_list_id)
+            .order_by(t.c.created_at, t.c.id),
         )
     )
     clients = sa.table(

@@ -37,23 +37,38 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
-from app.auth.scope import visible_enterprises, visible_inspections, visible_reports
+from app.auth.scope import (
+    visible_enterprises,
+    visible_inspections,
+    visible_reports,
+    visible_tasks,
+)
 from app.core.config import Settings
 from app.core.db import upsert_insert
 from app.core.errors import Gone, ValidationFailed
-from app.models import Change, ChangeHorizon, Enterprise, Inspection, PublicReport
+from app.models import (
+    Change,
+    ChangeHorizon,
+    Enterprise,
+    Inspection,
+    PublicReport,
+    Task,
+    TaskList,
+)
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
 from app.services.changes.record import TYPES
 from app.services.hazards import service as hazard_service
 from app.services.inspections import service as inspection_service
 from app.services.public_reports import service as report_service
+from app.services.tasks import service as task_service
 
 PERMISSIONS = {
     "enterprise": Permission.enterprises_read,
     "hazard": Permission.hazards_read,
     "inspection": Permission.inspections_read,
     "report": Permission.reports_read,
+    "task": Permission.tasks_read,
 }
 _CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 # The columns of a change row that stand for those the scope rules read: the enterprise's (after
@@ -72,6 +87,16 @@ _BEFORE = {
 }
 _INSPECTION = {"id": Change.object_id, "kind": Change.kind, "started_at": Change.started_at}
 _REPORT = {"id": Change.object_id, "county_code": Change.county_code}
+_TASK = {
+    "id": Change.object_id,
+    "lead_unit_id": Change.lead_unit_id,
+    "split_by_unit_id": Change.split_by_unit_id,
+}
+_TASK_LIST = {
+    "issuing_unit_id": Change.issuing_unit_id,
+    "county_code": Change.county_code,
+    "status": Change.list_status,
+}
 Position = tuple[int, int]
 BIGINT_MAX = 2**63 - 1  # xid and seq are bigints
 
@@ -114,6 +139,8 @@ def over_change(expr: Any, before: bool) -> Any:
             (Enterprise.__table__, enterprise),
             (Inspection.__table__, _INSPECTION),
             (PublicReport.__table__, _REPORT),
+            (Task.__table__, _TASK),
+            (TaskList.__table__, _TASK_LIST),
         ):
             if element.table is table:
                 if element.name not in columns:
@@ -131,6 +158,8 @@ def _admits(p: Principal, type_: str) -> Any:
         if type_ == "inspection"
         else visible_reports(p)
         if type_ == "report"
+        else visible_tasks(p)
+        if type_ == "task"
         else visible_enterprises(p)
     )
     return and_(
@@ -192,8 +221,10 @@ async def _render(
             found = await hazard_service.read_details(session, p, settings, ids, english)
         elif type_ == "inspection":
             found = await inspection_service.read_details(session, p, settings, ids, english)
-        else:
+        elif type_ == "report":
             found = await report_service.read_details(session, p, settings, ids, english)
+        else:
+            found = await task_service.read_details(session, p, settings, ids, english)
         out.update({(type_, i): data for i, data in found.items()})
     return out
 

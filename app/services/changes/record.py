@@ -45,10 +45,15 @@ from app.models import (
     PublicReport,
     PublicReportEvent,
     PublicReportRoute,
+    Task,
+    TaskAssignee,
+    TaskEvent,
+    TaskList,
+    TaskReport,
 )
 from app.models.base import utcnow
 
-TYPES = ("enterprise", "hazard", "inspection", "report")
+TYPES = ("enterprise", "hazard", "inspection", "report", "task")
 # The types whose scope follows their enterprise's: a move of the enterprise moves them.
 FOLLOWERS = ("hazard", "inspection")
 SCOPE_ATTRS = ("region_code", "sector", "enforcement_department_id")
@@ -77,6 +82,12 @@ OWNER: dict[type, Callable[[Any], tuple[str, str] | None]] = {
     ),
     PublicReport: lambda o: ("report", o.id),
     PublicReportRoute: lambda o: ("report", o.report_id),
+    Task: lambda o: ("task", o.id),
+    TaskAssignee: lambda o: ("task", o.task_id),
+    TaskReport: lambda o: ("task", o.task_id),
+    TaskEvent: lambda o: ("task", o.task_id) if o.task_id else None,
+    # A list's issue, close or rename changes every task of it (the status, the title).
+    TaskList: lambda o: ("task_list", o.id),
     PublicReportEvent: lambda o: ("report", o.report_id),
     Inspection: lambda o: ("inspection", o.id),
     InspectionEvent: lambda o: ("inspection", o.inspection_id),
@@ -144,103 +155,87 @@ def _noted(session: Session, flush_context: Any) -> None:
             session.info.setdefault(_GONE, {})[key] = _scope_of(obj)
         elif type(obj) in (Hazard, Inspection):  # the enterprise's scope is read at commit
             session.info.setdefault(_GONE, {})[key] = (obj.enterprise_id, None, None, None)
+        elif type(obj) is Task:  # a draft's task deleted: its list is read at commit
+            gone_task = (obj.task_list_id, obj.lead_unit_id, obj.split_by_unit_id, None)
+            session.info.setdefault(_GONE, {})[key] = gone_task
         else:
             pending.setdefault(key, None)
 
 
-_COLUMNS = (
-    "type",
-    "object_id",
-    "op",
-    "changed_at",
-    "enterprise_id",
-    "region_code",
-    "sector",
-    "department_id",
-    "prev_enterprise_id",
-    "prev_region_code",
-    "prev_sector",
-    "prev_department_id",
-    "kind",
-    "started_at",
-    "county_code",
-)
+_COLUMNS = tuple(
+    c.name for c in Change.__table__.columns if c.name not in ("seq", "xid")
+)  # type, object_id, op, changed_at, the scope after and before, the types' own facts
 
 
-def _prev(scope: Scope | None) -> list[Any]:
-    return [literal(v, String()) for v in (scope if scope is not None else (None,) * 4)]
+def _row(type_: str, object_id: Any, now: Any, op: str = "upsert", **values: Any) -> Any:
+    """A SELECT of change rows in ``_COLUMNS`` order: ``values`` by column name, null for the
+    others (each type keeps what its scope rule reads)."""
+    given = {"type": literal(type_), "object_id": object_id, "op": literal(op)}
+    given["changed_at"] = literal(now, Change.changed_at.type)
+    given.update(values)
+    table = Change.__table__.columns
+    return select(*(given.get(c, literal(None, table[c].type)) for c in _COLUMNS))
 
 
-_SCOPE = (
-    Enterprise.id,
-    Enterprise.region_code,
-    Enterprise.sector,
-    Enterprise.enforcement_department_id,
-)
-
-
-def _select(
-    type_: str,
-    object_id: Any,
-    now: Any,
-    op: str = "upsert",
-    prev: Scope | None = None,
-    facts: tuple[Any, Any] | None = None,
-) -> Any:
-    """Change rows of ``type_``: the scope read from the enterprise selected with them, and the
-    facts of an inspection's rule (its kind and start; null for the other types)."""
-    stamp = literal(now, Change.changed_at.type)
-    kind, started = facts or (
-        literal(None, Change.kind.type),
-        literal(None, Change.started_at.type),
-    )
-    county = literal(None, Change.county_code.type)
-    return select(
-        literal(type_), object_id, literal(op), stamp, *_SCOPE, *_prev(prev), kind, started, county
-    )
+def _enterprise_scope(prev: Scope | None) -> dict[str, Any]:
+    """The enterprise's scope now (selected with the row), and before a move (literals)."""
+    out: dict[str, Any] = {
+        "enterprise_id": Enterprise.id,
+        "region_code": Enterprise.region_code,
+        "sector": Enterprise.sector,
+        "department_id": Enterprise.enforcement_department_id,
+    }
+    if prev is not None:
+        names = ("prev_enterprise_id", "prev_region_code", "prev_sector", "prev_department_id")
+        out.update({n: literal(v, String()) for n, v in zip(names, prev, strict=True)})
+    return out
 
 
 def _enterprises(now: Any, prev: Scope | None = None) -> Any:
-    return _select("enterprise", Enterprise.id, now, prev=prev).select_from(Enterprise)
+    return _row("enterprise", Enterprise.id, now, **_enterprise_scope(prev)).select_from(Enterprise)
 
 
 def _hazards(now: Any, prev: Scope | None = None) -> Any:
     return (
-        _select("hazard", Hazard.id, now, prev=prev)
+        _row("hazard", Hazard.id, now, **_enterprise_scope(prev))
         .select_from(Hazard)
         .join(Enterprise, Enterprise.id == Hazard.enterprise_id)
     )
 
 
 def _inspections(now: Any, prev: Scope | None = None) -> Any:
+    facts = {"kind": Inspection.kind, "started_at": Inspection.started_at}
     return (
-        _select(
-            "inspection",
-            Inspection.id,
-            now,
-            prev=prev,
-            facts=(Inspection.kind, Inspection.started_at),
-        )
+        _row("inspection", Inspection.id, now, **_enterprise_scope(prev), **facts)
         .select_from(Inspection)
         .join(Enterprise, Enterprise.id == Inspection.enterprise_id)
     )
 
 
 def _reports(now: Any, prev: Scope | None = None) -> Any:
-    """A public report's rule reads its county and its routes (read as they are), not an
-    enterprise's scope: the enterprise columns stay null."""
-    stamp = literal(now, Change.changed_at.type)
-    nothing = [literal(None, String()) for _ in range(8)]
-    return select(
-        literal("report"),
-        PublicReport.id,
-        literal("upsert"),
-        stamp,
-        *nothing,
-        literal(None, Change.kind.type),
-        literal(None, Change.started_at.type),
-        PublicReport.county_code,
-    ).select_from(PublicReport)
+    """A public report's rule reads its county and its routes (read as they are)."""
+    return _row("report", PublicReport.id, now, county_code=PublicReport.county_code).select_from(
+        PublicReport
+    )
+
+
+def _tasks(now: Any, prev: Scope | None = None) -> Any:
+    """A task's rule reads its list (issuer, county, status), its lead and splitting units and
+    its assignees (read as they are)."""
+    return (
+        _row(
+            "task",
+            Task.id,
+            now,
+            county_code=TaskList.county_code,
+            list_status=TaskList.status,
+            issuing_unit_id=TaskList.issuing_unit_id,
+            lead_unit_id=Task.lead_unit_id,
+            split_by_unit_id=Task.split_by_unit_id,
+        )
+        .select_from(Task)
+        .join(TaskList, TaskList.id == Task.task_list_id)
+    )
 
 
 # Per type: the rows' SELECT, the model, and its enterprise column (None: it is one, or its
@@ -250,6 +245,7 @@ _OF: dict[str, tuple[Callable[..., Any], Any, Any]] = {
     "hazard": (_hazards, Hazard, Hazard.enterprise_id),
     "inspection": (_inspections, Inspection, Inspection.enterprise_id),
     "report": (_reports, PublicReport, None),
+    "task": (_tasks, Task, None),
 }
 
 
@@ -268,6 +264,14 @@ def _write(session: Session) -> None:
             rows_of, _, enterprise_of = _OF[follower]
             parts.append(rows_of(now, prev).where(enterprise_of == ent_id))
         conn.execute(target.from_select(_COLUMNS, union_all(*parts)))
+    lists = [key[1] for key in pending if key[0] == "task_list"]
+    for start in range(0, len(lists), CHUNK):  # every task of a changed list
+        chunk = lists[start : start + CHUNK]
+        tasks = [k[1] for k in pending if k[0] == "task"]
+        rows = _tasks(now).where(Task.task_list_id.in_(chunk))
+        if tasks:  # those noted themselves are written below
+            rows = rows.where(Task.id.not_in(tasks))
+        conn.execute(target.from_select(_COLUMNS, rows))
     for type_, (rows_of, model, enterprise_of) in _OF.items():
         ids = [
             key[1] for key in pending if key[0] == type_ and key not in gone and key[1] not in moved
@@ -278,14 +282,29 @@ def _write(session: Session) -> None:
                 rows = rows.where(enterprise_of.not_in(list(moved)))
             conn.execute(target.from_select(_COLUMNS, rows))
     for (type_, object_id), scope in gone.items():
-        if type_ in FOLLOWERS:
-            rows = _select(type_, literal(object_id), now, op="delete").where(
+        if type_ == "task":
+            list_id, lead, split, _ = scope
+            rows = _row(
+                "task",
+                literal(object_id),
+                now,
+                "delete",
+                county_code=TaskList.county_code,
+                list_status=TaskList.status,
+                issuing_unit_id=TaskList.issuing_unit_id,
+                lead_unit_id=literal(lead, String()),
+                split_by_unit_id=literal(split, String()),
+            ).where(TaskList.id == list_id)
+            conn.execute(target.from_select(_COLUMNS, rows))
+        elif type_ in FOLLOWERS:
+            rows = _row(type_, literal(object_id), now, "delete", **_enterprise_scope(None)).where(
                 Enterprise.id == scope[0]
             )
             conn.execute(target.from_select(_COLUMNS, rows))
         else:
-            values = (type_, object_id, "delete", now, *scope, *([None] * 7))
-            conn.execute(target.values(dict(zip(_COLUMNS, values, strict=True))))
+            names = ("enterprise_id", "region_code", "sector", "department_id")
+            values = {"type": type_, "object_id": object_id, "op": "delete", "changed_at": now}
+            conn.execute(target.values({**values, **dict(zip(names, scope, strict=True))}))
     session.info[_WROTE] = True
 
 
