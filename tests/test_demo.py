@@ -130,6 +130,13 @@ async def test_demo_accounts_sign_in_and_see_their_scope(client, demo) -> None: 
         },
     )
     assert r.status_code == 200
+    # the province client reads the whole county and its feed (issue 17)
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    listed = await client.get("/api/v1/enterprises?include_total=true&limit=1", headers=h)
+    assert listed.json()["total"] == everyone
+    feed = await client.get("/api/v1/changes?types=enterprise&limit=1000", headers=h)
+    assert feed.status_code == 200, feed.text
+    assert len({i["id"] for i in feed.json()["items"]}) == min(everyone, 1000)
 
 
 async def test_demo_inspections_cover_every_state_with_findings_that_are_its_hazards(
