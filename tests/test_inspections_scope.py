@@ -210,7 +210,13 @@ async def test_expert_sees_only_the_inspections_listing_it(client, world, four) 
 )
 async def test_expert_sees_nothing_but_its_inspections(client, world, four, path) -> None:  # type: ignore[no-untyped-def]
     r = await client.get(path, headers=world.h("expert"))
-    if r.status_code == 200:
+    if r.status_code == 200 and path == "/api/v1/changes":  # its inspections, nothing else
+        mine = await client.get("/api/v1/inspections", headers=world.h("expert"))
+        assigned = {i["id"] for i in mine.json()["items"]}
+        assert {(i["type"], i["id"]) for i in r.json()["items"]} <= {
+            ("inspection", i) for i in assigned
+        }
+    elif r.status_code == 200:
         body = r.json()
         assert body.get("items", []) == [], body
     else:
