@@ -13,9 +13,11 @@ that row then gets the row-by-row path's own error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import asyncpg
 from sqlalchemy import Table, case, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +40,7 @@ class Row:
     row: int
     values: dict[str, Any]
     external: dict[str, str]
+    body: dict[str, Any] | RowError | None = None  # enterprises: made by ``prepare``
 
 
 Outcome = str | RowError
@@ -51,6 +54,19 @@ class _New:
     columns: dict[str, Any]
 
 
+def prepare(ctx: RowContext, rows: list[Row]) -> None:
+    """Each row's enterprise body, or its error, made while the chunk is read (in the reading
+    thread: no database, ``ctx`` only read)."""
+    for r in rows:
+        try:
+            r.body = row_rules.enterprise_body(ctx, r.values)
+        except RowError as exc:
+            r.body = exc
+
+
+PREPARE: dict[str, Callable[[RowContext, list[Row]], None]] = {"enterprises": prepare}
+
+
 async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
     """Each row's outcome (``created``, ``updated``, ``unchanged``) or its error, in order."""
     session, p = ctx.session, ctx.p
@@ -58,7 +74,9 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
     keys: dict[int, EnterpriseKey] = {}
     for i, r in enumerate(rows):
         try:
-            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row)
+            if isinstance(r.body, RowError):
+                raise r.body
+            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row, r.body)
         except RowError as exc:
             out[i] = exc
     if not keys:
@@ -87,8 +105,40 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
         }
     if ctx.counties is None:
         ctx.counties = await enterprise_service.served_counties(session)
+    fresh, later = await anyio.to_thread.run_sync(_plan, ctx, rows, keys, found, named, out)
+    for i, key, existing_id, known in later:
+        external = rows[i].external
+        try:
+            if key is not None:
+                out[i] = await _one(ctx, key, existing_id, external, known)
+            else:
+                await row_rules.record_external(session, "enterprise", existing_id, external)
+                out[i] = "updated"
+        except RowError as exc:
+            out[i] = exc
+    if fresh:
+        await _insert(ctx, fresh, rows, out)
+    return [o for o in out if o is not None]  # every row has its outcome by now
+
+
+_Later = tuple[int, EnterpriseKey | None, str, str | None]  # a row whose write needs the database
+
+
+def _plan(
+    ctx: RowContext,
+    rows: list[Row],
+    keys: dict[int, EnterpriseKey],
+    found: dict[str, Any],
+    named: dict[tuple[str, str], str],
+    out: list[Any],
+) -> tuple[list[_New], list[_Later]]:
+    """What each read row does, decided on what the chunk's statements found, without the
+    database (so in a thread: validation is most of a chunk's CPU): the new enterprises' columns
+    and the rows' errors and ``unchanged`` into ``out``; the existing enterprises a row changes
+    (with its key) or gives external ids (key None) answered, in row order, for the loop."""
     bureaus = set(ctx.departments.values())
     fresh: list[_New] = []
+    later: list[_Later] = []
     now = utcnow()
     for i, key in keys.items():
         r = rows[i]
@@ -108,20 +158,17 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
                 out[i] = "created"
                 continue
             if not existing.in_scope:
-                raise row_rules._outside_enterprise()
+                raise row_rules.outside_enterprise()
             row_rules.external_conflict(known, existing.id)
             if row_rules.enterprise_changes(key, existing):
-                out[i] = await _one(ctx, key, existing.id, r.external, known)
+                later.append((i, key, existing.id, known))
             elif known is None and r.external:
-                await row_rules.record_external(session, "enterprise", existing.id, r.external)
-                out[i] = "updated"
+                later.append((i, None, existing.id, None))
             else:
                 out[i] = "unchanged"
         except RowError as exc:
             out[i] = exc
-    if fresh:
-        await _insert(ctx, fresh, rows, out)
-    return [o for o in out if o is not None]  # every row has its outcome by now
+    return fresh, later
 
 
 def _columns(
@@ -184,19 +231,10 @@ async def _insert(ctx: RowContext, fresh: list[_New], rows: list[Row], out: list
     except (IntegrityError, asyncpg.IntegrityConstraintViolationError):
         pass  # another writer took a code or an id: each row again, with its own error
     for n in fresh:
-        r = rows[n.index]
         try:
-            existing = (
-                await session.execute(
-                    select(Enterprise).where(Enterprise.credit_code == n.key.code)
-                )
-            ).scalar_one_or_none()
-            if existing is not None and not await row_rules._in_scope(ctx, existing.id):
-                raise row_rules._outside_enterprise()
-            known = await row_rules.find_external(session, "enterprise", r.external)
             async with session.begin_nested():
-                out[n.index] = await row_rules.write_enterprise(
-                    ctx, n.key, existing, r.external, known
+                out[n.index] = await row_rules.write_enterprise_key(
+                    ctx, n.key, rows[n.index].external
                 )
         except RowError as exc:
             out[n.index] = exc

@@ -112,7 +112,9 @@ _PLAIN = (
 )
 
 
-def _enterprise_body(ctx: RowContext, v: dict[str, Any]) -> dict[str, Any]:
+def enterprise_body(ctx: RowContext, v: dict[str, Any]) -> dict[str, Any]:
+    """A row's fields as the API's enterprise body (the bureau by its id): no database, nothing
+    of ``ctx`` written, so a chunk's bodies may be made in a thread."""
     body = {k: v[k] for k in (*_PLAIN, "credit_code") if v.get(k) is not None}
     if body.get("credit_code"):
         body["credit_code"] = str(body["credit_code"]).upper()
@@ -150,13 +152,21 @@ def _current(ent: Enterprise) -> dict[str, Any]:
 async def enterprise_row(
     ctx: RowContext, v: dict[str, Any], row: int, external: dict[str, str]
 ) -> str:
-    """One row through the domain's write path (what a chunk falls back to, row by row)."""
-    key = enterprise_key(ctx, v, row)
+    """One row through the domain's write path (the kind's row function)."""
+    return await write_enterprise_key(ctx, enterprise_key(ctx, v, row), external)
+
+
+async def write_enterprise_key(
+    ctx: RowContext, key: EnterpriseKey, external: dict[str, str]
+) -> str:
+    """A row read as an enterprise, looked up by its credit code (in the caller's scope) and its
+    external ids, and written through the enterprise service (what a chunk falls back to, row
+    by row)."""
     existing = (
         await ctx.session.execute(select(Enterprise).where(Enterprise.credit_code == key.code))
     ).scalar_one_or_none()
-    if existing is not None and not await _in_scope(ctx, existing.id):
-        raise _outside_enterprise()
+    if existing is not None and not await in_scope(ctx, existing.id):
+        raise outside_enterprise()
     known = await find_external(ctx.session, "enterprise", external)
     return await write_enterprise(ctx, key, existing, external, known)
 
@@ -171,10 +181,14 @@ class EnterpriseKey:
     lax: bool
 
 
-def enterprise_key(ctx: RowContext, v: dict[str, Any], row: int) -> EnterpriseKey:
-    """The checks a row needs no database for: the body, the credit code, a duplicate in the
-    file (an error on the later row) and a failing check character (error or warning)."""
-    body = _enterprise_body(ctx, v)
+def enterprise_key(
+    ctx: RowContext, v: dict[str, Any], row: int, body: dict[str, Any] | None = None
+) -> EnterpriseKey:
+    """The checks a row needs no database for: the body (``body`` when made already), the
+    credit code, a duplicate in the file (an error on the later row) and a failing check
+    character (error or warning). Rows in file order: it remembers the codes met."""
+    if body is None:
+        body = enterprise_body(ctx, v)
     code = body.get("credit_code")
     if code is None:
         raise RowError(
@@ -235,7 +249,7 @@ def external_conflict(known: str | None, ent_id: str | None) -> None:
         )
 
 
-def _outside_enterprise() -> RowError:
+def outside_enterprise() -> RowError:
     return RowError(
         "credit_code",
         code="outside_scope",
@@ -244,7 +258,8 @@ def _outside_enterprise() -> RowError:
     )
 
 
-async def _in_scope(ctx: RowContext, enterprise_id: str) -> bool:
+async def in_scope(ctx: RowContext, enterprise_id: str) -> bool:
+    """Whether the caller's scope holds the enterprise."""
     found = await ctx.session.execute(
         select(Enterprise.id).where(Enterprise.id == enterprise_id, visible_enterprises(ctx.p))
     )
