@@ -29,6 +29,7 @@ from app.core.ids import new_id
 from app.models import Enterprise, ExternalId
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
+from app.services.imports import fast_create
 from app.services.imports import rows as row_rules
 from app.services.imports.rows import EnterpriseKey, RowContext, RowError
 
@@ -174,17 +175,24 @@ def _plan(
 def _columns(
     ctx: RowContext, key: EnterpriseKey, known: str | None, bureaus: set[str], now: Any
 ) -> dict[str, Any]:
-    """The new enterprise's columns, checked by the rules ``create_enterprise`` applies."""
+    """The new enterprise's columns, checked by the rules ``create_enterprise`` applies (the
+    body validated as the API validates it: ``fast_create`` for the bodies certainly valid,
+    the model for the others and for a code accepted with a warning)."""
     row_rules.external_conflict(known, None)
-    model = row_rules.new_enterprise(ctx, key)
-    if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, model.region_code):
+    columns = None if key.lax else fast_create.columns(key.body)
+    if columns is None:
+        model = row_rules.new_enterprise(ctx, key)
+        columns = enterprise_service.column_values(model.model_dump())
+    region_code, sector = columns["region_code"], columns["sector"]
+    department = columns["enforcement_department_id"]
+    if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, region_code):
         raise RowError(
             "region_code",
             code="region_outside_county",
             zh="区划代码不在本县（区）范围内",
             en="region_code lies outside the county",
         )
-    if model.enforcement_department_id not in bureaus:
+    if department not in bureaus:
         raise RowError(
             "enforcement_department_id",
             code="validation_error",
@@ -192,10 +200,7 @@ def _columns(
             en="enforcement_department_id must be a bureau of the county",
         )
     if not enterprise_would_be_visible(
-        ctx.p,
-        region_code=model.region_code,
-        sector=model.sector,
-        enforcement_department_id=model.enforcement_department_id,
+        ctx.p, region_code=region_code, sector=sector, enforcement_department_id=department
     ):
         raise RowError(
             None,
@@ -203,7 +208,6 @@ def _columns(
             zh="企业不在本单位管辖范围内",
             en="The enterprise would lie outside your jurisdiction",
         )
-    columns = enterprise_service.column_values(model.model_dump())
     columns.update(id=new_id(), version=1, created_at=now, updated_at=now)
     return columns
 
