@@ -29,7 +29,6 @@ from app.core.ids import new_id
 from app.models import Enterprise, ExternalId
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
-from app.services.imports import fast_create
 from app.services.imports import rows as row_rules
 from app.services.imports.rows import EnterpriseKey, RowContext, RowError
 
@@ -41,7 +40,11 @@ class Row:
     row: int
     values: dict[str, Any]
     external: dict[str, str]
-    body: dict[str, Any] | RowError | None = None  # enterprises: made by ``prepare``
+    # Enterprises, made by ``prepare`` while the chunk is read: the row read alone (or its
+    # error), and the columns it would create (or the model's error): made for every row,
+    # used for those whose credit code is new.
+    read: EnterpriseKey | RowError | None = None
+    columns: dict[str, Any] | RowError | None = None
 
 
 Outcome = str | RowError
@@ -56,13 +59,18 @@ class _New:
 
 
 def prepare(ctx: RowContext, rows: list[Row]) -> None:
-    """Each row's enterprise body, or its error, made while the chunk is read (in the reading
-    thread: no database, ``ctx`` only read)."""
+    """What a chunk's rows are without the database, made while the chunk is read (in the
+    reading thread, while the chunk before it is written: ``ctx`` is only read)."""
     for r in rows:
         try:
-            r.body = row_rules.enterprise_body(ctx, r.values)
+            r.read = key = row_rules.read_enterprise(ctx, r.values)
         except RowError as exc:
-            r.body = exc
+            r.read = exc
+            continue
+        try:
+            r.columns = row_rules.new_columns(ctx, key)
+        except RowError as exc:
+            r.columns = exc
 
 
 PREPARE: dict[str, Callable[[RowContext, list[Row]], None]] = {"enterprises": prepare}
@@ -75,9 +83,9 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
     keys: dict[int, EnterpriseKey] = {}
     for i, r in enumerate(rows):
         try:
-            if isinstance(r.body, RowError):
-                raise r.body
-            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row, r.body)
+            if isinstance(r.read, RowError):
+                raise r.read
+            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row, r.read)
         except RowError as exc:
             out[i] = exc
     if not keys:
@@ -155,7 +163,8 @@ def _plan(
             known = known_ids.pop() if known_ids else None
             existing = found.get(key.code)
             if existing is None:
-                fresh.append(_New(i, key, r.external, _columns(ctx, key, known, bureaus, now)))
+                columns = _columns(ctx, key, known, r.columns, bureaus, now)
+                fresh.append(_New(i, key, r.external, columns))
                 out[i] = "created"
                 continue
             if not existing.in_scope:
@@ -173,16 +182,19 @@ def _plan(
 
 
 def _columns(
-    ctx: RowContext, key: EnterpriseKey, known: str | None, bureaus: set[str], now: Any
+    ctx: RowContext,
+    key: EnterpriseKey,
+    known: str | None,
+    made: dict[str, Any] | RowError | None,
+    bureaus: set[str],
+    now: Any,
 ) -> dict[str, Any]:
-    """The new enterprise's columns, checked by the rules ``create_enterprise`` applies (the
-    body validated as the API validates it: ``fast_create`` for the bodies certainly valid,
-    the model for the others and for a code accepted with a warning)."""
+    """The new enterprise's columns (``made`` by ``prepare``, else made now), checked by the
+    rules ``create_enterprise`` applies, in its order."""
     row_rules.external_conflict(known, None)
-    columns = None if key.lax else fast_create.columns(key.body)
-    if columns is None:
-        model = row_rules.new_enterprise(ctx, key)
-        columns = enterprise_service.column_values(model.model_dump())
+    if isinstance(made, RowError):
+        raise made
+    columns = row_rules.new_columns(ctx, key) if made is None else made
     region_code, sector = columns["region_code"], columns["sector"]
     department = columns["enforcement_department_id"]
     if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, region_code):
