@@ -530,11 +530,21 @@ def _read_xlsx(
     sheet = workbook.get_sheet_by_index(0)
     if sheet.height * sheet.width > max_cells:
         raise _too_many_cells(max_cells)
-    grid = sheet.to_python(skip_empty_area=False)
+    grid = _grid(sheet)
     if len(grid) * max((len(r) for r in grid), default=0) > max_cells:
         raise _too_many_cells(max_cells)
     numbered = ((i, _cells(row)) for i, row in enumerate(grid, start=1))
     return _table(numbered, is_header, max_rows, None, None)
+
+
+def _grid(sheet: object) -> list[list[object]]:
+    """The sheet's rows from A1, as ``to_python(skip_empty_area=False)`` gives them, by
+    ``iter_rows`` (measured twice as fast on 100,000 rows): it starts at row 1 too but at the
+    first used column, so the columns left of it are put back as empty cells."""
+    start = sheet.start  # type: ignore[attr-defined]
+    rows = list(sheet.iter_rows())  # type: ignore[attr-defined]
+    left = start[1] if start else 0
+    return [[""] * left + row for row in rows] if left else rows
 
 
 # -------------------------------------------------------------------------------------- Table
