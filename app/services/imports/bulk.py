@@ -13,8 +13,9 @@ that row then gets the row-by-row path's own error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import anyio
@@ -59,9 +60,17 @@ class _New:
     columns: dict[str, Any]
 
 
+async def start(ctx: RowContext) -> None:
+    """What ``prepare`` reads besides the rows, read once before the first chunk."""
+    if ctx.counties is None:
+        ctx.counties = await enterprise_service.served_counties(ctx.session)
+
+
 def prepare(ctx: RowContext, rows: list[Row]) -> None:
     """What a chunk's rows are without the database, made while the chunk is read (in the
-    reading thread, while the chunk before it is written: ``ctx`` is only read)."""
+    reading thread, while the chunk before it is written: ``ctx`` is only read): each row
+    read alone, and the enterprise it would create if its credit code is new, checked."""
+    bureaus = set(ctx.departments.values())
     for r in rows:
         try:
             r.read = key = row_rules.read_enterprise(ctx, r.values)
@@ -69,12 +78,21 @@ def prepare(ctx: RowContext, rows: list[Row]) -> None:
             r.read = exc
             continue
         try:
-            r.columns = row_rules.new_columns(ctx, key)
+            r.columns = _new_columns(ctx, key, bureaus)
         except RowError as exc:
             r.columns = exc
 
 
-PREPARE: dict[str, Callable[[RowContext, list[Row]], None]] = {"enterprises": prepare}
+@dataclass(frozen=True, slots=True)
+class Prepare:
+    """A kind's work on its rows before the database: ``start`` once on the loop, ``rows`` on
+    each chunk in the thread that reads it."""
+
+    start: Callable[[RowContext], Awaitable[None]]
+    rows: Callable[[RowContext, list[Row]], None]
+
+
+PREPARE: dict[str, Prepare] = {"enterprises": Prepare(start, prepare)}
 
 
 async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
@@ -113,8 +131,7 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
                 )
             )
         }
-    if ctx.counties is None:
-        ctx.counties = await enterprise_service.served_counties(session)
+    await start(ctx)
     fresh, later = await anyio.to_thread.run_sync(_plan, ctx, rows, keys, found, named, out)
     for i, key, existing_id, known in later:
         external = rows[i].external
@@ -151,7 +168,7 @@ def _plan(
     out: list[Any],
 ) -> tuple[list[_New], list[_Later]]:
     """What each read row does, decided on what the chunk's statements found, without the
-    database (so in a thread: validation is most of a chunk's CPU): the new enterprises' columns
+    database (in a thread, off the loop): the new enterprises' columns (made by ``prepare``)
     and the rows' errors and ``unchanged`` into ``out``; the existing enterprises a row changes
     (with its key) or gives external ids (key None) answered, in row order, for the loop."""
     bureaus = set(ctx.departments.values())
@@ -161,7 +178,11 @@ def _plan(
     for i, key in keys.items():
         r = rows[i]
         try:
-            known_ids = {named[(s, e)] for s, e in r.external.items() if (s, e) in named}
+            known_ids = (
+                {named[(s, e)] for s, e in r.external.items() if (s, e) in named}
+                if r.external
+                else set()
+            )
             if len(known_ids) > 1:
                 raise RowError(
                     None,
@@ -172,7 +193,11 @@ def _plan(
             known = known_ids.pop() if known_ids else None
             existing = found.get(key.code)
             if existing is None:
-                columns = _columns(ctx, key, known, r.columns, bureaus, now)
+                row_rules.external_conflict(known, None)
+                columns = r.columns if r.columns is not None else _new_columns(ctx, key, bureaus)
+                if isinstance(columns, RowError):
+                    raise columns
+                columns.update(version=1, created_at=now, updated_at=now)
                 fresh.append(_New(i, key, r.external, columns))
                 out[i] = "created"
                 continue
@@ -190,20 +215,11 @@ def _plan(
     return fresh, later
 
 
-def _columns(
-    ctx: RowContext,
-    key: EnterpriseKey,
-    known: str | None,
-    made: dict[str, Any] | RowError | None,
-    bureaus: set[str],
-    now: Any,
-) -> dict[str, Any]:
-    """The new enterprise's columns (``made`` by ``prepare``, else made now), checked by the
-    rules ``create_enterprise`` applies, in its order."""
-    row_rules.external_conflict(known, None)
-    if isinstance(made, RowError):
-        raise made
-    columns = row_rules.new_columns(ctx, key) if made is None else made
+def _new_columns(ctx: RowContext, key: EnterpriseKey, bureaus: set[str]) -> dict[str, Any]:
+    """The columns of the enterprise a row would create, with its id, checked by the rules
+    ``create_enterprise`` applies, in its order (an external id naming another record comes
+    first: checked by the caller)."""
+    columns = row_rules.new_columns(ctx, key)
     region_code, sector = columns["region_code"], columns["sector"]
     department = columns["enforcement_department_id"]
     if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, region_code):
@@ -229,7 +245,7 @@ def _columns(
             zh="企业不在本单位管辖范围内",
             en="The enterprise would lie outside your jurisdiction",
         )
-    columns.update(id=new_id(), version=1, created_at=now, updated_at=now)
+    columns["id"] = new_id()
     return columns
 
 
@@ -276,10 +292,9 @@ async def _write(session: AsyncSession, table: Table, rows: list[dict[str, Any]]
         await session.execute(insert(table), rows)
         return
     names = [c.name for c in table.columns]
+    record = itemgetter(*names)
     raw = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(
-        table.name, columns=names, records=[tuple(r[n] for n in names) for r in rows]
-    )
+    await raw.copy_records_to_table(table.name, columns=names, records=[record(r) for r in rows])
 
 
 async def _one(

@@ -283,17 +283,33 @@ async def _progress(maker: async_sessionmaker[AsyncSession], import_id: str, **v
         await session.commit()
 
 
-async def _cancel_requested(maker: async_sessionmaker[AsyncSession], import_id: str) -> bool:
-    if _LIVE.get(import_id, {}).get("cancel"):
-        return True
+async def _progress_and_cancel(
+    maker: async_sessionmaker[AsyncSession], import_id: str, processed: int
+) -> bool:
+    """The progress written (as ``_progress``) and whether a cancel was asked, in this process
+    or on the row: on PostgreSQL one statement (``UPDATE … RETURNING cancel_requested``) in
+    one short transaction, once a chunk."""
     async with maker() as session:
-        flag = (
-            await session.execute(
-                select(ImportJob.cancel_requested).where(ImportJob.id == import_id)
-            )
-        ).scalar_one_or_none()
-        await session.rollback()
-    return bool(flag)
+        if session.get_bind().dialect.name == "postgresql":
+            flag = (
+                await session.execute(
+                    update(ImportJob)
+                    .where(ImportJob.id == import_id)
+                    .values(processed=processed)
+                    .returning(ImportJob.cancel_requested)
+                )
+            ).scalar_one_or_none()
+            await session.commit()
+        elif _LIVE.get(import_id, {}).get("cancel"):
+            return True
+        else:
+            flag = (
+                await session.execute(
+                    select(ImportJob.cancel_requested).where(ImportJob.id == import_id)
+                )
+            ).scalar_one_or_none()
+            await session.rollback()
+    return bool(_LIVE.get(import_id, {}).get("cancel") or flag)
 
 
 _READERS = anyio.CapacityLimiter(2)
@@ -448,7 +464,7 @@ async def _run(
         written."""
         chunk = [_read_row(mapped, row_no, cells) for row_no, cells in part]
         if prepare is not None:
-            prepare(rctx, [r for r, bad in chunk if bad is None])
+            prepare.rows(rctx, [r for r, bad in chunk if bad is None])
         return chunk
 
     async def flush(chunk: list[tuple[bulk.Row, dict | None]]) -> None:
@@ -479,6 +495,8 @@ async def _run(
     done = 0
     with _heap_kept(table):
         try:
+            if parts and prepare is not None:
+                await prepare.start(rctx)
             if parts:
                 ahead = asyncio.ensure_future(_off_loop(read_chunk, parts[0]))
             for k, part in enumerate(parts):
@@ -493,8 +511,7 @@ async def _run(
                 await flush(chunk)
                 done += len(part)
                 _LIVE[import_id]["processed"] = done
-                await _progress(maker, import_id, processed=done)
-                if await _cancel_requested(maker, import_id):
+                if await _progress_and_cancel(maker, import_id, done):
                     cancelled = True
                     break
         finally:
