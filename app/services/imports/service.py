@@ -287,19 +287,21 @@ async def _progress_and_cancel(
     maker: async_sessionmaker[AsyncSession], import_id: str, processed: int
 ) -> bool:
     """The progress written (as ``_progress``) and whether a cancel was asked, in this process
-    or on the row: on PostgreSQL one statement (``UPDATE … RETURNING cancel_requested``) in
-    one short transaction, once a chunk."""
+    or on the row. On PostgreSQL one statement, ``UPDATE … RETURNING cancel_requested``, in
+    autocommit: one round trip a chunk (a transaction of its own would be three more)."""
     async with maker() as session:
         if session.get_bind().dialect.name == "postgresql":
+            connection = await session.connection(
+                execution_options={"isolation_level": "AUTOCOMMIT"}
+            )
             flag = (
-                await session.execute(
-                    update(ImportJob)
+                await connection.execute(
+                    update(ImportJob.__table__)
                     .where(ImportJob.id == import_id)
                     .values(processed=processed)
                     .returning(ImportJob.cancel_requested)
                 )
             ).scalar_one_or_none()
-            await session.commit()
         elif _LIVE.get(import_id, {}).get("cancel"):
             return True
         else:
