@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -357,23 +356,6 @@ def _heap_kept(table: Table) -> Iterator[None]:
         gc.unfreeze()
 
 
-SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
-
-
-@contextmanager
-def _loop_first() -> Iterator[None]:
-    """While the reading thread computes, the event loop gets the GIL back within 1 ms of
-    each answer from the database instead of 5 (a chunk waits on ~8 round trips; measured:
-    the loop's socket sends took 1.07 s of a 100,000-row job at 5 ms, 0.6 s at 0.5 ms).
-    Process-wide like ``gc.freeze``; the previous interval is restored after."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
 async def run(ctx: job_queue.JobContext) -> dict[str, Any]:
     """The job's handler (kind ``import``)."""
     session = ctx.session
@@ -513,7 +495,7 @@ async def _run(
     parts = [table.rows[k : k + PROGRESS_EVERY] for k in range(0, total, PROGRESS_EVERY)]
     ahead: asyncio.Future[list[tuple[bulk.Row, dict | None]]] | None = None
     done = 0
-    with _heap_kept(table), _loop_first():
+    with _heap_kept(table):
         try:
             if parts and prepare is not None:
                 await prepare.start(rctx)
