@@ -5,10 +5,10 @@ to COPY of the same rows into the same table, measured in the same run.
     .venv/bin/python bench/imports.py --rows 10000      # quick
     .venv/bin/python bench/imports.py --rows 10000 --profile   # and where the job's time goes
 
-PostgreSQL on 127.0.0.1:5432: a template database ``anjian_bench_imports`` (schema by the
-migrations, one county with towns, bureaus and a signed-in officer) is cloned into a fresh
-database per measurement (``anjian_bench_imports_copy``, ``_csv``, ``_xlsx``, ``_profile``), so
-each starts from the same empty register. The app runs as ``anjian serve`` in a subprocess with
+PostgreSQL on 127.0.0.1:5432: a template database ``anjian_bench_imports`` (or ``--database
+NAME``, for a machine others share; schema by the migrations, one county with towns, bureaus and
+a signed-in officer) is cloned into a fresh database per measurement (``<name>_copy``, ``_csv``,
+``_xlsx``, ``_profile``), so each starts from the same empty register. The app runs as ``anjian serve`` in a subprocess with
 ``ANJIAN_SCHEDULER_ENABLED=true``: its own job worker (``app.services.jobs.scheduler_loop``, which
 polls the queue every ~2 s) runs the import, exactly as in production. The figures:
 
@@ -559,7 +559,7 @@ async def what_if(
     models = []
     for _, row in table.rows:
         values = {c.field: convert(c, row[i] if i < len(row) else None) for i, c in columns.items()}
-        models.append(EnterpriseCreate.model_validate(row_rules._enterprise_body(rctx, values)))
+        models.append(EnterpriseCreate.model_validate(row_rules.enterprise_body(rctx, values)))
     validated = time.perf_counter() - t0
     engine = make_engine(sa_url(database))
     t1 = time.perf_counter()
@@ -603,6 +603,7 @@ async def what_if(
 
 
 def main() -> None:
+    global TEMPLATE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="enterprise rows in each file")
     parser.add_argument("--profile", action="store_true", help="also profile a job in process")
@@ -614,7 +615,11 @@ def main() -> None:
         "--what-if", action="store_true", help="also time the batched design (not the app's code)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    parser.add_argument(
+        "--database", default=TEMPLATE, help="the template database (its clones: NAME_copy ...)"
+    )
     args = parser.parse_args()
+    TEMPLATE = args.database
     n = args.rows
 
     t0 = time.perf_counter()

@@ -13,11 +13,15 @@ that row then gets the row-by-row path's own error.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
+import anyio
 import asyncpg
-from sqlalchemy import Table, case, insert, select, tuple_
+from sqlalchemy import String, Table, any_, bindparam, case, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +43,11 @@ class Row:
     row: int
     values: dict[str, Any]
     external: dict[str, str]
+    # Enterprises, made by ``prepare`` while the chunk is read: the row read alone (or its
+    # error), and the columns it would create (or the model's error): made for every row,
+    # used for those whose credit code is new.
+    read: EnterpriseKey | RowError | None = None
+    columns: dict[str, Any] | RowError | None = None
 
 
 Outcome = str | RowError
@@ -52,6 +61,41 @@ class _New:
     columns: dict[str, Any]
 
 
+async def start(ctx: RowContext) -> None:
+    """What ``prepare`` reads besides the rows, read once before the first chunk."""
+    if ctx.counties is None:
+        ctx.counties = await enterprise_service.served_counties(ctx.session)
+
+
+def prepare(ctx: RowContext, rows: list[Row]) -> None:
+    """What a chunk's rows are without the database, made while the chunk is read (in the
+    reading thread, while the chunk before it is written: ``ctx`` is only read): each row
+    read alone, and the enterprise it would create if its credit code is new, checked."""
+    bureaus = set(ctx.departments.values())
+    for r in rows:
+        try:
+            r.read = key = row_rules.read_enterprise(ctx, r.values)
+        except RowError as exc:
+            r.read = exc
+            continue
+        try:
+            r.columns = _new_columns(ctx, key, bureaus)
+        except RowError as exc:
+            r.columns = exc
+
+
+@dataclass(frozen=True, slots=True)
+class Prepare:
+    """A kind's work on its rows before the database: ``start`` once on the loop, ``rows`` on
+    each chunk in the thread that reads it."""
+
+    start: Callable[[RowContext], Awaitable[None]]
+    rows: Callable[[RowContext, list[Row]], None]
+
+
+PREPARE: dict[str, Prepare] = {"enterprises": Prepare(start, prepare)}
+
+
 async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
     """Each row's outcome (``created``, ``updated``, ``unchanged``) or its error, in order."""
     session, p = ctx.session, ctx.p
@@ -59,7 +103,9 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
     keys: dict[int, EnterpriseKey] = {}
     for i, r in enumerate(rows):
         try:
-            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row)
+            if isinstance(r.read, RowError):
+                raise r.read
+            keys[i] = row_rules.enterprise_key(ctx, r.values, r.row, r.read)
         except RowError as exc:
             out[i] = exc
     if not keys:
@@ -70,7 +116,7 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
         r.credit_code: r
         for r in (
             await session.execute(
-                select(*Enterprise.__table__.c, in_scope).where(Enterprise.credit_code.in_(codes))
+                select(*Enterprise.__table__.c, in_scope).where(_one_of(session, codes))
             )
         ).all()
     }
@@ -86,15 +132,58 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
                 )
             )
         }
-    if ctx.counties is None:
-        ctx.counties = await enterprise_service.served_counties(session)
+    await start(ctx)
+    fresh, later = await anyio.to_thread.run_sync(_plan, ctx, rows, keys, found, named, out)
+    for i, key, existing_id, known in later:
+        external = rows[i].external
+        try:
+            if key is not None:
+                out[i] = await _one(ctx, key, existing_id, external, known)
+            else:
+                await row_rules.record_external(session, "enterprise", existing_id, external)
+                out[i] = "updated"
+        except RowError as exc:
+            out[i] = exc
+    if fresh:
+        await _insert(ctx, fresh, rows, out)
+    return [o for o in out if o is not None]  # every row has its outcome by now
+
+
+def _one_of(session: AsyncSession, codes: list[str]) -> Any:
+    """``credit_code IN (…)``; on PostgreSQL ``= ANY($1)``, one array parameter: the 2,000
+    parameters of an IN would be rendered, sent and planned again for every chunk."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Enterprise.credit_code == any_(bindparam("codes", codes, type_=ARRAY(String)))
+    return Enterprise.credit_code.in_(codes)
+
+
+_Later = tuple[int, EnterpriseKey | None, str, str | None]  # a row whose write needs the database
+
+
+def _plan(
+    ctx: RowContext,
+    rows: list[Row],
+    keys: dict[int, EnterpriseKey],
+    found: dict[str, Any],
+    named: dict[tuple[str, str], str],
+    out: list[Any],
+) -> tuple[list[_New], list[_Later]]:
+    """What each read row does, decided on what the chunk's statements found, without the
+    database (in a thread, off the loop): the new enterprises' columns (made by ``prepare``)
+    and the rows' errors and ``unchanged`` into ``out``; the existing enterprises a row changes
+    (with its key) or gives external ids (key None) answered, in row order, for the loop."""
     bureaus = set(ctx.departments.values())
     fresh: list[_New] = []
+    later: list[_Later] = []
     now = utcnow()
     for i, key in keys.items():
         r = rows[i]
         try:
-            known_ids = {named[(s, e)] for s, e in r.external.items() if (s, e) in named}
+            known_ids = (
+                {named[(s, e)] for s, e in r.external.items() if (s, e) in named}
+                if r.external
+                else set()
+            )
             if len(known_ids) > 1:
                 raise RowError(
                     None,
@@ -105,40 +194,43 @@ async def enterprise_chunk(ctx: RowContext, rows: list[Row]) -> list[Outcome]:
             known = known_ids.pop() if known_ids else None
             existing = found.get(key.code)
             if existing is None:
-                fresh.append(_New(i, key, r.external, _columns(ctx, key, known, bureaus, now)))
+                row_rules.external_conflict(known, None)
+                columns = r.columns if r.columns is not None else _new_columns(ctx, key, bureaus)
+                if isinstance(columns, RowError):
+                    raise columns
+                columns.update(version=1, created_at=now, updated_at=now)
+                fresh.append(_New(i, key, r.external, columns))
                 out[i] = "created"
                 continue
             if not existing.in_scope:
-                raise row_rules._outside_enterprise()
+                raise row_rules.outside_enterprise()
             row_rules.external_conflict(known, existing.id)
             if row_rules.enterprise_changes(key, existing):
-                out[i] = await _one(ctx, key, existing.id, r.external, known)
+                later.append((i, key, existing.id, known))
             elif known is None and r.external:
-                await row_rules.record_external(session, "enterprise", existing.id, r.external)
-                out[i] = "updated"
+                later.append((i, None, existing.id, None))
             else:
                 out[i] = "unchanged"
         except RowError as exc:
             out[i] = exc
-    if fresh:
-        await _insert(ctx, fresh, rows, out)
-    return [o for o in out if o is not None]  # every row has its outcome by now
+    return fresh, later
 
 
-def _columns(
-    ctx: RowContext, key: EnterpriseKey, known: str | None, bureaus: set[str], now: Any
-) -> dict[str, Any]:
-    """The new enterprise's columns, checked by the rules ``create_enterprise`` applies."""
-    row_rules.external_conflict(known, None)
-    model = row_rules.new_enterprise(ctx, key)
-    if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, model.region_code):
+def _new_columns(ctx: RowContext, key: EnterpriseKey, bureaus: set[str]) -> dict[str, Any]:
+    """The columns of the enterprise a row would create, with its id, checked by the rules
+    ``create_enterprise`` applies, in its order (an external id naming another record comes
+    first: checked by the caller)."""
+    columns = row_rules.new_columns(ctx, key)
+    region_code, sector = columns["region_code"], columns["sector"]
+    department = columns["enforcement_department_id"]
+    if not enterprise_service.region_allowed(ctx.counties or [], ctx.p, region_code):
         raise RowError(
             "region_code",
             code="region_outside_county",
             zh="区划代码不在本县（区）范围内",
             en="region_code lies outside the county",
         )
-    if model.enforcement_department_id not in bureaus:
+    if department not in bureaus:
         raise RowError(
             "enforcement_department_id",
             code="validation_error",
@@ -146,10 +238,7 @@ def _columns(
             en="enforcement_department_id must be a bureau of the county",
         )
     if not enterprise_would_be_visible(
-        ctx.p,
-        region_code=model.region_code,
-        sector=model.sector,
-        enforcement_department_id=model.enforcement_department_id,
+        ctx.p, region_code=region_code, sector=sector, enforcement_department_id=department
     ):
         raise RowError(
             None,
@@ -157,8 +246,7 @@ def _columns(
             zh="企业不在本单位管辖范围内",
             en="The enterprise would lie outside your jurisdiction",
         )
-    columns = enterprise_service.column_values(model.model_dump())
-    columns.update(id=new_id(), version=1, created_at=now, updated_at=now)
+    columns["id"] = new_id()
     return columns
 
 
@@ -188,19 +276,10 @@ async def _insert(ctx: RowContext, fresh: list[_New], rows: list[Row], out: list
     except (IntegrityError, asyncpg.IntegrityConstraintViolationError):
         pass  # another writer took a code or an id: each row again, with its own error
     for n in fresh:
-        r = rows[n.index]
         try:
-            existing = (
-                await session.execute(
-                    select(Enterprise).where(Enterprise.credit_code == n.key.code)
-                )
-            ).scalar_one_or_none()
-            if existing is not None and not await row_rules._in_scope(ctx, existing.id):
-                raise row_rules._outside_enterprise()
-            known = await row_rules.find_external(session, "enterprise", r.external)
             async with session.begin_nested():
-                out[n.index] = await row_rules.write_enterprise(
-                    ctx, n.key, existing, r.external, known
+                out[n.index] = await row_rules.write_enterprise_key(
+                    ctx, n.key, rows[n.index].external
                 )
         except RowError as exc:
             out[n.index] = exc
@@ -217,10 +296,9 @@ async def _write(session: AsyncSession, table: Table, rows: list[dict[str, Any]]
         await session.execute(insert(table), rows)
         return
     names = [c.name for c in table.columns]
+    record = itemgetter(*names)
     raw = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(
-        table.name, columns=names, records=[tuple(r[n] for n in names) for r in rows]
-    )
+    await raw.copy_records_to_table(table.name, columns=names, records=[record(r) for r in rows])
 
 
 async def _one(

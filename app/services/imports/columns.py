@@ -10,6 +10,7 @@ Chinese and English headers may be mixed in one row.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -173,6 +174,38 @@ def convert(column: Column, value: object) -> Any:
     if column.kind == "catalog_list" and text is not None:
         return list(dict.fromkeys(_code(column, x) for x in split_list(text)))
     return text
+
+
+def converter(column: Column) -> Callable[[object], Any]:
+    """``convert`` for one column, its kind decided once: the same value or ``CellError`` for
+    every cell, with the cells files mostly hold (text, and numbers in number columns) taken
+    the short way (a job converts every cell of up to 200,000 rows)."""
+    if column.kind in ("text", "ref"):  # a reference is read as its text
+
+        def text(value: object) -> Any:
+            if value.__class__ is str:
+                return value.strip() or None  # type: ignore[attr-defined]
+            return convert(column, value)
+
+        return text
+    if column.kind == "catalog":
+
+        def catalog(value: object) -> Any:
+            if value.__class__ is str:
+                stripped = value.strip()  # type: ignore[attr-defined]
+                return _code(column, stripped) if stripped else None
+            return convert(column, value)
+
+        return catalog
+    if column.kind == "number":
+
+        def number(value: object) -> Any:
+            if value.__class__ is float:
+                return value
+            return convert(column, value)
+
+        return number
+    return lambda value: convert(column, value)
 
 
 def _code(column: Column, text: str) -> str:

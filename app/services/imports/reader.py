@@ -326,22 +326,11 @@ _CELL_TAG = re.compile(rb"<(?:\w{1,16}:)?c[\s>/]")
 _ROW_REF = re.compile(rb"<(?:\w{1,16}:)?row\s[^>]*?(?<![\w:])r\s*=\s*[\"']([0-9]{1,7})[\"']")
 _ROW_TAG = re.compile(rb"<(?:\w{1,16}:)?row[\s>/]")
 _CHUNK = 1024 * 1024
-_ODD_CELLS = (
-    b"<c>",
-    b"<c/",
-    b"<c\t",
-    b"<c\n",
-    b"<c\r",
-    b":c ",
-    b":c>",
-    b":c/",
-    b":c\t",
-    b":c\n",
-    b":c\r",
-)
 _WIDE_COLUMN = re.compile(rb'<c r="([A-Za-z]{2,3})[0-9]')
-_ROW_DIGITS = [
-    re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{%d})"' % digits) for digits in range(7, 0, -1)
+# The row numbers of cell references with at least 1, 2 … 7 digits: a block is searched only
+# for those that could pass the largest row met so far.
+_ROWS_OF_DIGITS = [
+    re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{%d,7})"' % digits) for digits in range(1, 8)
 ]
 _MAX_TAG = 1024 * 1024
 
@@ -371,25 +360,24 @@ class _SheetScan:
     def _canonical(block: bytes) -> bool:
         """Every cell written as ``<c r="…"`` (what Excel, WPS and xlsxwriter write): the fast
         path applies. Anything else (prefixes, other spacing or quotes, cells without a
-        reference) takes the general one."""
-        if any(odd in block for odd in _ODD_CELLS):
-            return False
-        return block.count(b"<c ") == block.count(b'<c r="')
+        reference) takes the general one. Three scans of the block: every ``<c`` begins
+        ``<c r="`` (so no ``<c>``, ``<c/``, ``<c`` and a tab or newline, and no other tag
+        beginning ``<c`` such as ``<cols>``: that block goes the general way), and no ``:c`` at
+        all (no prefixed cell)."""
+        return b":c" not in block and block.count(b"<c") == block.count(b'<c r="')
 
     def _fast(self, block: bytes) -> None:
         """Columns: any cell means up to Z (26); wider columns are found by their two or three
-        letters. Rows: only the references with the most digits are read, so a 100,000-row sheet
-        reads a handful of numbers instead of a million."""
+        letters. Rows: only the references with at least as many digits as the largest row met
+        so far are read (no shorter one can pass it), in one scan of the block."""
         if b'<c r="' not in block:
             return
         self.cols = max(self.cols, 26)
         for letters in set(_WIDE_COLUMN.findall(block)):
             self.cols = max(self.cols, _column_number(letters.decode()))
-        for pattern in _ROW_DIGITS:
-            found = pattern.findall(block)
-            if found:
-                self.rows = max(self.rows, max(map(int, found)))
-                break
+        found = _ROWS_OF_DIGITS[len(str(self.rows)) - 1 if self.rows else 0].findall(block)
+        if found:
+            self.rows = max(self.rows, max(map(int, found)))
 
     def _general(self, block: bytes) -> None:
         refs = _CELL_REF.findall(block)
@@ -542,11 +530,21 @@ def _read_xlsx(
     sheet = workbook.get_sheet_by_index(0)
     if sheet.height * sheet.width > max_cells:
         raise _too_many_cells(max_cells)
-    grid = sheet.to_python(skip_empty_area=False)
+    grid = _grid(sheet)
     if len(grid) * max((len(r) for r in grid), default=0) > max_cells:
         raise _too_many_cells(max_cells)
     numbered = ((i, _cells(row)) for i, row in enumerate(grid, start=1))
     return _table(numbered, is_header, max_rows, None, None)
+
+
+def _grid(sheet: object) -> list[list[object]]:
+    """The sheet's rows from A1, as ``to_python(skip_empty_area=False)`` gives them, by
+    ``iter_rows`` (measured twice as fast on 100,000 rows): it starts at row 1 too but at the
+    first used column, so the columns left of it are put back as empty cells."""
+    start = sheet.start  # type: ignore[attr-defined]
+    rows = list(sheet.iter_rows())  # type: ignore[attr-defined]
+    left = start[1] if start else 0
+    return [[""] * left + row for row in rows] if left else rows
 
 
 # -------------------------------------------------------------------------------------- Table

@@ -28,6 +28,7 @@ from app.schemas.enterprises import EnterpriseCreate, EnterpriseUpdate
 from app.schemas.hazards import HazardCreate
 from app.services import enterprises as enterprise_service
 from app.services.hazards import service as hazard_service
+from app.services.imports import fast_create
 
 _PLACEHOLDER_CODE = make_credit_code("91341302MA0000000")
 
@@ -112,7 +113,9 @@ _PLAIN = (
 )
 
 
-def _enterprise_body(ctx: RowContext, v: dict[str, Any]) -> dict[str, Any]:
+def enterprise_body(ctx: RowContext, v: dict[str, Any]) -> dict[str, Any]:
+    """A row's fields as the API's enterprise body (the bureau by its id): no database, nothing
+    of ``ctx`` written, so a chunk's bodies may be made in a thread."""
     body = {k: v[k] for k in (*_PLAIN, "credit_code") if v.get(k) is not None}
     if body.get("credit_code"):
         body["credit_code"] = str(body["credit_code"]).upper()
@@ -150,13 +153,21 @@ def _current(ent: Enterprise) -> dict[str, Any]:
 async def enterprise_row(
     ctx: RowContext, v: dict[str, Any], row: int, external: dict[str, str]
 ) -> str:
-    """One row through the domain's write path (what a chunk falls back to, row by row)."""
-    key = enterprise_key(ctx, v, row)
+    """One row through the domain's write path (the kind's row function)."""
+    return await write_enterprise_key(ctx, enterprise_key(ctx, v, row), external)
+
+
+async def write_enterprise_key(
+    ctx: RowContext, key: EnterpriseKey, external: dict[str, str]
+) -> str:
+    """A row read as an enterprise, looked up by its credit code (in the caller's scope) and its
+    external ids, and written through the enterprise service (what a chunk falls back to, row
+    by row)."""
     existing = (
         await ctx.session.execute(select(Enterprise).where(Enterprise.credit_code == key.code))
     ).scalar_one_or_none()
-    if existing is not None and not await _in_scope(ctx, existing.id):
-        raise _outside_enterprise()
+    if existing is not None and not await in_scope(ctx, existing.id):
+        raise outside_enterprise()
     known = await find_external(ctx.session, "enterprise", external)
     return await write_enterprise(ctx, key, existing, external, known)
 
@@ -171,25 +182,36 @@ class EnterpriseKey:
     lax: bool
 
 
-def enterprise_key(ctx: RowContext, v: dict[str, Any], row: int) -> EnterpriseKey:
-    """The checks a row needs no database for: the body, the credit code, a duplicate in the
-    file (an error on the later row) and a failing check character (error or warning)."""
-    body = _enterprise_body(ctx, v)
+def read_enterprise(ctx: RowContext, v: dict[str, Any]) -> EnterpriseKey:
+    """The checks of a row alone, with no database and nothing of ``ctx`` written (so a
+    chunk's rows may be read in a thread): its body, its credit code, and whether a failing
+    check character is accepted with a warning."""
+    body = enterprise_body(ctx, v)
     code = body.get("credit_code")
     if code is None:
         raise RowError(
             "credit_code", code="validation_error", zh="缺少统一社会信用代码", en="No credit code"
         )
-    if code in ctx.seen:
+    lax = ctx.credit_code_check == "warn" and len(code) == 18 and not is_valid_credit_code(code)
+    return EnterpriseKey(body, code, lax)
+
+
+def enterprise_key(
+    ctx: RowContext, v: dict[str, Any], row: int, read: EnterpriseKey | None = None
+) -> EnterpriseKey:
+    """The checks a row needs no database for: ``read_enterprise`` (``read`` when made
+    already), then a duplicate in the file (an error on the later row) and the warning of a
+    code accepted with a failing check character. Rows in file order: it remembers the codes."""
+    key = read_enterprise(ctx, v) if read is None else read
+    if key.code in ctx.seen:
         raise RowError(
             "credit_code",
             code="duplicate_in_file",
             zh="同一文件中该统一社会信用代码已出现过",
             en="The credit code appears on an earlier row of this file",
         )
-    ctx.seen.add(code)
-    lax = ctx.credit_code_check == "warn" and len(code) == 18 and not is_valid_credit_code(code)
-    if lax:
+    ctx.seen.add(key.code)
+    if key.lax:
         ctx.warnings.append(
             {
                 "row": row,
@@ -199,7 +221,17 @@ def enterprise_key(ctx: RowContext, v: dict[str, Any], row: int) -> EnterpriseKe
                 "message_en": "The credit code's check character fails (accepted as a warning)",
             }
         )
-    return EnterpriseKey(body, code, lax)
+    return key
+
+
+def new_columns(ctx: RowContext, key: EnterpriseKey) -> dict[str, Any]:
+    """The table columns of the enterprise a row creates, its body validated as the API
+    validates it: by ``fast_create`` when certainly valid, else by the model (whose error the
+    row gets)."""
+    columns = None if key.lax else fast_create.columns(key.body)
+    if columns is None:
+        columns = enterprise_service.column_values(new_enterprise(ctx, key).model_dump())
+    return columns
 
 
 def new_enterprise(ctx: RowContext, key: EnterpriseKey) -> EnterpriseCreate:
@@ -235,7 +267,7 @@ def external_conflict(known: str | None, ent_id: str | None) -> None:
         )
 
 
-def _outside_enterprise() -> RowError:
+def outside_enterprise() -> RowError:
     return RowError(
         "credit_code",
         code="outside_scope",
@@ -244,7 +276,8 @@ def _outside_enterprise() -> RowError:
     )
 
 
-async def _in_scope(ctx: RowContext, enterprise_id: str) -> bool:
+async def in_scope(ctx: RowContext, enterprise_id: str) -> bool:
+    """Whether the caller's scope holds the enterprise."""
     found = await ctx.session.execute(
         select(Enterprise.id).where(Enterprise.id == enterprise_id, visible_enterprises(ctx.p))
     )
