@@ -92,16 +92,20 @@ def expires_at(job: ExportJob, settings: Settings) -> datetime | None:
     return job.finished_at + timedelta(hours=settings.export_retention_hours)
 
 
+def _finished() -> Conflict:
+    return Conflict(
+        "导出任务已结束，不能取消",
+        "The export has finished; it cannot be cancelled",
+        code="invalid_transition",
+    )
+
+
 async def cancel(session: AsyncSession, p: Principal, export_id: str) -> tuple[ExportJob, str]:
     """A queued or running export is cancelled at once (a worker building it stops at its next
     page and keeps nothing); a finished one cannot be (409)."""
     job, status = await get_own(session, p, export_id)
     if status not in ("queued", "running"):
-        raise Conflict(
-            "导出任务已结束，不能取消",
-            "The export has finished; it cannot be cancelled",
-            code="invalid_transition",
-        )
+        raise _finished()
     now = utcnow()
     done = await session.execute(
         update(ExportJob)
@@ -110,11 +114,7 @@ async def cancel(session: AsyncSession, p: Principal, export_id: str) -> tuple[E
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # the worker recorded its end first
-        raise Conflict(
-            "导出任务已结束，不能取消",
-            "The export has finished; it cannot be cancelled",
-            code="invalid_transition",
-        )
+        raise _finished()
     job.status, job.finished_at = "cancelled", now
     return job, "cancelled"
 
