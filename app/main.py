@@ -45,6 +45,7 @@ from app.api.v1 import (
     tasks,  # issue 14, task lists and tasks
     unit_statistics,
     users,
+    webhooks,  # issue 17, webhook subscriptions
 )
 from app.auth.principal_cache import PrincipalCache, poll_loop
 from app.core.config import Settings, get_settings
@@ -67,6 +68,7 @@ from app.services.jobs import scheduler_loop
 API_ROUTERS = (
     auth.router,
     changes.router,
+    webhooks.router,
     me.router,
     org_units.router,
     users.router,

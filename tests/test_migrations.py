@@ -1144,3 +1144,51 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     granted = granted if isinstance(granted, list) else json.loads(granted)
     assert "changes:read" in granted
     command.upgrade(cfg, "head")
+
+
+def test_upgrade_to_0027_adds_the_webhook_tables_and_grants_the_demo_client(
+    fresh_database: str,
+) -> None:
+    """The demo county taken back to 0026 (its province client without `webhooks:manage`) and up
+    again: the webhook tables come back empty (no subscription existed to carry over), the demo
+    client is granted `webhooks:manage` beside what it had, and every row is kept."""
+    import json
+
+    url = fresh_database
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    counted = (
+        "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards), "
+        "(SELECT count(*) FROM changes), (SELECT count(*) FROM api_clients)"
+    )
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, "0026")
+    granted_sql = "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'"
+    (granted,) = asyncio.run(_query(url, granted_sql))[0]
+    granted = granted if isinstance(granted, list) else json.loads(granted)
+    assert "webhooks:manage" in granted  # a demo county loaded today has it
+    without = [g for g in granted if g != "webhooks:manage"]
+    cast = "CAST(:p AS JSON)" if url.startswith("postgresql") else ":p"
+    asyncio.run(
+        _execute(
+            url,
+            [
+                (
+                    f"UPDATE api_clients SET permissions = {cast} WHERE client_id = 'demo_province'",
+                    {"p": json.dumps(without)},
+                )
+            ],
+        )
+    )
+    command.upgrade(cfg, "0027")
+    assert asyncio.run(_query(url, counted)) == before
+    (after,) = asyncio.run(_query(url, granted_sql))[0]
+    after = after if isinstance(after, list) else json.loads(after)
+    assert sorted(after) == sorted([*without, "webhooks:manage"])
+    tables = (
+        "SELECT (SELECT count(*) FROM webhook_subscriptions), "
+        "(SELECT count(*) FROM webhook_deliveries)"
+    )
+    assert asyncio.run(_query(url, tables)) == [(0, 0)]
+    command.upgrade(cfg, "head")

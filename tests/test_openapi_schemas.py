@@ -242,6 +242,7 @@ async def test_enumerations_without_a_filter_are_the_catalogue_codes(schema, cli
         "task_report_returned",
         "hazard_supervised",
         "inspection_to_sign",
+        "webhook_disabled",
     ]
     assert _property(schema, "HazardEventOut", "actor_kind") == codes("event_actor_kinds")
     assert sorted(_property(schema, "HazardEventOut", "action")) == sorted(

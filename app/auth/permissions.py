@@ -78,6 +78,8 @@ class Permission(StrEnum):
     imports_write = "imports:write"
     # The change feed (issue 17): every role, of the types it reads, in its scope.
     changes_read = "changes:read"
+    # Webhook subscriptions (issue 17): administrators, and machine clients granted it.
+    webhooks_manage = "webhooks:manage"
 
 
 P = Permission
@@ -236,4 +238,5 @@ PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
     P.reports_audit: ("查看举报人身份查阅记录", "Read who saw reporters' identities"),
     P.imports_write: ("批量导入", "Bulk import"),
     P.changes_read: ("读取变更流", "Read the change feed"),
+    P.webhooks_manage: ("管理 Webhook 订阅", "Manage webhook subscriptions"),
 }

@@ -75,6 +75,23 @@ class Settings(BaseSettings):
     # A long-poll of the feed (`wait=`) answers after at most this many seconds, whatever it asks
     # (long-polls may answer early; a proxy's idle timeout may call for less).
     changes_max_wait_seconds: int = Field(default=60, ge=0, le=60)
+    # Webhooks (issue 17): https is required unless ``webhook_allow_http`` (development); hosts
+    # and networks a subscription may name although they are private, loopback or link-local
+    # (comma-separated host names, addresses or CIDR networks: ``127.0.0.1,10.20.0.0/16``).
+    webhook_allow_http: bool = False
+    webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # A delivery's whole request (connect, send, answer) is bounded by this many seconds.
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Retries: after the n-th failed attempt wait base * 2^(n-1) seconds, capped, plus up to a
+    # quarter more at random; a subscription failing this long is disabled, its owner told.
+    webhook_retry_base_seconds: float = Field(default=5, gt=0, le=3600)
+    webhook_retry_cap_seconds: float = Field(default=3600, gt=0, le=24 * 3600)
+    webhook_disable_after_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
+    # After a rotation the previous secret also signs deliveries this long (0: not at all).
+    webhook_secret_overlap_seconds: int = Field(default=24 * 3600, ge=0, le=30 * 24 * 3600)
+    # How often each process looks for subscriptions with changes to deliver (a commit in the
+    # same process wakes it at once).
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=300)
     # Signed download links in attachment answers live this long (issue 9, item 11).
     attachment_url_lifetime_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
     # The public list of disclosed major hazards (issue 11): requests per client address and
@@ -160,6 +177,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_phone_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _allowed_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+        return value
 
     @field_validator("reminder_offsets_days", mode="before")
     @classmethod

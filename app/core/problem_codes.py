@@ -111,6 +111,8 @@ PROBLEM_CODES: tuple[ProblemCode, ...] = (
     ProblemCode("unknown_parameter", 422, "未知的查询参数", "Unknown query parameter"),
     ProblemCode("unsupported_grant_type", 422, "不支持的授权类型", "Unsupported grant_type"),
     ProblemCode("repeated_parameter", 422, "查询参数重复", "Repeated query parameter"),
+    # issue 17: a webhook URL that may not be called (its form, or a private address: SSRF).
+    ProblemCode("webhook_url_refused", 422, "不允许的 Webhook 地址", "Webhook URL refused"),
     ProblemCode("invalid_link", 403, "下载链接无效", "Invalid download link"),
     ProblemCode("link_expired", 403, "下载链接已过期", "Download link expired"),
     ProblemCode("invalid_character", 422, "文本含有无法保存的字符", "Unstorable character"),

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 REPORTER_IDENTITY = b"anjian/public-report/reporter-identity/v1"
+WEBHOOK_SECRET = b"anjian/webhooks/signing-secret/v1"
 _NONCE_BYTES = 12
 
 
@@ -80,11 +81,16 @@ class Keyring:
         return key_id in self._keys
 
 
-def reporter_keyring(settings: object) -> Keyring:
-    """The keyring of reporters' identities from the settings' current and previous secrets."""
+def keyring(settings: object, purpose: bytes) -> Keyring:
+    """The keyring of one purpose from the settings' current and previous secrets."""
     current: str = settings.resolved_secret_key  # type: ignore[attr-defined]
     previous: tuple[str, ...] = settings.previous_secret_keys  # type: ignore[attr-defined]
-    return Keyring([current, *previous], REPORTER_IDENTITY)
+    return Keyring([current, *previous], purpose)
 
 
-__all__ = ["InvalidTag", "KeyUnavailable", "Keyring", "Sealed", "reporter_keyring"]
+def reporter_keyring(settings: object) -> Keyring:
+    """The keyring of reporters' identities."""
+    return keyring(settings, REPORTER_IDENTITY)
+
+
+__all__ = ["InvalidTag", "KeyUnavailable", "Keyring", "Sealed", "keyring", "reporter_keyring"]

@@ -46,6 +46,7 @@ from app.models.users import (
     RefreshToken,
     User,
 )
+from app.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccountabilityRecord",
@@ -92,4 +93,6 @@ __all__ = [
     "TaskList",
     "TaskReport",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

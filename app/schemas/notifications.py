@@ -18,9 +18,12 @@ NotificationKind = Literal[
     "task_report_returned",
     "hazard_supervised",
     "inspection_to_sign",
+    "webhook_disabled",
 ]
 # What a notification's link points at.
-NotificationObjectType = Literal["hazard", "task_list", "task", "task_report", "inspection"]
+NotificationObjectType = Literal[
+    "hazard", "task_list", "task", "task_report", "inspection", "webhook"
+]
 # `enum` spelled out for generators that read it.
 _ObjectType = Annotated[
     NotificationObjectType,
@@ -37,7 +40,9 @@ class NotificationOut(ResponseModel):
         "its deadline, once per task, by the daily run), `task_report_returned` (退回, to the "
         "assignee's users), `hazard_supervised` (挂牌督办, to the enterprise, its town and its "
         "enforcement department), `inspection_to_sign` (a completed inspection record, to each "
-        "listed inspector still to sign it); the catalogue's "
+        "listed inspector still to sign it), `webhook_disabled` (a webhook subscription the "
+        "service disabled, to its owner or, for a client's, the county's administrators); the "
+        "catalogue's "
         "`notification_kinds` label them"
     )
     title: str = Field(description="Chinese, or English under `Accept-Language: en`")

@@ -137,6 +137,7 @@ NOTIFICATION_KINDS = (
     Entry("task_report_returned", "进展报告退回", "Progress report returned"),
     Entry("hazard_supervised", "重大隐患挂牌督办", "Hazard under listed supervision"),
     Entry("inspection_to_sign", "检查记录待签名", "Inspection record to sign"),
+    Entry("webhook_disabled", "Webhook 订阅已停用", "Webhook subscription disabled"),
 )
 JOB_KINDS = (
     Entry(

@@ -169,10 +169,14 @@ CERTIFIED = {
 }
 # The provincial exchange reads everything in the county except the user directory.
 # Every read a machine client may be granted (users and the job queue are not for it).
+# The demo province client reads the whole county, follows its feed and may subscribe webhooks.
 CLIENT_PERMISSIONS = sorted(
-    p.value
-    for p in CLIENT_GRANTABLE
-    if p.value.endswith(":read") and p is not Permission.users_read
+    [
+        p.value
+        for p in CLIENT_GRANTABLE
+        if p.value.endswith(":read") and p is not Permission.users_read
+    ]
+    + [Permission.webhooks_manage.value]
 )
 HIGH_RISK = {s.code for s in SECTORS if s.high_risk}
 # Not graded for 安全生产标准化 (it applies to production enterprises).

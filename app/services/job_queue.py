@@ -133,14 +133,16 @@ async def enqueue(
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
     max_attempts: int | None = None,
+    job_id: str | None = None,
 ) -> str | None:
     """Adds a job in the caller's transaction; the id, or None when a job with ``dedupe_key``
-    already exists (``ON CONFLICT DO NOTHING``: one wins however many schedulers tick)."""
+    already exists (``ON CONFLICT DO NOTHING``: one wins however many schedulers tick).
+    ``job_id``: the id to give it (a record that names its job before enqueueing it)."""
     if kind not in REGISTRY:
         raise LookupError(f"no handler registered for job kind {kind!r}")
     now = utcnow()
     values = {
-        "id": new_id(),
+        "id": job_id or new_id(),
         "kind": kind,
         "payload": payload or {},
         "status": "queued",
@@ -207,6 +209,10 @@ class Worker:
     name: str = field(
         default_factory=lambda: f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     )
+    # The kinds this worker takes (None: every kind) and those it leaves to others: webhook
+    # deliveries have workers of their own, so a slow receiver never delays an import.
+    kinds: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
 
     async def claim(self) -> Claimed | None:
         """The next due job, now leased to this worker; None when nothing is due."""
@@ -228,6 +234,8 @@ class Worker:
                         Job.dedupe_key,
                     )
                     .where(due)
+                    .where(Job.kind.in_(self.kinds) if self.kinds is not None else True)
+                    .where(Job.kind.not_in(self.exclude) if self.exclude else True)
                     .order_by(Job.run_at, Job.id)
                     .limit(1)
                 )

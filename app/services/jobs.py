@@ -119,6 +119,7 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
     )
     exported = await export_jobs.housekeeping(session, settings)
     changes = await change_feed.purge(session, settings)
+    deliveries = await webhook_delivery.housekeeping(session)
     return {
         "idempotency_records": idem.rowcount or 0,
         "login_throttles": logins,
@@ -126,6 +127,7 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
         "jobs": jobs.rowcount or 0,
         **exported,
         "changes": changes,
+        "webhook_deliveries": deliveries,
     }
 
 
@@ -143,6 +145,11 @@ register("housekeeping", _housekeeping_job)
 # issue 16: list exports too large to answer at once (registers the kind ``export``; imported
 # last: the export lists import most services)
 from app.services import export_jobs  # noqa: E402
+from app.services.webhooks import delivery as webhook_delivery  # noqa: E402
+
+# Webhook deliveries run on workers of their own in each process (a subscription's job sends
+# its changes in order; two workers serve two subscriptions at once).
+WEBHOOK_WORKERS = 2
 
 
 def interval_slot(settings: Settings, now: datetime | None = None) -> str:
@@ -239,8 +246,15 @@ async def scheduler_loop(maker: async_sessionmaker[AsyncSession], settings: Sett
     """Started with the server: every process enqueues the periodic jobs each interval (the
     dedupe keys keep one of each) and works the queue (claims keep each job to one worker)."""
     await asyncio.sleep(random.uniform(1, 5))
-    worker = Worker(maker, settings)
-    tasks = [asyncio.create_task(_schedule_loop(maker, settings))]
+    worker = Worker(maker, settings, exclude=webhook_delivery.KINDS)
+    tasks = [
+        asyncio.create_task(_schedule_loop(maker, settings)),
+        asyncio.create_task(webhook_delivery.pump_loop(maker, settings)),
+        *(
+            asyncio.create_task(worker_loop(Worker(maker, settings, kinds=webhook_delivery.KINDS)))
+            for _ in range(WEBHOOK_WORKERS)
+        ),
+    ]
     try:
         await worker_loop(worker)
     finally:

@@ -185,3 +185,34 @@ def _inspection_to_sign(d: Mapping[str, Any], english: bool) -> Text:
         f"检查记录待签名：{number}",
         f"对{enterprise}的检查 {number} 已完成，请核对检查记录并签名。",
     )
+
+
+_WEBHOOK_REASONS = {
+    "failing": ("连续投递失败超过停用期限", "deliveries kept failing past the disabling period"),
+    "owner_unavailable": (
+        "其所属账号已停用或已无相应权限",
+        "its owner was deactivated or lost a permission it needs",
+    ),
+    "cursor_expired": (
+        "未投递的变更已超过保留期限被删除",
+        "the changes it had not delivered were deleted by retention",
+    ),
+    "secret_unavailable": ("签名密钥无法解密", "its signing secret cannot be opened"),
+}
+
+
+@template("webhook_disabled")
+def _webhook_disabled(d: Mapping[str, Any], english: bool) -> Text:
+    """A subscription the service disabled: to its owner (a client's: the county's admins)."""
+    url, reason = d["url"], d["reason"]
+    zh, en = _WEBHOOK_REASONS.get(reason, (reason, reason))
+    if english:
+        return Text(
+            "Webhook subscription disabled",
+            f"The webhook subscription to {url} was disabled: {en}. Fix the cause and enable "
+            "it again; it resumes with the change it could not deliver.",
+        )
+    return Text(
+        "Webhook 订阅已停用",
+        f"向 {url} 投递的 Webhook 订阅已停用：{zh}。排除原因后重新启用，将从未能投递的变更继续投递。",
+    )

@@ -229,6 +229,14 @@ async def _render(
     return out
 
 
+async def current(
+    session: AsyncSession, p: Principal, settings: Settings, type_: str, object_id: str
+) -> dict[str, Any] | None:
+    """One object as the feed renders it for this caller now; None when it may not see it."""
+    found = await _render(session, p, settings, {(type_, object_id)}, english=False)
+    return found.get((type_, object_id))
+
+
 async def page(
     session: AsyncSession,
     p: Principal,

@@ -1,0 +1,1 @@
+"""Webhooks (issue 17): subscriptions, their signed deliveries from the change feed, the log."""
