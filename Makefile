@@ -22,7 +22,9 @@ run: install
 	$(BIN)/anjian db upgrade
 	$(BIN)/anjian demo --if-empty --print-accounts
 	@echo "API:  http://$(HOST):$(PORT)/api/v1   docs: http://$(HOST):$(PORT)/docs"
-	ANJIAN_CORS_ORIGINS="$${ANJIAN_CORS_ORIGINS-$(DEV_ORIGINS)}" $(BIN)/anjian serve --host $(HOST) --port $(PORT)
+	ANJIAN_CORS_ORIGINS="$${ANJIAN_CORS_ORIGINS-$(DEV_ORIGINS)}" \
+	ANJIAN_WEBHOOK_ALLOW_HTTP="$${ANJIAN_WEBHOOK_ALLOW_HTTP-true}" \
+	$(BIN)/anjian serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest -q
