@@ -491,3 +491,33 @@ async def test_bad_bodies_are_422(client, world) -> None:  # type: ignore[no-unt
         ]
         == ""
     )
+
+
+async def test_housekeeping_forgets_old_delivery_jobs_and_log_entries(  # type: ignore[no-untyped-def]
+    client, world, local
+) -> None:
+    from datetime import timedelta
+
+    from app.models import WebhookDelivery
+    from app.models.base import utcnow
+    from app.services.jobs import housekeeping
+
+    async with receiver() as rx:
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+        await _paint(client, world, "ent_a1", "red")
+        await _until_delivered(client, local, rx, 1)
+    maker = client._transport.app.state.sessionmaker
+    async with maker() as s:
+        await s.execute(
+            update(Job)
+            .where(Job.kind == delivery.KIND)
+            .values(finished_at=utcnow() - timedelta(days=2))
+        )
+        await s.execute(update(WebhookDelivery).values(created_at=utcnow() - timedelta(days=31)))
+        await s.commit()
+        done = await housekeeping(s, local)
+        await s.commit()
+        assert done["webhook_deliveries"] == 1 and done["jobs"] >= 1
+        assert await s.scalar(select(func.count()).where(Job.kind == delivery.KIND)) == 0
+    log = await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+    assert log.json()["items"] == []

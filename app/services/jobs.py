@@ -117,6 +117,15 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
             Job.finished_at < now - timedelta(days=KEEP_FINISHED_DAYS),
         )
     )
+    # A subscription's delivery job runs after every burst of changes: its finished jobs are
+    # kept a day (the delivery log keeps the attempts a month).
+    deliveries_done = await session.execute(
+        delete(Job).where(
+            Job.kind.in_(webhook_delivery.KINDS),
+            Job.status == "succeeded",
+            Job.finished_at < now - timedelta(days=1),
+        )
+    )
     exported = await export_jobs.housekeeping(session, settings)
     changes = await change_feed.purge(session, settings)
     deliveries = await webhook_delivery.housekeeping(session)
@@ -124,7 +133,7 @@ async def housekeeping(session: AsyncSession, settings: Settings) -> dict[str, i
         "idempotency_records": idem.rowcount or 0,
         "login_throttles": logins,
         "rate_limits": limits,
-        "jobs": jobs.rowcount or 0,
+        "jobs": (jobs.rowcount or 0) + (deliveries_done.rowcount or 0),
         **exported,
         "changes": changes,
         "webhook_deliveries": deliveries,

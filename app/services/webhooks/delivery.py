@@ -65,6 +65,7 @@ LIVE = ("queued", "running", "failed")  # a job in these will still run
 KEEP_DELIVERIES_DAYS = 30
 ERROR_CHARS = 500
 USER_AGENT = "anjian-webhooks/1"
+ANSWER_BYTES = 64 * 1024  # of a receiver's answer read at most (only its status matters)
 
 _SUB_COLUMNS = (
     S.id,
@@ -163,6 +164,7 @@ async def send(
                 "POST", request_url, content=body, headers=headers, extensions=extensions
             ) as response:
                 status = response.status_code
+                await _drain(response)
     except TimeoutError:
         latency = int((time.monotonic() - started) * 1000)
         return Attempt(
@@ -177,6 +179,16 @@ async def send(
     if 300 <= status < 400:
         return Attempt(False, status, latency, "redirect not followed")
     return Attempt(False, status, latency, f"HTTP {status}")
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Reads what the receiver answered up to ``ANSWER_BYTES`` (so its connection can serve the
+    next delivery), never more: a larger answer is cut and its connection closed."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > ANSWER_BYTES:
+            break
 
 
 def _client() -> httpx.AsyncClient:

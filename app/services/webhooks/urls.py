@@ -23,6 +23,7 @@ from app.core.errors import ValidationFailed
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_URL_CHARS = 2000
+RESOLVE_SECONDS = 3.0  # a save waits this long for the name to resolve, then accepts it
 
 
 class UnsafeDestination(Exception):
@@ -146,8 +147,9 @@ async def validate(settings: Settings, url: str) -> str:
     address is not."""
     target = parse(settings, url)
     try:
-        await resolve(settings, target)
-    except Unresolved:
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            await resolve(settings, target)
+    except (Unresolved, TimeoutError):
         return url
     except UnsafeDestination as exc:
         raise refused(
