@@ -25,7 +25,7 @@ is gone), a ``delete`` with nothing else, so it tells nothing of where the objec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,13 +63,6 @@ from app.services.inspections import service as inspection_service
 from app.services.public_reports import service as report_service
 from app.services.tasks import service as task_service
 
-PERMISSIONS = {
-    "enterprise": Permission.enterprises_read,
-    "hazard": Permission.hazards_read,
-    "inspection": Permission.inspections_read,
-    "report": Permission.reports_read,
-    "task": Permission.tasks_read,
-}
 _CURSOR = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 # The columns of a change row that stand for those the scope rules read: the enterprise's (after
 # the change, or before it), and an inspection's own facts.
@@ -109,6 +102,35 @@ class Entry:
     op: str
     changed_at: datetime
     data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class FeedType:
+    """What the feed knows of one type: the permission to read it, its scope rule (over the
+    model's columns, judged on the change row by ``over_change``) and the batched detail read
+    that renders it (``read_details(session, p, settings, ids, english)``)."""
+
+    permission: Permission
+    rule: Callable[[Principal], Any]
+    render: Callable[..., Awaitable[dict[str, dict[str, Any]]]]
+
+
+async def _enterprise_details(
+    session: AsyncSession, p: Principal, settings: Settings, ids: list[str], english: bool
+) -> dict[str, dict[str, Any]]:
+    return await enterprise_service.read_details(session, p, ids, english)
+
+
+FEED_TYPES: dict[str, FeedType] = {
+    "enterprise": FeedType(Permission.enterprises_read, visible_enterprises, _enterprise_details),
+    "hazard": FeedType(Permission.hazards_read, visible_enterprises, hazard_service.read_details),
+    "inspection": FeedType(
+        Permission.inspections_read, visible_inspections, inspection_service.read_details
+    ),
+    "report": FeedType(Permission.reports_read, visible_reports, report_service.read_details),
+    "task": FeedType(Permission.tasks_read, visible_tasks, task_service.read_details),
+}
+assert tuple(FEED_TYPES) == TYPES, "every type the change rows name, in their order"
 
 
 def cursor_text(position: Position) -> str:
@@ -153,15 +175,7 @@ def over_change(expr: Any, before: bool) -> Any:
 
 def _admits(p: Principal, type_: str) -> Any:
     """The rows of ``type_`` the caller is told of: its scope held before or after the change."""
-    rule = (
-        visible_inspections(p)
-        if type_ == "inspection"
-        else visible_reports(p)
-        if type_ == "report"
-        else visible_tasks(p)
-        if type_ == "task"
-        else visible_enterprises(p)
-    )
+    rule = FEED_TYPES[type_].rule(p)
     return and_(
         Change.type == type_, or_(over_change(rule, before=False), over_change(rule, before=True))
     )
@@ -198,7 +212,7 @@ async def head(session: AsyncSession) -> Position:
 
 
 def readable_types(p: Principal, types: Sequence[str] | None) -> list[str]:
-    return [t for t in (types or TYPES) if p.can(PERMISSIONS[t])]
+    return [t for t in (types or TYPES) if p.can(FEED_TYPES[t].permission)]
 
 
 async def _render(
@@ -215,16 +229,7 @@ async def _render(
         ids = sorted(i for t, i in keys if t == type_)
         if not ids:
             continue
-        if type_ == "enterprise":
-            found = await enterprise_service.read_details(session, p, ids, english)
-        elif type_ == "hazard":
-            found = await hazard_service.read_details(session, p, settings, ids, english)
-        elif type_ == "inspection":
-            found = await inspection_service.read_details(session, p, settings, ids, english)
-        elif type_ == "report":
-            found = await report_service.read_details(session, p, settings, ids, english)
-        else:
-            found = await task_service.read_details(session, p, settings, ids, english)
+        found = await FEED_TYPES[type_].render(session, p, settings, ids, english)
         out.update({(type_, i): data for i, data in found.items()})
     return out
 
