@@ -265,6 +265,41 @@ async def _load_demo(url: str) -> None:
         await _admin(url, f'CREATE DATABASE "{target.database}" TEMPLATE "{snapshot}"')
 
 
+def _demo_back_at(url: str, revision: str, counted: str) -> tuple[Any, list[tuple[Any, ...]]]:
+    """The demo county loaded at head, its counts read, then downgraded to ``revision``: the
+    config (to upgrade again) and the counts the upgrade must keep."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "head")
+    asyncio.run(_load_demo(url))
+    before = asyncio.run(_query(url, counted))
+    command.downgrade(cfg, revision)
+    return cfg, before
+
+
+_DEMO_GRANTS = "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'"
+
+
+def _demo_grants(url: str) -> list[str]:
+    import json
+
+    (granted,) = asyncio.run(_query(url, _DEMO_GRANTS))[0]
+    return list(granted if isinstance(granted, list) else json.loads(granted))
+
+
+def _revoke_from_demo_client(url: str, permission: str) -> list[str]:
+    """Takes ``permission`` from the demo province client (as before the revision that grants
+    it); the permissions it keeps."""
+    import json
+
+    granted = _demo_grants(url)
+    assert permission in granted  # a demo county loaded today has it
+    without = [g for g in granted if g != permission]
+    cast = "CAST(:p AS JSON)" if url.startswith("postgresql") else ":p"
+    sql = f"UPDATE api_clients SET permissions = {cast} WHERE client_id = 'demo_province'"
+    asyncio.run(_execute(url, [(sql, {"p": json.dumps(without)})]))
+    return without
+
+
 async def _really_load_demo(url: str) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -1025,16 +1060,12 @@ def test_upgrade_to_0024_adds_the_import_tables_and_keeps_every_row(fresh_databa
     back empty (nothing to backfill: no import ran, no record has another system's id), and
     every unit, enterprise, hazard, inspection and public report is kept."""
     url = fresh_database
-    cfg = alembic_config(url)
-    command.upgrade(cfg, "head")
-    asyncio.run(_load_demo(url))
     counted = (
         "SELECT (SELECT count(*) FROM org_units), (SELECT count(*) FROM enterprises), "
         "(SELECT count(*) FROM hazards), (SELECT count(*) FROM inspections), "
         "(SELECT count(*) FROM public_reports)"
     )
-    before = asyncio.run(_query(url, counted))
-    command.downgrade(cfg, "0023")
+    cfg, before = _demo_back_at(url, "0023", counted)
     command.upgrade(cfg, "0024")
     assert asyncio.run(_query(url, counted)) == before
     tables = "SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM external_ids)"
@@ -1046,15 +1077,11 @@ def test_upgrade_to_0025_adds_the_export_table_and_keeps_every_row(fresh_databas
     """The demo county taken back to 0024 and up again: the export-job table comes back empty
     (nothing to backfill: no export ran), and every row is kept."""
     url = fresh_database
-    cfg = alembic_config(url)
-    command.upgrade(cfg, "head")
-    asyncio.run(_load_demo(url))
     counted = (
         "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards), "
         "(SELECT count(*) FROM public_reports), (SELECT count(*) FROM imports)"
     )
-    before = asyncio.run(_query(url, counted))
-    command.downgrade(cfg, "0024")
+    cfg, before = _demo_back_at(url, "0024", counted)
     command.upgrade(cfg, "0025")
     assert asyncio.run(_query(url, counted)) == before
     assert asyncio.run(_query(url, "SELECT count(*) FROM export_jobs")) == [(0,)]
@@ -1068,36 +1095,13 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     `changes:read`) and up again: one `upsert` change per enterprise, hazard and inspection, in
     the scope each has (the enterprise's columns; an inspection's kind and start), the demo client granted `changes:read`, every row
     kept."""
-    import json
-
     url = fresh_database
-    cfg = alembic_config(url)
-    command.upgrade(cfg, "head")
-    asyncio.run(_load_demo(url))
     counted = (
         "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards), "
         "(SELECT count(*) FROM inspections)"
     )
-    before = asyncio.run(_query(url, counted))
-    command.downgrade(cfg, "0025")
-    (granted,) = asyncio.run(
-        _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
-    )[0]
-    granted = granted if isinstance(granted, list) else json.loads(granted)
-    assert "changes:read" in granted  # a demo county loaded today has it
-    without = json.dumps([g for g in granted if g != "changes:read"])
-    cast = "CAST(:p AS JSON)" if url.startswith("postgresql") else ":p"
-    asyncio.run(
-        _execute(
-            url,
-            [
-                (
-                    f"UPDATE api_clients SET permissions = {cast} WHERE client_id = 'demo_province'",
-                    {"p": without},
-                )
-            ],
-        )
-    )
+    cfg, before = _demo_back_at(url, "0025", counted)
+    without = _revoke_from_demo_client(url, "changes:read")
     command.upgrade(cfg, "0026")
     assert asyncio.run(_query(url, counted)) == before
     (enterprises, hazards, inspections) = before[0]
@@ -1138,11 +1142,7 @@ def test_upgrade_to_0026_starts_the_change_feed_with_every_enterprise_and_hazard
     )
     ((total, with_list),) = asyncio.run(_query(url, tasks))
     assert total == with_list > 0, "a task's change carries its list's facts"
-    (granted,) = asyncio.run(
-        _query(url, "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'")
-    )[0]
-    granted = granted if isinstance(granted, list) else json.loads(granted)
-    assert "changes:read" in granted
+    assert sorted(_demo_grants(url)) == sorted([*without, "changes:read"])
     command.upgrade(cfg, "head")
 
 
@@ -1152,40 +1152,16 @@ def test_upgrade_to_0027_adds_the_webhook_tables_and_grants_the_demo_client(
     """The demo county taken back to 0026 (its province client without `webhooks:manage`) and up
     again: the webhook tables come back empty (no subscription existed to carry over), the demo
     client is granted `webhooks:manage` beside what it had, and every row is kept."""
-    import json
-
     url = fresh_database
-    cfg = alembic_config(url)
-    command.upgrade(cfg, "head")
-    asyncio.run(_load_demo(url))
     counted = (
         "SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM hazards), "
         "(SELECT count(*) FROM changes), (SELECT count(*) FROM api_clients)"
     )
-    before = asyncio.run(_query(url, counted))
-    command.downgrade(cfg, "0026")
-    granted_sql = "SELECT permissions FROM api_clients WHERE client_id = 'demo_province'"
-    (granted,) = asyncio.run(_query(url, granted_sql))[0]
-    granted = granted if isinstance(granted, list) else json.loads(granted)
-    assert "webhooks:manage" in granted  # a demo county loaded today has it
-    without = [g for g in granted if g != "webhooks:manage"]
-    cast = "CAST(:p AS JSON)" if url.startswith("postgresql") else ":p"
-    asyncio.run(
-        _execute(
-            url,
-            [
-                (
-                    f"UPDATE api_clients SET permissions = {cast} WHERE client_id = 'demo_province'",
-                    {"p": json.dumps(without)},
-                )
-            ],
-        )
-    )
+    cfg, before = _demo_back_at(url, "0026", counted)
+    without = _revoke_from_demo_client(url, "webhooks:manage")
     command.upgrade(cfg, "0027")
     assert asyncio.run(_query(url, counted)) == before
-    (after,) = asyncio.run(_query(url, granted_sql))[0]
-    after = after if isinstance(after, list) else json.loads(after)
-    assert sorted(after) == sorted([*without, "webhooks:manage"])
+    assert sorted(_demo_grants(url)) == sorted([*without, "webhooks:manage"])
     tables = (
         "SELECT (SELECT count(*) FROM webhook_subscriptions), "
         "(SELECT count(*) FROM webhook_deliveries)"
