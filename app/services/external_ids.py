@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Label, select
+from sqlalchemy import ColumnElement, Label, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import json_agg
@@ -72,18 +72,33 @@ def named(
     )
 
 
+async def objects_named(
+    session: AsyncSession, object_type: str, external: dict[str, str]
+) -> set[str]:
+    """The records of ``object_type`` that any of ``external`` (system → id) names: one
+    statement (each id is unique per system, so at most one record per pair)."""
+    if not external:
+        return set()
+    found = await session.execute(
+        select(ExternalId.object_id).where(
+            ExternalId.object_type == object_type,
+            or_(
+                *(
+                    (ExternalId.system == system) & (ExternalId.external_id == external_id)
+                    for system, external_id in external.items()
+                )
+            ),
+        )
+    )
+    return set(found.scalars())
+
+
 async def object_of(
     session: AsyncSession, object_type: ObjectType, system: str, external_id: str
 ) -> str | None:
     """The record ``system`` knows as ``external_id`` (unique per system), or None."""
-    found = await session.execute(
-        select(ExternalId.object_id).where(
-            ExternalId.object_type == object_type,
-            ExternalId.system == system,
-            ExternalId.external_id == external_id,
-        )
-    )
-    return found.scalar_one_or_none()
+    found = await objects_named(session, object_type, {system: external_id})
+    return found.pop() if found else None
 
 
 async def held_by(

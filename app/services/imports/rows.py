@@ -27,6 +27,7 @@ from app.models.base import utcnow
 from app.schemas.enterprises import EnterpriseCreate, EnterpriseUpdate
 from app.schemas.hazards import HazardCreate
 from app.services import enterprises as enterprise_service
+from app.services import external_ids
 from app.services.hazards import service as hazard_service
 from app.services.imports import fast_create
 
@@ -445,22 +446,7 @@ async def find_external(
     session: AsyncSession, object_type: str, external: dict[str, str]
 ) -> str | None:
     """The record one of the external ids names (they must agree), or None."""
-    if not external:
-        return None
-    rows = (
-        await session.execute(
-            select(ExternalId.system, ExternalId.object_id).where(
-                ExternalId.object_type == object_type,
-                or_(
-                    *(
-                        (ExternalId.system == s) & (ExternalId.external_id == e)
-                        for s, e in external.items()
-                    )
-                ),
-            )
-        )
-    ).all()
-    ids = {r.object_id for r in rows}
+    ids = await external_ids.objects_named(session, object_type, external)
     if len(ids) > 1:
         raise RowError(
             None,
