@@ -204,12 +204,15 @@ async def rotate_webhook_secret(
     status_code=204,
     summary="Delete a webhook subscription",
 )
-async def delete_webhook(session: SessionDep, p: Manager, webhook_id: WebhookId) -> Response:
+async def delete_webhook(
+    request: Request, session: SessionDep, p: Manager, webhook_id: WebhookId
+) -> Response:
     """Deletes the subscription and its delivery log; nothing more is sent. Answers 204.
+    `If-Match` is honoured when sent.
 
     Who: administrators and machine clients granted `webhooks:manage` (their own). Errors: 404
-    `not_found`."""
-    await service.delete_webhook(session, p, webhook_id)
+    `not_found`; 412 `precondition_failed`."""
+    await service.delete_webhook(session, p, webhook_id, lambda v: check_if_match(request, v))
     return Response(status_code=204)
 
 

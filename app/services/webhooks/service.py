@@ -256,8 +256,9 @@ async def rotate_secret(
     return secret
 
 
-async def delete_webhook(session: AsyncSession, p: Principal, webhook_id: str) -> None:
+async def delete_webhook(session: AsyncSession, p: Principal, webhook_id: str, check: Any) -> None:
     sub = await _get(session, p, webhook_id)
+    check(sub.version)
     await session.delete(sub)
     await session.flush()
 
