@@ -25,7 +25,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.test_changes import drain
+from tests.test_changes import drain, settled
 from tests.test_import_restart import _servers, _tail, _up
 from tests.webhook_helpers import WEBHOOKS
 
@@ -145,6 +145,7 @@ async def test_a_burst_is_delivered_whole_across_a_server_killed_mid_delivery(  
     with _servers(world.settings, tmp_path) as start:  # leases of a few seconds there
         first, base, log = start()
         await _up(base, first, log)
+        await settled(client)  # the world's change rows final: the subscription starts after
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
             r = await c.post(WEBHOOKS, json={"url": receiver.url, "types": ["enterprise"]})
             assert r.status_code == 201, r.text
