@@ -139,13 +139,17 @@ async def send(
     """One POST to the subscription's URL, to an address checked just before (SSRF), never
     following a redirect; bounded as a whole by ``ANJIAN_WEBHOOK_TIMEOUT_SECONDS``."""
     started = time.monotonic()
+    limit = settings.webhook_timeout_seconds
     try:
         target = urls.parse(settings, url)
-        address = (await urls.resolve(settings, target))[0]
+        async with asyncio.timeout(limit):  # a slow name server counts against the request
+            address = (await urls.resolve(settings, target))[0]
     except urls.UnsafeDestination as exc:
         return Attempt(False, None, None, _short(f"not sent: {exc}"))
     except AppError as exc:
         return Attempt(False, None, None, _short(f"not sent: {exc.detail_en}"))
+    except TimeoutError:
+        return Attempt(False, None, None, f"not sent: {target.host} did not resolve in {limit} s")
     host = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
     now = utcnow()
     headers = {
@@ -159,7 +163,7 @@ async def send(
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     request_url = f"{target.scheme}://{host}:{target.port}{target.path}"
     try:
-        async with asyncio.timeout(settings.webhook_timeout_seconds):
+        async with asyncio.timeout(max(limit - (time.monotonic() - started), 0)):
             async with client.stream(
                 "POST", request_url, content=body, headers=headers, extensions=extensions
             ) as response:
@@ -226,6 +230,11 @@ def secrets_of(settings: Settings, sub: Any) -> list[str]:
             signing.unseal(settings, sub.id, sub.previous_secret_key_id, sub.previous_secret_sealed)
         )
     return found
+
+
+def _settings_of(sub: Any) -> tuple[Any, ...]:
+    """What a page was read and signed for: an edit or a rotation makes the rest of it stale."""
+    return (sub.url, sub.types, sub.secret_sealed, sub.previous_secret_sealed)
 
 
 def _ours(sub: Any, job_id: str) -> Any:
@@ -353,6 +362,7 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                 outcome = "disabled"
                 break
             await session.commit()  # nothing is sent while a transaction is open
+            repage = False
             for entry in entries:
                 sent = await send(
                     client,
@@ -370,9 +380,13 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                 if delivered >= MAX_PER_JOB:
                     outcome = "turn over"
                     break
+                read = sub
                 sub = await _load(session, sub_id)  # the cursor moved: the next guard's
-                if sub is None:
-                    outcome = "not ours"
+                if sub is None or sub.dispatch_job_id != job_id or not sub.enabled:
+                    outcome = "not ours"  # deleted or disabled while this page was sent
+                    break
+                if _settings_of(sub) != _settings_of(read):
+                    repage = True  # edited or its secret rotated meanwhile: read on as now
                     break
             else:
                 if len(entries) < BATCH:  # the feed is drained up to its head
@@ -388,6 +402,8 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                     )
                     outcome = "drained"
                     break
+                continue
+            if repage:
                 continue
             break
     # The next job is the pump's to start (committed with this job's success).

@@ -1,0 +1,233 @@
+"""Webhooks under attack and edge cases (issue 17 review): URL forms that reach an internal
+address, names that resolve slowly or differently at delivery, internationalised names, a
+subscription changed while its page of changes is being sent, an administrator editing a
+client's subscription, and the secret never replayed for an Idempotency-Key."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from tests.test_webhooks import _paint, _until_delivered, _verified, local
+from tests.webhook_helpers import WEBHOOKS, Receiver, _free_port, deliver, receiver, subscribe
+
+__all__ = ["local"]  # the fixture, shared with tests/test_webhooks.py
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2002:7f00:1::]/hook",  # 6to4 of 127.0.0.1
+        "https://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
+        "https://93.184.215.14:0/hook",  # port 0: no port, yet sent to 443 with Host :0
+        "https://93.184.215.14/\x7fhook",  # DEL, a control character
+        "https://2130706433/hook",  # 127.0.0.1 in decimal
+        "https://0x7f.1/hook",
+        "https://0177.0.0.1/hook",
+        "https://[::7f00:1]/hook",  # IPv4-compatible
+        "https://[64:ff9b::a00:1]/hook",  # NAT64 of 10.0.0.1
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo
+        "https://[fe80::1%25eth0]/hook",
+    ],
+)
+async def test_internal_addresses_in_disguise_are_refused(client, world, url: str) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post(WEBHOOKS, json={"url": url}, headers=world.h("admin"))
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "webhook_url_refused"
+
+
+def _fake_dns(
+    monkeypatch: pytest.MonkeyPatch,
+    answers: Callable[[str], str | None],
+    delay: float = 0.0,
+) -> list[str]:
+    """The running loop resolves the names ``answers`` knows to its address (after ``delay``);
+    the names asked, in order."""
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+    asked: list[str] = []
+
+    async def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        address = answers(name)
+        if address is None:
+            return await real(host, port, *args, **kwargs)
+        asked.append(name)
+        await asyncio.sleep(delay)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+async def test_an_internationalised_name_is_sent_as_its_ascii_form(  # type: ignore[no-untyped-def]
+    client, world, local, monkeypatch
+) -> None:
+    """Before: the Host header carried 'café.test', httpx could not encode it, and the job
+    failed without a logged attempt, again at every pump."""
+    ascii_name = "xn--caf-dma.test"
+    asked = _fake_dns(monkeypatch, lambda n: "127.0.0.1" if n == ascii_name else None)
+    async with receiver() as rx:
+        sub = await subscribe(
+            client, world, url=f"http://café.test:{rx.port}/hook", types=["enterprise"]
+        )
+        await _paint(client, world, "ent_a1", "red")
+        await _until_delivered(client, local, rx, 1)
+        assert rx.received[0].headers["host"] == f"{ascii_name}:{rx.port}"
+        assert asked and set(asked) == {ascii_name}
+        _verified(sub["secret"], rx.received[0])
+
+
+async def test_a_name_rebound_to_an_internal_address_after_its_check_gets_nothing(  # type: ignore[no-untyped-def]
+    client, world, local, monkeypatch
+) -> None:
+    monkeypatch.setattr(local, "webhook_allowed_hosts", ())
+    now: dict[str, str] = {"rebind.test": "93.184.215.14"}
+    _fake_dns(monkeypatch, now.get)
+    async with receiver() as rx:
+        sub = await subscribe(
+            client, world, url=f"http://rebind.test:{rx.port}/hook", types=["enterprise"]
+        )
+        now["rebind.test"] = "127.0.0.1"  # the attacker's name server changes its answer
+        await _paint(client, world, "ent_a1", "red")
+        await deliver(client, local)
+        assert rx.received == []
+        [entry] = (
+            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+        ).json()["items"]
+        assert entry["outcome"] == "failed" and "127.0.0.1" in entry["error"]
+
+
+async def test_a_slow_name_server_is_bounded_by_the_delivery_timeout(  # type: ignore[no-untyped-def]
+    client, world, local, monkeypatch
+) -> None:
+    """Before: the name was resolved outside the timeout; the attempt waited for the name
+    server, then sent."""
+    _fake_dns(monkeypatch, lambda n: "127.0.0.1" if n == "slow.test" else None, delay=4)
+    monkeypatch.setattr(local, "webhook_allowed_hosts", ("slow.test",))
+    async with receiver() as rx:
+        sub = await subscribe(
+            client, world, url=f"http://slow.test:{rx.port}/hook", types=["enterprise"]
+        )
+        await _paint(client, world, "ent_a1", "red")
+        await deliver(client, local, rounds=1)
+        assert rx.received == []
+        [entry] = (
+            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+        ).json()["items"]
+        assert entry["outcome"] == "failed" and "did not resolve in" in entry["error"]
+
+
+@dataclass
+class Hooked(Receiver):
+    """A receiver that runs ``on_first`` (with the request still unanswered) on the first POST."""
+
+    on_first: Callable[[], Awaitable[None]] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.on_first is not None:
+            hook, self.on_first = self.on_first, None
+            await hook()
+        await super().__call__(scope, receive, send)
+
+
+async def test_a_subscription_disabled_while_its_page_is_sent_gets_nothing_more(  # type: ignore[no-untyped-def]
+    client, world, local
+) -> None:
+    """Before: the job sent the rest of the page it had read (up to 100 changes)."""
+    rx = Hooked(port=_free_port())
+    async with _serving(rx):
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+        url = f"{WEBHOOKS}/{sub['id']}"
+
+        async def switch_off() -> None:
+            r = await client.patch(url, json={"enabled": False}, headers=world.h("admin"))
+            assert r.status_code == 200, r.text
+
+        rx.on_first = switch_off
+        for color in ("red", "orange", "yellow"):
+            await _paint(client, world, "ent_a1", color)
+        await deliver(client, local)
+        assert len(rx.received) == 1, "only the change in flight when it was disabled"
+        shown = (await client.get(url, headers=world.h("admin"))).json()
+        assert shown["enabled"] is False
+
+        r = await client.patch(url, json={"enabled": True}, headers=world.h("admin"))
+        assert r.status_code == 200, r.text
+        await _until_delivered(client, local, rx, 3)
+        cursors = [_verified(sub["secret"], x)["data"]["cursor"] for x in rx.received]
+        assert len(cursors) == len(set(cursors)) == 3, "the rest once each, after re-enabling"
+
+
+async def test_a_secret_rotated_while_a_page_is_sent_signs_the_rest_of_it(  # type: ignore[no-untyped-def]
+    client, world, local
+) -> None:
+    """A leaked secret rotated with no overlap signs nothing more. Before: the rest of the page
+    was signed with the secrets read with it."""
+    rx = Hooked(port=_free_port())
+    rotated: dict[str, str] = {}
+    async with _serving(rx):
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+
+        async def rotate() -> None:
+            r = await client.post(
+                f"{WEBHOOKS}/{sub['id']}/rotate-secret",
+                json={"overlap_seconds": 0},
+                headers=world.h("admin"),
+            )
+            assert r.status_code == 200, r.text
+            rotated["secret"] = r.json()["secret"]
+
+        rx.on_first = rotate
+        for color in ("red", "orange", "yellow"):
+            await _paint(client, world, "ent_a1", color)
+        await _until_delivered(client, local, rx, 3)
+        _verified(sub["secret"], rx.received[0])  # signed before the rotation
+        for later in rx.received[1:]:
+            _verified(rotated["secret"], later)
+            with pytest.raises(WebhookVerificationError):
+                _verified(sub["secret"], later)
+
+
+def _serving(rx: Receiver) -> Any:
+    """``receiver()`` for a receiver built by the test (a subclass)."""
+    import contextlib
+
+    import uvicorn
+
+    @contextlib.asynccontextmanager
+    async def run() -> Any:
+        config = uvicorn.Config(
+            rx, host="127.0.0.1", port=rx.port, log_level="warning", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        for _ in range(1000):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        try:
+            yield rx
+        finally:
+            server.should_exit = True
+            await task
+
+    return run()
+
+
+async def test_a_rotated_secret_is_never_replayed_for_an_idempotency_key(client, world) -> None:  # type: ignore[no-untyped-def]
+    sub = await subscribe(client, world, url="https://93.184.215.14/hook")
+    h = world.h("admin", **{"Idempotency-Key": "rot-1"})
+    path = f"{WEBHOOKS}/{sub['id']}/rotate-secret"
+    first = await client.post(path, json={"overlap_seconds": 60}, headers=h)
+    assert first.status_code == 200 and first.json()["secret"].startswith("whsec_")
+    again = await client.post(path, json={"overlap_seconds": 60}, headers=h)
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "idempotency_not_replayable"
+    assert "whsec_" not in again.text
