@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.test_webhooks import _paint, _until_delivered, _verified, local
+from tests.test_webhooks import _client_with, _paint, _until_delivered, _verified, local
 from tests.webhook_helpers import WEBHOOKS, Receiver, _free_port, deliver, receiver, subscribe
 
 __all__ = ["local"]  # the fixture, shared with tests/test_webhooks.py
@@ -219,6 +219,25 @@ def _serving(rx: Receiver) -> Any:
             await task
 
     return run()
+
+
+async def test_an_admin_may_not_give_a_client_s_subscription_a_type_the_client_cannot_read(  # type: ignore[no-untyped-def]
+    client, world
+) -> None:
+    """Before: the types were checked against the admin's permissions; the client's feed then
+    dropped them silently at every delivery."""
+    h = await _client_with(
+        client, world, "county", ["changes:read", "enterprises:read", "webhooks:manage"]
+    )
+    r = await client.post(WEBHOOKS, json={"url": "https://93.184.215.14/hook"}, headers=h)
+    assert r.status_code == 201, r.text
+    url = f"{WEBHOOKS}/{r.json()['id']}"
+    wider = await client.patch(url, json={"types": ["hazard"]}, headers=world.h("admin"))
+    assert wider.status_code == 422, wider.text
+    assert wider.json()["code"] == "validation_error"
+    same = await client.patch(url, json={"types": ["enterprise"]}, headers=world.h("admin"))
+    assert same.status_code == 200, same.text
+    assert (await client.get(url, headers=h)).json()["types"] == ["enterprise"]
 
 
 async def test_a_rotated_secret_is_never_replayed_for_an_idempotency_key(client, world) -> None:  # type: ignore[no-untyped-def]
