@@ -9,11 +9,17 @@ import asyncio
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.models import Job
+from app.models.base import utcnow
+from app.services.job_queue import Worker
+from app.services.webhooks import delivery
 from tests.test_webhooks import _client_with, _paint, _until_delivered, _verified, local
 from tests.webhook_helpers import WEBHOOKS, Receiver, _free_port, deliver, receiver, subscribe
 
@@ -98,10 +104,10 @@ async def test_a_name_rebound_to_an_internal_address_after_its_check_gets_nothin
         await _paint(client, world, "ent_a1", "red")
         await deliver(client, local)
         assert rx.received == []
-        [entry] = (
+        log = (
             await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
         ).json()["items"]
-        assert entry["outcome"] == "failed" and "127.0.0.1" in entry["error"]
+        assert log and all(e["outcome"] == "failed" and "127.0.0.1" in e["error"] for e in log)
 
 
 async def test_a_slow_name_server_is_bounded_by_the_delivery_timeout(  # type: ignore[no-untyped-def]
@@ -250,3 +256,39 @@ async def test_a_rotated_secret_is_never_replayed_for_an_idempotency_key(client,
     assert again.status_code == 409, again.text
     assert again.json()["code"] == "idempotency_not_replayable"
     assert "whsec_" not in again.text
+
+
+async def test_a_run_whose_lease_was_taken_over_stops_sending(client, world, local) -> None:  # type: ignore[no-untyped-def]
+    """A worker that lost its job's lease (stalled past it) while another claimed the job
+    sends nothing more: one run at a time per subscription. Before: both runs carried the
+    same job id, and the stalled one went on through its page."""
+    maker = client._transport.app.state.sessionmaker
+    rx = Hooked(port=_free_port())
+    taken: list[Any] = []
+
+    async def take_over() -> None:  # the first run stalls past its lease; another claims it
+        async with maker() as s:
+            await s.execute(
+                update(Job)
+                .where(Job.kind == delivery.KIND, Job.status == "running")
+                .values(locked_until=utcnow() - timedelta(seconds=1))
+            )
+            await s.commit()
+        other = Worker(maker, local, kinds=delivery.KINDS)
+        taken.append((other, await other.claim()))
+
+    async with _serving(rx):
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+        rx.on_first = take_over
+        for color in ("red", "orange", "yellow"):
+            await _paint(client, world, "ent_a1", color)
+        await deliver(client, local)
+        assert len(rx.received) == 1, "the stalled run stops after the change in flight"
+        [(other, job)] = taken
+        assert job is not None and job.kind == delivery.KIND
+        outcome = await other.run(job)
+        assert outcome.status == "succeeded", outcome
+        cursors = [_verified(sub["secret"], x)["data"]["cursor"] for x in rx.received]
+        assert len(set(cursors)) == 3, "every change delivered by the run that took over"
+        assert cursors[0] == cursors[1], "the change in flight again, with the same webhook-id"
+        assert rx.received[0].headers["webhook-id"] == rx.received[1].headers["webhook-id"]

@@ -203,7 +203,27 @@ def _client() -> httpx.AsyncClient:
 
 
 async def _load(session: AsyncSession, subscription_id: str) -> Any:
-    return (await session.execute(select(*_SUB_COLUMNS).where(S.id == subscription_id))).first()
+    """The subscription, and ``job_attempt``: the attempt its dispatch job is at now."""
+    job_attempt = (
+        select(Job.attempts)
+        .where(Job.id == S.dispatch_job_id, Job.status == "running")
+        .scalar_subquery()
+        .label("job_attempt")
+    )
+    stmt = select(*_SUB_COLUMNS, job_attempt).where(S.id == subscription_id)
+    return (await session.execute(stmt)).first()
+
+
+def _running(sub: Any, job_id: str, attempt: int) -> bool:
+    """Still this run's: its job, enabled, and the job not claimed since by another worker
+    (this one's lease ran out while it was sending: the other run now delivers)."""
+    return (
+        sub is not None
+        and sub.enabled
+        and sub.dispatch_job_id == job_id
+        and sub.job_attempt is not None
+        and int(sub.job_attempt) == attempt
+    )
 
 
 async def owner_of(session: AsyncSession, sub: Any) -> Principal | None:
@@ -237,13 +257,23 @@ def _settings_of(sub: Any) -> tuple[Any, ...]:
     return (sub.url, sub.types, sub.secret_sealed, sub.previous_secret_sealed)
 
 
-def _ours(sub: Any, job_id: str) -> Any:
-    """The guard of every write of a delivery job: still this job's, at the cursor it read."""
+def _ours(sub: Any, job_id: str, attempt: int) -> Any:
+    """The guard of every write of a delivery job: still this job's and this run's (not
+    claimed since by another worker), at the cursor it read."""
     return (
         (S.id == sub.id)
         & (S.dispatch_job_id == job_id)
         & (S.cursor_xid == sub.cursor_xid)
         & (S.cursor_seq == sub.cursor_seq)
+        & _this_run(job_id, attempt)
+    )
+
+
+def _this_run(job_id: str, attempt: int) -> Any:
+    return (
+        select(Job.id)
+        .where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
+        .exists()
     )
 
 
@@ -328,14 +358,14 @@ async def disable(session: AsyncSession, sub: Any, reason: str, job_id: str | No
 async def _deliver(ctx: JobContext) -> dict[str, Any]:
     """Sends the subscription's changes after its cursor until none is left, one fails, or the
     subscription is no longer this job's; then lets the pump start the next job."""
-    session, settings, job_id = ctx.session, ctx.settings, ctx.job_id
+    session, settings, job_id, attempt = ctx.session, ctx.settings, ctx.job_id, ctx.attempt
     sub_id = str(ctx.payload["subscription_id"])
     delivered = 0
     outcome = "idle"
     async with _client() as client:
         while True:
             sub = await _load(session, sub_id)
-            if sub is None or sub.dispatch_job_id != job_id or not sub.enabled:
+            if not _running(sub, job_id, attempt):
                 outcome = "not ours"
                 break
             if sub.retry_at is not None and sub.retry_at > utcnow():
@@ -372,7 +402,7 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                     message_id(sub.id, entry.cursor),
                     body_of(entry, utcnow()),
                 )
-                if not await _record(session, settings, sub, job_id, entry, sent):
+                if not await _record(session, settings, sub, job_id, attempt, entry, sent):
                     outcome = "retry" if not sent.ok else "not ours"
                     break
                 await session.commit()
@@ -382,8 +412,8 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                     break
                 read = sub
                 sub = await _load(session, sub_id)  # the cursor moved: the next guard's
-                if sub is None or sub.dispatch_job_id != job_id or not sub.enabled:
-                    outcome = "not ours"  # deleted or disabled while this page was sent
+                if not _running(sub, job_id, attempt):
+                    outcome = "not ours"  # deleted, disabled or reclaimed while it was sent
                     break
                 if _settings_of(sub) != _settings_of(read):
                     repage = True  # edited or its secret rotated meanwhile: read on as now
@@ -393,7 +423,7 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                     position = feed.parse_cursor(next_cursor)
                     await session.execute(
                         update(S)
-                        .where(_ours(sub, job_id))
+                        .where(_ours(sub, job_id, attempt))
                         .values(
                             cursor_xid=position[0],
                             cursor_seq=position[1],
@@ -409,14 +439,20 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
     # The next job is the pump's to start (committed with this job's success).
     await session.execute(
         update(S)
-        .where(S.id == sub_id, S.dispatch_job_id == job_id)
+        .where(S.id == sub_id, S.dispatch_job_id == job_id, _this_run(job_id, attempt))
         .values(dispatch_job_id=None, updated_at=S.updated_at)
     )
     return {"delivered": delivered, "outcome": outcome}
 
 
 async def _record(
-    session: AsyncSession, settings: Settings, sub: Any, job_id: str, entry: Entry, sent: Attempt
+    session: AsyncSession,
+    settings: Settings,
+    sub: Any,
+    job_id: str,
+    attempt: int,
+    entry: Entry,
+    sent: Attempt,
 ) -> bool:
     """Logs the attempt and moves the subscription on (or holds it back): True when it was
     delivered and the subscription is still this job's."""
@@ -439,7 +475,7 @@ async def _record(
             "failing_since": sub.failing_since or now,
         }
     done = await session.execute(
-        update(S).where(_ours(sub, job_id)).values(**values, updated_at=S.updated_at)
+        update(S).where(_ours(sub, job_id, attempt)).values(**values, updated_at=S.updated_at)
     )
     if done.rowcount != 1:  # deleted, or no longer this job's: nothing more to do
         await session.rollback()
