@@ -132,15 +132,25 @@ async def test_a_slow_name_server_is_bounded_by_the_delivery_timeout(  # type: i
 
 @dataclass
 class Hooked(Receiver):
-    """A receiver that runs ``on_first`` (with the request still unanswered) on the first POST."""
+    """A receiver that runs ``on_first`` (with the request still unanswered) on the first POST,
+    and counts the requests it is answering at once."""
 
     on_first: Callable[[], Awaitable[None]] | None = None
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.on_first is not None:
-            hook, self.on_first = self.on_first, None
-            await hook()
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.on_first is not None:
+                hook, self.on_first = self.on_first, None
+                await hook()
+            await super().__call__(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
 async def test_a_subscription_disabled_while_its_page_is_sent_gets_nothing_more(  # type: ignore[no-untyped-def]
@@ -292,3 +302,39 @@ async def test_a_run_whose_lease_was_taken_over_stops_sending(client, world, loc
         assert len(set(cursors)) == 3, "every change delivered by the run that took over"
         assert cursors[0] == cursors[1], "the change in flight again, with the same webhook-id"
         assert rx.received[0].headers["webhook-id"] == rx.received[1].headers["webhook-id"]
+
+
+async def test_redeliveries_never_overlap_another_attempt(client, world, local) -> None:  # type: ignore[no-untyped-def]
+    """Three redeliveries asked at once, three workers: one attempt at a time per
+    subscription. Before: all three were sent at once."""
+    maker = client._transport.app.state.sessionmaker
+    rx = Hooked(port=_free_port())
+    async with _serving(rx):
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+        await _paint(client, world, "ent_a1", "red")
+        await _until_delivered(client, local, rx, 1)
+        [entry] = (
+            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+        ).json()["items"]
+        rx.default, rx.hang_seconds = "hang", 0.3  # slow answers: the attempts would overlap
+        path = f"{WEBHOOKS}/{sub['id']}/deliveries/{entry['id']}/redeliver"
+        for _ in range(3):
+            r = await client.post(path, headers=world.h("admin"))
+            assert r.status_code == 202, r.text
+        workers = [Worker(maker, local, kinds=delivery.KINDS) for _ in range(3)]
+        await asyncio.gather(*(w.drain() for w in workers))
+        assert rx.most_in_flight == 1
+        assert len(rx.received) == 2, "one redelivery sent, the others wait their turn"
+        async with maker() as s:  # their back-off over
+            await s.execute(
+                update(Job)
+                .where(Job.kind == delivery.REDELIVERY_KIND, Job.status == "failed")
+                .values(run_at=utcnow())
+            )
+            await s.commit()
+        await workers[0].drain()  # one worker: one after the other, each sent
+        assert rx.most_in_flight == 1 and len(rx.received) == 4
+        log = (
+            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+        ).json()["items"]
+        assert sorted(e["attempt"] for e in log if e["manual"]) == [2, 3, 4]

@@ -18,7 +18,9 @@ sent is exactly what its owner would read from ``GET /api/v1/changes``, in the s
   ``ANJIAN_WEBHOOK_DISABLE_AFTER_SECONDS`` (24 h), its owner notified.
 - Nothing is sent while a database transaction is open, and a job holds one connection.
 - ``webhook_redelivery`` sends one logged change again on request (its current
-  representation, the same ``webhook-id``), once, logged as ``manual``.
+  representation, the same ``webhook-id``), once, logged as ``manual``. It takes the
+  subscription's claim while it sends (a busy subscription: it is retried later), so it never
+  overlaps a delivery or another redelivery.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ KINDS = (KIND, REDELIVERY_KIND)
 BATCH = 100  # changes read per feed page
 MAX_PER_JOB = 1000  # then the job ends and the pump starts the next: subscriptions take turns
 LIVE = ("queued", "running", "failed")  # a job in these will still run
+REDELIVERY_ATTEMPTS = 5  # a redelivery waits (the jobs' back-off) while a delivery is in flight
 KEEP_DELIVERIES_DAYS = 30
 ERROR_CHARS = 500
 USER_AGENT = "anjian-webhooks/1"
@@ -500,6 +503,15 @@ async def _delivery_dead(session: AsyncSession, payload: dict[str, Any], error: 
     )
 
 
+class Busy(Exception):
+    """A redelivery found another attempt in flight for its subscription: retried later."""
+
+
+def _live() -> Any:
+    """The subscription's dispatch job will still run (or is running)."""
+    return select(Job.id).where(Job.id == S.dispatch_job_id, Job.status.in_(LIVE)).exists()
+
+
 async def _redeliver(ctx: JobContext) -> dict[str, Any]:
     """Sends one logged change again, as its object is now for the owner, logged ``manual``."""
     session, settings = ctx.session, ctx.settings
@@ -541,9 +553,24 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
         secrets_ = secrets_of(settings, sub)
     except (KeyUnavailable, InvalidTag, ValueError):
         return {"outcome": "secret unavailable"}
+    # One attempt at a time per subscription: the redelivery takes the subscription's claim
+    # (the pump starts no delivery meanwhile), or waits for the job in flight to end.
+    claimed = await session.execute(
+        update(S)
+        .where(S.id == sub.id, or_(S.dispatch_job_id.is_(None), ~_live()))
+        .values(dispatch_job_id=ctx.job_id, updated_at=S.updated_at)
+    )
+    if claimed.rowcount != 1:
+        await session.rollback()
+        raise Busy(f"webhook {sub.id} has a delivery in flight: the redelivery waits its turn")
     await session.commit()  # nothing is sent while a transaction is open
     async with _client() as client:
         sent = await send(client, settings, sub.url, secrets_, msg_id, body_of(entry, utcnow()))
+    await session.execute(
+        update(S)
+        .where(S.id == sub.id, S.dispatch_job_id == ctx.job_id)
+        .values(dispatch_job_id=None, updated_at=S.updated_at)
+    )
     if await _load(session, sub.id) is None:
         return {"outcome": "gone"}
     await _log(session, sub.id, entry, int(tried or 0) + 1, sent, manual=True)
@@ -551,7 +578,7 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
 
 
 register(KIND, _deliver, on_dead=_delivery_dead)
-register(REDELIVERY_KIND, _redeliver, max_attempts=1)
+register(REDELIVERY_KIND, _redeliver, max_attempts=REDELIVERY_ATTEMPTS)
 
 
 async def pump(maker: async_sessionmaker[AsyncSession], settings: Settings) -> int:
@@ -560,7 +587,7 @@ async def pump(maker: async_sessionmaker[AsyncSession], settings: Settings) -> i
     async with maker() as session:
         now = utcnow()
         head = await feed.head(session)
-        live = select(Job.id).where(Job.id == S.dispatch_job_id, Job.status.in_(LIVE)).exists()
+        live = _live()
         rows = (
             await session.execute(
                 select(S.id, S.dispatch_job_id)
