@@ -338,3 +338,35 @@ async def test_redeliveries_never_overlap_another_attempt(client, world, local) 
             await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
         ).json()["items"]
         assert sorted(e["attempt"] for e in log if e["manual"]) == [2, 3, 4]
+
+
+async def test_a_redelivery_carries_nothing_the_owner_may_no_longer_read(  # type: ignore[no-untyped-def]
+    client, world, local
+) -> None:
+    """Before: the redelivery rendered the object by scope alone, whatever the owner's
+    permissions now (the feed itself drops the types the owner may not read)."""
+    h = await _client_with(
+        client, world, "county", ["changes:read", "enterprises:read", "webhooks:manage"]
+    )
+    async with receiver() as rx:
+        r = await client.post(WEBHOOKS, json={"url": rx.url, "types": ["enterprise"]}, headers=h)
+        assert r.status_code == 201, r.text
+        sub = r.json()
+        await _paint(client, world, "ent_a1", "red")
+        await _until_delivered(client, local, rx, 1)
+        [entry] = (await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=h)).json()[
+            "items"
+        ]
+        r = await client.patch(
+            f"/api/v1/clients/{h['x-client-id']}",
+            json={"permissions": ["changes:read", "webhooks:manage"]},
+            headers=world.h("admin"),
+        )
+        assert r.status_code == 200, r.text
+        r = await client.post(
+            f"{WEBHOOKS}/{sub['id']}/deliveries/{entry['id']}/redeliver",
+            headers=world.h("admin"),
+        )
+        assert r.status_code == 202, r.text
+        await deliver(client, local)
+        assert len(rx.received) == 1, "nothing sent: the client may no longer read enterprises"

@@ -532,6 +532,10 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
     owner = await owner_of(session, sub)
     if owner is None:
         return {"outcome": "owner unavailable"}
+    if row.type not in feed.readable_types(owner, sub.types):
+        # The owner lost the permission to read the type (or it left the subscription's
+        # types) since: nothing the feed would not give it now is sent.
+        return {"outcome": "not readable"}
     data = await feed.current(session, owner, settings, row.type, row.object_id)
     entry = Entry(
         cursor=row.cursor,
