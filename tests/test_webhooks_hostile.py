@@ -6,6 +6,7 @@ client's subscription, and the secret never replayed for an Idempotency-Key."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +22,15 @@ from app.models.base import utcnow
 from app.services.job_queue import Worker
 from app.services.webhooks import delivery
 from tests.test_webhooks import _client_with, _paint, _until_delivered, _verified, local
-from tests.webhook_helpers import WEBHOOKS, Receiver, _free_port, deliver, receiver, subscribe
+from tests.webhook_helpers import (
+    WEBHOOKS,
+    Received,
+    Receiver,
+    _free_port,
+    deliver,
+    receiver,
+    subscribe,
+)
 
 __all__ = ["local"]  # the fixture, shared with tests/test_webhooks.py
 
@@ -213,8 +222,6 @@ async def test_a_secret_rotated_while_a_page_is_sent_signs_the_rest_of_it(  # ty
 
 def _serving(rx: Receiver) -> Any:
     """``receiver()`` for a receiver built by the test (a subclass)."""
-    import contextlib
-
     import uvicorn
 
     @contextlib.asynccontextmanager
@@ -370,3 +377,40 @@ async def test_a_redelivery_carries_nothing_the_owner_may_no_longer_read(  # typ
         assert r.status_code == 202, r.text
         await deliver(client, local)
         assert len(rx.received) == 1, "nothing sent: the client may no longer read enterprises"
+
+
+@dataclass
+class Endless(Receiver):
+    """Answers 200, then a body that does not end (for longer than the delivery timeout)."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        while (await receive()).get("more_body"):
+            pass
+        self.received.append(Received({}, b"", scope["path"]))
+        self.answered.append(200)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        chunk = b"x" * 65536
+        deadline = asyncio.get_running_loop().time() + 2.5
+        with contextlib.suppress(Exception):  # the client hung up
+            while asyncio.get_running_loop().time() < deadline:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await asyncio.sleep(0.005)
+            await send({"type": "http.response.body", "body": b""})
+
+
+async def test_an_endless_answer_is_not_read(client, world, local) -> None:  # type: ignore[no-untyped-def]
+    """Only the status is read: an answer body that never ends neither holds the attempt past
+    its timeout nor fills memory."""
+    rx = Endless(port=_free_port())
+    async with _serving(rx):
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+        await _paint(client, world, "ent_a1", "red")
+        await _until_delivered(client, local, rx, 1)
+        log = (
+            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+        ).json()["items"]
+        assert [(e["outcome"], e["status_code"], e["error"]) for e in log] == [
+            ("succeeded", 200, None)
+        ]
