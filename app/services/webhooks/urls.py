@@ -84,12 +84,19 @@ def parse(settings: Settings, url: str) -> Target:
 def _ascii(host: str) -> str:
     """An internationalised name as it is resolved and sent (``Host``, TLS server name): its
     IDNA form, the only one a request header can carry."""
+    ascii_host = _idna(host)
+    if ascii_host is None:
+        raise refused("URL 主机名无效", "The URL's host name is invalid")
+    return ascii_host
+
+
+def _idna(host: str) -> str | None:
     if host.isascii():
         return host
     try:
         return host.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise refused("URL 主机名无效", "The URL's host name is invalid") from exc
+    except UnicodeError:
+        return None
 
 
 def _literal(host: str) -> Address | None:
@@ -119,7 +126,7 @@ def _embedded(address: Address) -> list[ipaddress.IPv4Address]:
 
 def _allowed(settings: Settings, host: str, address: Address | None) -> bool:
     for entry in settings.webhook_allowed_hosts:
-        if entry == host:
+        if entry == host or (not entry.isascii() and _idna(entry) == host):
             return True
         if address is None:
             continue
