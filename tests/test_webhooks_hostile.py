@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.models import Job
+from app.models import Job, WebhookSubscription
 from app.models.base import utcnow
 from app.services.job_queue import Worker
 from app.services.webhooks import delivery
@@ -415,3 +415,44 @@ async def test_an_endless_answer_is_not_read(client, world, local) -> None:  # t
         assert [(e["outcome"], e["status_code"], e["error"]) for e in log] == [
             ("succeeded", 200, None)
         ]
+
+
+async def test_a_redelivery_whose_worker_died_mid_send_is_sent_on_its_next_attempt(  # type: ignore[no-untyped-def]
+    client, world, local
+) -> None:
+    """Before: the claim its first attempt left counted as another delivery in flight, and it
+    waited for itself until its attempts ran out."""
+    maker = client._transport.app.state.sessionmaker
+    async with receiver() as rx:
+        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+        await _paint(client, world, "ent_a1", "red")
+        await _until_delivered(client, local, rx, 1)
+        [entry] = (
+            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+        ).json()["items"]
+        r = await client.post(
+            f"{WEBHOOKS}/{sub['id']}/deliveries/{entry['id']}/redeliver", headers=world.h("admin")
+        )
+        job_id = r.json()["job_id"]
+        async with maker() as s:  # its first attempt claimed the subscription, then its worker died
+            await s.execute(
+                update(WebhookSubscription)
+                .where(WebhookSubscription.id == sub["id"])
+                .values(dispatch_job_id=job_id)
+            )
+            await s.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status="running", attempts=1, locked_until=utcnow() - timedelta(seconds=1))
+            )
+            await s.commit()
+        await Worker(maker, local, kinds=delivery.KINDS).drain()
+        assert len(rx.received) == 2
+        async with maker() as s:
+            job = (await s.execute(select(Job.status).where(Job.id == job_id))).scalar_one()
+            held = await s.scalar(
+                select(WebhookSubscription.dispatch_job_id).where(
+                    WebhookSubscription.id == sub["id"]
+                )
+            )
+        assert job == "succeeded" and held is None

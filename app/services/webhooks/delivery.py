@@ -561,7 +561,11 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
     # (the pump starts no delivery meanwhile), or waits for the job in flight to end.
     claimed = await session.execute(
         update(S)
-        .where(S.id == sub.id, or_(S.dispatch_job_id.is_(None), ~_live()))
+        .where(
+            S.id == sub.id,
+            # its own claim: an earlier attempt of this job stopped (its worker died) mid-send
+            or_(S.dispatch_job_id.is_(None), S.dispatch_job_id == ctx.job_id, ~_live()),
+        )
         .values(dispatch_job_id=ctx.job_id, updated_at=S.updated_at)
     )
     if claimed.rowcount != 1:
