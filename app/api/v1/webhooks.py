@@ -255,13 +255,12 @@ async def redeliver_webhook_delivery(
     """Sends the change of this delivery again, once, in the background: the object as it is
     now for the subscription's owner (or a `delete` when it is gone from its scope), with the
     same `webhook-id`, signed with the current secret, logged with `manual: true`. It does not
-    move the subscription's cursor. Answers 202 with the job.
+    move the subscription's cursor. It is never sent while another attempt to the subscription
+    is in flight (it waits its turn, retried with the jobs' back-off). Answers 202 with the job.
 
     Who: administrators and machine clients granted `webhooks:manage` (their own). Errors: 404
     `not_found`."""
     row = await service.delivery_of(session, p, webhook_id, delivery_id)
-    job_id = await enqueue(
-        session, delivery.REDELIVERY_KIND, {"delivery_id": row.id}, max_attempts=1
-    )
+    job_id = await enqueue(session, delivery.REDELIVERY_KIND, {"delivery_id": row.id})
     out = RedeliveryOut(job_id=str(job_id), message_id=row.message_id, status="queued")
     return json_response(out, status_code=202)

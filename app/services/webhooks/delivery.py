@@ -18,7 +18,9 @@ sent is exactly what its owner would read from ``GET /api/v1/changes``, in the s
   ``ANJIAN_WEBHOOK_DISABLE_AFTER_SECONDS`` (24 h), its owner notified.
 - Nothing is sent while a database transaction is open, and a job holds one connection.
 - ``webhook_redelivery`` sends one logged change again on request (its current
-  representation, the same ``webhook-id``), once, logged as ``manual``.
+  representation, the same ``webhook-id``), once, logged as ``manual``. It takes the
+  subscription's claim while it sends (a busy subscription: it is retried later), so it never
+  overlaps a delivery or another redelivery.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ KINDS = (KIND, REDELIVERY_KIND)
 BATCH = 100  # changes read per feed page
 MAX_PER_JOB = 1000  # then the job ends and the pump starts the next: subscriptions take turns
 LIVE = ("queued", "running", "failed")  # a job in these will still run
+REDELIVERY_ATTEMPTS = 5  # a redelivery waits (the jobs' back-off) while a delivery is in flight
 KEEP_DELIVERIES_DAYS = 30
 ERROR_CHARS = 500
 USER_AGENT = "anjian-webhooks/1"
@@ -139,13 +142,17 @@ async def send(
     """One POST to the subscription's URL, to an address checked just before (SSRF), never
     following a redirect; bounded as a whole by ``ANJIAN_WEBHOOK_TIMEOUT_SECONDS``."""
     started = time.monotonic()
+    limit = settings.webhook_timeout_seconds
     try:
         target = urls.parse(settings, url)
-        address = (await urls.resolve(settings, target))[0]
+        async with asyncio.timeout(limit):  # a slow name server counts against the request
+            address = (await urls.resolve(settings, target))[0]
     except urls.UnsafeDestination as exc:
         return Attempt(False, None, None, _short(f"not sent: {exc}"))
     except AppError as exc:
         return Attempt(False, None, None, _short(f"not sent: {exc.detail_en}"))
+    except TimeoutError:
+        return Attempt(False, None, None, f"not sent: {target.host} did not resolve in {limit} s")
     host = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
     now = utcnow()
     headers = {
@@ -159,7 +166,7 @@ async def send(
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     request_url = f"{target.scheme}://{host}:{target.port}{target.path}"
     try:
-        async with asyncio.timeout(settings.webhook_timeout_seconds):
+        async with asyncio.timeout(max(limit - (time.monotonic() - started), 0)):
             async with client.stream(
                 "POST", request_url, content=body, headers=headers, extensions=extensions
             ) as response:
@@ -199,7 +206,27 @@ def _client() -> httpx.AsyncClient:
 
 
 async def _load(session: AsyncSession, subscription_id: str) -> Any:
-    return (await session.execute(select(*_SUB_COLUMNS).where(S.id == subscription_id))).first()
+    """The subscription, and ``job_attempt``: the attempt its dispatch job is at now."""
+    job_attempt = (
+        select(Job.attempts)
+        .where(Job.id == S.dispatch_job_id, Job.status == "running")
+        .scalar_subquery()
+        .label("job_attempt")
+    )
+    stmt = select(*_SUB_COLUMNS, job_attempt).where(S.id == subscription_id)
+    return (await session.execute(stmt)).first()
+
+
+def _running(sub: Any, job_id: str, attempt: int) -> bool:
+    """Still this run's: its job, enabled, and the job not claimed since by another worker
+    (this one's lease ran out while it was sending: the other run now delivers)."""
+    return (
+        sub is not None
+        and sub.enabled
+        and sub.dispatch_job_id == job_id
+        and sub.job_attempt is not None
+        and int(sub.job_attempt) == attempt
+    )
 
 
 async def owner_of(session: AsyncSession, sub: Any) -> Principal | None:
@@ -228,13 +255,28 @@ def secrets_of(settings: Settings, sub: Any) -> list[str]:
     return found
 
 
-def _ours(sub: Any, job_id: str) -> Any:
-    """The guard of every write of a delivery job: still this job's, at the cursor it read."""
+def _settings_of(sub: Any) -> tuple[Any, ...]:
+    """What a page was read and signed for: an edit or a rotation makes the rest of it stale."""
+    return (sub.url, sub.types, sub.secret_sealed, sub.previous_secret_sealed)
+
+
+def _ours(sub: Any, job_id: str, attempt: int) -> Any:
+    """The guard of every write of a delivery job: still this job's and this run's (not
+    claimed since by another worker), at the cursor it read."""
     return (
         (S.id == sub.id)
         & (S.dispatch_job_id == job_id)
         & (S.cursor_xid == sub.cursor_xid)
         & (S.cursor_seq == sub.cursor_seq)
+        & _this_run(job_id, attempt)
+    )
+
+
+def _this_run(job_id: str, attempt: int) -> Any:
+    return (
+        select(Job.id)
+        .where(Job.id == job_id, Job.attempts == attempt, Job.status == "running")
+        .exists()
     )
 
 
@@ -319,14 +361,14 @@ async def disable(session: AsyncSession, sub: Any, reason: str, job_id: str | No
 async def _deliver(ctx: JobContext) -> dict[str, Any]:
     """Sends the subscription's changes after its cursor until none is left, one fails, or the
     subscription is no longer this job's; then lets the pump start the next job."""
-    session, settings, job_id = ctx.session, ctx.settings, ctx.job_id
+    session, settings, job_id, attempt = ctx.session, ctx.settings, ctx.job_id, ctx.attempt
     sub_id = str(ctx.payload["subscription_id"])
     delivered = 0
     outcome = "idle"
     async with _client() as client:
         while True:
             sub = await _load(session, sub_id)
-            if sub is None or sub.dispatch_job_id != job_id or not sub.enabled:
+            if not _running(sub, job_id, attempt):
                 outcome = "not ours"
                 break
             if sub.retry_at is not None and sub.retry_at > utcnow():
@@ -353,6 +395,7 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                 outcome = "disabled"
                 break
             await session.commit()  # nothing is sent while a transaction is open
+            repage = False
             for entry in entries:
                 sent = await send(
                     client,
@@ -362,7 +405,7 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                     message_id(sub.id, entry.cursor),
                     body_of(entry, utcnow()),
                 )
-                if not await _record(session, settings, sub, job_id, entry, sent):
+                if not await _record(session, settings, sub, job_id, attempt, entry, sent):
                     outcome = "retry" if not sent.ok else "not ours"
                     break
                 await session.commit()
@@ -370,16 +413,20 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                 if delivered >= MAX_PER_JOB:
                     outcome = "turn over"
                     break
+                read = sub
                 sub = await _load(session, sub_id)  # the cursor moved: the next guard's
-                if sub is None:
-                    outcome = "not ours"
+                if not _running(sub, job_id, attempt):
+                    outcome = "not ours"  # deleted, disabled or reclaimed while it was sent
+                    break
+                if _settings_of(sub) != _settings_of(read):
+                    repage = True  # edited or its secret rotated meanwhile: read on as now
                     break
             else:
                 if len(entries) < BATCH:  # the feed is drained up to its head
                     position = feed.parse_cursor(next_cursor)
                     await session.execute(
                         update(S)
-                        .where(_ours(sub, job_id))
+                        .where(_ours(sub, job_id, attempt))
                         .values(
                             cursor_xid=position[0],
                             cursor_seq=position[1],
@@ -389,18 +436,26 @@ async def _deliver(ctx: JobContext) -> dict[str, Any]:
                     outcome = "drained"
                     break
                 continue
+            if repage:
+                continue
             break
     # The next job is the pump's to start (committed with this job's success).
     await session.execute(
         update(S)
-        .where(S.id == sub_id, S.dispatch_job_id == job_id)
+        .where(S.id == sub_id, S.dispatch_job_id == job_id, _this_run(job_id, attempt))
         .values(dispatch_job_id=None, updated_at=S.updated_at)
     )
     return {"delivered": delivered, "outcome": outcome}
 
 
 async def _record(
-    session: AsyncSession, settings: Settings, sub: Any, job_id: str, entry: Entry, sent: Attempt
+    session: AsyncSession,
+    settings: Settings,
+    sub: Any,
+    job_id: str,
+    attempt: int,
+    entry: Entry,
+    sent: Attempt,
 ) -> bool:
     """Logs the attempt and moves the subscription on (or holds it back): True when it was
     delivered and the subscription is still this job's."""
@@ -423,7 +478,7 @@ async def _record(
             "failing_since": sub.failing_since or now,
         }
     done = await session.execute(
-        update(S).where(_ours(sub, job_id)).values(**values, updated_at=S.updated_at)
+        update(S).where(_ours(sub, job_id, attempt)).values(**values, updated_at=S.updated_at)
     )
     if done.rowcount != 1:  # deleted, or no longer this job's: nothing more to do
         await session.rollback()
@@ -448,6 +503,15 @@ async def _delivery_dead(session: AsyncSession, payload: dict[str, Any], error: 
     )
 
 
+class Busy(Exception):
+    """A redelivery found another attempt in flight for its subscription: retried later."""
+
+
+def _live() -> Any:
+    """The subscription's dispatch job will still run (or is running)."""
+    return select(Job.id).where(Job.id == S.dispatch_job_id, Job.status.in_(LIVE)).exists()
+
+
 async def _redeliver(ctx: JobContext) -> dict[str, Any]:
     """Sends one logged change again, as its object is now for the owner, logged ``manual``."""
     session, settings = ctx.session, ctx.settings
@@ -468,6 +532,10 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
     owner = await owner_of(session, sub)
     if owner is None:
         return {"outcome": "owner unavailable"}
+    if row.type not in feed.readable_types(owner, sub.types):
+        # The owner lost the permission to read the type (or it left the subscription's
+        # types) since: nothing the feed would not give it now is sent.
+        return {"outcome": "not readable"}
     data = await feed.current(session, owner, settings, row.type, row.object_id)
     entry = Entry(
         cursor=row.cursor,
@@ -489,9 +557,28 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
         secrets_ = secrets_of(settings, sub)
     except (KeyUnavailable, InvalidTag, ValueError):
         return {"outcome": "secret unavailable"}
+    # One attempt at a time per subscription: the redelivery takes the subscription's claim
+    # (the pump starts no delivery meanwhile), or waits for the job in flight to end.
+    claimed = await session.execute(
+        update(S)
+        .where(
+            S.id == sub.id,
+            # its own claim: an earlier attempt of this job stopped (its worker died) mid-send
+            or_(S.dispatch_job_id.is_(None), S.dispatch_job_id == ctx.job_id, ~_live()),
+        )
+        .values(dispatch_job_id=ctx.job_id, updated_at=S.updated_at)
+    )
+    if claimed.rowcount != 1:
+        await session.rollback()
+        raise Busy(f"webhook {sub.id} has a delivery in flight: the redelivery waits its turn")
     await session.commit()  # nothing is sent while a transaction is open
     async with _client() as client:
         sent = await send(client, settings, sub.url, secrets_, msg_id, body_of(entry, utcnow()))
+    await session.execute(
+        update(S)
+        .where(S.id == sub.id, S.dispatch_job_id == ctx.job_id)
+        .values(dispatch_job_id=None, updated_at=S.updated_at)
+    )
     if await _load(session, sub.id) is None:
         return {"outcome": "gone"}
     await _log(session, sub.id, entry, int(tried or 0) + 1, sent, manual=True)
@@ -499,7 +586,7 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
 
 
 register(KIND, _deliver, on_dead=_delivery_dead)
-register(REDELIVERY_KIND, _redeliver, max_attempts=1)
+register(REDELIVERY_KIND, _redeliver, max_attempts=REDELIVERY_ATTEMPTS)
 
 
 async def pump(maker: async_sessionmaker[AsyncSession], settings: Settings) -> int:
@@ -508,7 +595,7 @@ async def pump(maker: async_sessionmaker[AsyncSession], settings: Settings) -> i
     async with maker() as session:
         now = utcnow()
         head = await feed.head(session)
-        live = select(Job.id).where(Job.id == S.dispatch_job_id, Job.status.in_(LIVE)).exists()
+        live = _live()
         rows = (
             await session.execute(
                 select(S.id, S.dispatch_job_id)

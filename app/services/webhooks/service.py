@@ -28,7 +28,7 @@ from app.schemas.common import ListParams
 from app.schemas.webhooks import SecretRotation, WebhookCreate, WebhookUpdate
 from app.services.changes import feed
 from app.services.changes.record import TYPES
-from app.services.webhooks import signing, urls
+from app.services.webhooks import delivery, signing, urls
 
 S = WebhookSubscription
 SORTS = {"created_at": S.created_at}
@@ -148,7 +148,7 @@ async def _get(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookS
     return sub
 
 
-def _types(p: Principal, wanted: list[str] | None) -> list[str]:
+def _types(p: Principal, wanted: list[str] | None, *, whose: str = "You") -> list[str]:
     readable = feed.readable_types(p, None)
     if wanted is None:
         if not readable:
@@ -161,9 +161,23 @@ def _types(p: Principal, wanted: list[str] | None) -> list[str]:
         raise ValidationFailed.field(
             "types",
             f"无权读取的类型：{', '.join(denied)}",
-            f"You may not read: {', '.join(denied)}",
+            f"{whose} may not read: {', '.join(denied)}",
         )
     return [t for t in TYPES if t in wanted]
+
+
+async def _owner_types(
+    session: AsyncSession, p: Principal, sub: WebhookSubscription, wanted: list[str] | None
+) -> list[str]:
+    """The types checked against the owner's permissions, not the editor's: an administrator
+    editing a client's subscription may not give it a type the client may not read (the feed
+    would drop it silently at every delivery)."""
+    if (sub.owner_kind, sub.owner_id) == (p.kind, p.id):
+        return _types(p, wanted)
+    owner = await delivery.owner_of(session, sub)
+    if owner is None:  # deactivated or without the permissions: disabled at its next delivery
+        return _types(p, wanted)
+    return _types(owner, wanted, whose="The subscription's owner")
 
 
 async def create(
@@ -214,7 +228,7 @@ async def update_webhook(
     if "url" in given:
         sub.url = await urls.validate(settings, body.url)
     if "types" in given:
-        sub.types = _types(p, body.types)
+        sub.types = await _owner_types(session, p, sub, body.types)
     if "description" in given:
         sub.description = body.description
     if "enabled" in given and body.enabled != sub.enabled:

@@ -50,7 +50,9 @@ def refused(zh: str, en: str) -> ValidationFailed:
 
 def parse(settings: Settings, url: str) -> Target:
     """The URL's parts, or 422 ``webhook_url_refused``: its form (scheme, credentials, host)."""
-    if len(url) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if len(url) > MAX_URL_CHARS or any(
+        ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url
+    ):
         raise refused("URL 格式无效", "The URL is malformed")
     try:
         parts = urlsplit(url)
@@ -69,12 +71,32 @@ def parse(settings: Settings, url: str) -> Target:
         raise refused("URL 不得包含用户名或密码", "The URL may not carry a user name or password")
     if parts.fragment:
         raise refused("URL 不得包含 # 片段", "The URL may not carry a #fragment")
+    if port == 0:
+        raise refused("URL 端口无效", "The URL's port is invalid")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host = parts.hostname.lower()
+    host = _ascii(parts.hostname.lower())
     written = f"[{host}]" if ":" in host else host
     netloc = written if port is None else f"{written}:{port}"
     default = 443 if scheme == "https" else 80
     return Target(url, scheme, host, port or default, path, netloc)
+
+
+def _ascii(host: str) -> str:
+    """An internationalised name as it is resolved and sent (``Host``, TLS server name): its
+    IDNA form, the only one a request header can carry."""
+    ascii_host = _idna(host)
+    if ascii_host is None:
+        raise refused("URL 主机名无效", "The URL's host name is invalid")
+    return ascii_host
+
+
+def _idna(host: str) -> str | None:
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
 
 
 def _literal(host: str) -> Address | None:
@@ -91,9 +113,20 @@ def _unwrapped(address: Address) -> Address:
     return address
 
 
+def _embedded(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one routes to through a relay: 6to4 (``2002:7f00:1::``
+    reaches 127.0.0.1's relay) and Teredo's client. They must pass too."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [address.sixtofour] if address.sixtofour is not None else []
+    if address.teredo is not None:
+        found.append(address.teredo[1])
+    return found
+
+
 def _allowed(settings: Settings, host: str, address: Address | None) -> bool:
     for entry in settings.webhook_allowed_hosts:
-        if entry == host:
+        if entry == host or (not entry.isascii() and _idna(entry) == host):
             return True
         if address is None:
             continue
@@ -109,11 +142,12 @@ def check_address(settings: Settings, host: str, address: Address) -> None:
     address = _unwrapped(address)
     if _allowed(settings, host, address):
         return
-    if not address.is_global or address.is_multicast or address.is_reserved:
-        raise UnsafeDestination(
-            f"{host} resolves to {address}, a private, loopback, link-local or reserved address "
-            "(name it in ANJIAN_WEBHOOK_ALLOWED_HOSTS to allow it)"
-        )
+    for judged in (address, *_embedded(address)):
+        if not judged.is_global or judged.is_multicast or judged.is_reserved:
+            raise UnsafeDestination(
+                f"{host} resolves to {address}, a private, loopback, link-local or reserved "
+                "address (name it in ANJIAN_WEBHOOK_ALLOWED_HOSTS to allow it)"
+            )
 
 
 async def resolve(settings: Settings, target: Target) -> list[Address]:
