@@ -521,3 +521,63 @@ async def test_housekeeping_forgets_old_delivery_jobs_and_log_entries(  # type: 
         assert await s.scalar(select(func.count()).where(Job.kind == delivery.KIND)) == 0
     log = await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
     assert log.json()["items"] == []
+
+
+async def test_a_subscription_whose_changes_expired_cannot_resume(client, world, local) -> None:  # type: ignore[no-untyped-def]
+    from app.models import ChangeHorizon
+
+    sub = await subscribe(client, world, url="https://93.184.215.14/hook", types=["enterprise"])
+    off = await client.patch(
+        f"{WEBHOOKS}/{sub['id']}", json={"enabled": False}, headers=world.h("admin")
+    )
+    assert off.status_code == 200, off.text
+    xid, seq = (int(x) for x in sub["cursor"].split("-"))
+    maker = client._transport.app.state.sessionmaker
+    async with maker() as s:  # retention deleted what it had not delivered
+        await s.merge(ChangeHorizon(id=1, xid=xid, seq=seq + 5))
+        await s.commit()
+    r = await client.patch(
+        f"{WEBHOOKS}/{sub['id']}", json={"enabled": True}, headers=world.h("admin")
+    )
+    assert r.status_code == 410 and r.json()["code"] == "cursor_expired", r.text
+    shown = await client.get(f"{WEBHOOKS}/{sub['id']}", headers=world.h("admin"))
+    assert shown.json()["enabled"] is False, "nothing written"
+
+
+async def test_a_deactivated_admin_s_subscription_is_disabled_and_the_other_admins_told(  # type: ignore[no-untyped-def]
+    client, world, local, password_hash
+) -> None:
+    from app.auth.tokens import issue_token
+    from app.models import User
+
+    maker = client._transport.app.state.sessionmaker
+    async with maker() as s:
+        owner = User(
+            username="second_admin",
+            password_hash=password_hash,
+            display_name="second_admin",
+            role="admin",
+            org_unit_id=world["county"],
+            is_active=True,
+        )
+        s.add(owner)
+        await s.commit()
+        owner_id = owner.id
+    h = {"Authorization": f"Bearer {issue_token(local, owner_id, 'user')[0]}"}
+    async with receiver() as rx:
+        r = await client.post(WEBHOOKS, json={"url": rx.url, "types": ["enterprise"]}, headers=h)
+        assert r.status_code == 201, r.text
+        sub = r.json()
+        off = await client.patch(
+            f"/api/v1/users/{owner_id}", json={"is_active": False}, headers=world.h("admin")
+        )
+        assert off.status_code == 200, off.text
+        await _paint(client, world, "ent_a1", "red")
+        await deliver(client, local)
+        assert rx.received == []
+    shown = (await client.get(f"{WEBHOOKS}/{sub['id']}", headers=world.h("admin"))).json()
+    assert shown["disabled_reason"] == "owner_unavailable"
+    told = await client.get(
+        "/api/v1/notifications", params={"kind": "webhook_disabled"}, headers=world.h("admin")
+    )
+    assert len(told.json()["items"]) == 1, "an active administrator of the county is told"

@@ -138,6 +138,7 @@ async def get_webhook(session: SessionDep, p: Manager, webhook_id: WebhookId) ->
     "/webhooks/{webhook_id}",
     operation_id="update_webhook",
     response_model=WebhookOut,
+    responses={410: {"description": "`cursor_expired`: it cannot resume; subscribe anew"}},
     summary="Update a webhook subscription",
 )
 async def update_webhook(
@@ -152,7 +153,8 @@ async def update_webhook(
     the `ETag` you read (412 `precondition_failed` if it changed since).
 
     Who: administrators and machine clients granted `webhooks:manage` (their own). Errors: 404
-    `not_found`; 412 `precondition_failed`; 422 `webhook_url_refused`, `validation_error`."""
+    `not_found`; 410 `cursor_expired` (enabling one whose undelivered changes were deleted by
+    retention); 412 `precondition_failed`; 422 `webhook_url_refused`, `validation_error`."""
     settings = request.app.state.settings
     await service.update_webhook(
         session, p, settings, webhook_id, body, lambda v: check_if_match(request, v)

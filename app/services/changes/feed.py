@@ -200,6 +200,11 @@ async def _horizon(session: AsyncSession) -> Position:
     return (int(row.xid), int(row.seq)) if row else (0, 0)
 
 
+async def retention_horizon(session: AsyncSession) -> Position:
+    """The last position deleted by retention: a cursor before it lost changes."""
+    return await _horizon(session)
+
+
 async def head(session: AsyncSession) -> Position:
     """The position of the newest final change (after a full load from the lists, follow the
     feed from here); the retention horizon when none is kept."""

@@ -313,7 +313,8 @@ async def _log(
 
 async def disable(session: AsyncSession, sub: Any, reason: str, job_id: str | None = None) -> None:
     """Disables the subscription (still this job's when ``job_id``) and tells its owner: the
-    user who owns it, or the administrators of the county of the client that does."""
+    user who owns it, or the administrators of the county of the client that does (and of a
+    user who can no longer own it)."""
     now = utcnow()
     stmt = update(S).where(S.id == sub.id, S.enabled.is_(True))
     if job_id is not None:
@@ -331,9 +332,9 @@ async def disable(session: AsyncSession, sub: Any, reason: str, job_id: str | No
     if done.rowcount != 1:
         return
     log.warning("webhook disabled", extra={"webhook_id": sub.id, "reason": reason})
-    if sub.owner_kind == "user":
+    if sub.owner_kind == "user" and reason != "owner_unavailable":
         people = [sub.owner_id]
-    else:
+    else:  # a client has no inbox; a deactivated user reads none
         people = list(
             (
                 await session.execute(
@@ -585,8 +586,11 @@ async def _redeliver(ctx: JobContext) -> dict[str, Any]:
     return {"outcome": "succeeded" if sent.ok else "failed", "status_code": sent.status_code}
 
 
-register(KIND, _deliver, on_dead=_delivery_dead)
-register(REDELIVERY_KIND, _redeliver, max_attempts=REDELIVERY_ATTEMPTS)
+# A short lease (renewed every 20 s while a job runs): a subscription whose instance died is
+# taken over within a minute, not the queue's default five.
+LEASE_SECONDS = 60
+register(KIND, _deliver, on_dead=_delivery_dead, lease_seconds=LEASE_SECONDS)
+register(REDELIVERY_KIND, _redeliver, max_attempts=REDELIVERY_ATTEMPTS, lease_seconds=LEASE_SECONDS)
 
 
 async def pump(maker: async_sessionmaker[AsyncSession], settings: Settings) -> int:

@@ -19,7 +19,7 @@ from app.auth.deps import ensure
 from app.auth.permissions import Permission
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.errors import Forbidden, Gone, NotFound, ValidationFailed
 from app.core.ids import new_id
 from app.core.pagination import PageResult, fetch_page, parse_sort
 from app.models import ApiClient, User, WebhookDelivery, WebhookSubscription
@@ -236,6 +236,14 @@ async def update_webhook(
         sub.disabled_at = None if body.enabled else utcnow()
         sub.disabled_reason = None
         if body.enabled:  # a fresh start at the change it stopped at
+            if (sub.cursor_xid, sub.cursor_seq) < await feed.retention_horizon(session):
+                raise Gone(
+                    "该订阅未投递的部分变更已超过保留期限被删除，无法续投：请先从各列表重新同步，"
+                    "再删除此订阅并重新订阅",
+                    "Changes this subscription had not delivered were deleted by retention: "
+                    "resynchronise from the lists, then delete it and subscribe anew",
+                    code="cursor_expired",
+                )
             sub.attempts, sub.retry_at, sub.failing_since = 0, None, None
     await session.flush()
 
