@@ -272,6 +272,76 @@ async def test_an_imported_register_is_in_the_feed(client, world, app, settings)
     assert sorted(i["data"]["name"] for i in items) == [f"导入企业{n}" for n in range(5)]
 
 
+async def test_an_imports_change_rows_commit_and_roll_back_with_its_enterprises(  # type: ignore[no-untyped-def]
+    client, world, app, settings
+) -> None:
+    """The bulk import writes its enterprises' change rows with the chunk that creates them:
+    one row per enterprise, holding its scope, and none from a dry run or from an
+    all-or-nothing import that a bad row rolls back."""
+    from app.models import Enterprise
+    from app.services.jobs import run_jobs
+    from tests.conftest import credit
+
+    async def rows() -> list[Any]:
+        async with app.state.sessionmaker() as s:
+            of = (Change.seq, Change.op, Change.object_id, Change.enterprise_id, Change.region_code)
+            more = (Change.sector, Change.department_id, Change.prev_enterprise_id)
+            return list(
+                (
+                    await s.execute(
+                        select(*of, *more).where(Change.type == "enterprise").order_by(Change.seq)
+                    )
+                ).all()
+            )
+
+    async def imported(bad: bool, **form: str) -> dict[str, Any]:
+        lines = ["企业名称,统一社会信用代码,所属行业,行政区划代码,日常执法部门"]
+        for n in range(4):
+            lines.append(
+                f"回滚企业{n},{credit(200 + n)},industry_trade,3413020010{n:02d},区应急管理局"
+            )
+        if bad:
+            lines.append(f"回滚企业9,{credit(209)},industry_trade,999999000000,区应急管理局")
+        r = await client.post(
+            "/api/v1/imports",
+            data={"kind": "enterprises", **form},
+            files={"file": ("r.csv", "\n".join(lines).encode(), "text/csv")},
+            headers=world.h("admin"),
+        )
+        assert r.status_code == 202, r.text
+        await run_jobs(app.state.sessionmaker, settings, "t-import-feed-rollback")
+        return (await client.get(r.headers["location"], headers=world.h("admin"))).json()
+
+    before = await rows()
+    job = await imported(False, dry_run="true")
+    assert job["status"] == "succeeded" and job["applied"] is False, job
+    job = await imported(True, mode="all_or_nothing")
+    assert job["status"] == "failed" and job["rows"]["failed"] == 1, job
+    assert await rows() == before  # neither wrote a change row
+
+    job = await imported(False)
+    assert job["status"] == "succeeded" and job["rows"]["created"] == 4, job
+    new = [c for c in await rows() if c not in before]
+    async with app.state.sessionmaker() as s:
+        made = {
+            e.id: e
+            for e in (
+                await s.execute(select(Enterprise).where(Enterprise.name.like("回滚企业%")))
+            ).scalars()
+        }
+    assert sorted(c.object_id for c in new) == sorted(made)  # one row each
+    for c in new:
+        e = made[c.object_id]
+        assert (c.op, c.enterprise_id, c.region_code, c.sector, c.department_id) == (
+            "upsert",
+            e.id,
+            e.region_code,
+            e.sector,
+            e.enforcement_department_id,
+        )
+        assert c.prev_enterprise_id is None
+
+
 # ---- inspections: the enterprise is told once they start; experts of their assignments --------
 
 

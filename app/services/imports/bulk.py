@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.scope import enterprise_would_be_visible, visible_enterprises
 from app.core.errors import AppError
 from app.core.ids import new_id
-from app.models import Enterprise, ExternalId
+from app.models import Change, Enterprise, ExternalId
 from app.models.base import utcnow
 from app.services import enterprises as enterprise_service
 from app.services.changes import record as change_record
@@ -266,12 +266,18 @@ async def _insert(ctx: RowContext, fresh: list[_New], rows: list[Row], out: list
     ]
     try:
         async with session.begin_nested():
-            await _write(session, Enterprise.__table__, [n.columns for n in fresh])
+            created = [n.columns for n in fresh]
+            await _write(session, Enterprise.__table__, created)
             if externals:
                 await _write(session, ExternalId.__table__, externals)
-        # Written by Core, unseen by the session's events: their change rows (the feed) are
-        # written at commit with every other change.
-        change_record.note(session, "enterprise", [n.columns["id"] for n in fresh])
+            # Written by Core, unseen by the session's events: their change rows (the feed)
+            # written here, in the same savepoint, from the columns just written.
+            await _write_records(
+                session,
+                Change.__table__,
+                change_record.CREATED_COLUMNS,
+                change_record.created_enterprises(created),
+            )
         return
     except (IntegrityError, asyncpg.IntegrityConstraintViolationError):
         pass  # another writer took a code or an id: each row again, with its own error
@@ -299,6 +305,19 @@ async def _write(session: AsyncSession, table: Table, rows: list[dict[str, Any]]
     record = itemgetter(*names)
     raw = (await connection.get_raw_connection()).driver_connection
     await raw.copy_records_to_table(table.name, columns=names, records=[record(r) for r in rows])
+
+
+async def _write_records(
+    session: AsyncSession, table: Table, names: tuple[str, ...], records: list[tuple[Any, ...]]
+) -> None:
+    """Records of the named columns into a table in the session's transaction, as ``_write``
+    (the columns not named take their defaults)."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await session.execute(insert(table), [dict(zip(names, r, strict=True)) for r in records])
+        return
+    raw = (await connection.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(table.name, columns=list(names), records=records)
 
 
 async def _one(
