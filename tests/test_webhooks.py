@@ -50,6 +50,17 @@ async def _until_delivered(client, settings, rx, n: int) -> None:  # type: ignor
     raise AssertionError(f"{len(rx.succeeded())} of {n} delivered")
 
 
+async def _delivered_once(client, world, local, rx) -> tuple[dict[str, Any], dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """An admin's subscription to ``rx`` that delivered one change: it and its log entry."""
+    sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
+    await _paint(client, world, "ent_a1", "red")
+    await _until_delivered(client, local, rx, 1)
+    [entry] = (
+        await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
+    ).json()["items"]
+    return sub, entry
+
+
 async def test_a_subscription_receives_each_change_signed_as_the_feed_lists_it(  # type: ignore[no-untyped-def]
     client, world, local
 ) -> None:
@@ -397,12 +408,7 @@ async def test_one_delivery_job_per_subscription_however_many_pumps(  # type: ig
 
 async def test_a_logged_delivery_can_be_sent_again(client, world, local) -> None:  # type: ignore[no-untyped-def]
     async with receiver() as rx:
-        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
-        await _paint(client, world, "ent_a1", "red")
-        await _until_delivered(client, local, rx, 1)
-        [entry] = (
-            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
-        ).json()["items"]
+        sub, entry = await _delivered_once(client, world, local, rx)
         r = await client.post(
             f"{WEBHOOKS}/{sub['id']}/deliveries/{entry['id']}/redeliver", headers=world.h("admin")
         )

@@ -21,7 +21,14 @@ from app.models import Job, WebhookSubscription
 from app.models.base import utcnow
 from app.services.job_queue import Worker
 from app.services.webhooks import delivery
-from tests.test_webhooks import _client_with, _paint, _until_delivered, _verified, local
+from tests.test_webhooks import (
+    _client_with,
+    _delivered_once,
+    _paint,
+    _until_delivered,
+    _verified,
+    local,
+)
 from tests.webhook_helpers import (
     WEBHOOKS,
     Received,
@@ -318,12 +325,7 @@ async def test_redeliveries_never_overlap_another_attempt(client, world, local) 
     maker = client._transport.app.state.sessionmaker
     rx = Hooked(port=_free_port())
     async with _serving(rx):
-        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
-        await _paint(client, world, "ent_a1", "red")
-        await _until_delivered(client, local, rx, 1)
-        [entry] = (
-            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
-        ).json()["items"]
+        sub, entry = await _delivered_once(client, world, local, rx)
         rx.default, rx.hang_seconds = "hang", 0.3  # slow answers: the attempts would overlap
         path = f"{WEBHOOKS}/{sub['id']}/deliveries/{entry['id']}/redeliver"
         for _ in range(3):
@@ -424,12 +426,7 @@ async def test_a_redelivery_whose_worker_died_mid_send_is_sent_on_its_next_attem
     waited for itself until its attempts ran out."""
     maker = client._transport.app.state.sessionmaker
     async with receiver() as rx:
-        sub = await subscribe(client, world, url=rx.url, types=["enterprise"])
-        await _paint(client, world, "ent_a1", "red")
-        await _until_delivered(client, local, rx, 1)
-        [entry] = (
-            await client.get(f"{WEBHOOKS}/{sub['id']}/deliveries", headers=world.h("admin"))
-        ).json()["items"]
+        sub, entry = await _delivered_once(client, world, local, rx)
         r = await client.post(
             f"{WEBHOOKS}/{sub['id']}/deliveries/{entry['id']}/redeliver", headers=world.h("admin")
         )
