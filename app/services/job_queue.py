@@ -166,11 +166,18 @@ async def enqueue(
     return None if inserted is None else str(inserted)
 
 
-def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
-    """Seconds before the retry after the ``attempts``-th failure: 30 s, 60 s, 120 s … capped at
-    an hour, plus up to a quarter more at random, so failed jobs do not retry in lockstep."""
-    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return base + (rng or random).uniform(0, base / 4)
+def backoff_seconds(
+    attempts: int,
+    rng: random.Random | None = None,
+    *,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+) -> float:
+    """Seconds before the retry after the ``attempts``-th failure: ``base`` (30 s), twice it,
+    four times … capped (an hour), plus up to a quarter more at random, so failures do not
+    retry in lockstep. Webhook deliveries use it with their own base and cap."""
+    wait = min(base * 2 ** max(attempts - 1, 0), cap)
+    return wait + (rng or random).uniform(0, wait / 4)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from app.services import notifications
 from app.services.changes import feed
 from app.services.changes.feed import Entry
 from app.services.changes.record import wait_for_change
-from app.services.job_queue import JobContext, enqueue, register
+from app.services.job_queue import JobContext, backoff_seconds, enqueue, register
 from app.services.webhooks import signing, urls
 
 log = logging.getLogger("anjian.webhooks")
@@ -94,13 +94,14 @@ _SUB_COLUMNS = (
 
 
 def retry_delay(settings: Settings, attempts: int, rng: random.Random | None = None) -> float:
-    """Seconds before the next attempt after ``attempts`` failures: base, 2x, 4x … capped, plus
-    up to a quarter more at random (subscriptions failing together do not retry in step)."""
-    base = min(
-        settings.webhook_retry_base_seconds * 2 ** max(attempts - 1, 0),
-        settings.webhook_retry_cap_seconds,
+    """Seconds before the next attempt after ``attempts`` failures: the jobs' back-off with
+    the webhook settings' base and cap."""
+    return backoff_seconds(
+        attempts,
+        rng,
+        base=settings.webhook_retry_base_seconds,
+        cap=settings.webhook_retry_cap_seconds,
     )
-    return base + (rng or random).uniform(0, base / 4)
 
 
 # ---- what is sent ------------------------------------------------------------------------------
