@@ -337,6 +337,30 @@ async def drive(
     return Result(name, len(lat), err[0], time.perf_counter() - started, lat)
 
 
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432"  # the shared server, for CREATE/DROP DATABASE
+
+
+async def admin_sql(*statements: str) -> None:
+    """Statements on the server's ``postgres`` database (CREATE and DROP DATABASE)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(f"{PG_ADMIN}/postgres")
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def clone_database(name: str, template: str) -> str:
+    """A fresh database ``name`` from ``template`` (same schema and rows)."""
+    await admin_sql(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+    )
+    return name
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -66,6 +66,8 @@ from bench.enterprises_list import (  # noqa: E402
     SURNAMES,
     TOWNS,
     TRADE_NAMES,
+    admin_sql,
+    clone_database,
     free_port,
     start,
     stop,
@@ -204,15 +206,6 @@ def xlsx(rows: list[dict[str, Any]]) -> bytes:
 # ---- the databases --------------------------------------------------------------------------
 
 
-async def admin_sql(*statements: str) -> None:
-    conn = await asyncpg.connect(f"{PG}/postgres")
-    try:
-        for sql in statements:
-            await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def make_template() -> dict[str, str]:
     """The template: schema, the county with towns and bureaus, an officer of the county office.
     Answers bureau name -> id."""
@@ -285,12 +278,8 @@ async def make_template() -> dict[str, str]:
 
 
 async def clone(name: str) -> str:
-    """A fresh database from the template (same schema, same county, same officer)."""
-    await admin_sql(
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-        f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"',
-    )
-    return name
+    """A fresh database from the template (same schema, same county)."""
+    return await clone_database(name, TEMPLATE)
 
 
 async def count_enterprises(database: str) -> int:

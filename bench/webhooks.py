@@ -54,6 +54,7 @@ from app.core.credit_code import make_credit_code  # noqa: E402
 from app.core.ids import new_id  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
 from app.models import Enterprise, OrgUnit, User  # noqa: E402
+from bench.enterprises_list import admin_sql, clone_database, free_port  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 TEMPLATE = "anjian_bench_webhooks"
@@ -98,29 +99,12 @@ def receiver_main(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def received(base: str) -> int:
     async with httpx.AsyncClient(trust_env=False) as c:
         return int((await c.get(f"{base}/count")).text)
 
 
 # ---- the databases --------------------------------------------------------------------------
-
-
-async def admin_sql(*statements: str) -> None:
-    conn = await asyncpg.connect(f"{PG}/postgres")
-    try:
-        for sql in statements:
-            await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def make_template(n: int) -> str:
@@ -205,11 +189,8 @@ async def make_template(n: int) -> str:
 
 
 async def clone(name: str) -> str:
-    await admin_sql(
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-        f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"',
-    )
-    return name
+    """A fresh database from the template (same schema, same county)."""
+    return await clone_database(name, TEMPLATE)
 
 
 # ---- one round ------------------------------------------------------------------------------
