@@ -301,10 +301,9 @@ async def _write(session: AsyncSession, table: Table, rows: list[dict[str, Any]]
     if connection.dialect.name != "postgresql":
         await session.execute(insert(table), rows)
         return
-    names = [c.name for c in table.columns]
+    names = tuple(c.name for c in table.columns)
     record = itemgetter(*names)
-    raw = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(table.name, columns=names, records=[record(r) for r in rows])
+    await _write_records(session, table, names, [record(r) for r in rows])
 
 
 async def _write_records(
